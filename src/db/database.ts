@@ -1,0 +1,82 @@
+/**
+ * Opens the database the config names: PostgreSQL when DATABASE_URL is set, otherwise the
+ * embedded PostgreSQL (PGlite) persisted in DATA_DIR. Both speak the same SQL and run the same
+ * migrations; the rest of the code only sees `Database`.
+ */
+import fs from "node:fs";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { parseIntoClientConfig } from "pg-connection-string";
+import type { Config } from "../config.js";
+import { PrismaClient } from "../generated/prisma/client.js";
+
+export type Db = PrismaClient;
+
+export interface Database {
+  readonly kind: "postgres" | "embedded";
+  readonly prisma: Db;
+  /** For the migration runner: the same connection settings, migration-aware. */
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** Counts the SQL statements sent, for tests that prove batching. */
+  readonly statements: { count: number };
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Emit query events so `statements.count` moves (tests). */
+  countStatements?: boolean;
+}
+
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
+  return config.DATABASE_URL
+    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE, options)
+    : openEmbedded(config.dataDir, options);
+}
+
+export async function openPostgres(url: string, poolSize = 10, options: OpenOptions = {}): Promise<Database> {
+  // Parsed fields, not the URL: with a connection string PrismaPg's shadow connection would
+  // silently reuse the main database.
+  const adapterFactory = new PrismaPg({ ...parseIntoClientConfig(url), max: poolSize });
+  const prisma = newClient(adapterFactory, options);
+  return {
+    kind: "postgres",
+    prisma: prisma.client,
+    adapterFactory,
+    statements: prisma.statements,
+    close: () => prisma.client.$disconnect(),
+  };
+}
+
+export async function openEmbedded(dataDir: string, options: OpenOptions = {}): Promise<Database> {
+  // Loaded lazily: production on PostgreSQL never pays for the WASM build.
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  fs.mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const adapterFactory = new PrismaPGlite(pglite);
+  const prisma = newClient(adapterFactory, options);
+  return {
+    kind: "embedded",
+    prisma: prisma.client,
+    adapterFactory,
+    statements: prisma.statements,
+    close: async () => {
+      await prisma.client.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function newClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: OpenOptions) {
+  const statements = { count: 0 };
+  const client = new PrismaClient({
+    adapter,
+    log: options.countStatements ? [{ emit: "event", level: "query" }] : [],
+  });
+  if (options.countStatements) {
+    (client as unknown as { $on(e: "query", cb: () => void): void }).$on("query", () => {
+      statements.count += 1;
+    });
+  }
+  return { client, statements };
+}

@@ -1,0 +1,150 @@
+/**
+ * Prisma Migrate without the internet: Prisma's own schema engine, compiled to WebAssembly,
+ * driven through our driver adapter. Same migration folder format, same `_prisma_migrations`
+ * table and checksums as `prisma migrate deploy`, so the Prisma CLI can take over wherever it
+ * can download its engine.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+/** Both the source tree (src/db) and the build (dist/src/db) sit three levels below the root. */
+const projectRoot = fs.existsSync(path.join(root, "prisma")) ? root : path.resolve(root, "..");
+export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
+export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
+
+const noFilters = { externalTables: [], externalEnums: [] };
+
+export function readMigrations(dir = migrationsDir): MigrationList {
+  const lockPath = path.join(dir, "migration_lock.toml");
+  const names = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
+  return {
+    baseDir: dir,
+    lockfile: { path: "migration_lock.toml", content: fs.existsSync(lockPath) ? fs.readFileSync(lockPath, "utf8") : null },
+    shadowDbInitScript: "",
+    migrationDirectories: names.map((name) => {
+      const file = path.join(dir, name, "migration.sql");
+      return {
+        path: name,
+        migrationFile: {
+          path: "migration.sql",
+          content: fs.existsSync(file)
+            ? { tag: "ok" as const, value: fs.readFileSync(file, "utf8") }
+            : { tag: "error" as const, value: `missing ${file}` },
+        },
+      };
+    }),
+  };
+}
+
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: Record<string, unknown>): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+type EngineModule = typeof import("@prisma/schema-engine-wasm");
+let engineModule: Promise<EngineModule> | undefined;
+
+/**
+ * The package is built for bundlers (`import * as wasm from "./x.wasm"`), which Node 20 cannot
+ * import; instantiate the module ourselves the way its glue expects.
+ */
+function loadEngineModule(): Promise<EngineModule> {
+  engineModule ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm"));
+    const glue = (await import(pathToFileURL(path.join(dir, "schema_engine_bg.js")).href)) as EngineModule & {
+      __wbg_set_wasm(exports: unknown): void;
+    };
+    const bytes = fs.readFileSync(path.join(dir, "schema_engine_bg.wasm"));
+    // Node's global; @types/node leaves it undeclared without the DOM lib.
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const { instance } = await wasm.instantiate(bytes, { "./schema_engine_bg.js": glue });
+    glue.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return glue;
+  })();
+  return engineModule;
+}
+
+async function withEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, run: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+  const { SchemaEngine } = await loadEngineModule();
+  const schema = fs.readFileSync(schemaPath, "utf8");
+  const engine = await SchemaEngine.new(
+    { datamodels: [[schemaPath, schema]] },
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+  try {
+    return await run(engine);
+  } finally {
+    engine.free();
+  }
+}
+
+/** `prisma migrate deploy`: applies pending migrations; returns the names applied. */
+export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  return withEngine(factory, async (engine) => {
+    const out = await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
+    return out.appliedMigrationNames;
+  });
+}
+
+export interface MigrationStatus {
+  applied: boolean;
+  pending: string[];
+  failed: string[];
+  edited: string[];
+  problem: string | null;
+}
+
+/** `prisma migrate status`. */
+export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFactory): Promise<MigrationStatus> {
+  return withEngine(factory, async (engine) => {
+    const out = await engine.diagnoseMigrationHistory({
+      migrationsList: readMigrations(),
+      optInToShadowDatabase: false,
+      filters: noFilters,
+    });
+    const h = out.history;
+    const pending = h?.diagnostic === "databaseIsBehind" ? h.unappliedMigrationNames : h?.diagnostic === "historiesDiverge" ? h.unappliedMigrationNames : [];
+    const problem =
+      h?.diagnostic === "migrationsDirectoryIsBehind"
+        ? `database has migrations missing from the folder: ${h.unpersistedMigrationNames.join(", ")}`
+        : h?.diagnostic === "historiesDiverge"
+          ? `histories diverge after ${h.lastCommonMigrationName ?? "the start"}`
+          : null;
+    return {
+      applied: pending.length === 0 && out.failedMigrationNames.length === 0 && problem === null,
+      pending,
+      failed: out.failedMigrationNames,
+      edited: out.editedMigrationNames,
+      problem,
+    };
+  });
+}
+
+/**
+ * The SQL that takes the migration history to the current schema.prisma, or "" when they agree
+ * (`prisma migrate diff --from-migrations --to-schema`). `shadow` replays the history.
+ */
+export async function diffMigrationsToSchema(shadow: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  return withEngine(shadow, async (engine) => {
+    const out = await engine.diff({
+      from: { tag: "migrations", ...readMigrations() },
+      to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: fs.readFileSync(schemaPath, "utf8") }] },
+      script: true,
+      exitCode: null,
+      filters: noFilters,
+    });
+    return out.stdout ?? "";
+  });
+}
