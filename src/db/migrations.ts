@@ -11,9 +11,17 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-/** Both the source tree (src/db) and the build (dist/src/db) sit three levels below the root. */
-const projectRoot = fs.existsSync(path.join(root, "prisma")) ? root : path.resolve(root, "..");
+/** The project root: the nearest folder above this file that holds prisma/ (from src/ or dist/src/). */
+function findProjectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, "prisma", "schema.prisma"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("cannot find prisma/schema.prisma above " + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+const projectRoot = findProjectRoot();
 export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
 export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
 

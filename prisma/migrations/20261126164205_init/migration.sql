@@ -119,7 +119,7 @@ CREATE INDEX "account_manager_branch_id_code_idx" ON "account_manager"("branch_i
 CREATE UNIQUE INDEX "customer_external_id_key" ON "customer"("external_id");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "customer_first_approved_application_id_key" ON "customer"("first_approved_application_id");
+CREATE INDEX "customer_first_approved_application_id_idx" ON "customer"("first_approved_application_id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "application_external_id_key" ON "application"("external_id");
@@ -165,9 +165,6 @@ ALTER TABLE "branch_closure" ADD CONSTRAINT "branch_closure_descendant_id_fkey" 
 
 -- AddForeignKey
 ALTER TABLE "account_manager" ADD CONSTRAINT "account_manager_branch_id_fkey" FOREIGN KEY ("branch_id") REFERENCES "branch"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "customer" ADD CONSTRAINT "customer_first_approved_application_id_fkey" FOREIGN KEY ("first_approved_application_id") REFERENCES "application"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "application" ADD CONSTRAINT "application_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customer"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

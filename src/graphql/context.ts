@@ -1,0 +1,25 @@
+/**
+ * The per-request context: the database, config, the request's "today" (so every default asOf
+ * in one request agrees) and fresh DataLoaders.
+ */
+import type { Config } from "../config.js";
+import type { Db } from "../db/database.js";
+import { todayIn, type BusinessDate } from "../domain/dates.js";
+import { createOrgLoaders } from "../modules/org/org.loader.js";
+import { createPerformanceLoaders } from "../modules/performance/performance.loader.js";
+
+export interface Context {
+  readonly db: Db;
+  readonly config: Config;
+  readonly today: BusinessDate;
+  readonly loaders: ReturnType<typeof createLoaders>;
+}
+
+function createLoaders(db: Db) {
+  const org = createOrgLoaders(db);
+  return { org, performance: createPerformanceLoaders(db, org) };
+}
+
+export function createContext(db: Db, config: Config, now: Date = new Date()): Context {
+  return { db, config, today: todayIn(config.BANK_TIME_ZONE, now), loaders: createLoaders(db) };
+}

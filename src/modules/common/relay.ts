@@ -1,0 +1,95 @@
+/**
+ * Relay building blocks: global ids, the Node interface, keyset cursors and a generic
+ * connection type. Cursors are opaque to clients but are plain keyset positions for us, so a
+ * page costs one indexed range scan however deep it is.
+ */
+import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from "type-graphql";
+import { Max, Min } from "class-validator";
+import { BadInputError } from "../../errors.js";
+
+export function toGlobalId(type: string, key: string): string {
+  return Buffer.from(`${type}:${key}`, "utf8").toString("base64url");
+}
+
+export function fromGlobalId(id: string): { type: string; key: string } | null {
+  const decoded = Buffer.from(id, "base64url").toString("utf8");
+  const at = decoded.indexOf(":");
+  if (at <= 0) return null;
+  return { type: decoded.slice(0, at), key: decoded.slice(at + 1) };
+}
+
+@InterfaceType({ description: "An object with a globally unique, opaque id (Relay)." })
+export abstract class Node {
+  @Field(() => ID) id!: string;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: `Page size, 0..${MAX_PAGE_SIZE}.` })
+  @Min(0)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: "Cursor of the last edge of the previous page." })
+  after?: string | null;
+}
+
+export function encodeCursor(key: string): string {
+  return Buffer.from(`k:${key}`, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | null | undefined): string | null {
+  if (cursor == null) return null;
+  const decoded = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!decoded.startsWith("k:")) throw BadInputError.single("after", "not a cursor this API issued");
+  return decoded.slice(2);
+}
+
+export interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** Builds a page from `first + 1` rows fetched after the cursor. */
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, after: string | null, totalCount: number): Page<T> {
+  const nodes = rows.slice(0, first);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** A Relay connection type for `nodeType`, named `<name>Connection` with `<name>Edge`. */
+export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field() cursor!: string;
+    @Field(() => nodeType) node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [Edge]) edges!: Edge[];
+    @Field(() => PageInfo) pageInfo!: PageInfo;
+    @Field(() => Int, { description: "Number of nodes across all pages." }) totalCount!: number;
+  }
+  return ConnectionType;
+}

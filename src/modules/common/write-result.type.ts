@@ -1,0 +1,21 @@
+import { Field, Int, ObjectType } from "type-graphql";
+
+/** What an idempotent batch write did: replaying the same batch yields only `unchanged`. */
+@ObjectType({ description: "What an idempotent batch write did; replaying the same batch yields only `unchanged`." })
+export class WriteResult {
+  @Field(() => Int) created!: number;
+  @Field(() => Int) updated!: number;
+  @Field(() => Int) unchanged!: number;
+}
+
+export interface WriteCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export function countWrites(total: number, returned: readonly { inserted: boolean }[]): WriteCounts {
+  const created = returned.filter((r) => r.inserted).length;
+  const updated = returned.length - created;
+  return { created, updated, unchanged: total - created - updated };
+}

@@ -1,0 +1,106 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { BusinessDate } from "../../domain/dates.js";
+import type { Period } from "../../domain/period.js";
+import type { Context } from "../../graphql/context.js";
+import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
+import { fromGlobalId, Node, PageArgs } from "../common/relay.js";
+import { WriteResult } from "../common/write-result.type.js";
+import { Performance } from "../performance/performance.type.js";
+import { buildPerformance } from "../performance/performance.service.js";
+import { AccountManager, AccountManagerConnection } from "./account-manager.type.js";
+import { Branch, BranchConnection } from "./branch.type.js";
+import { OrgLevel } from "./org.enums.js";
+import { AccountManagerInput, BranchInput } from "./org.input.js";
+import { listBranches, listManagers, upsertAccountManagers, upsertBranches } from "./org.service.js";
+
+const asOfArg = { nullable: true, description: "Defaults to today in the bank's time zone." } as const;
+
+@Resolver(() => Branch)
+export class BranchResolver {
+  @Query(() => Branch, { nullable: true, description: "A unit by its code." })
+  branch(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Branch | null> {
+    return ctx.loaders.org.branchByCode.load(code);
+  }
+
+  @Query(() => BranchConnection, { description: "Units ordered by code, optionally under one parent, at one level or matching a search." })
+  branches(
+    @Args() { first, after }: PageArgs,
+    @Arg("parentCode", () => String, { nullable: true }) parentCode: string | null,
+    @Arg("level", () => OrgLevel, { nullable: true }) level: OrgLevel | null,
+    @Arg("search", () => String, { nullable: true, description: "Part of a code or name, any case." }) search: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    return listBranches(ctx.db, { parentCode, level, search }, first, after);
+  }
+
+  @Query(() => Node, { nullable: true, description: "Any object by its global id (Relay)." })
+  async node(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Node | null> {
+    const ref = fromGlobalId(id);
+    if (ref?.type === "Branch") return ctx.loaders.org.branchByCode.load(ref.key);
+    if (ref?.type === "AccountManager") return ctx.loaders.org.managerByCode.load(ref.key);
+    return null;
+  }
+
+  @FieldResolver(() => Branch, { nullable: true })
+  parent(@Root() b: Branch, @Ctx() ctx: Context): Promise<Branch | null> | null {
+    return b.parentId === null ? null : ctx.loaders.org.branchById.load(b.parentId);
+  }
+
+  @FieldResolver(() => [Branch], { description: "Direct children, ordered by code." })
+  children(@Root() b: Branch, @Ctx() ctx: Context): Promise<Branch[]> {
+    return ctx.loaders.org.childrenOf.load(b.dbId);
+  }
+
+  @FieldResolver(() => Performance, { description: "Figures of the unit and everything below it." })
+  performance(
+    @Root() b: Branch,
+    @Arg("period", () => PeriodScalar) period: Period,
+    @Arg("asOf", () => DateScalar, asOfArg) asOf: BusinessDate | null,
+    @Ctx() ctx: Context,
+  ): Performance {
+    return buildPerformance({ kind: "branch", id: b.dbId, rankAmong: b.parentId }, period, asOf ?? ctx.today);
+  }
+
+  @FieldResolver(() => AccountManagerConnection, { description: "Account managers of this unit (or its whole subtree), by code." })
+  accountManagers(
+    @Root() b: Branch,
+    @Args() { first, after }: PageArgs,
+    @Arg("includeSubtree", { defaultValue: false }) includeSubtree: boolean,
+    @Ctx() ctx: Context,
+  ) {
+    return listManagers(ctx.db, b.dbId, includeSubtree, first, after);
+  }
+
+  @Mutation(() => WriteResult, { description: "Creates or updates units by code; atomic, idempotent." })
+  upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  }
+}
+
+@Resolver(() => AccountManager)
+export class AccountManagerResolver {
+  @Query(() => AccountManager, { nullable: true, description: "An account manager by code." })
+  accountManager(@Arg("code") code: string, @Ctx() ctx: Context): Promise<AccountManager | null> {
+    return ctx.loaders.org.managerByCode.load(code);
+  }
+
+  @FieldResolver(() => Branch, { description: "The unit the manager belongs to." })
+  async branch(@Root() m: AccountManager, @Ctx() ctx: Context): Promise<Branch> {
+    return (await ctx.loaders.org.branchById.load(m.branchId))!;
+  }
+
+  @FieldResolver(() => Performance, { description: "The manager's own figures; rank is among the managers of their unit's subtree." })
+  performance(
+    @Root() m: AccountManager,
+    @Arg("period", () => PeriodScalar) period: Period,
+    @Arg("asOf", () => DateScalar, asOfArg) asOf: BusinessDate | null,
+    @Ctx() ctx: Context,
+  ): Performance {
+    return buildPerformance({ kind: "manager", id: m.dbId, rankAmong: m.branchId }, period, asOf ?? ctx.today);
+  }
+
+  @Mutation(() => WriteResult, { description: "Creates or updates account managers by code; atomic, idempotent." })
+  upsertAccountManagers(@Arg("input", () => [AccountManagerInput]) input: AccountManagerInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  }
+}

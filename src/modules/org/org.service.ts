@@ -1,0 +1,218 @@
+/**
+ * The org tree and its staff: validated, idempotent, atomic upserts, and paged listings.
+ */
+import type { Db } from "../../db/database.js";
+import { IssueCollector } from "../../errors.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
+import { checkBatchSize, checkCode, checkName, checkUnique } from "../common/validate.js";
+import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { AccountManager } from "./account-manager.type.js";
+import { Branch } from "./branch.type.js";
+import { LEVEL_DEPTH, type OrgLevel } from "./org.enums.js";
+import type { AccountManagerInput, BranchInput } from "./org.input.js";
+
+/** Serialises org writes: tree checks read the whole tree and must not race another write. */
+const ORG_WRITE_LOCK = 7_240_001;
+export const TX_OPTIONS = { timeout: 120_000, maxWait: 30_000 } as const;
+
+export function toBranch(row: { id: number; code: string; name: string; level: OrgLevel; parentId: number | null }): Branch {
+  return Object.assign(new Branch(), {
+    id: toGlobalId("Branch", row.code),
+    dbId: row.id,
+    code: row.code,
+    name: row.name,
+    level: row.level,
+    parentId: row.parentId,
+  });
+}
+
+export function toManager(row: { id: number; code: string; name: string; branchId: number }): AccountManager {
+  return Object.assign(new AccountManager(), {
+    id: toGlobalId("AccountManager", row.code),
+    dbId: row.id,
+    code: row.code,
+    name: row.name,
+    branchId: row.branchId,
+  });
+}
+
+interface TreeNode {
+  code: string;
+  level: OrgLevel;
+  parentCode: string | null;
+}
+
+export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number): Promise<WriteCounts> {
+  checkBatchSize(input, maxBatch);
+  const issues = new IssueCollector();
+  input.forEach((row, i) => {
+    checkCode(issues, i, "code", row.code);
+    checkName(issues, i, "name", row.name);
+    if (row.parentCode != null && row.parentCode === row.code) issues.add(i, "parentCode", "a unit cannot be its own parent");
+  });
+  checkUnique(issues, input, "code", (r) => r.code);
+  issues.throwIfAny();
+
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
+    const existing = await tx.branch.findMany({ select: { id: true, code: true, level: true, parentId: true } });
+    const codeById = new Map(existing.map((b) => [b.id, b.code]));
+    const tree = new Map<string, TreeNode>(
+      existing.map((b) => [b.code, { code: b.code, level: b.level, parentCode: b.parentId === null ? null : codeById.get(b.parentId)! }]),
+    );
+    const before = new Map(tree);
+    for (const row of input) tree.set(row.code, { code: row.code, level: row.level, parentCode: row.parentCode ?? null });
+    validateTree(issues, input, tree);
+    issues.throwIfAny();
+
+    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const wave of parentFirstWaves(input)) {
+      const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
+        INSERT INTO branch (code, name, level, parent_id, updated_at)
+        SELECT r.code, r.name, r.level::"OrgLevel", p.id, now()
+        FROM unnest(${wave.map((r) => r.code)}::text[], ${wave.map((r) => r.name)}::text[],
+                    ${wave.map((r) => r.level)}::text[], ${wave.map((r) => r.parentCode ?? null)}::text[])
+             AS r(code, name, level, parent_code)
+        LEFT JOIN branch p ON p.code = r.parent_code
+        ON CONFLICT (code) DO UPDATE
+          SET name = EXCLUDED.name, level = EXCLUDED.level, parent_id = EXCLUDED.parent_id, updated_at = now()
+          WHERE (branch.name, branch.level, branch.parent_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_id)
+        RETURNING (xmax = 0) AS inserted`;
+      const c = countWrites(wave.length, returned);
+      counts.created += c.created;
+      counts.updated += c.updated;
+      counts.unchanged += c.unchanged;
+    }
+    const treeChanged = input.some((r) => before.get(r.code)?.parentCode !== (r.parentCode ?? null) || !before.has(r.code));
+    if (treeChanged) await rebuildClosure(tx);
+    return counts;
+  }, TX_OPTIONS);
+}
+
+/** Checks every edge that a row of the batch takes part in, against the tree after the batch. */
+function validateTree(issues: IssueCollector, input: readonly BranchInput[], tree: Map<string, TreeNode>): void {
+  const indexOf = new Map(input.map((r, i) => [r.code, i]));
+  input.forEach((row, i) => {
+    const parentCode = row.parentCode ?? null;
+    if (parentCode === null) return;
+    const parent = tree.get(parentCode);
+    if (!parent) return issues.add(i, "parentCode", `unknown unit "${parentCode}"`);
+    // Walk up from the parent: meeting the row again means the batch closes a loop.
+    const seen = new Set<string>();
+    for (let at: TreeNode | undefined = parent; at; at = at.parentCode ? tree.get(at.parentCode) : undefined) {
+      if (at.code === row.code) return issues.add(i, "parentCode", `"${parentCode}" is below "${row.code}": the tree would have a cycle`);
+      if (seen.has(at.code)) break;
+      seen.add(at.code);
+    }
+    if (LEVEL_DEPTH[row.level] <= LEVEL_DEPTH[parent.level]) {
+      issues.add(i, "level", `${row.level} cannot sit below ${parent.level} "${parent.code}"`);
+    }
+  });
+  // A level change must also leave the row above its existing children.
+  for (const child of tree.values()) {
+    if (child.parentCode === null || indexOf.has(child.code)) continue;
+    const i = indexOf.get(child.parentCode);
+    if (i === undefined) continue;
+    const parent = tree.get(child.parentCode)!;
+    if (LEVEL_DEPTH[child.level] <= LEVEL_DEPTH[parent.level]) {
+      issues.add(i, "level", `${parent.level} would not sit above its child ${child.level} "${child.code}"`);
+    }
+  }
+}
+
+/** Rows grouped so that a parent created in this batch is written before its children. */
+function parentFirstWaves(input: readonly BranchInput[]): BranchInput[][] {
+  const byCode = new Map(input.map((r) => [r.code, r]));
+  const depth = new Map<string, number>();
+  const depthOf = (row: BranchInput): number => {
+    const known = depth.get(row.code);
+    if (known !== undefined) return known;
+    const parent = row.parentCode ? byCode.get(row.parentCode) : undefined;
+    const d = parent ? depthOf(parent) + 1 : 0;
+    depth.set(row.code, d);
+    return d;
+  };
+  const waves: BranchInput[][] = [];
+  for (const row of input) (waves[depthOf(row)] ??= []).push(row);
+  return waves.filter(Boolean);
+}
+
+/** Recomputes the closure table from parent links; a few thousand rows at a bank's size. */
+export async function rebuildClosure(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRaw`DELETE FROM branch_closure`;
+  await tx.$executeRaw`
+    INSERT INTO branch_closure (ancestor_id, descendant_id, depth)
+    WITH RECURSIVE up(descendant_id, ancestor_id, depth) AS (
+      SELECT id, id, 0 FROM branch
+      UNION ALL
+      SELECT up.descendant_id, b.parent_id, up.depth + 1
+      FROM up JOIN branch b ON b.id = up.ancestor_id
+      WHERE b.parent_id IS NOT NULL
+    )
+    SELECT ancestor_id, descendant_id, depth FROM up`;
+}
+
+export async function upsertAccountManagers(db: Db, input: readonly AccountManagerInput[], maxBatch: number): Promise<WriteCounts> {
+  checkBatchSize(input, maxBatch);
+  const issues = new IssueCollector();
+  input.forEach((row, i) => {
+    checkCode(issues, i, "code", row.code);
+    checkName(issues, i, "name", row.name);
+  });
+  checkUnique(issues, input, "code", (r) => r.code);
+  issues.throwIfAny();
+
+  return db.$transaction(async (tx) => {
+    const units = await tx.branch.findMany({ where: { code: { in: input.map((r) => r.branchCode) } }, select: { code: true } });
+    const known = new Set(units.map((u) => u.code));
+    input.forEach((row, i) => {
+      if (!known.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+    });
+    issues.throwIfAny();
+    const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
+      INSERT INTO account_manager (code, name, branch_id, updated_at)
+      SELECT r.code, r.name, b.id, now()
+      FROM unnest(${input.map((r) => r.code)}::text[], ${input.map((r) => r.name)}::text[], ${input.map((r) => r.branchCode)}::text[])
+           AS r(code, name, branch_code)
+      JOIN branch b ON b.code = r.branch_code
+      ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, updated_at = now()
+        WHERE (account_manager.name, account_manager.branch_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.branch_id)
+      RETURNING (xmax = 0) AS inserted`;
+    return countWrites(input.length, returned);
+  }, TX_OPTIONS);
+}
+
+export interface ListBranchesFilter {
+  parentCode?: string | null;
+  level?: OrgLevel | null;
+  search?: string | null;
+}
+
+/** Units by code, keyset-paged. */
+export async function listBranches(db: Db, filter: ListBranchesFilter, first: number, after: string | null | undefined): Promise<Page<Branch>> {
+  const afterCode = decodeCursor(after);
+  const where: Prisma.BranchWhereInput = {
+    ...(filter.parentCode ? { parent: { code: filter.parentCode } } : {}),
+    ...(filter.level ? { level: filter.level } : {}),
+    ...(filter.search ? { OR: [{ code: { contains: filter.search, mode: "insensitive" } }, { name: { contains: filter.search, mode: "insensitive" } }] } : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    db.branch.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
+    db.branch.count({ where }),
+  ]);
+  return toPage(rows.map(toBranch), first, (b) => b.code, afterCode, totalCount);
+}
+
+/** Account managers of a unit, or of its whole subtree, keyset-paged by code. */
+export async function listManagers(db: Db, branchId: number, subtree: boolean, first: number, after: string | null | undefined): Promise<Page<AccountManager>> {
+  const afterCode = decodeCursor(after);
+  const where: Prisma.AccountManagerWhereInput = subtree
+    ? { branch: { ancestors: { some: { ancestorId: branchId } } } }
+    : { branchId };
+  const [rows, totalCount] = await Promise.all([
+    db.accountManager.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
+    db.accountManager.count({ where }),
+  ]);
+  return toPage(rows.map(toManager), first, (m) => m.code, afterCode, totalCount);
+}

@@ -1,0 +1,128 @@
+/**
+ * Per-request loaders for figures. Every key that resolvers ask for in one tick is grouped by
+ * (metric, window) or (period), so a dashboard of N units costs a fixed number of statements.
+ */
+import DataLoader from "dataloader";
+import type { Db } from "../../db/database.js";
+import type { BusinessDate } from "../../domain/dates.js";
+import type { AsOfWindow, Period } from "../../domain/period.js";
+import { rankStandings, type Standing } from "../../domain/ranking.js";
+import type { AccountManager } from "../org/account-manager.type.js";
+import type { Branch } from "../org/branch.type.js";
+import type { OrgLoaders } from "../org/org.loader.js";
+import { toManager } from "../org/org.service.js";
+import type { Metric } from "./performance.enums.js";
+import { actuals, managersInSubtree, targets, type SubjectKind } from "./performance.service.js";
+
+interface ActualKey {
+  kind: SubjectKind;
+  id: number;
+  metric: Metric;
+  start: BusinessDate;
+  end: BusinessDate;
+}
+interface TargetKey {
+  kind: SubjectKind;
+  id: number;
+  period: string;
+  metric: Metric;
+}
+export interface RankingKey {
+  /** The parent unit (branch rankings) or the subtree's root (manager rankings). */
+  unitId: number;
+  period: Period;
+  window: AsOfWindow;
+  metric: Metric;
+}
+
+export type BranchStandingRow = Standing<{ code: string; actual: number; target: number | null; branch: Branch }>;
+export type ManagerStandingRow = Standing<{ code: string; actual: number; target: number | null; manager: AccountManager }>;
+
+function groupBy<K, G extends string>(keys: readonly K[], groupOf: (k: K) => G): Map<G, K[]> {
+  const groups = new Map<G, K[]>();
+  for (const k of keys) {
+    const g = groupOf(k);
+    const list = groups.get(g);
+    if (list) list.push(k);
+    else groups.set(g, [k]);
+  }
+  return groups;
+}
+
+const rankingKey = (k: RankingKey) => `${k.unitId}|${k.period.code}|${k.window.end}|${k.metric}`;
+
+export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
+  const actual = new DataLoader<ActualKey, number, string>(
+    async (keys) => {
+      const results = new Map<string, number>();
+      const groups = groupBy(keys, (k) => `${k.kind}|${k.metric}|${k.start}|${k.end}`);
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const { kind, metric, start, end } = group[0];
+          const counts = await actuals(db, kind, group.map((k) => k.id), metric, start, end);
+          for (const k of group) results.set(actualKey(k), counts.get(k.id) ?? 0);
+        }),
+      );
+      return keys.map((k) => results.get(actualKey(k)) ?? 0);
+    },
+    { cacheKeyFn: actualKey },
+  );
+
+  const target = new DataLoader<TargetKey, number | null, string>(
+    async (keys) => {
+      const results = new Map<string, number>();
+      const groups = groupBy(keys, (k) => `${k.kind}|${k.period}`);
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const { kind, period } = group[0];
+          const found = await targets(db, kind, [...new Set(group.map((k) => k.id))], period);
+          for (const [key, value] of found) results.set(`${kind}|${period}|${key}`, value);
+        }),
+      );
+      return keys.map((k) => results.get(`${k.kind}|${k.period}|${k.id}:${k.metric}`) ?? null);
+    },
+    { cacheKeyFn: (k) => `${k.kind}|${k.id}|${k.period}|${k.metric}` },
+  );
+
+  async function figures(kind: SubjectKind, ids: readonly number[], k: RankingKey) {
+    return Promise.all([
+      Promise.all(ids.map((id) => actual.load({ kind, id, metric: k.metric, start: k.window.start, end: k.window.end }))),
+      Promise.all(ids.map((id) => target.load({ kind, id, period: k.period.code, metric: k.metric }))),
+    ]);
+  }
+
+  /** The direct children of a unit, ranked. */
+  const branchRanking = new DataLoader<RankingKey, BranchStandingRow[], string>(
+    (keys) =>
+      Promise.all(
+        keys.map(async (k) => {
+          const children = await org.childrenOf.load(k.unitId);
+          const [acts, tgts] = await figures("branch", children.map((c) => c.dbId), k);
+          return rankStandings(children.map((branch, i) => ({ code: branch.code, actual: acts[i], target: tgts[i], branch })));
+        }),
+      ),
+    { cacheKeyFn: rankingKey },
+  );
+
+  /** The account managers of a unit's subtree, ranked. */
+  const managerRanking = new DataLoader<RankingKey, ManagerStandingRow[], string>(
+    (keys) =>
+      Promise.all(
+        keys.map(async (k) => {
+          const managers = (await managersInSubtree(db, k.unitId)).map(toManager);
+          for (const m of managers) org.managerById.prime(m.dbId, m);
+          const [acts, tgts] = await figures("manager", managers.map((m) => m.dbId), k);
+          return rankStandings(managers.map((manager, i) => ({ code: manager.code, actual: acts[i], target: tgts[i], manager })));
+        }),
+      ),
+    { cacheKeyFn: rankingKey },
+  );
+
+  return { actual, target, branchRanking, managerRanking };
+}
+
+function actualKey(k: ActualKey): string {
+  return `${k.kind}|${k.id}|${k.metric}|${k.start}|${k.end}`;
+}
+
+export type PerformanceLoaders = ReturnType<typeof createPerformanceLoaders>;

@@ -1,0 +1,69 @@
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import type { BusinessDate } from "../../domain/dates.js";
+import { asOfWindow, type Period } from "../../domain/period.js";
+import { NotFoundError } from "../../errors.js";
+import type { Context } from "../../graphql/context.js";
+import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
+import { ALL_METRICS, Granularity, Metric } from "./performance.enums.js";
+import { metricProgress, rankOf, series } from "./performance.service.js";
+import { BranchStanding, ManagerStanding, MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
+
+@Resolver(() => Performance)
+export class PerformanceResolver {
+  @FieldResolver(() => [MetricProgress], { description: "Every metric, in a fixed order." })
+  metrics(@Root() p: Performance, @Ctx() ctx: Context): Promise<MetricProgress[]> {
+    return Promise.all(ALL_METRICS.map((m) => metricProgress(ctx, p, m)));
+  }
+
+  @FieldResolver(() => MetricProgress, { description: "One metric." })
+  metric(@Root() p: Performance, @Arg("metric", () => Metric) metric: Metric, @Ctx() ctx: Context): Promise<MetricProgress> {
+    return metricProgress(ctx, p, metric);
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "Rank among the parent's direct children (for a manager: among the managers of their unit's subtree); null at the root.",
+  })
+  rank(@Root() p: Performance, @Arg("metric", () => Metric) metric: Metric, @Ctx() ctx: Context): Promise<number | null> {
+    return rankOf(ctx, p, metric);
+  }
+
+  @FieldResolver(() => [SeriesPoint], { description: "Actuals per bucket from the period's first day to the as-of date." })
+  series(
+    @Root() p: Performance,
+    @Arg("metric", () => Metric) metric: Metric,
+    @Arg("granularity", () => Granularity, { defaultValue: Granularity.WEEK }) granularity: Granularity,
+    @Ctx() ctx: Context,
+  ): Promise<SeriesPoint[]> {
+    return series(ctx, p, metric, granularity);
+  }
+}
+
+@Resolver()
+export class RankingResolver {
+  @Query(() => [BranchStanding], { description: "The direct children of a unit, ranked (shared/domain.md ranking rules)." })
+  async branchRanking(
+    @Arg("parentCode") parentCode: string,
+    @Arg("period", () => PeriodScalar) period: Period,
+    @Arg("metric", () => Metric) metric: Metric,
+    @Arg("asOf", () => DateScalar, { nullable: true, description: "Defaults to today in the bank's time zone." }) asOf: BusinessDate | null,
+    @Ctx() ctx: Context,
+  ): Promise<BranchStanding[]> {
+    const parent = await ctx.loaders.org.branchByCode.load(parentCode);
+    if (!parent) throw new NotFoundError("unit", parentCode, "parentCode");
+    return ctx.loaders.performance.branchRanking.load({ unitId: parent.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+  }
+
+  @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
+  async accountManagerRanking(
+    @Arg("branchCode") branchCode: string,
+    @Arg("period", () => PeriodScalar) period: Period,
+    @Arg("metric", () => Metric) metric: Metric,
+    @Arg("asOf", () => DateScalar, { nullable: true, description: "Defaults to today in the bank's time zone." }) asOf: BusinessDate | null,
+    @Ctx() ctx: Context,
+  ): Promise<ManagerStanding[]> {
+    const unit = await ctx.loaders.org.branchByCode.load(branchCode);
+    if (!unit) throw new NotFoundError("unit", branchCode, "branchCode");
+    return ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+  }
+}

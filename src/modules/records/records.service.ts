@@ -1,0 +1,175 @@
+/**
+ * Application and activation records: validated as a whole batch, then written set-based in
+ * one transaction, together with the derived first approval of every customer they touch.
+ */
+import type { Db } from "../../db/database.js";
+import { compareDates } from "../../domain/dates.js";
+import { IssueCollector } from "../../errors.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { checkBatchSize, checkCode, checkOrder, checkUnique } from "../common/validate.js";
+import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { TX_OPTIONS } from "../org/org.service.js";
+import { Decision } from "./records.enums.js";
+import type { ActivationInput, ApplicationInput } from "./records.input.js";
+
+function checkApplicationRow(issues: IssueCollector, row: ApplicationInput, i: number): void {
+  checkCode(issues, i, "externalId", row.externalId);
+  checkCode(issues, i, "customerId", row.customerId);
+  if (row.campaignCode != null) checkCode(issues, i, "campaignCode", row.campaignCode);
+  if (row.merchantCode != null) checkCode(issues, i, "merchantCode", row.merchantCode);
+  if (row.decision === Decision.PENDING && row.decidedOn != null) {
+    issues.add(i, "decidedOn", "must be empty while the decision is PENDING");
+  }
+  if (row.decision !== Decision.PENDING && row.decidedOn == null) {
+    issues.add(i, "decidedOn", `is required when the decision is ${row.decision}`);
+  }
+  checkOrder(issues, i, { field: "receivedOn", value: row.receivedOn }, { field: "keyedOn", value: row.keyedOn });
+  checkOrder(issues, i, row.keyedOn ? { field: "keyedOn", value: row.keyedOn } : { field: "receivedOn", value: row.receivedOn }, {
+    field: "decidedOn",
+    value: row.decidedOn,
+  });
+}
+
+export async function recordApplications(db: Db, input: readonly ApplicationInput[], maxBatch: number): Promise<WriteCounts> {
+  checkBatchSize(input, maxBatch);
+  const issues = new IssueCollector();
+  input.forEach((row, i) => checkApplicationRow(issues, row, i));
+  checkUnique(issues, input, "externalId", (r) => r.externalId);
+  issues.throwIfAny();
+  // A stable order keeps concurrent overlapping batches from deadlocking on row locks.
+  const rows = [...input].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+
+  return db.$transaction(async (tx) => {
+    const [units, managers, existing] = await Promise.all([
+      tx.branch.findMany({ where: { code: { in: [...new Set(input.map((r) => r.branchCode))] } }, select: { code: true } }),
+      tx.accountManager.findMany({
+        where: { code: { in: [...new Set(input.flatMap((r) => (r.managerCode ? [r.managerCode] : [])))] } },
+        select: { code: true },
+      }),
+      tx.application.findMany({
+        where: { externalId: { in: input.map((r) => r.externalId) } },
+        select: { externalId: true, customerId: true, activation: { select: { activatedOn: true } } },
+      }),
+    ]);
+    const unitCodes = new Set(units.map((u) => u.code));
+    const managerCodes = new Set(managers.map((m) => m.code));
+    const existingById = new Map(existing.map((e) => [e.externalId, e]));
+    input.forEach((row, i) => {
+      if (!unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+      if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+      const activatedOn = existingById.get(row.externalId)?.activation?.activatedOn;
+      if (activatedOn) {
+        const activated = activatedOn.toISOString().slice(0, 10);
+        if (row.decision !== Decision.APPROVED) issues.add(i, "decision", `must stay APPROVED: the card was activated on ${activated}`);
+        else if (row.decidedOn && compareDates(row.decidedOn, activated) > 0) {
+          issues.add(i, "decidedOn", `${row.decidedOn} is after the card's activation on ${activated}`);
+        }
+      }
+    });
+    issues.throwIfAny();
+
+    await tx.$executeRaw`
+      INSERT INTO customer (external_id)
+      SELECT DISTINCT unnest(${rows.map((r) => r.customerId)}::text[])
+      ON CONFLICT (external_id) DO NOTHING`;
+    const returned = await tx.$queryRaw<{ inserted: boolean; customer_id: number }[]>`
+      INSERT INTO application (external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
+                               decision, decided_on, campaign_code, merchant_code, updated_at)
+      SELECT r.external_id, cu.id, b.id, m.id, r.channel::"ApplicationChannel", r.received_on::date, r.keyed_on::date,
+             r.decision::"Decision", r.decided_on::date, r.campaign_code, r.merchant_code, now()
+      FROM unnest(${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.customerId)}::text[],
+                  ${rows.map((r) => r.branchCode)}::text[], ${rows.map((r) => r.managerCode ?? null)}::text[],
+                  ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.receivedOn)}::text[],
+                  ${rows.map((r) => r.keyedOn ?? null)}::text[], ${rows.map((r) => r.decision)}::text[],
+                  ${rows.map((r) => r.decidedOn ?? null)}::text[], ${rows.map((r) => r.campaignCode ?? null)}::text[],
+                  ${rows.map((r) => r.merchantCode ?? null)}::text[])
+           AS r(external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on,
+                decision, decided_on, campaign_code, merchant_code)
+      JOIN customer cu ON cu.external_id = r.customer_ext
+      JOIN branch b ON b.code = r.branch_code
+      LEFT JOIN account_manager m ON m.code = r.manager_code
+      ON CONFLICT (external_id) DO UPDATE SET
+        customer_id = EXCLUDED.customer_id, branch_id = EXCLUDED.branch_id, manager_id = EXCLUDED.manager_id,
+        channel = EXCLUDED.channel, received_on = EXCLUDED.received_on, keyed_on = EXCLUDED.keyed_on,
+        decision = EXCLUDED.decision, decided_on = EXCLUDED.decided_on, campaign_code = EXCLUDED.campaign_code,
+        merchant_code = EXCLUDED.merchant_code, updated_at = now()
+      WHERE (application.customer_id, application.branch_id, application.manager_id, application.channel,
+             application.received_on, application.keyed_on, application.decision, application.decided_on,
+             application.campaign_code, application.merchant_code)
+        IS DISTINCT FROM
+            (EXCLUDED.customer_id, EXCLUDED.branch_id, EXCLUDED.manager_id, EXCLUDED.channel,
+             EXCLUDED.received_on, EXCLUDED.keyed_on, EXCLUDED.decision, EXCLUDED.decided_on,
+             EXCLUDED.campaign_code, EXCLUDED.merchant_code)
+      RETURNING (xmax = 0) AS inserted, customer_id`;
+
+    // A changed application may move its customer's first approval, and a corrected
+    // customer id moves it for the old customer too.
+    const touched = new Set(returned.map((r) => r.customer_id));
+    for (const e of existing) touched.add(e.customerId);
+    await refreshFirstApprovals(tx, [...touched]);
+    return countWrites(rows.length, returned);
+  }, TX_OPTIONS);
+}
+
+/**
+ * Re-derives each customer's first-ever approved application: earliest decision date, then
+ * earliest receipt, then application number, so the choice is total and repeatable.
+ */
+export async function refreshFirstApprovals(tx: Prisma.TransactionClient, customerIds: number[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  // Lock first: the recomputation below must see applications that a concurrent batch for the
+  // same customer committed while we waited, or it would overwrite a better answer.
+  await tx.$executeRaw`SELECT id FROM customer WHERE id = ANY(${customerIds}::int[]) ORDER BY id FOR UPDATE`;
+  await tx.$executeRaw`
+    UPDATE customer c SET first_approved_application_id = f.app_id
+    FROM (
+      SELECT cu.id,
+             (SELECT a.id FROM application a
+              WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
+              ORDER BY a.decided_on, a.received_on, a.external_id
+              LIMIT 1) AS app_id
+      FROM customer cu WHERE cu.id = ANY(${customerIds}::int[])
+    ) f
+    WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
+}
+
+export async function recordActivations(db: Db, input: readonly ActivationInput[], maxBatch: number): Promise<WriteCounts> {
+  checkBatchSize(input, maxBatch);
+  const issues = new IssueCollector();
+  input.forEach((row, i) => {
+    checkCode(issues, i, "applicationExternalId", row.applicationExternalId);
+    checkOrder(issues, i, { field: "activatedOn", value: row.activatedOn }, { field: "firstSpendOn", value: row.firstSpendOn });
+  });
+  checkUnique(issues, input, "applicationExternalId", (r) => r.applicationExternalId);
+  issues.throwIfAny();
+
+  return db.$transaction(async (tx) => {
+    const apps = await tx.application.findMany({
+      where: { externalId: { in: input.map((r) => r.applicationExternalId) } },
+      select: { externalId: true, decision: true, decidedOn: true },
+    });
+    const byId = new Map(apps.map((a) => [a.externalId, a]));
+    input.forEach((row, i) => {
+      const app = byId.get(row.applicationExternalId);
+      if (!app) return issues.add(i, "applicationExternalId", `unknown application "${row.applicationExternalId}"`);
+      if (app.decision !== Decision.APPROVED) {
+        return issues.add(i, "applicationExternalId", `application "${row.applicationExternalId}" is ${app.decision}; only an APPROVED one can be activated`);
+      }
+      const decided = app.decidedOn!.toISOString().slice(0, 10);
+      if (compareDates(row.activatedOn, decided) < 0) issues.add(i, "activatedOn", `${row.activatedOn} is before the approval on ${decided}`);
+    });
+    issues.throwIfAny();
+
+    const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
+      INSERT INTO activation (application_id, activated_on, first_spend_on, updated_at)
+      SELECT a.id, r.activated_on::date, r.first_spend_on::date, now()
+      FROM unnest(${input.map((r) => r.applicationExternalId)}::text[], ${input.map((r) => r.activatedOn)}::text[],
+                  ${input.map((r) => r.firstSpendOn ?? null)}::text[]) AS r(external_id, activated_on, first_spend_on)
+      JOIN application a ON a.external_id = r.external_id
+      ON CONFLICT (application_id) DO UPDATE SET
+        activated_on = EXCLUDED.activated_on, first_spend_on = EXCLUDED.first_spend_on, updated_at = now()
+      WHERE (activation.activated_on, activation.first_spend_on) IS DISTINCT FROM (EXCLUDED.activated_on, EXCLUDED.first_spend_on)
+      RETURNING (xmax = 0) AS inserted`;
+    return countWrites(input.length, returned);
+  }, TX_OPTIONS);
+}

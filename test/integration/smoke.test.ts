@@ -1,0 +1,23 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../support/harness.js";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api?.close());
+
+describe("smoke", () => {
+  it("writes a tree and reads it back", async () => {
+    const w = await api.gql(`mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { created updated unchanged } }`, {
+      in: [
+        { code: "P", name: "Province", level: "PROVINCE" },
+        { code: "C1", name: "City 1", level: "CITY", parentCode: "P" },
+      ],
+    });
+    expect(w.errors).toBeUndefined();
+    expect(w.data.upsertBranches).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    const r = await api.gql(`{ branch(code: "P") { code children { code parent { code } } } }`);
+    expect(r.data.branch).toEqual({ code: "P", children: [{ code: "C1", parent: { code: "P" } }] });
+  });
+});
