@@ -1,4 +1,5 @@
-import { Field, InputType } from "type-graphql";
+import { ArgsType, Field, InputType } from "type-graphql";
+import { PageArgs } from "../common/relay.js";
 import { OrgLevel } from "./org.enums.js";
 
 @InputType({ description: "A unit to create or update, keyed by code." })
@@ -15,4 +16,16 @@ export class AccountManagerInput {
   @Field() code!: string;
   @Field() name!: string;
   @Field({ description: "Code of the unit the manager belongs to." }) branchCode!: string;
+}
+
+@ArgsType()
+export class BranchListArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: "Only the direct children of this unit." }) parentCode?: string | null;
+  @Field(() => OrgLevel, { nullable: true }) level?: OrgLevel | null;
+  @Field(() => String, { nullable: true, description: "Part of a code or name, any case." }) search?: string | null;
+}
+
+@ArgsType()
+export class ManagerListArgs extends PageArgs {
+  @Field({ defaultValue: false, description: "Include the managers of every unit below." }) includeSubtree!: boolean;
 }

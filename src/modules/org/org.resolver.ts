@@ -1,19 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import type { BusinessDate } from "../../domain/dates.js";
-import type { Period } from "../../domain/period.js";
 import type { Context } from "../../graphql/context.js";
-import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
-import { fromGlobalId, Node, PageArgs } from "../common/relay.js";
+import { fromGlobalId, Node } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
+import { PerformanceArgs } from "../performance/performance.args.js";
 import { Performance } from "../performance/performance.type.js";
 import { buildPerformance } from "../performance/performance.service.js";
 import { AccountManager, AccountManagerConnection } from "./account-manager.type.js";
 import { Branch, BranchConnection } from "./branch.type.js";
-import { OrgLevel } from "./org.enums.js";
-import { AccountManagerInput, BranchInput } from "./org.input.js";
+import { AccountManagerInput, BranchInput, BranchListArgs, ManagerListArgs } from "./org.input.js";
 import { listBranches, listManagers, upsertAccountManagers, upsertBranches } from "./org.service.js";
-
-const asOfArg = { nullable: true, description: "Defaults to today in the bank's time zone." } as const;
 
 @Resolver(() => Branch)
 export class BranchResolver {
@@ -23,13 +18,7 @@ export class BranchResolver {
   }
 
   @Query(() => BranchConnection, { description: "Units ordered by code, optionally under one parent, at one level or matching a search." })
-  branches(
-    @Args() { first, after }: PageArgs,
-    @Arg("parentCode", () => String, { nullable: true }) parentCode: string | null,
-    @Arg("level", () => OrgLevel, { nullable: true }) level: OrgLevel | null,
-    @Arg("search", () => String, { nullable: true, description: "Part of a code or name, any case." }) search: string | null,
-    @Ctx() ctx: Context,
-  ) {
+  branches(@Args() { parentCode, level, search, first, after }: BranchListArgs, @Ctx() ctx: Context) {
     return listBranches(ctx.db, { parentCode, level, search }, first, after);
   }
 
@@ -52,22 +41,12 @@ export class BranchResolver {
   }
 
   @FieldResolver(() => Performance, { description: "Figures of the unit and everything below it." })
-  performance(
-    @Root() b: Branch,
-    @Arg("period", () => PeriodScalar) period: Period,
-    @Arg("asOf", () => DateScalar, asOfArg) asOf: BusinessDate | null,
-    @Ctx() ctx: Context,
-  ): Performance {
+  performance(@Root() b: Branch, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
     return buildPerformance({ kind: "branch", id: b.dbId, rankAmong: b.parentId }, period, asOf ?? ctx.today);
   }
 
   @FieldResolver(() => AccountManagerConnection, { description: "Account managers of this unit (or its whole subtree), by code." })
-  accountManagers(
-    @Root() b: Branch,
-    @Args() { first, after }: PageArgs,
-    @Arg("includeSubtree", { defaultValue: false }) includeSubtree: boolean,
-    @Ctx() ctx: Context,
-  ) {
+  accountManagers(@Root() b: Branch, @Args() { includeSubtree, first, after }: ManagerListArgs, @Ctx() ctx: Context) {
     return listManagers(ctx.db, b.dbId, includeSubtree, first, after);
   }
 
@@ -90,12 +69,7 @@ export class AccountManagerResolver {
   }
 
   @FieldResolver(() => Performance, { description: "The manager's own figures; rank is among the managers of their unit's subtree." })
-  performance(
-    @Root() m: AccountManager,
-    @Arg("period", () => PeriodScalar) period: Period,
-    @Arg("asOf", () => DateScalar, asOfArg) asOf: BusinessDate | null,
-    @Ctx() ctx: Context,
-  ): Performance {
+  performance(@Root() m: AccountManager, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
     return buildPerformance({ kind: "manager", id: m.dbId, rankAmong: m.branchId }, period, asOf ?? ctx.today);
   }
 

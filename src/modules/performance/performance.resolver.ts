@@ -1,9 +1,8 @@
-import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
-import type { BusinessDate } from "../../domain/dates.js";
-import { asOfWindow, type Period } from "../../domain/period.js";
+import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import { asOfWindow } from "../../domain/period.js";
 import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
+import { BranchRankingArgs, ManagerRankingArgs } from "./performance.args.js";
 import { ALL_METRICS, Granularity, Metric } from "./performance.enums.js";
 import { metricProgress, rankOf, series } from "./performance.service.js";
 import { BranchStanding, ManagerStanding, MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
@@ -42,26 +41,14 @@ export class PerformanceResolver {
 @Resolver()
 export class RankingResolver {
   @Query(() => [BranchStanding], { description: "The direct children of a unit, ranked (shared/domain.md ranking rules)." })
-  async branchRanking(
-    @Arg("parentCode") parentCode: string,
-    @Arg("period", () => PeriodScalar) period: Period,
-    @Arg("metric", () => Metric) metric: Metric,
-    @Arg("asOf", () => DateScalar, { nullable: true, description: "Defaults to today in the bank's time zone." }) asOf: BusinessDate | null,
-    @Ctx() ctx: Context,
-  ): Promise<BranchStanding[]> {
+  async branchRanking(@Args() { parentCode, period, metric, asOf }: BranchRankingArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
     const parent = await ctx.loaders.org.branchByCode.load(parentCode);
     if (!parent) throw new NotFoundError("unit", parentCode, "parentCode");
     return ctx.loaders.performance.branchRanking.load({ unitId: parent.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
   }
 
   @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
-  async accountManagerRanking(
-    @Arg("branchCode") branchCode: string,
-    @Arg("period", () => PeriodScalar) period: Period,
-    @Arg("metric", () => Metric) metric: Metric,
-    @Arg("asOf", () => DateScalar, { nullable: true, description: "Defaults to today in the bank's time zone." }) asOf: BusinessDate | null,
-    @Ctx() ctx: Context,
-  ): Promise<ManagerStanding[]> {
+  async accountManagerRanking(@Args() { branchCode, period, metric, asOf }: ManagerRankingArgs, @Ctx() ctx: Context): Promise<ManagerStanding[]> {
     const unit = await ctx.loaders.org.branchByCode.load(branchCode);
     if (!unit) throw new NotFoundError("unit", branchCode, "branchCode");
     return ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });

@@ -12,7 +12,7 @@ export class ApplicationInput {
   @Field(() => ApplicationChannel) channel!: ApplicationChannel;
   @Field(() => DateScalar) receivedOn!: BusinessDate;
   @Field(() => DateScalar, { nullable: true, description: "Date keyed into the bank's system (录入)." }) keyedOn?: BusinessDate | null;
-  @Field(() => Decision, { defaultValue: Decision.PENDING }) decision!: Decision;
+  @Field(() => Decision, { nullable: true, defaultValue: Decision.PENDING }) decision?: Decision | null;
   @Field(() => DateScalar, { nullable: true, description: "Required once the decision is APPROVED or REJECTED." })
   decidedOn?: BusinessDate | null;
   @Field(() => String, { nullable: true, description: "Campaign the application is attributed to." }) campaignCode?: string | null;

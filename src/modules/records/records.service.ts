@@ -12,7 +12,7 @@ import { TX_OPTIONS } from "../org/org.service.js";
 import { Decision } from "./records.enums.js";
 import type { ActivationInput, ApplicationInput } from "./records.input.js";
 
-function checkApplicationRow(issues: IssueCollector, row: ApplicationInput, i: number): void {
+function checkApplicationRow(issues: IssueCollector, row: ApplicationRow, i: number): void {
   checkCode(issues, i, "externalId", row.externalId);
   checkCode(issues, i, "customerId", row.customerId);
   if (row.campaignCode != null) checkCode(issues, i, "campaignCode", row.campaignCode);
@@ -30,8 +30,11 @@ function checkApplicationRow(issues: IssueCollector, row: ApplicationInput, i: n
   });
 }
 
-export async function recordApplications(db: Db, input: readonly ApplicationInput[], maxBatch: number): Promise<WriteCounts> {
-  checkBatchSize(input, maxBatch);
+type ApplicationRow = ApplicationInput & { decision: Decision };
+
+export async function recordApplications(db: Db, batch: readonly ApplicationInput[], maxBatch: number): Promise<WriteCounts> {
+  checkBatchSize(batch, maxBatch);
+  const input: ApplicationRow[] = batch.map((r) => ({ ...r, decision: r.decision ?? Decision.PENDING }));
   const issues = new IssueCollector();
   input.forEach((row, i) => checkApplicationRow(issues, row, i));
   checkUnique(issues, input, "externalId", (r) => r.externalId);
