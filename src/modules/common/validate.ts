@@ -30,11 +30,12 @@ export function checkName(issues: IssueCollector, index: number, field: string, 
   else if (value.length > MAX_NAME_LENGTH) issues.add(index, field, `must be at most ${MAX_NAME_LENGTH} characters`);
 }
 
-/** Reports the second and later rows that repeat a key already seen in the batch. */
-export function checkUnique<T>(issues: IssueCollector, rows: readonly T[], field: string, keyOf: (row: T) => string): void {
+/** Reports the second and later rows that repeat a key already seen in the batch (null: no key). */
+export function checkUnique<T>(issues: IssueCollector, rows: readonly T[], field: string, keyOf: (row: T) => string | null): void {
   const first = new Map<string, number>();
   rows.forEach((row, index) => {
     const key = keyOf(row);
+    if (key === null) return;
     const seen = first.get(key);
     if (seen === undefined) first.set(key, index);
     else issues.add(index, field, `repeats input[${seen}] in the same call`);

@@ -52,7 +52,6 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
     if (row.parentCode != null && row.parentCode === row.code) issues.add(i, "parentCode", "a unit cannot be its own parent");
   });
   checkUnique(issues, input, "code", (r) => r.code);
-  issues.throwIfAny();
 
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
@@ -95,7 +94,7 @@ function validateTree(issues: IssueCollector, input: readonly BranchInput[], tre
   const indexOf = new Map(input.map((r, i) => [r.code, i]));
   input.forEach((row, i) => {
     const parentCode = row.parentCode ?? null;
-    if (parentCode === null) return;
+    if (parentCode === null || parentCode === row.code) return; // no parent, or reported already
     const parent = tree.get(parentCode);
     if (!parent) return issues.add(i, "parentCode", `unknown unit "${parentCode}"`);
     // Walk up from the parent: meeting the row again means the batch closes a loop.
@@ -161,7 +160,6 @@ export async function upsertAccountManagers(db: Db, input: readonly AccountManag
     checkName(issues, i, "name", row.name);
   });
   checkUnique(issues, input, "code", (r) => r.code);
-  issues.throwIfAny();
 
   return db.$transaction(async (tx) => {
     const units = await tx.branch.findMany({ where: { code: { in: input.map((r) => r.branchCode) } }, select: { code: true } });

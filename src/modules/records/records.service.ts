@@ -38,7 +38,6 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
   const issues = new IssueCollector();
   input.forEach((row, i) => checkApplicationRow(issues, row, i));
   checkUnique(issues, input, "externalId", (r) => r.externalId);
-  issues.throwIfAny();
   // A stable order keeps concurrent overlapping batches from deadlocking on row locks.
   const rows = [...input].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
 
@@ -144,7 +143,6 @@ export async function recordActivations(db: Db, input: readonly ActivationInput[
     checkOrder(issues, i, { field: "activatedOn", value: row.activatedOn }, { field: "firstSpendOn", value: row.firstSpendOn });
   });
   checkUnique(issues, input, "applicationExternalId", (r) => r.applicationExternalId);
-  issues.throwIfAny();
 
   return db.$transaction(async (tx) => {
     const apps = await tx.application.findMany({

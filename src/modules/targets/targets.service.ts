@@ -15,9 +15,9 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
     }
     if (row.value < 0) issues.add(i, "value", `${row.value} is negative; a target is zero or more`);
   });
-  const ownerOf = (r: TargetInput) => (r.branchCode != null ? `unit ${r.branchCode}` : `manager ${r.managerCode}`);
-  checkUnique(issues, input, "period", (r) => `${ownerOf(r)}|${r.period.code}|${r.metric}`);
-  issues.throwIfAny();
+  const ownerOf = (r: TargetInput) =>
+    r.branchCode != null && r.managerCode == null ? `unit ${r.branchCode}` : r.managerCode != null && r.branchCode == null ? `manager ${r.managerCode}` : null;
+  checkUnique(issues, input, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
 
   const forUnits = input.filter((r) => r.branchCode != null);
   const forManagers = input.filter((r) => r.managerCode != null);

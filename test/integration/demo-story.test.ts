@@ -1,0 +1,131 @@
+/**
+ * The demo story reproduces the figures of shared/domain.md through the real API: loaded with
+ * the production services, read back over GraphQL on PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_BATCH, loadDemo, type DemoSummary } from "../../src/demo/load.js";
+import { buildStory, DEMO } from "../../src/demo/story.js";
+import { startTestApi, type TestApi } from "../support/harness.js";
+
+let api: TestApi;
+let firstLoad: DemoSummary;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  firstLoad = await loadDemo(api.database.prisma);
+});
+afterAll(() => api?.close());
+
+describe("the demo story", () => {
+  it("is deterministic and keeps the record invariants", () => {
+    const story = buildStory();
+    expect(buildStory()).toEqual(story);
+    for (const a of story.applications) {
+      expect(a.decision === "PENDING").toBe(a.decidedOn == null);
+      expect(a.receivedOn >= "2020-10-01").toBe(true);
+      if (a.keyedOn) expect(a.keyedOn >= a.receivedOn).toBe(true);
+      if (a.decidedOn) expect(a.decidedOn >= (a.keyedOn ?? a.receivedOn) && a.decidedOn <= "2021-03-31").toBe(true);
+    }
+    const decidedOn = new Map(story.applications.map((a) => [a.externalId, a.decidedOn]));
+    for (const v of story.activations) {
+      expect(v.activatedOn >= decidedOn.get(v.applicationExternalId)!).toBe(true);
+      if (v.firstSpendOn) expect(v.firstSpendOn >= v.activatedOn).toBe(true);
+    }
+  });
+
+  it("has the size of a province: a few hundred units, hundreds of managers, tens of thousands of applications", () => {
+    expect(firstLoad.branches.created).toBeGreaterThanOrEqual(150);
+    expect(firstLoad.branches.created).toBeLessThanOrEqual(250);
+    expect(firstLoad.managers.created).toBeGreaterThanOrEqual(500);
+    expect(firstLoad.managers.created).toBeLessThanOrEqual(1000);
+    expect(firstLoad.applications.created).toBeGreaterThanOrEqual(40_000);
+    expect(firstLoad.applications.created).toBeLessThanOrEqual(80_000);
+    expect(firstLoad.applications.created).toBeGreaterThan(DEMO_BATCH); // so the chunking is exercised
+  });
+
+  it("ranks Lüliang first in Shanxi with 6,245 new customers against 4,700 (132.87 %)", async () => {
+    const res = await api.gql(`{
+      branchRanking(parentCode: "SX", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
+        rank actual target completionRate branch { code }
+      }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const ranking = res.data.branchRanking;
+    expect(ranking).toHaveLength(11);
+    expect(ranking[0]).toMatchObject({ rank: 1, actual: 6245, target: 4700, branch: { code: "SX-LL" } });
+    expect(ranking[0].completionRate).toBeCloseTo(1.3287, 4);
+    for (const other of ranking.slice(1)) {
+      expect(other.target).not.toBeNull();
+      expect(other.completionRate).toBeLessThan(ranking[0].completionRate);
+      expect(other.rank).toBeGreaterThan(1);
+    }
+  });
+
+  it("shows the same figures on the branch's own dashboard, with time progress 59/90", async () => {
+    const res = await api.gql(`{
+      branch(code: "SX-LL") {
+        performance(period: "2021-Q1", asOf: "2021-02-28") {
+          timeProgress
+          metrics { metric actual target completionRate }
+          rank(metric: NEW_CUSTOMERS)
+        }
+      }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const p = res.data.branch.performance;
+    expect(p.timeProgress).toBeCloseTo(59 / 90, 10);
+    expect(p.rank).toBe(1);
+    const newCustomers = p.metrics.find((m: { metric: string }) => m.metric === "NEW_CUSTOMERS");
+    expect(newCustomers).toMatchObject({ actual: 6245, target: 4700 });
+    expect(newCustomers.completionRate).toBeCloseTo(1.3287, 4);
+    // The funnel is plausible: more applications and approvals than new customers.
+    const actual = (metric: string) => p.metrics.find((m: { metric: string }) => m.metric === metric).actual;
+    expect(actual("APPROVALS")).toBeGreaterThan(6245);
+    expect(actual("APPLICATIONS")).toBeGreaterThan(actual("APPROVALS") - 1500); // the paper ones were keyed in Q4
+    expect(actual("ACTIVATIONS")).toBeGreaterThan(0);
+  });
+
+  it("counts March approvals only after 28 February", async () => {
+    const res = await api.gql(`{
+      end: branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metric(metric: NEW_CUSTOMERS) { actual } } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.end.performance.metric.actual).toBeGreaterThan(6245);
+  });
+
+  it("keyed the 1,500 stockpiled paper applications in Q4 2020", async () => {
+    const res = await api.gql(`{
+      branch(code: "SX-LL") { performance(period: "2020-Q4", asOf: "2020-12-31") { metric(metric: APPLICATIONS) { actual } } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.branch.performance.metric.actual).toBeGreaterThanOrEqual(1500);
+
+    const inLuliang = { branch: { ancestors: { some: { ancestor: { code: "SX-LL" } } } } };
+    const prisma = api.database.prisma;
+    const paper = await prisma.application.count({ where: { ...inLuliang, channel: "PAPER" } });
+    const keyedInQ4 = await prisma.application.count({
+      where: { ...inLuliang, channel: "PAPER", keyedOn: { gte: new Date("2020-10-01"), lte: new Date("2020-12-31") } },
+    });
+    expect(paper).toBe(DEMO.paperApplications);
+    expect(keyedInQ4).toBe(1500);
+  });
+
+  it("credits 3,218 of Lüliang's new customers to the business-circle campaign", async () => {
+    const [row] = await api.database.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(DISTINCT cu.id)::int AS n
+      FROM customer cu
+      JOIN application a ON a.id = cu.first_approved_application_id
+      JOIN branch_closure c ON c.descendant_id = a.branch_id
+      JOIN branch b ON b.id = c.ancestor_id AND b.code = 'SX-LL'
+      WHERE a.decided_on BETWEEN '2021-01-01' AND '2021-02-28' AND a.campaign_code = 'LL-2021Q1-CIRCLES'`;
+    expect(row.n).toBe(3218);
+  });
+
+  it("loads again without changing anything", async () => {
+    const again = await loadDemo(api.database.prisma);
+    for (const [what, counts] of Object.entries(again)) {
+      const first = firstLoad[what as keyof DemoSummary];
+      expect({ what, ...counts }).toEqual({ what, created: 0, updated: 0, unchanged: first.created });
+    }
+  });
+});
