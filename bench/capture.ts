@@ -64,7 +64,10 @@ export function labelOf(s: Statement): string {
             : "?";
     return `actuals ${metric}${n}`;
   }
-  if (/FROM "public"\."target"/.test(t)) return `targets${n || ` (${countPlaceholders(t, "branch_id")} ids)`}`;
+  if (/FROM "public"\."target"/.test(t)) {
+    const k = ids ? ids.length : countPlaceholders(t, "branch_id");
+    return `targets (${k} id${k === 1 ? "" : "s"})`;
+  }
   if (/FROM "public"\."branch"/.test(t) && /"parent_id" IN/.test(t)) return "childrenOf";
   if (/FROM "public"\."branch"/.test(t) && /"code" IN/.test(t)) return "branchByCode";
   if (/FROM "public"\."branch"/.test(t) && /"id" IN/.test(t)) return "branchById";

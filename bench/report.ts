@@ -15,6 +15,8 @@ export interface Machine {
   cpuQuota: string | null;
   memory: string;
   kernel: string;
+  /** /proc/loadavg when the run started: other work on the machine skews the figures. */
+  loadAverage: string;
   node: string;
   postgres: string;
   postgresSettings: string;
@@ -28,7 +30,12 @@ function readFile(path: string): string | null {
   }
 }
 
-export async function describeMachine(url: string): Promise<Machine> {
+export function loadAverage(): string {
+  const parts = (readFile("/proc/loadavg") ?? "").trim().split(/\s+/);
+  return parts.length >= 3 ? parts.slice(0, 3).join(" ") : os.loadavg().map((x) => x.toFixed(2)).join(" ");
+}
+
+export async function describeMachine(url: string, loadAtStart: string): Promise<Machine> {
   const cpuinfo = readFile("/proc/cpuinfo") ?? "";
   const models = [...cpuinfo.matchAll(/^model name\s*:\s*(.+)$/gm)].map((m) => m[1].trim());
   const logical = (cpuinfo.match(/^processor\s*:/gm) ?? []).length || os.cpus().length;
@@ -55,6 +62,7 @@ export async function describeMachine(url: string): Promise<Machine> {
       cpuQuota,
       memory: Number.isFinite(memKb) ? `${(memKb / 1024 / 1024).toFixed(1)} GiB` : `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
       kernel: `${os.type()} ${os.release()}`,
+      loadAverage: loadAtStart,
       node: process.version,
       postgres: v.rows[0].v,
       postgresSettings: settings,
@@ -119,7 +127,7 @@ export function renderSection(r: RunReport): string {
   out.push("");
   out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC.`);
   out.push("");
-  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}`);
+  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; load average (1/5/15 min) when the run started: ${m.loadAverage}`);
   out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}`);
   out.push(`- **PostgreSQL settings** (server defaults, untuned): ${m.postgresSettings}`);
   out.push(

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { createSchema } from "../src/graphql/schema.js";
 import { captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
 import { loadHttp, loadPg, type LoadOptions, type Statement } from "./load.js";
-import { describeMachine, renderSection, resultsTable, writeResults, type Row, type ScenarioInfo } from "./report.js";
+import { describeMachine, loadAverage, renderSection, resultsTable, writeResults, type Row, type ScenarioInfo } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
 
 const AS_OF = "2021-02-28";
@@ -169,6 +169,7 @@ async function startServerProcess(opts: Options): Promise<{ url: string; child: 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  const loadAtStart = loadAverage();
   log(`bench: ${fmt(opts.records)} applications on ${opts.url.replace(/:[^:@/]*@/, ":***@")}`);
 
   await ensureDatabase(opts.url, log);
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
   );
   const section = renderSection({
     date: new Date(),
-    machine: await describeMachine(opts.url),
+    machine: await describeMachine(opts.url, loadAtStart),
     data,
     settings: { warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, pool: opts.pool, asOf: AS_OF, period: PERIOD },
     rows: ordered,
