@@ -15,7 +15,7 @@ export interface Machine {
   cpuQuota: string | null;
   memory: string;
   kernel: string;
-  /** /proc/loadavg when the run started: other work on the machine skews the figures. */
+  /** /proc/loadavg just before the load runs: other work on the machine skews the figures. */
   loadAverage: string;
   node: string;
   postgres: string;
@@ -127,7 +127,7 @@ export function renderSection(r: RunReport): string {
   out.push("");
   out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC.`);
   out.push("");
-  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; load average (1/5/15 min) when the run started: ${m.loadAverage}`);
+  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; load average (1/5/15 min) just before the load runs: ${m.loadAverage}`);
   out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}`);
   out.push(`- **PostgreSQL settings** (server defaults, untuned): ${m.postgresSettings}`);
   out.push(

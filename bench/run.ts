@@ -169,7 +169,6 @@ async function startServerProcess(opts: Options): Promise<{ url: string; child: 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  const loadAtStart = loadAverage();
   log(`bench: ${fmt(opts.records)} applications on ${opts.url.replace(/:[^:@/]*@/, ":***@")}`);
 
   await ensureDatabase(opts.url, log);
@@ -236,6 +235,7 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
+  const loadBefore = loadAverage();
   const server = await startServerProcess(opts);
   const stopOnSignal = () => void server.stop().finally(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
   );
   const section = renderSection({
     date: new Date(),
-    machine: await describeMachine(opts.url, loadAtStart),
+    machine: await describeMachine(opts.url, loadBefore),
     data,
     settings: { warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, pool: opts.pool, asOf: AS_OF, period: PERIOD },
     rows: ordered,
