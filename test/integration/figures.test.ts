@@ -30,7 +30,7 @@ async function perf(code: string, period: string, asOf?: string) {
 }
 
 function metric(p: { metrics: { metric: string }[] }, name: string) {
-  return p.metrics.find((m) => m.metric === name) as { actual: number; target: number | null; completionRate: number | null };
+  return p.metrics.find((m) => m.metric === name) as unknown as { actual: number; target: number | null; completionRate: number | null };
 }
 
 describe("six cities (windows, rollup, completion, ranking)", () => {
