@@ -24,7 +24,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-const TABLES = ["activation", "application", "customer", "target", "account_manager", "branch_closure", "branch"];
+const TABLES = ["rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target", "account_manager", "branch_closure", "branch"];
 
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const url = inject("databaseUrl");

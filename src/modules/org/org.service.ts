@@ -7,6 +7,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
 import { checkBatchSize, checkCode, checkName, checkUnique } from "../common/validate.js";
 import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { lockRecordWrites, recomputeBranchRollups } from "../rollups/rollups.service.js";
 import { AccountManager } from "./account-manager.type.js";
 import { Branch } from "./branch.type.js";
 import { LEVEL_DEPTH, type OrgLevel } from "./org.enums.js";
@@ -84,7 +85,7 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
       counts.unchanged += c.unchanged;
     }
     const treeChanged = input.some((r) => before.get(r.code)?.parentCode !== (r.parentCode ?? null) || !before.has(r.code));
-    if (treeChanged) await rebuildClosure(tx);
+    if (treeChanged) await rebuildClosureKeepingRollups(tx, new Set(existing.map((b) => b.id)));
     return counts;
   }, TX_OPTIONS);
 }
@@ -135,6 +136,28 @@ function parentFirstWaves(input: readonly BranchInput[]): BranchInput[][] {
   const waves: BranchInput[][] = [];
   for (const row of input) (waves[depthOf(row)] ??= []).push(row);
   return waves.filter(Boolean);
+}
+
+/**
+ * Rebuilds the closure after the tree changed, then recomputes the rollups of exactly the
+ * units whose set of descendants changed (a moved subtree's old and new ancestors). Units new
+ * in this call have no records yet, so gaining them changes no figure.
+ */
+async function rebuildClosureKeepingRollups(tx: Prisma.TransactionClient, existingIds: ReadonlySet<number>): Promise<void> {
+  await lockRecordWrites(tx);
+  const pairs = async () =>
+    new Set(
+      (await tx.$queryRaw<{ a: number; d: number }[]>`SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure`)
+        .filter((p) => existingIds.has(p.d))
+        .map((p) => `${p.a}:${p.d}`),
+    );
+  const before = await pairs();
+  await rebuildClosure(tx);
+  const after = await pairs();
+  const changed = new Set<number>();
+  for (const p of before) if (!after.has(p)) changed.add(Number(p.split(":")[0]));
+  for (const p of after) if (!before.has(p)) changed.add(Number(p.split(":")[0]));
+  await recomputeBranchRollups(tx, [...changed]);
 }
 
 /** Recomputes the closure table from parent links; a few thousand rows at a bank's size. */

@@ -2,41 +2,23 @@
  * The SQL behind every figure. Each query is set-based over a list of subjects, so callers
  * (the loaders) pay one statement per metric and window, whatever the number of units.
  *
- * Windows are inclusive business-date ranges (shared/domain.md); a unit's figure counts its
- * whole subtree through the closure table.
+ * Windows are inclusive business-date ranges (shared/domain.md). Figures are read only from
+ * the daily rollups (src/modules/rollups), never from the raw records.
  */
 import type { Db } from "../../db/database.js";
 import { completionRate } from "../../domain/completion.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import { asOfWindow, seriesBuckets, timeProgress, type Period } from "../../domain/period.js";
-import { Prisma } from "../../generated/prisma/client.js";
 import type { Context } from "../../graphql/context.js";
 import { Granularity, Metric } from "./performance.enums.js";
 import { MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
 
 export type SubjectKind = "branch" | "manager";
 
-/** Join and date filter of each metric, over `application a`. */
-function metricSource(metric: Metric, start: BusinessDate, end: BusinessDate): { joins: Prisma.Sql; dated: Prisma.Sql; day: Prisma.Sql } {
-  const range = (col: Prisma.Sql) => Prisma.sql`${col} BETWEEN ${start}::date AND ${end}::date`;
-  switch (metric) {
-    case Metric.APPLICATIONS:
-      return { joins: Prisma.empty, dated: range(Prisma.sql`a.keyed_on`), day: Prisma.sql`a.keyed_on` };
-    case Metric.APPROVALS:
-      return { joins: Prisma.empty, dated: Prisma.sql`a.decision = 'APPROVED' AND ${range(Prisma.sql`a.decided_on`)}`, day: Prisma.sql`a.decided_on` };
-    case Metric.NEW_CUSTOMERS:
-      // A customer is new exactly once: on the decision date of their first-ever approval.
-      return {
-        joins: Prisma.sql`JOIN customer cu ON cu.first_approved_application_id = a.id`,
-        dated: range(Prisma.sql`a.decided_on`),
-        day: Prisma.sql`a.decided_on`,
-      };
-    case Metric.ACTIVATIONS:
-      return { joins: Prisma.sql`JOIN activation v ON v.application_id = a.id`, dated: range(Prisma.sql`v.activated_on`), day: Prisma.sql`v.activated_on` };
-  }
-}
-
-/** Actual of `metric` in [start, end] for each subject id; subjects with nothing are absent. */
+/**
+ * Actual of `metric` in [start, end] for each subject id, summed from the daily rollups (a
+ * unit's rollup already covers its whole subtree). Subjects with nothing are absent.
+ */
 export async function actuals(
   db: Db,
   kind: SubjectKind,
@@ -46,22 +28,16 @@ export async function actuals(
   end: BusinessDate,
 ): Promise<Map<number, number>> {
   if (ids.length === 0 || end < start) return new Map();
-  const { joins, dated } = metricSource(metric, start, end);
   const rows =
     kind === "branch"
       ? await db.$queryRaw<{ id: number; n: number }[]>`
-          SELECT c.ancestor_id AS id, count(*)::int AS n
-          FROM branch_closure c
-          JOIN application a ON a.branch_id = c.descendant_id
-          ${joins}
-          WHERE c.ancestor_id = ANY(${[...ids]}::int[]) AND ${dated}
-          GROUP BY c.ancestor_id`
+          SELECT branch_id AS id, sum(count)::int AS n FROM rollup_branch_day
+          WHERE branch_id = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date
+          GROUP BY branch_id`
       : await db.$queryRaw<{ id: number; n: number }[]>`
-          SELECT a.manager_id AS id, count(*)::int AS n
-          FROM application a
-          ${joins}
-          WHERE a.manager_id = ANY(${[...ids]}::int[]) AND ${dated}
-          GROUP BY a.manager_id`;
+          SELECT manager_id AS id, sum(count)::int AS n FROM rollup_manager_day
+          WHERE manager_id = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date
+          GROUP BY manager_id`;
   return new Map(rows.map((r) => [r.id, r.n]));
 }
 
@@ -75,17 +51,14 @@ export async function dailyActuals(
   end: BusinessDate,
 ): Promise<Map<BusinessDate, number>> {
   if (end < start) return new Map();
-  const { joins, dated, day } = metricSource(metric, start, end);
-  const subject =
+  const rows =
     kind === "branch"
-      ? Prisma.sql`a.branch_id IN (SELECT descendant_id FROM branch_closure WHERE ancestor_id = ${id})`
-      : Prisma.sql`a.manager_id = ${id}`;
-  const rows = await db.$queryRaw<{ day: string; n: number }[]>`
-    SELECT to_char(${day}, 'YYYY-MM-DD') AS day, count(*)::int AS n
-    FROM application a
-    ${joins}
-    WHERE ${subject} AND ${dated}
-    GROUP BY ${day}`;
+      ? await db.$queryRaw<{ day: string; n: number }[]>`
+          SELECT to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM rollup_branch_day
+          WHERE branch_id = ${id} AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`
+      : await db.$queryRaw<{ day: string; n: number }[]>`
+          SELECT to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM rollup_manager_day
+          WHERE manager_id = ${id} AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`;
   return new Map(rows.map((r) => [r.day, r.n]));
 }
 

@@ -9,6 +9,8 @@ import type { Prisma } from "../../generated/prisma/client.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique } from "../common/validate.js";
 import { countWrites, type WriteCounts } from "../common/write-result.type.js";
 import { TX_OPTIONS } from "../org/org.service.js";
+import { Metric } from "../performance/performance.enums.js";
+import { lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
 import { Decision } from "./records.enums.js";
 import type { ActivationInput, ApplicationInput } from "./records.input.js";
 
@@ -42,6 +44,7 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
   const rows = [...input].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
 
   return db.$transaction(async (tx) => {
+    await lockRecordWrites(tx);
     const [units, managers, existing] = await Promise.all([
       tx.branch.findMany({ where: { code: { in: [...new Set(input.map((r) => r.branchCode))] } }, select: { code: true } }),
       tx.accountManager.findMany({
@@ -50,7 +53,7 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
       }),
       tx.application.findMany({
         where: { externalId: { in: input.map((r) => r.externalId) } },
-        select: { externalId: true, customerId: true, activation: { select: { activatedOn: true } } },
+        select: { id: true, externalId: true, customerId: true, activation: { select: { activatedOn: true } } },
       }),
     ]);
     const unitCodes = new Set(units.map((u) => u.code));
@@ -74,7 +77,16 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
       INSERT INTO customer (external_id)
       SELECT DISTINCT unnest(${rows.map((r) => r.customerId)}::text[])
       ON CONFLICT (external_id) DO NOTHING`;
-    const returned = await tx.$queryRaw<{ inserted: boolean; customer_id: number }[]>`
+    // Every customer whose first approval this batch may move: those it names, and the
+    // previous customers of applications it re-assigns.
+    const named = await tx.$queryRaw<{ id: number }[]>`
+      SELECT id FROM customer WHERE external_id = ANY(${[...new Set(rows.map((r) => r.customerId))]}::text[])`;
+    const customerIds = [...new Set([...named.map((c) => c.id), ...existing.map((e) => e.customerId)])];
+    const existingIds = existing.map((e) => e.id);
+
+    const delta = await RollupDelta.open(tx);
+    await delta.add(-1, existingIds, customerIds);
+    const returned = await tx.$queryRaw<{ inserted: boolean; id: number }[]>`
       INSERT INTO application (external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
                                decision, decided_on, campaign_code, merchant_code, updated_at)
       SELECT r.external_id, cu.id, b.id, m.id, r.channel::"ApplicationChannel", r.received_on::date, r.keyed_on::date,
@@ -102,13 +114,10 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
             (EXCLUDED.customer_id, EXCLUDED.branch_id, EXCLUDED.manager_id, EXCLUDED.channel,
              EXCLUDED.received_on, EXCLUDED.keyed_on, EXCLUDED.decision, EXCLUDED.decided_on,
              EXCLUDED.campaign_code, EXCLUDED.merchant_code)
-      RETURNING (xmax = 0) AS inserted, customer_id`;
-
-    // A changed application may move its customer's first approval, and a corrected
-    // customer id moves it for the old customer too.
-    const touched = new Set(returned.map((r) => r.customer_id));
-    for (const e of existing) touched.add(e.customerId);
-    await refreshFirstApprovals(tx, [...touched]);
+      RETURNING (xmax = 0) AS inserted, id`;
+    await refreshFirstApprovals(tx, customerIds);
+    await delta.add(+1, [...new Set([...existingIds, ...returned.map((r) => r.id)])], customerIds);
+    await delta.apply();
     return countWrites(rows.length, returned);
   }, TX_OPTIONS);
 }
@@ -119,9 +128,7 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
  */
 export async function refreshFirstApprovals(tx: Prisma.TransactionClient, customerIds: number[]): Promise<void> {
   if (customerIds.length === 0) return;
-  // Lock first: the recomputation below must see applications that a concurrent batch for the
-  // same customer committed while we waited, or it would overwrite a better answer.
-  await tx.$executeRaw`SELECT id FROM customer WHERE id = ANY(${customerIds}::int[]) ORDER BY id FOR UPDATE`;
+  // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
     FROM (
@@ -145,9 +152,10 @@ export async function recordActivations(db: Db, input: readonly ActivationInput[
   checkUnique(issues, input, "applicationExternalId", (r) => r.applicationExternalId);
 
   return db.$transaction(async (tx) => {
+    await lockRecordWrites(tx);
     const apps = await tx.application.findMany({
       where: { externalId: { in: input.map((r) => r.applicationExternalId) } },
-      select: { externalId: true, decision: true, decidedOn: true },
+      select: { id: true, externalId: true, decision: true, decidedOn: true },
     });
     const byId = new Map(apps.map((a) => [a.externalId, a]));
     input.forEach((row, i) => {
@@ -161,6 +169,9 @@ export async function recordActivations(db: Db, input: readonly ActivationInput[
     });
     issues.throwIfAny();
 
+    const appIds = apps.map((a) => a.id);
+    const delta = await RollupDelta.open(tx);
+    await delta.add(-1, appIds, [], [Metric.ACTIVATIONS]);
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO activation (application_id, activated_on, first_spend_on, updated_at)
       SELECT a.id, r.activated_on::date, r.first_spend_on::date, now()
@@ -171,6 +182,8 @@ export async function recordActivations(db: Db, input: readonly ActivationInput[
         activated_on = EXCLUDED.activated_on, first_spend_on = EXCLUDED.first_spend_on, updated_at = now()
       WHERE (activation.activated_on, activation.first_spend_on) IS DISTINCT FROM (EXCLUDED.activated_on, EXCLUDED.first_spend_on)
       RETURNING (xmax = 0) AS inserted`;
+    await delta.add(+1, appIds, [], [Metric.ACTIVATIONS]);
+    await delta.apply();
     return countWrites(input.length, returned);
   }, TX_OPTIONS);
 }

@@ -1,0 +1,169 @@
+/**
+ * Daily rollups, kept exact in the writing transaction.
+ *
+ * A write never reasons about what it changed. It records the contributions of the rows it is
+ * about to touch with sign −1, writes, records the contributions of the same rows with sign +1,
+ * and applies the net difference to every ancestor through the closure table. Late or
+ * back-dated records, corrections that move an application to another unit, manager or
+ * customer, and first approvals that move all come out right by construction.
+ */
+import type { Db } from "../../db/database.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import { Metric } from "../performance/performance.enums.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** Serialises record writes: the "before" snapshot must not race another writer of the same rows. */
+export const RECORD_WRITE_LOCK = 7_240_002;
+
+export async function lockRecordWrites(tx: Tx): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RECORD_WRITE_LOCK})`;
+}
+
+/**
+ * One row per (unit, manager, metric, day) that the given applications — and the first
+ * approvals of the given customers — count towards.
+ */
+function contributions(appIds: readonly number[], customerIds: readonly number[], metrics: readonly Metric[]): Prisma.Sql {
+  const parts: Prisma.Sql[] = [];
+  const apps = Prisma.sql`${[...appIds]}::int[]`;
+  if (appIds.length && metrics.includes(Metric.APPLICATIONS)) {
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'APPLICATIONS'::"Metric" AS metric, a.keyed_on AS day
+      FROM application a WHERE a.id = ANY(${apps}) AND a.keyed_on IS NOT NULL`);
+  }
+  if (appIds.length && metrics.includes(Metric.APPROVALS)) {
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'APPROVALS'::"Metric" AS metric, a.decided_on AS day
+      FROM application a WHERE a.id = ANY(${apps}) AND a.decision = 'APPROVED'`);
+  }
+  if (appIds.length && metrics.includes(Metric.ACTIVATIONS)) {
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'ACTIVATIONS'::"Metric" AS metric, v.activated_on AS day
+      FROM activation v JOIN application a ON a.id = v.application_id WHERE v.application_id = ANY(${apps})`);
+  }
+  if (customerIds.length && metrics.includes(Metric.NEW_CUSTOMERS)) {
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'NEW_CUSTOMERS'::"Metric" AS metric, a.decided_on AS day
+      FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id WHERE cu.id = ANY(${[...customerIds]}::int[])`);
+  }
+  return Prisma.join(parts, " UNION ALL ");
+}
+
+/** A transaction's pending rollup changes, accumulated in a temporary table. */
+export class RollupDelta {
+  private constructor(private readonly tx: Tx) {}
+
+  static async open(tx: Tx): Promise<RollupDelta> {
+    await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS rollup_delta (
+      branch_id int NOT NULL, manager_id int, metric "Metric" NOT NULL, day date NOT NULL, delta int NOT NULL
+    ) ON COMMIT DELETE ROWS`;
+    return new RollupDelta(tx);
+  }
+
+  /** Adds `sign` × the contributions of these rows as they stand now. */
+  async add(sign: 1 | -1, appIds: readonly number[], customerIds: readonly number[], metrics: readonly Metric[] = ALL): Promise<void> {
+    if (appIds.length === 0 && customerIds.length === 0) return;
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_delta (branch_id, manager_id, metric, day, delta)
+      SELECT branch_id, manager_id, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
+  }
+
+  /** Applies the net changes to every ancestor of each unit, and to each manager. */
+  async apply(): Promise<void> {
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_branch_day AS r (branch_id, metric, day, count)
+      SELECT c.ancestor_id, d.metric, d.day, sum(d.delta)::int
+      FROM rollup_delta d JOIN branch_closure c ON c.descendant_id = d.branch_id
+      GROUP BY c.ancestor_id, d.metric, d.day
+      HAVING sum(d.delta) <> 0
+      ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_manager_day AS r (manager_id, metric, day, count)
+      SELECT d.manager_id, d.metric, d.day, sum(d.delta)::int
+      FROM rollup_delta d WHERE d.manager_id IS NOT NULL
+      GROUP BY d.manager_id, d.metric, d.day
+      HAVING sum(d.delta) <> 0
+      ON CONFLICT (manager_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    await this.tx.$executeRaw`DELETE FROM rollup_delta`;
+  }
+}
+
+const ALL: readonly Metric[] = [Metric.APPLICATIONS, Metric.APPROVALS, Metric.NEW_CUSTOMERS, Metric.ACTIVATIONS];
+
+/** Every unit's own daily counts, computed from the records. */
+const OWN_FROM_RECORDS = Prisma.sql`
+  SELECT branch_id, manager_id, 'APPLICATIONS'::"Metric" AS metric, keyed_on AS day FROM application WHERE keyed_on IS NOT NULL
+  UNION ALL SELECT branch_id, manager_id, 'APPROVALS'::"Metric", decided_on FROM application WHERE decision = 'APPROVED'
+  UNION ALL SELECT a.branch_id, a.manager_id, 'ACTIVATIONS'::"Metric", v.activated_on FROM activation v JOIN application a ON a.id = v.application_id
+  UNION ALL SELECT a.branch_id, a.manager_id, 'NEW_CUSTOMERS'::"Metric", a.decided_on FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id`;
+
+function branchRollupFromRecords(ancestorIds: readonly number[] | null): Prisma.Sql {
+  const only = ancestorIds ? Prisma.sql`WHERE c.ancestor_id = ANY(${[...ancestorIds]}::int[])` : Prisma.empty;
+  return Prisma.sql`
+    SELECT c.ancestor_id AS branch_id, o.metric, o.day, count(*)::int AS count
+    FROM (${OWN_FROM_RECORDS}) o JOIN branch_closure c ON c.descendant_id = o.branch_id
+    ${only}
+    GROUP BY c.ancestor_id, o.metric, o.day`;
+}
+
+const MANAGER_ROLLUP_FROM_RECORDS = Prisma.sql`
+  SELECT manager_id, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
+  WHERE manager_id IS NOT NULL GROUP BY manager_id, metric, day`;
+
+/** Recomputes the rollups of these units from the records (after a re-org moved their subtrees). */
+export async function recomputeBranchRollups(tx: Tx, branchIds: readonly number[]): Promise<void> {
+  if (branchIds.length === 0) return;
+  await tx.$executeRaw`DELETE FROM rollup_branch_day WHERE branch_id = ANY(${[...branchIds]}::int[])`;
+  await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(branchIds)}`;
+}
+
+/** Re-derives first approvals and every rollup from the records. */
+export async function rebuildRollups(db: Db): Promise<void> {
+  await db.$transaction(
+    async (tx) => {
+      await lockRecordWrites(tx);
+      await tx.$executeRaw`
+        UPDATE customer c SET first_approved_application_id = f.app_id
+        FROM (SELECT cu.id, first.id AS app_id FROM customer cu
+              LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
+                                 ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true) f
+        WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
+      await tx.$executeRaw`TRUNCATE rollup_branch_day, rollup_manager_day`;
+      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(null)}`;
+      await tx.$executeRaw`INSERT INTO rollup_manager_day (manager_id, metric, day, count) ${MANAGER_ROLLUP_FROM_RECORDS}`;
+    },
+    { timeout: 3_600_000, maxWait: 60_000 },
+  );
+}
+
+export interface RollupDifference {
+  table: "rollup_branch_day" | "rollup_manager_day" | "customer.first_approved_application_id";
+  key: string;
+  stored: number | null;
+  expected: number | null;
+}
+
+/** Compares the stored rollups (and first approvals) with a recomputation from the records. */
+export async function verifyRollups(db: Db, limit = 100): Promise<{ differences: RollupDifference[]; total: number }> {
+  const branch = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    SELECT concat_ws('|', coalesce(s.branch_id, e.branch_id), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
+           s.count AS stored, e.count AS expected
+    FROM (SELECT * FROM rollup_branch_day WHERE count <> 0) s
+    FULL JOIN (${branchRollupFromRecords(null)}) e ON e.branch_id = s.branch_id AND e.metric = s.metric AND e.day = s.day
+    WHERE s.count IS DISTINCT FROM e.count`;
+  const manager = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    SELECT concat_ws('|', coalesce(s.manager_id, e.manager_id), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
+           s.count AS stored, e.count AS expected
+    FROM (SELECT * FROM rollup_manager_day WHERE count <> 0) s
+    FULL JOIN (${MANAGER_ROLLUP_FROM_RECORDS}) e ON e.manager_id = s.manager_id AND e.metric = s.metric AND e.day = s.day
+    WHERE s.count IS DISTINCT FROM e.count`;
+  const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.id AS expected
+    FROM customer cu
+    LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
+                       ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true
+    WHERE cu.first_approved_application_id IS DISTINCT FROM first.id`;
+  const all: RollupDifference[] = [
+    ...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })),
+    ...branch.map((d) => ({ table: "rollup_branch_day" as const, ...d })),
+    ...manager.map((d) => ({ table: "rollup_manager_day" as const, ...d })),
+  ];
+  return { differences: all.slice(0, limit), total: all.length };
+}
