@@ -3,7 +3,7 @@
  * so one call reports every bad field of every row.
  */
 import { compareDates, type BusinessDate } from "../../domain/dates.js";
-import { BadInputError, type IssueCollector } from "../../errors.js";
+import { BadInputError, IssueCollector, type FieldIssue } from "../../errors.js";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
 export const MAX_CODE_LENGTH = 64;
@@ -51,5 +51,42 @@ export function checkOrder(
 ): void {
   if (earlier.value && later.value && compareDates(later.value, earlier.value) < 0) {
     issues.add(index, later.field, `${later.value} is before ${earlier.field} ${earlier.value}`);
+  }
+}
+
+export interface WriteOptions {
+  /**
+   * An API call is atomic: any bad row rejects the call (the default). An import batch instead
+   * drops its bad rows, reports them, and writes the rest.
+   */
+  skipInvalid?: boolean;
+}
+
+/**
+ * Runs `check` over the rows; without `skipInvalid` throws every issue found, otherwise drops
+ * the flagged rows and checks the rest again (a dropped parent can invalidate its child) until
+ * what remains is clean. Issues carry the row's index in `input`.
+ */
+export async function screen<T>(
+  input: readonly T[],
+  options: WriteOptions,
+  check: (rows: readonly T[], issues: IssueCollector) => Promise<void> | void,
+): Promise<{ rows: T[]; rejected: FieldIssue[] }> {
+  let kept = input.map((row, index) => ({ row, index }));
+  const rejected: FieldIssue[] = [];
+  for (;;) {
+    const issues = new IssueCollector();
+    await check(
+      kept.map((k) => k.row),
+      issues,
+    );
+    if (issues.issues.length === 0) return { rows: kept.map((k) => k.row), rejected };
+    const found = issues.issues.map((i) => (i.index === undefined ? i : { ...i, index: kept[i.index].index }));
+    if (!options.skipInvalid || found.some((i) => i.index === undefined)) {
+      throw new BadInputError([...rejected, ...found].sort((a, b) => (a.index ?? -1) - (b.index ?? -1)));
+    }
+    rejected.push(...found);
+    const bad = new Set(issues.issues.map((i) => i.index));
+    kept = kept.filter((_, i) => !bad.has(i));
   }
 }

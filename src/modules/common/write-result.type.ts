@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import type { FieldIssue } from "../../errors.js";
 
 /** What an idempotent batch write did: replaying the same batch yields only `unchanged`. */
 @ObjectType({ description: "What an idempotent batch write did; replaying the same batch yields only `unchanged`." })
@@ -12,6 +13,11 @@ export interface WriteCounts {
   created: number;
   updated: number;
   unchanged: number;
+}
+
+/** What a write did, and (when told to skip bad rows) which rows it refused and why. */
+export interface WriteOutcome extends WriteCounts {
+  rejected: FieldIssue[];
 }
 
 export function countWrites(total: number, returned: readonly { inserted: boolean }[]): WriteCounts {

@@ -2,11 +2,11 @@
  * The org tree and its staff: validated, idempotent, atomic upserts, and paged listings.
  */
 import type { Db } from "../../db/database.js";
-import { IssueCollector } from "../../errors.js";
+import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
-import { checkBatchSize, checkCode, checkName, checkUnique } from "../common/validate.js";
-import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { lockRecordWrites, recomputeBranchRollups } from "../rollups/rollups.service.js";
 import { AccountManager } from "./account-manager.type.js";
 import { Branch } from "./branch.type.js";
@@ -44,30 +44,28 @@ interface TreeNode {
   parentCode: string | null;
 }
 
-export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number): Promise<WriteCounts> {
+export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  const issues = new IssueCollector();
-  input.forEach((row, i) => {
-    checkCode(issues, i, "code", row.code);
-    checkName(issues, i, "name", row.name);
-    if (row.parentCode != null && row.parentCode === row.code) issues.add(i, "parentCode", "a unit cannot be its own parent");
-  });
-  checkUnique(issues, input, "code", (r) => r.code);
-
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
     const existing = await tx.branch.findMany({ select: { id: true, code: true, level: true, parentId: true } });
     const codeById = new Map(existing.map((b) => [b.id, b.code]));
-    const tree = new Map<string, TreeNode>(
+    const before = new Map<string, TreeNode>(
       existing.map((b) => [b.code, { code: b.code, level: b.level, parentCode: b.parentId === null ? null : codeById.get(b.parentId)! }]),
     );
-    const before = new Map(tree);
-    for (const row of input) tree.set(row.code, { code: row.code, level: row.level, parentCode: row.parentCode ?? null });
-    validateTree(issues, input, tree);
-    issues.throwIfAny();
-
-    const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-    for (const wave of parentFirstWaves(input)) {
+    const { rows, rejected } = await screen(input, options, (rows, issues) => {
+      rows.forEach((row, i) => {
+        checkCode(issues, i, "code", row.code);
+        checkName(issues, i, "name", row.name);
+        if (row.parentCode != null && row.parentCode === row.code) issues.add(i, "parentCode", "a unit cannot be its own parent");
+      });
+      checkUnique(issues, rows, "code", (r) => r.code);
+      const tree = new Map(before);
+      for (const row of rows) tree.set(row.code, { code: row.code, level: row.level, parentCode: row.parentCode ?? null });
+      validateTree(issues, rows, tree);
+    });
+    const counts: WriteOutcome = { created: 0, updated: 0, unchanged: 0, rejected };
+    for (const wave of parentFirstWaves(rows)) {
       const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
         INSERT INTO branch (code, name, level, parent_id, updated_at)
         SELECT r.code, r.name, r.level::"OrgLevel", p.id, now()
@@ -84,7 +82,7 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
       counts.updated += c.updated;
       counts.unchanged += c.unchanged;
     }
-    const treeChanged = input.some((r) => before.get(r.code)?.parentCode !== (r.parentCode ?? null) || !before.has(r.code));
+    const treeChanged = rows.some((r) => before.get(r.code)?.parentCode !== (r.parentCode ?? null) || !before.has(r.code));
     if (treeChanged) await rebuildClosureKeepingRollups(tx, new Set(existing.map((b) => b.id)));
     return counts;
   }, TX_OPTIONS);
@@ -175,32 +173,35 @@ export async function rebuildClosure(tx: Prisma.TransactionClient): Promise<void
     SELECT ancestor_id, descendant_id, depth FROM up`;
 }
 
-export async function upsertAccountManagers(db: Db, input: readonly AccountManagerInput[], maxBatch: number): Promise<WriteCounts> {
+export async function upsertAccountManagers(
+  db: Db,
+  input: readonly AccountManagerInput[],
+  maxBatch: number,
+  options: WriteOptions = {},
+): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  const issues = new IssueCollector();
-  input.forEach((row, i) => {
-    checkCode(issues, i, "code", row.code);
-    checkName(issues, i, "name", row.name);
-  });
-  checkUnique(issues, input, "code", (r) => r.code);
-
   return db.$transaction(async (tx) => {
     const units = await tx.branch.findMany({ where: { code: { in: input.map((r) => r.branchCode) } }, select: { code: true } });
     const known = new Set(units.map((u) => u.code));
-    input.forEach((row, i) => {
-      if (!known.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+    const { rows, rejected } = await screen(input, options, (rows, issues) => {
+      rows.forEach((row, i) => {
+        checkCode(issues, i, "code", row.code);
+        checkName(issues, i, "name", row.name);
+        if (!known.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+      });
+      checkUnique(issues, rows, "code", (r) => r.code);
     });
-    issues.throwIfAny();
+    if (rows.length === 0) return { created: 0, updated: 0, unchanged: 0, rejected };
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO account_manager (code, name, branch_id, updated_at)
       SELECT r.code, r.name, b.id, now()
-      FROM unnest(${input.map((r) => r.code)}::text[], ${input.map((r) => r.name)}::text[], ${input.map((r) => r.branchCode)}::text[])
+      FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.branchCode)}::text[])
            AS r(code, name, branch_code)
       JOIN branch b ON b.code = r.branch_code
       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, updated_at = now()
         WHERE (account_manager.name, account_manager.branch_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.branch_id)
       RETURNING (xmax = 0) AS inserted`;
-    return countWrites(input.length, returned);
+    return { ...countWrites(rows.length, returned), rejected };
   }, TX_OPTIONS);
 }
 

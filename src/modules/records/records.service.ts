@@ -4,10 +4,10 @@
  */
 import type { Db } from "../../db/database.js";
 import { compareDates } from "../../domain/dates.js";
-import { IssueCollector } from "../../errors.js";
+import type { IssueCollector } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { checkBatchSize, checkCode, checkOrder, checkUnique } from "../common/validate.js";
-import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { TX_OPTIONS } from "../org/org.service.js";
 import { Metric } from "../performance/performance.enums.js";
 import { lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
@@ -34,18 +34,18 @@ function checkApplicationRow(issues: IssueCollector, row: ApplicationRow, i: num
 
 type ApplicationRow = ApplicationInput & { decision: Decision };
 
-export async function recordApplications(db: Db, batch: readonly ApplicationInput[], maxBatch: number): Promise<WriteCounts> {
+export async function recordApplications(
+  db: Db,
+  batch: readonly ApplicationInput[],
+  maxBatch: number,
+  options: WriteOptions = {},
+): Promise<WriteOutcome> {
   checkBatchSize(batch, maxBatch);
   const input: ApplicationRow[] = batch.map((r) => ({ ...r, decision: r.decision ?? Decision.PENDING }));
-  const issues = new IssueCollector();
-  input.forEach((row, i) => checkApplicationRow(issues, row, i));
-  checkUnique(issues, input, "externalId", (r) => r.externalId);
-  // A stable order keeps concurrent overlapping batches from deadlocking on row locks.
-  const rows = [...input].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
 
   return db.$transaction(async (tx) => {
     await lockRecordWrites(tx);
-    const [units, managers, existing] = await Promise.all([
+    const [units, managers, found] = await Promise.all([
       tx.branch.findMany({ where: { code: { in: [...new Set(input.map((r) => r.branchCode))] } }, select: { code: true } }),
       tx.accountManager.findMany({
         where: { code: { in: [...new Set(input.flatMap((r) => (r.managerCode ? [r.managerCode] : [])))] } },
@@ -58,20 +58,29 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
     ]);
     const unitCodes = new Set(units.map((u) => u.code));
     const managerCodes = new Set(managers.map((m) => m.code));
-    const existingById = new Map(existing.map((e) => [e.externalId, e]));
-    input.forEach((row, i) => {
-      if (!unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
-      if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
-      const activatedOn = existingById.get(row.externalId)?.activation?.activatedOn;
-      if (activatedOn) {
-        const activated = activatedOn.toISOString().slice(0, 10);
-        if (row.decision !== Decision.APPROVED) issues.add(i, "decision", `must stay APPROVED: the card was activated on ${activated}`);
-        else if (row.decidedOn && compareDates(row.decidedOn, activated) > 0) {
-          issues.add(i, "decidedOn", `${row.decidedOn} is after the card's activation on ${activated}`);
+    const existingById = new Map(found.map((e) => [e.externalId, e]));
+    const screened = await screen(input, options, (rows, issues) => {
+      rows.forEach((row, i) => {
+        checkApplicationRow(issues, row, i);
+        if (!unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+        if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+        const activatedOn = existingById.get(row.externalId)?.activation?.activatedOn;
+        if (activatedOn) {
+          const activated = activatedOn.toISOString().slice(0, 10);
+          if (row.decision !== Decision.APPROVED) issues.add(i, "decision", `must stay APPROVED: the card was activated on ${activated}`);
+          else if (row.decidedOn && compareDates(row.decidedOn, activated) > 0) {
+            issues.add(i, "decidedOn", `${row.decidedOn} is after the card's activation on ${activated}`);
+          }
         }
-      }
+      });
+      checkUnique(issues, rows, "externalId", (r) => r.externalId);
     });
-    issues.throwIfAny();
+    const { rejected } = screened;
+    if (screened.rows.length === 0) return { created: 0, updated: 0, unchanged: 0, rejected };
+    // A stable order keeps concurrent overlapping batches from deadlocking on row locks.
+    const rows = screened.rows.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    const kept = new Set(rows.map((r) => r.externalId));
+    const existing = found.filter((e) => kept.has(e.externalId));
 
     await tx.$executeRaw`
       INSERT INTO customer (external_id)
@@ -118,7 +127,7 @@ export async function recordApplications(db: Db, batch: readonly ApplicationInpu
     await refreshFirstApprovals(tx, customerIds);
     await delta.add(+1, [...new Set([...existingIds, ...returned.map((r) => r.id)])], customerIds);
     await delta.apply();
-    return countWrites(rows.length, returned);
+    return { ...countWrites(rows.length, returned), rejected };
   }, TX_OPTIONS);
 }
 
@@ -142,41 +151,44 @@ export async function refreshFirstApprovals(tx: Prisma.TransactionClient, custom
     WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }
 
-export async function recordActivations(db: Db, input: readonly ActivationInput[], maxBatch: number): Promise<WriteCounts> {
+export async function recordActivations(
+  db: Db,
+  input: readonly ActivationInput[],
+  maxBatch: number,
+  options: WriteOptions = {},
+): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  const issues = new IssueCollector();
-  input.forEach((row, i) => {
-    checkCode(issues, i, "applicationExternalId", row.applicationExternalId);
-    checkOrder(issues, i, { field: "activatedOn", value: row.activatedOn }, { field: "firstSpendOn", value: row.firstSpendOn });
-  });
-  checkUnique(issues, input, "applicationExternalId", (r) => r.applicationExternalId);
-
   return db.$transaction(async (tx) => {
     await lockRecordWrites(tx);
-    const apps = await tx.application.findMany({
+    const found = await tx.application.findMany({
       where: { externalId: { in: input.map((r) => r.applicationExternalId) } },
       select: { id: true, externalId: true, decision: true, decidedOn: true },
     });
-    const byId = new Map(apps.map((a) => [a.externalId, a]));
-    input.forEach((row, i) => {
-      const app = byId.get(row.applicationExternalId);
-      if (!app) return issues.add(i, "applicationExternalId", `unknown application "${row.applicationExternalId}"`);
-      if (app.decision !== Decision.APPROVED) {
-        return issues.add(i, "applicationExternalId", `application "${row.applicationExternalId}" is ${app.decision}; only an APPROVED one can be activated`);
-      }
-      const decided = app.decidedOn!.toISOString().slice(0, 10);
-      if (compareDates(row.activatedOn, decided) < 0) issues.add(i, "activatedOn", `${row.activatedOn} is before the approval on ${decided}`);
+    const byId = new Map(found.map((a) => [a.externalId, a]));
+    const { rows, rejected } = await screen(input, options, (rows, issues) => {
+      rows.forEach((row, i) => {
+        checkCode(issues, i, "applicationExternalId", row.applicationExternalId);
+        checkOrder(issues, i, { field: "activatedOn", value: row.activatedOn }, { field: "firstSpendOn", value: row.firstSpendOn });
+        const app = byId.get(row.applicationExternalId);
+        if (!app) return issues.add(i, "applicationExternalId", `unknown application "${row.applicationExternalId}"`);
+        if (app.decision !== Decision.APPROVED) {
+          return issues.add(i, "applicationExternalId", `application "${row.applicationExternalId}" is ${app.decision}; only an APPROVED one can be activated`);
+        }
+        const decided = app.decidedOn!.toISOString().slice(0, 10);
+        if (compareDates(row.activatedOn, decided) < 0) issues.add(i, "activatedOn", `${row.activatedOn} is before the approval on ${decided}`);
+      });
+      checkUnique(issues, rows, "applicationExternalId", (r) => r.applicationExternalId);
     });
-    issues.throwIfAny();
-
+    if (rows.length === 0) return { created: 0, updated: 0, unchanged: 0, rejected };
+    const apps = rows.map((r) => byId.get(r.applicationExternalId)!);
     const appIds = apps.map((a) => a.id);
     const delta = await RollupDelta.open(tx);
     await delta.add(-1, appIds, [], [Metric.ACTIVATIONS]);
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO activation (application_id, activated_on, first_spend_on, updated_at)
       SELECT a.id, r.activated_on::date, r.first_spend_on::date, now()
-      FROM unnest(${input.map((r) => r.applicationExternalId)}::text[], ${input.map((r) => r.activatedOn)}::text[],
-                  ${input.map((r) => r.firstSpendOn ?? null)}::text[]) AS r(external_id, activated_on, first_spend_on)
+      FROM unnest(${rows.map((r) => r.applicationExternalId)}::text[], ${rows.map((r) => r.activatedOn)}::text[],
+                  ${rows.map((r) => r.firstSpendOn ?? null)}::text[]) AS r(external_id, activated_on, first_spend_on)
       JOIN application a ON a.external_id = r.external_id
       ON CONFLICT (application_id) DO UPDATE SET
         activated_on = EXCLUDED.activated_on, first_spend_on = EXCLUDED.first_spend_on, updated_at = now()
@@ -184,6 +196,6 @@ export async function recordActivations(db: Db, input: readonly ActivationInput[
       RETURNING (xmax = 0) AS inserted`;
     await delta.add(+1, appIds, [], [Metric.ACTIVATIONS]);
     await delta.apply();
-    return countWrites(input.length, returned);
+    return { ...countWrites(rows.length, returned), rejected };
   }, TX_OPTIONS);
 }

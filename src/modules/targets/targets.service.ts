@@ -1,39 +1,35 @@
 /** Plan figures: one per (unit or manager, period, metric); setting one again overwrites it. */
 import type { Db } from "../../db/database.js";
-import { IssueCollector } from "../../errors.js";
-import { checkBatchSize, checkUnique } from "../common/validate.js";
-import { countWrites, type WriteCounts } from "../common/write-result.type.js";
+import { checkBatchSize, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { TX_OPTIONS } from "../org/org.service.js";
 import type { TargetInput } from "./targets.input.js";
 
-export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch: number): Promise<WriteCounts> {
-  checkBatchSize(input, maxBatch);
-  const issues = new IssueCollector();
-  input.forEach((row, i) => {
-    if ((row.branchCode == null) === (row.managerCode == null)) {
-      issues.add(i, row.branchCode == null ? "branchCode" : "managerCode", "give exactly one of branchCode and managerCode");
-    }
-    if (row.value < 0) issues.add(i, "value", `${row.value} is negative; a target is zero or more`);
-  });
-  const ownerOf = (r: TargetInput) =>
-    r.branchCode != null && r.managerCode == null ? `unit ${r.branchCode}` : r.managerCode != null && r.branchCode == null ? `manager ${r.managerCode}` : null;
-  checkUnique(issues, input, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
+const ownerOf = (r: TargetInput) =>
+  r.branchCode != null && r.managerCode == null ? `unit ${r.branchCode}` : r.managerCode != null && r.branchCode == null ? `manager ${r.managerCode}` : null;
 
-  const forUnits = input.filter((r) => r.branchCode != null);
-  const forManagers = input.filter((r) => r.managerCode != null);
+export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
+  checkBatchSize(input, maxBatch);
   return db.$transaction(async (tx) => {
     const [units, managers] = await Promise.all([
-      tx.branch.findMany({ where: { code: { in: forUnits.map((r) => r.branchCode!) } }, select: { code: true } }),
-      tx.accountManager.findMany({ where: { code: { in: forManagers.map((r) => r.managerCode!) } }, select: { code: true } }),
+      tx.branch.findMany({ where: { code: { in: input.flatMap((r) => (r.branchCode ? [r.branchCode] : [])) } }, select: { code: true } }),
+      tx.accountManager.findMany({ where: { code: { in: input.flatMap((r) => (r.managerCode ? [r.managerCode] : [])) } }, select: { code: true } }),
     ]);
     const unitCodes = new Set(units.map((u) => u.code));
     const managerCodes = new Set(managers.map((m) => m.code));
-    input.forEach((row, i) => {
-      if (row.branchCode != null && !unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
-      if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+    const { rows, rejected } = await screen(input, options, (rows, issues) => {
+      rows.forEach((row, i) => {
+        if ((row.branchCode == null) === (row.managerCode == null)) {
+          issues.add(i, row.branchCode == null ? "branchCode" : "managerCode", "give exactly one of branchCode and managerCode");
+        }
+        if (row.value < 0) issues.add(i, "value", `${row.value} is negative; a target is zero or more`);
+        if (row.branchCode != null && !unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+        if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+      });
+      checkUnique(issues, rows, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
     });
-    issues.throwIfAny();
-
+    const forUnits = rows.filter((r) => r.branchCode != null);
+    const forManagers = rows.filter((r) => r.managerCode != null);
     const returned: { inserted: boolean }[] = [];
     if (forUnits.length > 0) {
       returned.push(
@@ -61,6 +57,6 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
           RETURNING (xmax = 0) AS inserted`),
       );
     }
-    return countWrites(input.length, returned);
+    return { ...countWrites(rows.length, returned), rejected };
   }, TX_OPTIONS);
 }
