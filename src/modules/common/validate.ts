@@ -3,7 +3,9 @@
  * so one call reports every bad field of every row.
  */
 import { compareDates, type BusinessDate } from "../../domain/dates.js";
+import type { Db } from "../../db/database.js";
 import { BadInputError, IssueCollector, type FieldIssue } from "../../errors.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
 export const MAX_CODE_LENGTH = 64;
@@ -60,6 +62,8 @@ export interface WriteOptions {
    * drops its bad rows, reports them, and writes the rest.
    */
   skipInvalid?: boolean;
+  /** Check and write everything, then roll back. */
+  dryRun?: boolean;
 }
 
 /**
@@ -88,5 +92,29 @@ export async function screen<T>(
     rejected.push(...found);
     const bad = new Set(issues.issues.map((i) => i.index));
     kept = kept.filter((_, i) => !bad.has(i));
+  }
+}
+
+/** Carries a dry run's outcome out of the transaction it rolls back. */
+class DryRun<T> {
+  constructor(readonly outcome: T) {}
+}
+
+const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
+
+/**
+ * Runs a write in one transaction. With `dryRun` the transaction does all its work, checks
+ * included, and is then rolled back, so the caller learns exactly what would happen.
+ */
+export async function inTransaction<T>(db: Db, options: WriteOptions, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  try {
+    return await db.$transaction(async (tx) => {
+      const outcome = await work(tx);
+      if (options.dryRun) throw new DryRun(outcome);
+      return outcome;
+    }, TX_OPTIONS);
+  } catch (err) {
+    if (err instanceof DryRun) return err.outcome as T;
+    throw err;
   }
 }

@@ -5,7 +5,7 @@ import type { Db } from "../../db/database.js";
 import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { lockRecordWrites, recomputeBranchRollups } from "../rollups/rollups.service.js";
 import { AccountManager } from "./account-manager.type.js";
@@ -15,7 +15,6 @@ import type { AccountManagerInput, BranchInput } from "./org.input.js";
 
 /** Serialises org writes: tree checks read the whole tree and must not race another write. */
 const ORG_WRITE_LOCK = 7_240_001;
-export const TX_OPTIONS = { timeout: 120_000, maxWait: 30_000 } as const;
 
 export function toBranch(row: { id: number; code: string; name: string; level: OrgLevel; parentId: number | null }): Branch {
   return Object.assign(new Branch(), {
@@ -46,7 +45,7 @@ interface TreeNode {
 
 export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
     const existing = await tx.branch.findMany({ select: { id: true, code: true, level: true, parentId: true } });
     const codeById = new Map(existing.map((b) => [b.id, b.code]));
@@ -85,7 +84,7 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
     const treeChanged = rows.some((r) => before.get(r.code)?.parentCode !== (r.parentCode ?? null) || !before.has(r.code));
     if (treeChanged) await rebuildClosureKeepingRollups(tx, new Set(existing.map((b) => b.id)));
     return counts;
-  }, TX_OPTIONS);
+  });
 }
 
 /** Checks every edge that a row of the batch takes part in, against the tree after the batch. */
@@ -180,7 +179,7 @@ export async function upsertAccountManagers(
   options: WriteOptions = {},
 ): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     const units = await tx.branch.findMany({ where: { code: { in: input.map((r) => r.branchCode) } }, select: { code: true } });
     const known = new Set(units.map((u) => u.code));
     const { rows, rejected } = await screen(input, options, (rows, issues) => {
@@ -202,7 +201,7 @@ export async function upsertAccountManagers(
         WHERE (account_manager.name, account_manager.branch_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.branch_id)
       RETURNING (xmax = 0) AS inserted`;
     return { ...countWrites(rows.length, returned), rejected };
-  }, TX_OPTIONS);
+  });
 }
 
 export interface ListBranchesFilter {

@@ -6,9 +6,8 @@ import type { Db } from "../../db/database.js";
 import { compareDates } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import { TX_OPTIONS } from "../org/org.service.js";
 import { Metric } from "../performance/performance.enums.js";
 import { lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
 import { Decision } from "./records.enums.js";
@@ -43,7 +42,7 @@ export async function recordApplications(
   checkBatchSize(batch, maxBatch);
   const input: ApplicationRow[] = batch.map((r) => ({ ...r, decision: r.decision ?? Decision.PENDING }));
 
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     await lockRecordWrites(tx);
     const [units, managers, found] = await Promise.all([
       tx.branch.findMany({ where: { code: { in: [...new Set(input.map((r) => r.branchCode))] } }, select: { code: true } }),
@@ -128,7 +127,7 @@ export async function recordApplications(
     await delta.add(+1, [...new Set([...existingIds, ...returned.map((r) => r.id)])], customerIds);
     await delta.apply();
     return { ...countWrites(rows.length, returned), rejected };
-  }, TX_OPTIONS);
+  });
 }
 
 /**
@@ -158,7 +157,7 @@ export async function recordActivations(
   options: WriteOptions = {},
 ): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     await lockRecordWrites(tx);
     const found = await tx.application.findMany({
       where: { externalId: { in: input.map((r) => r.applicationExternalId) } },
@@ -197,5 +196,5 @@ export async function recordActivations(
     await delta.add(+1, appIds, [], [Metric.ACTIVATIONS]);
     await delta.apply();
     return { ...countWrites(rows.length, returned), rejected };
-  }, TX_OPTIONS);
+  });
 }

@@ -1,8 +1,7 @@
 /** Plan figures: one per (unit or manager, period, metric); setting one again overwrites it. */
 import type { Db } from "../../db/database.js";
-import { checkBatchSize, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import { TX_OPTIONS } from "../org/org.service.js";
 import type { TargetInput } from "./targets.input.js";
 
 const ownerOf = (r: TargetInput) =>
@@ -10,7 +9,7 @@ const ownerOf = (r: TargetInput) =>
 
 export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     const [units, managers] = await Promise.all([
       tx.branch.findMany({ where: { code: { in: input.flatMap((r) => (r.branchCode ? [r.branchCode] : [])) } }, select: { code: true } }),
       tx.accountManager.findMany({ where: { code: { in: input.flatMap((r) => (r.managerCode ? [r.managerCode] : [])) } }, select: { code: true } }),
@@ -58,5 +57,5 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
       );
     }
     return { ...countWrites(rows.length, returned), rejected };
-  }, TX_OPTIONS);
+  });
 }

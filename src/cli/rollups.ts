@@ -1,0 +1,45 @@
+/**
+ * npm run rollups:verify   recompute every rollup (and first approval) from the records and list
+ *                          the differences; exit 1 when there are any
+ * npm run rollups:rebuild  re-derive them all from the records (repair)
+ */
+import "reflect-metadata";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../db/database.js";
+import { rebuildRollups, verifyRollups } from "../modules/rollups/rollups.service.js";
+
+async function main(command: string | undefined): Promise<number> {
+  if (command !== "verify" && command !== "rebuild") {
+    console.error("usage: rollups <verify|rebuild>");
+    return 2;
+  }
+  const db = await openDatabase(loadConfig());
+  try {
+    const started = Date.now();
+    if (command === "rebuild") {
+      await rebuildRollups(db.prisma);
+      console.log(`Rollups rebuilt from the records in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      return 0;
+    }
+    const { differences, total } = await verifyRollups(db.prisma);
+    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (total === 0) {
+      console.log(`Rollups verified: 0 differences from the records (${took}).`);
+      return 0;
+    }
+    console.log(`${total} difference(s) between the rollups and the records (${took}); first ${differences.length}:`);
+    for (const d of differences) console.log(`  ${d.table} ${d.key}: stored ${d.stored ?? "-"}, expected ${d.expected ?? "-"}`);
+    console.log("Run `npm run rollups:rebuild` to repair.");
+    return 1;
+  } finally {
+    await db.close();
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,86 @@
+/**
+ * What each kind of import file holds: its columns (the GraphQL input's field names), how a
+ * raw cell becomes a typed value, and which service writes a batch of it.
+ */
+import { z } from "zod";
+import type { Db } from "../../db/database.js";
+import { parseBusinessDate } from "../../domain/dates.js";
+import { parsePeriod } from "../../domain/period.js";
+import { ApplicationChannel, Decision, Metric, OrgLevel } from "../../generated/prisma/enums.js";
+import type { WriteOptions } from "../common/validate.js";
+import type { WriteOutcome } from "../common/write-result.type.js";
+import { upsertAccountManagers, upsertBranches } from "../org/org.service.js";
+import { recordActivations, recordApplications } from "../records/records.service.js";
+import { setTargets } from "../targets/targets.service.js";
+
+/** CSV cells are strings and an empty cell means "not given"; NDJSON may use null. */
+const blankToNull = (v: unknown) => (v === "" || v === undefined ? null : v);
+const text = z.preprocess(blankToNull, z.string({ error: "is required" }));
+const optionalText = z.preprocess(blankToNull, z.string().nullable());
+const parsed = <T>(parse: (s: string) => T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parse(s);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
+const date = z.preprocess(blankToNull, parsed(parseBusinessDate));
+const optionalDate = z.preprocess(blankToNull, parsed(parseBusinessDate).nullable());
+const oneOf = <T extends Record<string, string>>(values: T) =>
+  z.preprocess(blankToNull, z.enum(values, { error: `must be one of ${Object.values(values).join(", ")}` }));
+const int = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : blankToNull(v)),
+  z.number({ error: "must be a whole number" }).int("must be a whole number").min(-2_147_483_648).max(2_147_483_647),
+);
+
+export interface ImportKind {
+  readonly columns: z.ZodObject;
+  write(db: Db, rows: unknown[], batchSize: number, options: WriteOptions): Promise<WriteOutcome>;
+}
+
+function kind<S extends z.ZodObject>(columns: S, write: (db: Db, rows: z.infer<S>[], max: number, o: WriteOptions) => Promise<WriteOutcome>): ImportKind {
+  return { columns, write: (db, rows, max, options) => write(db, rows as z.infer<S>[], max, options) };
+}
+
+export const IMPORT_KINDS = {
+  units: kind(
+    z.strictObject({ code: text, name: text, level: oneOf(OrgLevel), parentCode: optionalText }),
+    upsertBranches,
+  ),
+  managers: kind(z.strictObject({ code: text, name: text, branchCode: text }), upsertAccountManagers),
+  targets: kind(
+    z.strictObject({
+      branchCode: optionalText,
+      managerCode: optionalText,
+      period: z.preprocess(blankToNull, parsed(parsePeriod)),
+      metric: oneOf(Metric),
+      value: int,
+    }),
+    setTargets,
+  ),
+  applications: kind(
+    z.strictObject({
+      externalId: text,
+      customerId: text,
+      branchCode: text,
+      managerCode: optionalText,
+      channel: oneOf(ApplicationChannel),
+      receivedOn: date,
+      keyedOn: optionalDate,
+      decision: z.preprocess(blankToNull, z.enum(Decision, { error: `must be one of ${Object.values(Decision).join(", ")}` }).nullable()),
+      decidedOn: optionalDate,
+      campaignCode: optionalText,
+      merchantCode: optionalText,
+    }),
+    recordApplications,
+  ),
+  activations: kind(z.strictObject({ applicationExternalId: text, activatedOn: date, firstSpendOn: optionalDate }), recordActivations),
+} as const;
+
+export type ImportKindName = keyof typeof IMPORT_KINDS;
+
+export function isImportKind(name: string): name is ImportKindName {
+  return Object.hasOwn(IMPORT_KINDS, name);
+}

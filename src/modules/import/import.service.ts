@@ -1,0 +1,162 @@
+/**
+ * Streaming import: reads a CSV or NDJSON file record by record (constant memory whatever its
+ * size), checks each record's cells, and hands batches to the same services the GraphQL
+ * mutations use, in "skip bad rows" mode. Each batch is one transaction, and every write is an
+ * idempotent upsert, so an import that is killed at any point and run again ends with exactly
+ * the data of one clean run.
+ */
+import fs from "node:fs";
+import readline from "node:readline";
+import { parse as parseCsv } from "csv-parse";
+import type { Db } from "../../db/database.js";
+import { IMPORT_KINDS, type ImportKindName } from "./import.kinds.js";
+
+export type ImportFormat = "csv" | "ndjson";
+
+export interface ImportOptions {
+  kind: ImportKindName;
+  file: string;
+  format?: ImportFormat;
+  batchSize?: number;
+  dryRun?: boolean;
+  /** Where bad rows are reported, one JSON object per line: { line, field, reason }. */
+  reportPath: string;
+  onProgress?(progress: ImportProgress): void;
+}
+
+export interface ImportProgress {
+  rows: number;
+  rejected: number;
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export interface ImportSummary extends ImportProgress {
+  created: number;
+  updated: number;
+  unchanged: number;
+  batches: number;
+  dryRun: boolean;
+  reportPath: string;
+}
+
+export interface RowIssue {
+  line: number;
+  field: string;
+  reason: string;
+}
+
+/** Thrown before any row is read when the file cannot be imported at all (bad header, …). */
+export class ImportFileError extends Error {}
+
+export function formatOf(file: string): ImportFormat {
+  if (/\.csv$/i.test(file)) return "csv";
+  if (/\.(ndjson|jsonl)$/i.test(file)) return "ndjson";
+  throw new ImportFileError(`cannot tell the format of "${file}": name it .csv, .ndjson or .jsonl, or pass --format`);
+}
+
+interface SourceRecord {
+  line: number;
+  record: unknown;
+  /** A record the reader could not even parse (broken JSON). */
+  error?: string;
+}
+
+async function* readRecords(file: string, format: ImportFormat, columns: readonly string[], onBytes: (n: number) => void): AsyncGenerator<SourceRecord> {
+  const input = fs.createReadStream(file);
+  input.on("data", (chunk) => onBytes(chunk.length));
+  if (format === "csv") {
+    const parser = input.pipe(
+      parseCsv({
+        bom: true,
+        trim: true,
+        skip_empty_lines: true,
+        info: true,
+        columns: (header: string[]) => {
+          const unknown = header.filter((h) => !columns.includes(h));
+          if (unknown.length) throw new ImportFileError(`unknown column(s) ${unknown.join(", ")}; expected some of ${columns.join(", ")}`);
+          return header;
+        },
+      }),
+    );
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield { line: info.lines, record };
+    }
+    return;
+  }
+  let line = 0;
+  for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
+    line += 1;
+    if (text.trim() === "") continue;
+    try {
+      yield { line, record: JSON.parse(text) };
+    } catch (err) {
+      yield { line, record: null, error: `not valid JSON: ${err instanceof Error ? err.message : err}` };
+    }
+  }
+}
+
+export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
+  const kind = IMPORT_KINDS[options.kind];
+  const format = options.format ?? formatOf(options.file);
+  const batchSize = options.batchSize ?? 5_000;
+  const totalBytes = fs.statSync(options.file).size;
+  const report = fs.createWriteStream(options.reportPath);
+  const summary: ImportSummary = {
+    rows: 0, rejected: 0, bytesRead: 0, totalBytes, created: 0, updated: 0, unchanged: 0, batches: 0,
+    dryRun: options.dryRun ?? false, reportPath: options.reportPath,
+  };
+  const reportIssue = (issue: RowIssue) => {
+    report.write(`${JSON.stringify(issue)}\n`);
+  };
+
+  let batch: { line: number; row: unknown }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const lines = batch.map((b) => b.line);
+    const outcome = await kind.write(db, batch.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun });
+    summary.created += outcome.created;
+    summary.updated += outcome.updated;
+    summary.unchanged += outcome.unchanged;
+    const badLines = new Set<number>();
+    for (const issue of outcome.rejected) {
+      const line = lines[issue.index!];
+      badLines.add(line);
+      reportIssue({ line, field: issue.field, reason: issue.reason });
+    }
+    summary.rejected += badLines.size;
+    summary.batches += 1;
+    batch = [];
+  };
+
+  const columns = Object.keys(kind.columns.shape);
+  try {
+    for await (const source of readRecords(options.file, format, columns, (n) => (summary.bytesRead += n))) {
+      summary.rows += 1;
+      if (source.error) {
+        reportIssue({ line: source.line, field: "(record)", reason: source.error });
+        summary.rejected += 1;
+        continue;
+      }
+      const checked = kind.columns.safeParse(source.record);
+      if (!checked.success) {
+        for (const issue of checked.error.issues) {
+          const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".") || "(record)";
+          reportIssue({ line: source.line, field, reason: issue.code === "unrecognized_keys" ? "unknown field" : issue.message });
+        }
+        summary.rejected += 1;
+        continue;
+      }
+      batch.push({ line: source.line, row: checked.data });
+      if (batch.length >= batchSize) {
+        await flush();
+        options.onProgress?.(summary);
+      }
+    }
+    await flush();
+    options.onProgress?.(summary);
+  } finally {
+    await new Promise<void>((resolve) => report.end(resolve));
+  }
+  return summary;
+}

@@ -1,0 +1,190 @@
+/**
+ * The import command: streaming files into the same services as the API, batch by batch,
+ * idempotent, resumable after a crash, safe under concurrent runs.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runImport, type ImportSummary } from "../../src/modules/import/import.service.js";
+import { verifyRollups } from "../../src/modules/rollups/rollups.service.js";
+import { dataChecksums } from "../support/checksums.js";
+import { startTestApi, type TestApi } from "../support/harness.js";
+
+let api: TestApi;
+let work: string;
+const root = path.resolve(import.meta.dirname, "../..");
+const examples = path.join(root, "docs/import");
+
+beforeAll(async () => {
+  api = await startTestApi();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-import-"));
+  // The crash and concurrency tests run the real CLI in child processes.
+  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+});
+afterAll(async () => {
+  await api?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+beforeEach(() => api.reset());
+
+const db = () => api.database.prisma;
+
+function importFile(kind: Parameters<typeof runImport>[1]["kind"], file: string, extra: Partial<Parameters<typeof runImport>[1]> = {}): Promise<ImportSummary> {
+  return runImport(db(), { kind, file, reportPath: path.join(work, `${path.basename(file)}.report.ndjson`), ...extra });
+}
+
+async function importExamples() {
+  for (const kind of ["units", "managers", "targets", "applications", "activations"] as const) {
+    const s = await importFile(kind, path.join(examples, `${kind}.csv`));
+    expect(s.rejected, kind).toBe(0);
+  }
+  await importFile("applications", path.join(examples, "applications.ndjson"));
+}
+
+function report(file: string) {
+  const text = fs.readFileSync(path.join(work, `${path.basename(file)}.report.ndjson`), "utf8").trim();
+  return text ? text.split("\n").map((l) => JSON.parse(l) as { line: number; field: string; reason: string }) : [];
+}
+
+/** A synthetic applications file under the example units: n rows, every 7th customer returning. */
+function applicationsFile(name: string, n: number): string {
+  const lines = ["externalId,customerId,branchCode,managerCode,channel,receivedOn,keyedOn,decision,decidedOn,campaignCode,merchantCode"];
+  for (let i = 0; i < n; i++) {
+    const day = String((i % 28) + 1).padStart(2, "0");
+    const decision = i % 5 === 0 ? "REJECTED" : i % 11 === 0 ? "PENDING" : "APPROVED";
+    const unit = i % 2 ? "SX-LL-01-01" : "SX-LL-01";
+    lines.push(`S${String(i).padStart(7, "0")},SC${i % 7 === 0 ? 1 : i},${unit},${i % 3 ? "M-SX-LL-0001" : ""},ONLINE,2021-02-${day},2021-02-${day},${decision},${decision === "PENDING" ? "" : `2021-02-${day}`},,`);
+  }
+  const file = path.join(work, name);
+  fs.writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+function runCli(args: string[]) {
+  return spawn("node", [path.join(root, "dist/src/cli/import.js"), ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: api.config.DATABASE_URL, LOG_LEVEL: "silent" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function exitOf(child: ReturnType<typeof runCli>): Promise<number | null> {
+  return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+}
+
+describe("import", () => {
+  it("loads every kind from the example files, CSV and NDJSON", async () => {
+    await importExamples();
+    const counts = await db().$queryRaw<{ t: string; n: number }[]>`
+      SELECT 'units' t, count(*)::int n FROM branch UNION ALL SELECT 'managers', count(*)::int FROM account_manager
+      UNION ALL SELECT 'targets', count(*)::int FROM target UNION ALL SELECT 'applications', count(*)::int FROM application
+      UNION ALL SELECT 'activations', count(*)::int FROM activation`;
+    expect(Object.fromEntries(counts.map((c) => [c.t, c.n]))).toEqual({ units: 4, managers: 2, targets: 3, applications: 5, activations: 2 });
+    const res = await api.gql(`{ branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metrics { metric actual target } } } }`);
+    expect(res.data.branch.performance.metrics).toEqual([
+      { metric: "APPLICATIONS", actual: 4, target: null },
+      { metric: "APPROVALS", actual: 3, target: null },
+      // C000101 was approved on 2021-01-06 and again on 2021-02-07: one new customer, not two.
+      { metric: "NEW_CUSTOMERS", actual: 2, target: 4700 },
+      { metric: "ACTIVATIONS", actual: 2, target: null },
+    ]);
+  });
+
+  it("replaying the files N times leaves identical table checksums", async () => {
+    await importExamples();
+    const once = await dataChecksums(db());
+    for (let i = 0; i < 3; i++) await importExamples();
+    expect(await dataChecksums(db())).toEqual(once);
+    const again = await importFile("applications", path.join(examples, "applications.csv"));
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3, rejected: 0 });
+  });
+
+  it("reports bad rows with their line, field and reason, and lands the good rows of every batch", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    const file = path.join(work, "bad.csv");
+    fs.writeFileSync(
+      file,
+      [
+        "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
+        "G1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // line 2: good
+        "B1,C2,NOPE,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 3: unknown unit
+        "G2,C3,SX-LL,ONLINE,2021-01-05,,PENDING,", // 4: good
+        "B2,C4,SX-LL,FAX,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 5: bad channel
+        "B3,C5,SX-LL,ONLINE,2021-02-30,,PENDING,", // 6: not a date
+        "B4,C6,SX-LL,ONLINE,2021-01-05,2021-01-04,APPROVED,", // 7: keyed before received, no decision date
+        "G3,C7,SX-LL,PAPER,2021-01-05,2021-01-06,REJECTED,2021-01-07", // 8: good
+      ].join("\n"),
+    );
+    const summary = await importFile("applications", file, { batchSize: 3 });
+    expect(summary).toMatchObject({ rows: 7, created: 3, rejected: 4 });
+    const issues = report(file).sort((a, b) => a.line - b.line || a.field.localeCompare(b.field));
+    expect(issues.map((i) => `${i.line} ${i.field}`)).toEqual(["3 branchCode", "5 channel", "6 receivedOn", "7 decidedOn", "7 keyedOn"]);
+    expect(issues[2].reason).toContain("not a calendar date");
+    const ids = await db().application.findMany({ select: { externalId: true }, orderBy: { externalId: "asc" } });
+    expect(ids.map((a) => a.externalId)).toEqual(["G1", "G2", "G3"]);
+  });
+
+  it("refuses a file with an unknown column before reading any row", async () => {
+    const file = path.join(work, "columns.csv");
+    fs.writeFileSync(file, "code,name,level,parent\nX,X,PROVINCE,\n");
+    await expect(importFile("units", file)).rejects.toThrow(/unknown column\(s\) parent/);
+    expect(await db().branch.count()).toBe(0);
+  });
+
+  it("a dry run checks everything and writes nothing", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    const before = await dataChecksums(db());
+    const summary = await importFile("managers", path.join(examples, "managers.csv"), { dryRun: true });
+    expect(summary).toMatchObject({ dryRun: true, created: 2, rejected: 0 });
+    expect(await dataChecksums(db())).toEqual(before);
+  });
+
+  it("an import killed mid-run and run again ends with the data of one clean run", async () => {
+    const file = applicationsFile("big.csv", 30_000);
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    await importFile("applications", file, { batchSize: 1_000 });
+    const clean = await dataChecksums(db());
+
+    await api.reset();
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const child = runCli(["applications", file, "--batch-size", "1000", "--report", path.join(work, "killed.ndjson")]);
+    const exited = exitOf(child);
+    // Kill it once some batches have committed and before the last one has.
+    for (;;) {
+      const n = await db().application.count();
+      if (n > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGKILL");
+    await exited;
+    const partial = await db().application.count();
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(30_000);
+    expect(partial % 1_000).toBe(0); // whole batches only: each one is atomic
+
+    const rerun = runCli(["applications", file, "--batch-size", "1000", "--report", path.join(work, "rerun.ndjson")]);
+    expect(await exitOf(rerun)).toBe(0);
+    expect(await dataChecksums(db())).toEqual(clean);
+    expect((await verifyRollups(db())).total).toBe(0);
+  });
+
+  it("8 concurrent imports of the same file have the effect of one", async () => {
+    const file = applicationsFile("concurrent.csv", 4_000);
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    await importFile("applications", file);
+    const once = await dataChecksums(db());
+
+    await api.reset();
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const runs = Array.from({ length: 8 }, (_, i) => runCli(["applications", file, "--batch-size", "500", "--report", path.join(work, `c${i}.ndjson`)]));
+    expect(await Promise.all(runs.map(exitOf))).toEqual(Array(8).fill(0));
+    expect(await dataChecksums(db())).toEqual(once);
+    expect((await verifyRollups(db())).total).toBe(0);
+  });
+});
