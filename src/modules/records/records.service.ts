@@ -140,12 +140,14 @@ export async function refreshFirstApprovals(tx: Prisma.TransactionClient, custom
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
     FROM (
-      SELECT cu.id,
-             (SELECT a.id FROM application a
-              WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
-              ORDER BY a.decided_on, a.received_on, a.external_id
-              LIMIT 1) AS app_id
-      FROM customer cu WHERE cu.id = ANY(${customerIds}::int[])
+      SELECT ids.id, first.app_id
+      FROM unnest(${customerIds}::int[]) AS ids(id)
+      LEFT JOIN (
+        SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
+        FROM application a
+        WHERE a.customer_id = ANY(${customerIds}::int[]) AND a.decision = 'APPROVED'
+        ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id
+      ) first ON first.customer_id = ids.id
     ) f
     WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }

@@ -70,7 +70,8 @@ export class RollupDelta {
     await this.tx.$executeRaw`
       INSERT INTO rollup_branch_day AS r (branch_id, metric, day, count)
       SELECT c.ancestor_id, d.metric, d.day, sum(d.delta)::int
-      FROM rollup_delta d JOIN branch_closure c ON c.descendant_id = d.branch_id
+      FROM (SELECT branch_id, metric, day, sum(delta) AS delta FROM rollup_delta GROUP BY branch_id, metric, day) d
+      JOIN branch_closure c ON c.descendant_id = d.branch_id
       GROUP BY c.ancestor_id, d.metric, d.day
       HAVING sum(d.delta) <> 0
       ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
