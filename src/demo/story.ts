@@ -455,10 +455,13 @@ function pendingApplications(w: CityRecords, count: number): void {
  * December, decided in the first weeks of 2021 (1,300 approved, 200 turned down).
  */
 function paperStockpile(w: CityRecords): number {
+  const approvedInJanuary = 1_200;
+  const approvedInFebruary = 100;
+  const rejected = DEMO.paperApplications - approvedInJanuary - approvedInFebruary;
   const outcomes = w.rng.shuffled([
-    ...Array<[Decision, DateRange]>(1_200).fill([Decision.APPROVED, { start: "2021-01-04", end: "2021-01-31" }]),
-    ...Array<[Decision, DateRange]>(100).fill([Decision.APPROVED, { start: "2021-02-01", end: "2021-02-10" }]),
-    ...Array<[Decision, DateRange]>(200).fill([Decision.REJECTED, { start: "2021-01-04", end: "2021-01-29" }]),
+    ...Array<[Decision, DateRange]>(approvedInJanuary).fill([Decision.APPROVED, { start: "2021-01-04", end: "2021-01-31" }]),
+    ...Array<[Decision, DateRange]>(approvedInFebruary).fill([Decision.APPROVED, { start: "2021-02-01", end: "2021-02-10" }]),
+    ...Array<[Decision, DateRange]>(rejected).fill([Decision.REJECTED, { start: "2021-01-04", end: "2021-01-29" }]),
   ]);
   for (const [decision, decidedIn] of outcomes) {
     const receivedOn = dayIn(w.rng, { start: "2020-10-12", end: "2020-12-24" });
@@ -500,7 +503,9 @@ function writeCityRecords(city: City, seed: number, story: DemoStory): void {
   const w = new CityRecords(city, Rng.for(seed, `records:${city.spec.code}`), story);
   const plan = city.spec.newCustomerTarget;
   const q4Customers = firstApprovals(w, Math.round(plan * SHARE_FIRST_APPROVED_Q4), Q4_2020);
+  // Lüliang's paper stockpile and campaign bring new customers of the window too: the rest are regular.
   const special = w.isStoryBranch ? paperStockpile(w) + circlesCampaign(w) : 0;
+  if (special > city.spec.newCustomersJanFeb) throw new Error(`${city.branchCode}: more special new customers than its total`);
   janFebNewCustomers(w, city.spec.newCustomersJanFeb - special);
   const march = firstApprovals(w, Math.round(plan * SHARE_FIRST_APPROVED_MARCH), MARCH);
   returningCustomers(w, q4Customers);

@@ -86,11 +86,10 @@ describe("the demo story", () => {
     const newCustomers = p.metrics.find((m: { metric: string }) => m.metric === "NEW_CUSTOMERS");
     expect(newCustomers).toMatchObject({ actual: 6245, target: 4700 });
     expect(newCustomers.completionRate).toBeCloseTo(1.3287, 4);
-    // The funnel is plausible: more applications and approvals than new customers.
-    const actual = (metric: string) => p.metrics.find((m: { metric: string }) => m.metric === metric).actual;
-    expect(actual("APPROVALS")).toBeGreaterThan(6245);
-    expect(actual("APPLICATIONS")).toBeGreaterThan(actual("APPROVALS") - 1500); // the paper ones were keyed in Q4
-    expect(actual("ACTIVATIONS")).toBeGreaterThan(0);
+    // Every metric has a plan, and returning customers make approvals outnumber new customers.
+    for (const m of p.metrics) expect(m.target, m.metric).toBeGreaterThan(0);
+    const approvals = p.metrics.find((m: { metric: string }) => m.metric === "APPROVALS");
+    expect(approvals.actual).toBeGreaterThan(6245);
   });
 
   it("counts March approvals only after 28 February", async () => {
