@@ -10,9 +10,9 @@ import { rankStandings, type Standing } from "../../domain/ranking.js";
 import type { AccountManager } from "../org/account-manager.type.js";
 import type { Branch } from "../org/branch.type.js";
 import type { OrgLoaders } from "../org/org.loader.js";
-import { toManager } from "../org/org.service.js";
+import { toBranch, toManager } from "../org/org.service.js";
 import type { Metric } from "./performance.enums.js";
-import { actuals, managersInSubtree, targets, type SubjectKind } from "./performance.service.js";
+import { actuals, childrenWithFigures, subtreeManagersWithFigures, targets, type SubjectKind } from "./performance.service.js";
 
 interface ActualKey {
   kind: SubjectKind;
@@ -84,11 +84,10 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     { cacheKeyFn: (k) => `${k.kind}|${k.id}|${k.period}|${k.metric}` },
   );
 
-  async function figures(kind: SubjectKind, ids: readonly number[], k: RankingKey) {
-    return Promise.all([
-      Promise.all(ids.map((id) => actual.load({ kind, id, metric: k.metric, start: k.window.start, end: k.window.end }))),
-      Promise.all(ids.map((id) => target.load({ kind, id, period: k.period.code, metric: k.metric }))),
-    ]);
+  /** Keeps what a ranking learned, so nested fields (a child's parent, its figures) cost nothing more. */
+  function prime(kind: SubjectKind, k: RankingKey, id: number, actualValue: number, targetValue: number | null) {
+    actual.prime({ kind, id, metric: k.metric, start: k.window.start, end: k.window.end }, actualValue);
+    target.prime({ kind, id, period: k.period.code, metric: k.metric }, targetValue);
   }
 
   /** The direct children of a unit, ranked. */
@@ -96,9 +95,18 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     (keys) =>
       Promise.all(
         keys.map(async (k) => {
-          const children = await org.childrenOf.load(k.unitId);
-          const [acts, tgts] = await figures("branch", children.map((c) => c.dbId), k);
-          return rankStandings(children.map((branch, i) => ({ code: branch.code, actual: acts[i], target: tgts[i], branch })));
+          const children = await childrenWithFigures(db, k.unitId, k.metric, k.period.code, k.window.start, k.window.end);
+          const branches = children.map((c) => toBranch(c.row));
+          org.childrenOf.prime(k.unitId, branches);
+          return rankStandings(
+            children.map((c, i) => {
+              const branch = branches[i];
+              org.branchById.prime(branch.dbId, branch);
+              org.branchByCode.prime(branch.code, branch);
+              prime("branch", k, branch.dbId, c.actual, c.target);
+              return { code: branch.code, actual: c.actual, target: c.target, branch };
+            }),
+          );
         }),
       ),
     { cacheKeyFn: rankingKey },
@@ -109,10 +117,16 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     (keys) =>
       Promise.all(
         keys.map(async (k) => {
-          const managers = (await managersInSubtree(db, k.unitId)).map(toManager);
-          for (const m of managers) org.managerById.prime(m.dbId, m);
-          const [acts, tgts] = await figures("manager", managers.map((m) => m.dbId), k);
-          return rankStandings(managers.map((manager, i) => ({ code: manager.code, actual: acts[i], target: tgts[i], manager })));
+          const managers = await subtreeManagersWithFigures(db, k.unitId, k.metric, k.period.code, k.window.start, k.window.end);
+          return rankStandings(
+            managers.map((m) => {
+              const manager = toManager(m.row);
+              org.managerById.prime(manager.dbId, manager);
+              org.managerByCode.prime(manager.code, manager);
+              prime("manager", k, manager.dbId, m.actual, m.target);
+              return { code: manager.code, actual: m.actual, target: m.target, manager };
+            }),
+          );
         }),
       ),
     { cacheKeyFn: rankingKey },
