@@ -14,6 +14,7 @@ export interface LoadOptions {
 
 export interface LoadResult {
   concurrency: number;
+  /** Successful requests: rates and latencies are theirs. */
   requests: number;
   errors: number;
   firstError: string | null;
@@ -76,9 +77,12 @@ async function closedLoop(
             error = err instanceof Error ? err.message : String(err);
           }
           const ms = performance.now() - start;
+          // A failing target (e.g. refused connections) must not turn the loop into a spin.
+          if (error !== null) await new Promise((r) => setTimeout(r, 10));
           if (!record) continue;
-          latencies.push(ms);
-          if (error !== null) {
+          if (error === null) {
+            latencies.push(ms);
+          } else {
             errors += 1;
             firstError ??= error;
           }

@@ -15,7 +15,7 @@ export interface Machine {
   cpuQuota: string | null;
   memory: string;
   kernel: string;
-  /** /proc/loadavg just before the load runs: other work on the machine skews the figures. */
+  /** /proc/loadavg when the run started: other work on the machine skews the figures. */
   loadAverage: string;
   node: string;
   postgres: string;
@@ -113,7 +113,7 @@ export function resultsTable(rows: readonly Row[]): string {
     const pgRow = rows.find((o) => o.request === r.request && o.path === "pg direct" && o.result.concurrency === r.result.concurrency);
     const share = r.path === "HTTP GraphQL" && pgRow && pgRow.result.rps > 0 ? `${((100 * r.result.rps) / pgRow.result.rps).toFixed(0)} %` : "";
     lines.push(
-      `| ${r.request} | ${r.path} | ${r.result.concurrency} | ${r.result.rps.toFixed(1)} | ${ms(r.result.p50)} | ${ms(r.result.p99)} | ${fmt(r.result.requests)} | ${r.result.errors} | ${share} |`,
+      `| ${r.request} | ${r.path} | ${r.result.concurrency} | ${r.result.rps < 10 ? r.result.rps.toFixed(2) : r.result.rps.toFixed(1)} | ${ms(r.result.p50)} | ${ms(r.result.p99)} | ${fmt(r.result.requests)} | ${r.result.errors} | ${share} |`,
     );
   }
   return lines.join("\n");
@@ -127,7 +127,7 @@ export function renderSection(r: RunReport): string {
   out.push("");
   out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC.`);
   out.push("");
-  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; load average (1/5/15 min) just before the load runs: ${m.loadAverage}`);
+  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; load average (1/5/15 min) when the run started: ${m.loadAverage}`);
   out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}`);
   out.push(`- **PostgreSQL settings** (server defaults, untuned): ${m.postgresSettings}`);
   out.push(
@@ -138,7 +138,7 @@ export function renderSection(r: RunReport): string {
   );
   out.push(
     `- **Load**: closed loop, one keep-alive connection per worker; warm-up ${r.settings.warmupSeconds} s, measured ${r.settings.durationSeconds} s per row. ` +
-      `Server: \`node dist/src/main.js\` as a child process (NODE_ENV=production, LOG_LEVEL=silent, Prisma pool ${r.settings.pool}); ` +
+      `Server: \`node dist/src/main.js\` as a child process (NODE_ENV=production, LOG_LEVEL=error, Prisma pool ${r.settings.pool}); ` +
       `load generator, server and PostgreSQL share the machine. pg direct: the statements the server sent for the request ` +
       `(captured from node-postgres), replayed one after the other on one connection per worker.`,
   );

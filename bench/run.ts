@@ -112,8 +112,16 @@ function parseArgs(argv: string[]): Options {
 
 const log = (line: string) => console.log(line);
 
+interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Throws when the server has exited: figures measured against a dead server mean nothing. */
+  assertAlive(): void;
+  stop(): Promise<void>;
+}
+
 /** Starts `node dist/src/main.js` on a free loopback port; resolves with its GraphQL URL. */
-async function startServerProcess(opts: Options): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+async function startServerProcess(opts: Options): Promise<ServerProcess> {
   const main = path.resolve(here, "..", "src", "main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
   const child = spawn(process.execPath, [main], {
@@ -123,14 +131,26 @@ async function startServerProcess(opts: Options): Promise<{ url: string; child: 
       PORT: "0",
       HOST: "127.0.0.1",
       NODE_ENV: "production",
-      LOG_LEVEL: "silent",
+      // Quiet on the happy path; a failure still says why.
+      LOG_LEVEL: "error",
       MIGRATE_ON_START: "false",
       DATABASE_POOL_SIZE: String(opts.pool),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let exit: string | null = null;
+  let stopping = false;
+  const onData = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-8000);
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  child.once("exit", (code, signal) => {
+    exit = signal ? `signal ${signal}` : `code ${code}`;
+  });
   const stop = async () => {
+    stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
@@ -139,36 +159,40 @@ async function startServerProcess(opts: Options): Promise<{ url: string; child: 
     clearTimeout(timer);
   };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready after 60 s:\n${output.slice(-2000)}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString("utf8");
+    const started = Date.now();
+    const poll = setInterval(() => {
       const m = /GraphQL API ready at (\S+)/.exec(output);
       if (m) {
-        clearTimeout(timer);
+        clearInterval(poll);
         resolve(m[1]);
+      } else if (exit !== null) {
+        clearInterval(poll);
+        reject(new Error(`server exited (${exit}) before it was ready:\n${output.slice(-2000)}`));
+      } else if (Date.now() - started > 60_000) {
+        clearInterval(poll);
+        reject(new Error(`server not ready after 60 s:\n${output.slice(-2000)}`));
       }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code ?? signal}) before it was ready:\n${output.slice(-2000)}`));
-    });
+    }, 50);
   });
-  const host = new URL(url).hostname;
-  if (host !== "127.0.0.1") {
+  if (new URL(url).hostname !== "127.0.0.1") {
     await stop();
     throw new Error(`server is not on loopback: ${url}`);
   }
-  // Keep draining its output so a chatty server never blocks on a full pipe.
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return { url, child, stop };
+  return {
+    url,
+    child,
+    assertAlive() {
+      if (exit !== null && !stopping) throw new Error(`the server (pid ${child.pid}) exited with ${exit} during the run:\n${output.slice(-3000)}`);
+    },
+    stop,
+  };
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
+  // Taken before this run does anything: it tells whether other work was loading the machine.
+  const loadBefore = loadAverage();
   log(`bench: ${fmt(opts.records)} applications on ${opts.url.replace(/:[^:@/]*@/, ":***@")}`);
 
   await ensureDatabase(opts.url, log);
@@ -235,7 +259,6 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
-  const loadBefore = loadAverage();
   const server = await startServerProcess(opts);
   const stopOnSignal = () => void server.stop().finally(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
@@ -246,6 +269,7 @@ async function main(): Promise<void> {
       for (const concurrency of opts.concurrency) {
         const load: LoadOptions = { concurrency, warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds };
         const h = await loadHttp(server.url, s.graphql, load);
+        server.assertAlive();
         rows.push({ request: s.name, path: "HTTP GraphQL", result: h });
         log(`  ${s.name} HTTP x${concurrency}: ${h.rps.toFixed(1)} req/s, p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, ${h.requests} requests, ${h.errors} errors${h.firstError ? ` (${h.firstError})` : ""}`);
         const p = await loadPg(opts.url, s.statements, load);
