@@ -1,5 +1,6 @@
 /** Plan figures: one per (unit or manager, period, metric); setting one again overwrites it. */
 import type { Db } from "../../db/database.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { checkBatchSize, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { TargetInput } from "./targets.input.js";
@@ -27,35 +28,34 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
       });
       checkUnique(issues, rows, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
     });
-    const forUnits = rows.filter((r) => r.branchCode != null);
-    const forManagers = rows.filter((r) => r.managerCode != null);
-    const returned: { inserted: boolean }[] = [];
-    if (forUnits.length > 0) {
-      returned.push(
-        ...(await tx.$queryRaw<{ inserted: boolean }[]>`
-          INSERT INTO target (branch_id, period, metric, value, updated_at)
-          SELECT b.id, r.period, r.metric::"Metric", r.value, now()
-          FROM unnest(${forUnits.map((r) => r.branchCode!)}::text[], ${forUnits.map((r) => r.period.code)}::text[],
-                      ${forUnits.map((r) => r.metric)}::text[], ${forUnits.map((r) => r.value)}::int[]) AS r(code, period, metric, value)
-          JOIN branch b ON b.code = r.code
-          ON CONFLICT (branch_id, period, metric) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-            WHERE target.value IS DISTINCT FROM EXCLUDED.value
-          RETURNING (xmax = 0) AS inserted`),
-      );
-    }
-    if (forManagers.length > 0) {
-      returned.push(
-        ...(await tx.$queryRaw<{ inserted: boolean }[]>`
-          INSERT INTO target (manager_id, period, metric, value, updated_at)
-          SELECT m.id, r.period, r.metric::"Metric", r.value, now()
-          FROM unnest(${forManagers.map((r) => r.managerCode!)}::text[], ${forManagers.map((r) => r.period.code)}::text[],
-                      ${forManagers.map((r) => r.metric)}::text[], ${forManagers.map((r) => r.value)}::int[]) AS r(code, period, metric, value)
-          JOIN account_manager m ON m.code = r.code
-          ON CONFLICT (manager_id, period, metric) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-            WHERE target.value IS DISTINCT FROM EXCLUDED.value
-          RETURNING (xmax = 0) AS inserted`),
-      );
-    }
+    const returned = [
+      ...(await upsertFor(tx, OWNERS.unit, rows.filter((r) => r.branchCode != null), (r) => r.branchCode!)),
+      ...(await upsertFor(tx, OWNERS.manager, rows.filter((r) => r.managerCode != null), (r) => r.managerCode!)),
+    ];
     return { ...countWrites(rows.length, returned), rejected };
   });
+}
+
+/** Where each kind of owner lives; constants, so safe to splice into SQL. */
+const OWNERS = {
+  unit: { column: Prisma.raw("branch_id"), table: Prisma.raw("branch") },
+  manager: { column: Prisma.raw("manager_id"), table: Prisma.raw("account_manager") },
+};
+
+async function upsertFor(
+  tx: Prisma.TransactionClient,
+  owner: (typeof OWNERS)[keyof typeof OWNERS],
+  rows: readonly TargetInput[],
+  codeOf: (r: TargetInput) => string,
+): Promise<{ inserted: boolean }[]> {
+  if (rows.length === 0) return [];
+  return tx.$queryRaw<{ inserted: boolean }[]>`
+    INSERT INTO target (${owner.column}, period, metric, value, updated_at)
+    SELECT o.id, r.period, r.metric::"Metric", r.value, now()
+    FROM unnest(${rows.map(codeOf)}::text[], ${rows.map((r) => r.period.code)}::text[],
+                ${rows.map((r) => r.metric)}::text[], ${rows.map((r) => r.value)}::int[]) AS r(code, period, metric, value)
+    JOIN ${owner.table} o ON o.code = r.code
+    ON CONFLICT (${owner.column}, period, metric) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+      WHERE target.value IS DISTINCT FROM EXCLUDED.value
+    RETURNING (xmax = 0) AS inserted`;
 }
