@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { CampaignsResolver } from "../modules/campaigns/campaigns.resolver.js";
+import { MerchantsResolver } from "../modules/merchants/merchants.resolver.js";
 import { AccountManagerResolver, BranchResolver } from "../modules/org/org.resolver.js";
 import { PerformanceResolver, RankingResolver } from "../modules/performance/performance.resolver.js";
 import { RecordsResolver } from "../modules/records/records.resolver.js";
@@ -13,6 +15,8 @@ export const resolvers = [
   RankingResolver,
   TargetsResolver,
   RecordsResolver,
+  MerchantsResolver,
+  CampaignsResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {

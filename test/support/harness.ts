@@ -24,7 +24,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-const TABLES = ["rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target", "account_manager", "branch_closure", "branch"];
+/** Every table, children first. */
+const TABLES = [
+  "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
+  "visit", "circle_member", "business_circle", "merchant",
+  "rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target",
+  "account_manager", "branch_closure", "branch",
+];
 
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const url = inject("databaseUrl");
