@@ -2,7 +2,20 @@
  * The one error family the API raises on purpose. Each carries a stable `code` that clients
  * switch on (it becomes `extensions.code`); everything else is masked by `formatError`.
  */
-export type ErrorCode = "BAD_USER_INPUT" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "UNAUTHENTICATED";
+export type ErrorCode =
+  | "BAD_USER_INPUT"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "FORBIDDEN"
+  | "UNAUTHENTICATED"
+  // A redemption refused by the promotion's rules; the message says which rule.
+  | "PROMOTION_NOT_AVAILABLE"
+  | "OUTSIDE_SCHEDULE"
+  | "MERCHANT_NOT_ELIGIBLE"
+  | "SPEND_NOT_ELIGIBLE"
+  | "LIMIT_EXCEEDED"
+  | "BUDGET_EXHAUSTED"
+  | "OUT_OF_STOCK";
 
 /** One thing wrong with one input row: which row (for batches), which field, and why. */
 export interface FieldIssue {

@@ -5,11 +5,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
+import { cacheControlPlugin } from "./graphql/cache-control.js";
 import { createContext, type Context } from "./graphql/context.js";
 import { createFormatError } from "./graphql/format-error.js";
 import { createSchema } from "./graphql/schema.js";
@@ -29,7 +31,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
     formatError: createFormatError(logger),
     introspection: config.NODE_ENV !== "production",
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    // Our own cache-control (src/graphql/cache-control.ts) replaces Apollo's field-hint one.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), cacheControlPlugin()],
   });
   await apollo.start();
 

@@ -5,6 +5,8 @@
 import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import { todayIn, type BusinessDate } from "../domain/dates.js";
+import { CachePolicy } from "./cache-control.js";
+import { createMerchantLoaders } from "../modules/merchants/merchants.loader.js";
 import { createOrgLoaders } from "../modules/org/org.loader.js";
 import { createPerformanceLoaders } from "../modules/performance/performance.loader.js";
 
@@ -13,13 +15,15 @@ export interface Context {
   readonly config: Config;
   readonly today: BusinessDate;
   readonly loaders: ReturnType<typeof createLoaders>;
+  /** What HTTP caches may do with this response (see src/graphql/cache-control.ts). */
+  readonly cache: CachePolicy;
 }
 
 function createLoaders(db: Db) {
   const org = createOrgLoaders(db);
-  return { org, performance: createPerformanceLoaders(db, org) };
+  return { org, performance: createPerformanceLoaders(db, org), merchants: createMerchantLoaders(db) };
 }
 
 export function createContext(db: Db, config: Config, now: Date = new Date()): Context {
-  return { db, config, today: todayIn(config.BANK_TIME_ZONE, now), loaders: createLoaders(db) };
+  return { db, config, today: todayIn(config.BANK_TIME_ZONE, now), loaders: createLoaders(db), cache: new CachePolicy() };
 }

@@ -1,8 +1,8 @@
 import "reflect-metadata";
 import { printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { CampaignsResolver } from "../modules/campaigns/campaigns.resolver.js";
-import { MerchantsResolver } from "../modules/merchants/merchants.resolver.js";
+import { CampaignsResolver, PromotionsResolver } from "../modules/campaigns/campaigns.resolver.js";
+import { BusinessCircleResolver, MerchantsResolver, VisitResolver } from "../modules/merchants/merchants.resolver.js";
 import { AccountManagerResolver, BranchResolver } from "../modules/org/org.resolver.js";
 import { PerformanceResolver, RankingResolver } from "../modules/performance/performance.resolver.js";
 import { RecordsResolver } from "../modules/records/records.resolver.js";
@@ -16,7 +16,10 @@ export const resolvers = [
   TargetsResolver,
   RecordsResolver,
   MerchantsResolver,
+  BusinessCircleResolver,
+  VisitResolver,
   CampaignsResolver,
+  PromotionsResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {

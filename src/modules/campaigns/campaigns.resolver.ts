@@ -1,5 +1,108 @@
-import { Resolver } from "type-graphql";
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
+import type { Context } from "../../graphql/context.js";
+import { Connection, PageArgs } from "../common/relay.js";
+import { Branch } from "../org/branch.type.js";
+import { CampaignStatus } from "./campaigns.enums.js";
+import {
+  CreateCampaignInput,
+  CreatePromotionInput,
+  PromotionsNearArgs,
+  RedeemPromotionInput,
+  TransitionCampaignInput,
+  UpdateCampaignInput,
+} from "./campaigns.input.js";
+import {
+  createCampaign,
+  createPromotion,
+  findCampaign,
+  findPromotion,
+  listCampaigns,
+  promotionsNear,
+  promotionsOf,
+  redeem,
+  transitionCampaign,
+  updateCampaign,
+} from "./campaigns.service.js";
+import { Campaign, Promotion, PromotionConnection, Redemption } from "./campaigns.type.js";
 
-/** Campaigns, promotions and redemptions. (Being built.) */
-@Resolver()
-export class CampaignsResolver {}
+@ObjectType()
+class CampaignConnection extends Connection(Campaign, "Campaign") {}
+
+@ArgsType()
+class CampaignListArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: "Campaigns owned by this unit or any unit below it." }) branchCode?: string | null;
+  @Field(() => CampaignStatus, { nullable: true }) status?: CampaignStatus | null;
+}
+
+@Resolver(() => Campaign)
+export class CampaignsResolver {
+  @Query(() => Campaign, { nullable: true })
+  campaign(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Campaign | null> {
+    return findCampaign(ctx.db, code);
+  }
+
+  @Query(() => CampaignConnection)
+  campaigns(@Args() { branchCode, status, first, after }: CampaignListArgs, @Ctx() ctx: Context) {
+    return listCampaigns(ctx.db, { branchCode, status }, first, after);
+  }
+
+  @FieldResolver(() => Branch, { description: "The owning unit." })
+  async branch(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Branch> {
+    return (await ctx.loaders.org.branchById.load(c.branchId))!;
+  }
+
+  @FieldResolver(() => [Promotion])
+  promotions(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Promotion[]> {
+    return promotionsOf(ctx.db, c.dbId);
+  }
+
+  @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })
+  createCampaign(@Arg("input") input: CreateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
+    return createCampaign(ctx.db, input);
+  }
+
+  @Mutation(() => Campaign, { description: "Changes a campaign's name, dates, budget or eligibility. Idempotent by idempotencyKey." })
+  updateCampaign(@Arg("input") input: UpdateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
+    return updateCampaign(ctx.db, input);
+  }
+
+  @Mutation(() => Campaign, { description: "Moves a campaign along its lifecycle; illegal moves are refused. Idempotent by idempotencyKey." })
+  transitionCampaign(@Arg("input") input: TransitionCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
+    return transitionCampaign(ctx.db, input);
+  }
+}
+
+@Resolver(() => Promotion)
+export class PromotionsResolver {
+  @Query(() => Promotion, { nullable: true })
+  promotion(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Promotion | null> {
+    return findPromotion(ctx.db, code);
+  }
+
+  @Query(() => PromotionConnection, {
+    description: "Promotions usable at `at` (default now) at merchants within the radius, nearest first. Cacheable for 30 s (privately with cardToken).",
+  })
+  promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
+    ctx.cache.hint(30, args.cardToken ? "PRIVATE" : "PUBLIC");
+    return promotionsNear(ctx.db, args, ctx.config.BANK_TIME_ZONE);
+  }
+
+  @FieldResolver(() => Campaign)
+  async campaign(@Root() p: Promotion, @Ctx() ctx: Context): Promise<Campaign> {
+    const row = await ctx.db.campaign.findUnique({ where: { id: p.campaignId }, select: { code: true } });
+    return (await findCampaign(ctx.db, row!.code))!;
+  }
+
+  @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })
+  createPromotion(@Arg("input") input: CreatePromotionInput, @Ctx() ctx: Context): Promise<Promotion> {
+    return createPromotion(ctx.db, input);
+  }
+
+  @Mutation(() => Redemption, {
+    description:
+      "Records a card's use of a promotion. Refusals carry a code: PROMOTION_NOT_AVAILABLE, OUTSIDE_SCHEDULE, MERCHANT_NOT_ELIGIBLE, SPEND_NOT_ELIGIBLE, LIMIT_EXCEEDED, BUDGET_EXHAUSTED, OUT_OF_STOCK. Idempotent by transactionId.",
+  })
+  redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context): Promise<Redemption> {
+    return redeem(ctx.db, input, ctx.config.BANK_TIME_ZONE);
+  }
+}

@@ -18,7 +18,7 @@ export function checkBatchSize(rows: readonly unknown[], max: number): void {
   }
 }
 
-export function checkCode(issues: IssueCollector, index: number, field: string, value: string): boolean {
+export function checkCode(issues: IssueCollector, index: number | undefined, field: string, value: string): boolean {
   if (value.length === 0) return issues.add(index, field, "must not be empty"), false;
   if (value.length > MAX_CODE_LENGTH) return issues.add(index, field, `must be at most ${MAX_CODE_LENGTH} characters`), false;
   if (!CODE.test(value)) {
@@ -27,7 +27,7 @@ export function checkCode(issues: IssueCollector, index: number, field: string, 
   return true;
 }
 
-export function checkName(issues: IssueCollector, index: number, field: string, value: string): void {
+export function checkName(issues: IssueCollector, index: number | undefined, field: string, value: string): void {
   if (value.trim().length === 0) issues.add(index, field, "must not be blank");
   else if (value.length > MAX_NAME_LENGTH) issues.add(index, field, `must be at most ${MAX_NAME_LENGTH} characters`);
 }
@@ -47,7 +47,7 @@ export function checkUnique<T>(issues: IssueCollector, rows: readonly T[], field
 /** `later` must not be before `earlier` (both present). */
 export function checkOrder(
   issues: IssueCollector,
-  index: number,
+  index: number | undefined,
   earlier: { field: string; value: BusinessDate | null | undefined },
   later: { field: string; value: BusinessDate | null | undefined },
 ): void {

@@ -1,0 +1,159 @@
+/**
+ * Promotion rules: weekly schedules in the bank's time zone, campaign lifecycle, and what a
+ * redemption costs the bank. Pure functions; the service supplies the clock and the data.
+ */
+import { DateTime } from "luxon";
+
+export const DAYS_OF_WEEK = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] as const;
+export type DayOfWeek = (typeof DAYS_OF_WEEK)[number];
+
+/** A weekly window, e.g. Saturdays 09:00–21:00. An end at or before the start runs past midnight. */
+export interface ScheduleWindow {
+  readonly days: readonly DayOfWeek[];
+  /** "HH:MM", 00:00..23:59. */
+  readonly start: string;
+  /** "HH:MM"; "24:00" is allowed for "until midnight". */
+  readonly end: string;
+}
+
+const TIME = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
+
+/** Minutes after midnight of "HH:MM"; throws RangeError on anything else. */
+export function parseTimeOfDay(value: string): number {
+  const m = TIME.exec(value);
+  if (!m) throw new RangeError(`"${value}" is not a time of day HH:MM`);
+  return value === "24:00" ? 1440 : Number(m[1]) * 60 + Number(m[2]);
+}
+
+/** Problems with a schedule, as [field, reason] pairs; empty when valid. */
+export function scheduleProblems(schedule: readonly ScheduleWindow[]): [string, string][] {
+  const problems: [string, string][] = [];
+  schedule.forEach((w, i) => {
+    if (w.days.length === 0) problems.push([`schedule[${i}].days`, "must name at least one day"]);
+    let start = 0;
+    let end = 0;
+    try {
+      start = parseTimeOfDay(w.start);
+      if (start === 1440) problems.push([`schedule[${i}].start`, "must be before 24:00"]);
+    } catch (err) {
+      problems.push([`schedule[${i}].start`, (err as Error).message]);
+    }
+    try {
+      end = parseTimeOfDay(w.end);
+    } catch (err) {
+      problems.push([`schedule[${i}].end`, (err as Error).message]);
+    }
+    if (start === end) problems.push([`schedule[${i}].end`, "equals the start: an empty window"]);
+  });
+  return problems;
+}
+
+interface Interval {
+  from: DateTime;
+  to: DateTime;
+}
+
+/** The concrete intervals of the schedule that touch the local day `day` (and the night before). */
+function intervalsAround(schedule: readonly ScheduleWindow[], day: DateTime): Interval[] {
+  const out: Interval[] = [];
+  for (const offset of [-1, 0]) {
+    const d = day.plus({ days: offset }).startOf("day");
+    const name = DAYS_OF_WEEK[d.weekday - 1];
+    for (const w of schedule) {
+      if (!w.days.includes(name)) continue;
+      const start = parseTimeOfDay(w.start);
+      const end = parseTimeOfDay(w.end);
+      const from = d.plus({ minutes: start });
+      const to = end > start ? d.plus({ minutes: end }) : d.plus({ days: 1, minutes: end });
+      out.push({ from, to });
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the schedule is open at `at` (bank zone). An empty schedule is always open. Windows
+ * that run past midnight belong to the day they start on: "Friday 22:00–02:00" is open early
+ * on Saturday, not early on Friday.
+ */
+export function isOpenAt(schedule: readonly ScheduleWindow[], at: DateTime): boolean {
+  if (schedule.length === 0) return true;
+  return intervalsAround(schedule, at).some((i) => at >= i.from && at < i.to);
+}
+
+/**
+ * When the current opening ends and when the next one starts, looking at most a week ahead.
+ * `closesAt` is null for an all-day schedule (no schedule windows).
+ */
+export function openings(schedule: readonly ScheduleWindow[], at: DateTime): { closesAt: DateTime | null; nextOpensAt: DateTime | null } {
+  if (schedule.length === 0) return { closesAt: null, nextOpensAt: null };
+  const intervals = Array.from({ length: 9 }, (_, d) => intervalsAround(schedule, at.plus({ days: d }))).flat();
+  // Overlapping or touching windows make one opening.
+  const current = intervals.filter((i) => at >= i.from && at < i.to);
+  let closesAt: DateTime | null = null;
+  if (current.length) {
+    let end = current.reduce((max, i) => (i.to > max ? i.to : max), current[0].to);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const i of intervals) {
+        if (i.from <= end && i.to > end) {
+          end = i.to;
+          grew = true;
+        }
+      }
+    }
+    closesAt = end;
+  }
+  const after = closesAt ?? at;
+  const next = intervals.filter((i) => i.from > after).sort((a, b) => a.from.toMillis() - b.from.toMillis())[0];
+  return { closesAt, nextOpensAt: next?.from ?? null };
+}
+
+export type CampaignStatus = "DRAFT" | "SCHEDULED" | "ACTIVE" | "PAUSED" | "ENDED";
+
+/** The legal lifecycle moves; ENDED is final. */
+export const CAMPAIGN_TRANSITIONS: Readonly<Record<CampaignStatus, readonly CampaignStatus[]>> = {
+  DRAFT: ["SCHEDULED"],
+  SCHEDULED: ["DRAFT", "ACTIVE", "ENDED"],
+  ACTIVE: ["PAUSED", "ENDED"],
+  PAUSED: ["ACTIVE", "ENDED"],
+  ENDED: [],
+};
+
+/** Whether a campaign may move from one status to another. */
+export function canTransition(from: CampaignStatus, to: CampaignStatus): boolean {
+  return CAMPAIGN_TRANSITIONS[from].includes(to);
+}
+
+export type PromotionKind = "PERCENT_OFF" | "FIXED_PRICE" | "CASHBACK" | "LUCKY_DRAW";
+
+export interface PromotionRule {
+  readonly kind: PromotionKind;
+  readonly percentOff?: number | null;
+  /** See Promotion.amountFen in the schema: cap, price, cashback or prize value. */
+  readonly amountFen?: number | null;
+  readonly minSpendFen?: number | null;
+}
+
+/**
+ * What one use costs the bank, in fen, or why the spend does not qualify. A lucky draw costs
+ * the prize's value when it is won and nothing otherwise.
+ */
+export function redemptionCost(rule: PromotionRule, spendFen: number, won: boolean): { costFen: number } | { reason: string } {
+  if (rule.minSpendFen != null && spendFen < rule.minSpendFen) {
+    return { reason: `the spend is below the minimum of ${(rule.minSpendFen / 100).toFixed(2)} yuan` };
+  }
+  switch (rule.kind) {
+    case "PERCENT_OFF": {
+      const discount = Math.round((spendFen * (rule.percentOff ?? 0)) / 100);
+      return { costFen: rule.amountFen != null ? Math.min(discount, rule.amountFen) : discount };
+    }
+    case "FIXED_PRICE":
+      // The cardholder pays the fixed price; the bank pays the rest of the list price.
+      return spendFen <= (rule.amountFen ?? 0) ? { reason: "the spend is not above the fixed price" } : { costFen: spendFen - (rule.amountFen ?? 0) };
+    case "CASHBACK":
+      return { costFen: rule.amountFen ?? 0 };
+    case "LUCKY_DRAW":
+      return { costFen: won ? (rule.amountFen ?? 0) : 0 };
+  }
+}

@@ -1,0 +1,602 @@
+/**
+ * Campaigns, promotions and redemptions: what marketing tools create and run, what the card
+ * app redeems and finds nearby. Money is handled in fen (integers); the API speaks yuan.
+ */
+import { randomInt } from "node:crypto";
+import { DateTime } from "luxon";
+import type { Db } from "../../db/database.js";
+import type { BusinessDate } from "../../domain/dates.js";
+import { periodOf } from "../../domain/period.js";
+import { canTransition, CAMPAIGN_TRANSITIONS, isOpenAt, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { idempotent } from "../common/idempotency.js";
+import { decodeCursor, encodeCursor, toGlobalId, type Page } from "../common/relay.js";
+import { checkCode, checkName, checkOrder, inTransaction } from "../common/validate.js";
+import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
+import type { CreateCampaignInput, CreatePromotionInput, PromotionsNearArgs, RedeemPromotionInput, TransitionCampaignInput, UpdateCampaignInput } from "./campaigns.input.js";
+import { Campaign, NearbyPromotion, Promotion, Redemption, type CardLimits } from "./campaigns.type.js";
+
+type Tx = Prisma.TransactionClient;
+const MAX_YUAN = 1e10;
+
+// ---- money -------------------------------------------------------------------------------
+
+/** Yuan with at most two decimals → fen; reports the field otherwise. */
+function toFen(issues: IssueCollector, field: string, yuan: number | null | undefined, allowZero = true): number | null {
+  if (yuan == null) return null;
+  const fen = Math.round(yuan * 100);
+  if (!Number.isFinite(yuan)) issues.add(undefined, field, "must be a finite amount");
+  else if (yuan < 0 || (!allowZero && yuan === 0)) issues.add(undefined, field, `${yuan} must be ${allowZero ? "zero or more" : "more than zero"}`);
+  else if (yuan > MAX_YUAN) issues.add(undefined, field, `must be at most ${MAX_YUAN} yuan`);
+  else if (Math.abs(fen - yuan * 100) > 1e-6) issues.add(undefined, field, `${yuan} has more than two decimals`);
+  else return fen;
+  return null;
+}
+const yuan = (fen: bigint | number | null): number | null => (fen == null ? null : Number(fen) / 100);
+const date = (d: Date) => d.toISOString().slice(0, 10);
+
+// ---- reading -----------------------------------------------------------------------------
+
+const campaignInclude = {
+  circles: { select: { circle: { select: { code: true } } } },
+  merchants: { select: { merchant: { select: { code: true } } } },
+} as const;
+
+type CampaignRow = Prisma.CampaignGetPayload<{ include: typeof campaignInclude }>;
+
+function toCampaign(row: CampaignRow): Campaign {
+  return Object.assign(new Campaign(), {
+    id: toGlobalId("Campaign", row.code),
+    dbId: row.id,
+    branchId: row.branchId,
+    code: row.code,
+    name: row.name,
+    startsOn: date(row.startsOn),
+    endsOn: date(row.endsOn),
+    budget: yuan(row.budgetFen)!,
+    spent: yuan(row.spentFen)!,
+    remaining: yuan(row.budgetFen - row.spentFen)!,
+    status: row.status,
+    circleCodes: row.circles.map((c) => c.circle.code).sort(),
+    merchantCodes: row.merchants.map((m) => m.merchant.code).sort(),
+  });
+}
+
+type PromotionRow = Prisma.PromotionGetPayload<object>;
+
+function headline(p: PromotionRow): string {
+  const y = (fen: bigint | null) => `¥${yuan(fen)}`;
+  switch (p.kind) {
+    case PromotionKind.PERCENT_OFF:
+      return `${p.percentOff}% off${p.amountFen != null ? `, up to ${y(p.amountFen)}` : ""}`;
+    case PromotionKind.FIXED_PRICE:
+      return `Pay ${y(p.amountFen)}`;
+    case PromotionKind.CASHBACK:
+      return `${y(p.amountFen)} back${p.minSpendFen != null ? ` on ${y(p.minSpendFen)}` : ""}`;
+    case PromotionKind.LUCKY_DRAW:
+      return `Lucky draw: ${Math.round((p.drawOdds ?? 0) * 100)}% chance to win ${y(p.amountFen)}`;
+  }
+}
+
+export function toPromotion(p: PromotionRow): Promotion {
+  const k = p.kind;
+  return Object.assign(new Promotion(), {
+    id: toGlobalId("Promotion", p.code),
+    dbId: p.id,
+    campaignId: p.campaignId,
+    code: p.code,
+    title: p.title,
+    rule: {
+      kind: k,
+      headline: headline(p),
+      percentOff: p.percentOff,
+      maxDiscount: k === PromotionKind.PERCENT_OFF ? yuan(p.amountFen) : null,
+      fixedPrice: k === PromotionKind.FIXED_PRICE ? yuan(p.amountFen) : null,
+      cashback: k === PromotionKind.CASHBACK ? yuan(p.amountFen) : null,
+      minSpend: yuan(p.minSpendFen),
+      drawOdds: p.drawOdds,
+      prizeStock: p.prizeStock,
+      prizeValue: k === PromotionKind.LUCKY_DRAW ? yuan(p.amountFen) : null,
+    },
+    validFrom: date(p.validFrom),
+    validTo: date(p.validTo),
+    schedule: p.schedule as unknown as Window[],
+    limits: { perDay: p.perCardPerDay, perWeek: p.perCardPerWeek, perCampaign: p.perCardPerCampaign },
+    budgetCap: yuan(p.budgetCapFen),
+    spent: yuan(p.spentFen)!,
+  });
+}
+
+export async function findCampaign(db: Db | Tx, code: string): Promise<Campaign | null> {
+  const row = await db.campaign.findUnique({ where: { code }, include: campaignInclude });
+  return row ? toCampaign(row) : null;
+}
+
+export async function findPromotion(db: Db | Tx, code: string): Promise<Promotion | null> {
+  const row = await db.promotion.findUnique({ where: { code } });
+  return row ? toPromotion(row) : null;
+}
+
+export async function promotionsOf(db: Db, campaignId: number): Promise<Promotion[]> {
+  return (await db.promotion.findMany({ where: { campaignId }, orderBy: { code: "asc" } })).map(toPromotion);
+}
+
+// ---- campaigns ---------------------------------------------------------------------------
+
+async function resolveCodes(tx: Tx, issues: IssueCollector, circleCodes: readonly string[], merchantCodes: readonly string[]) {
+  const [circles, merchants] = await Promise.all([
+    tx.businessCircle.findMany({ where: { code: { in: [...circleCodes] } }, select: { id: true, code: true } }),
+    tx.merchant.findMany({ where: { code: { in: [...merchantCodes] } }, select: { id: true, code: true } }),
+  ]);
+  const circleIds = new Map(circles.map((c) => [c.code, c.id]));
+  const merchantIds = new Map(merchants.map((m) => [m.code, m.id]));
+  circleCodes.forEach((c, i) => circleIds.has(c) || issues.add(undefined, `circleCodes[${i}]`, `unknown business circle "${c}"`));
+  merchantCodes.forEach((m, i) => merchantIds.has(m) || issues.add(undefined, `merchantCodes[${i}]`, `unknown merchant "${m}"`));
+  return { circleIds: [...new Set(circleIds.values())], merchantIds: [...new Set(merchantIds.values())] };
+}
+
+async function replaceEligibility(tx: Tx, campaignId: number, circleIds: number[] | null, merchantIds: number[] | null) {
+  if (circleIds) {
+    await tx.campaignCircle.deleteMany({ where: { campaignId } });
+    await tx.campaignCircle.createMany({ data: circleIds.map((circleId) => ({ campaignId, circleId })) });
+  }
+  if (merchantIds) {
+    await tx.campaignMerchant.deleteMany({ where: { campaignId } });
+    await tx.campaignMerchant.createMany({ data: merchantIds.map((merchantId) => ({ campaignId, merchantId })) });
+  }
+}
+
+export async function createCampaign(db: Db, input: CreateCampaignInput): Promise<Campaign> {
+  const code = await inTransaction(db, {}, async (tx) =>
+    (
+      await idempotent(tx, "createCampaign", input.idempotencyKey, input, async () => {
+        const issues = new IssueCollector();
+        checkCode(issues, undefined, "code", input.code);
+        checkName(issues, undefined, "name", input.name);
+        checkOrder(issues, undefined, { field: "startsOn", value: input.startsOn }, { field: "endsOn", value: input.endsOn });
+        const budgetFen = toFen(issues, "budget", input.budget);
+        const unit = await tx.branch.findUnique({ where: { code: input.branchCode }, select: { id: true } });
+        if (!unit) issues.add(undefined, "branchCode", `unknown unit "${input.branchCode}"`);
+        if (await tx.campaign.findUnique({ where: { code: input.code }, select: { id: true } })) {
+          issues.add(undefined, "code", `a campaign "${input.code}" already exists; change it with updateCampaign`);
+        }
+        const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes, input.merchantCodes);
+        issues.throwIfAny();
+        const created = await tx.campaign.create({
+          data: {
+            code: input.code,
+            name: input.name,
+            branchId: unit!.id,
+            startsOn: new Date(`${input.startsOn}T00:00:00Z`),
+            endsOn: new Date(`${input.endsOn}T00:00:00Z`),
+            budgetFen: BigInt(budgetFen!),
+          },
+        });
+        await replaceEligibility(tx, created.id, circleIds, merchantIds);
+        return created.code;
+      })
+    ).result,
+  );
+  return (await findCampaign(db, code))!;
+}
+
+export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promise<Campaign> {
+  const code = await inTransaction(db, {}, async (tx) =>
+    (
+      await idempotent(tx, "updateCampaign", input.idempotencyKey, input, async () => {
+        const current = await tx.campaign.findUnique({ where: { code: input.code } });
+        if (!current) throw new NotFoundError("campaign", input.code, "code");
+        await tx.$executeRaw`SELECT id FROM campaign WHERE id = ${current.id} FOR UPDATE`;
+        const issues = new IssueCollector();
+        if (input.name != null) checkName(issues, undefined, "name", input.name);
+        const startsOn = input.startsOn ?? date(current.startsOn);
+        const endsOn = input.endsOn ?? date(current.endsOn);
+        checkOrder(issues, undefined, { field: "startsOn", value: startsOn }, { field: "endsOn", value: endsOn });
+        if (current.status === CampaignStatus.ENDED) issues.add(undefined, "code", "an ENDED campaign cannot change");
+        const budgetFen = toFen(issues, "budget", input.budget);
+        if (budgetFen != null && BigInt(budgetFen) < current.spentFen) {
+          issues.add(undefined, "budget", `${input.budget} is below the ${yuan(current.spentFen)} yuan already spent`);
+        }
+        const outside = await tx.promotion.findFirst({
+          where: { campaignId: current.id, OR: [{ validFrom: { lt: new Date(`${startsOn}T00:00:00Z`) } }, { validTo: { gt: new Date(`${endsOn}T00:00:00Z`) } }] },
+          select: { code: true },
+        });
+        if (outside) issues.add(undefined, input.startsOn ? "startsOn" : "endsOn", `promotion "${outside.code}" would fall outside the campaign's period`);
+        const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes ?? [], input.merchantCodes ?? []);
+        issues.throwIfAny();
+        await tx.campaign.update({
+          where: { id: current.id },
+          data: {
+            ...(input.name != null ? { name: input.name } : {}),
+            startsOn: new Date(`${startsOn}T00:00:00Z`),
+            endsOn: new Date(`${endsOn}T00:00:00Z`),
+            ...(budgetFen != null ? { budgetFen: BigInt(budgetFen) } : {}),
+          },
+        });
+        await replaceEligibility(tx, current.id, input.circleCodes ? circleIds : null, input.merchantCodes ? merchantIds : null);
+        return current.code;
+      })
+    ).result,
+  );
+  return (await findCampaign(db, code))!;
+}
+
+export async function transitionCampaign(db: Db, input: TransitionCampaignInput): Promise<Campaign> {
+  const code = await inTransaction(db, {}, async (tx) =>
+    (
+      await idempotent(tx, "transitionCampaign", input.idempotencyKey, input, async () => {
+        const current = await tx.campaign.findUnique({ where: { code: input.code } });
+        if (!current) throw new NotFoundError("campaign", input.code, "code");
+        await tx.$executeRaw`SELECT id FROM campaign WHERE id = ${current.id} FOR UPDATE`;
+        const fresh = (await tx.campaign.findUnique({ where: { id: current.id }, select: { status: true } }))!;
+        if (!canTransition(fresh.status, input.to)) {
+          const allowed = CAMPAIGN_TRANSITIONS[fresh.status];
+          throw new AppError("BAD_USER_INPUT", `to: a ${fresh.status} campaign cannot become ${input.to}; ${allowed.length ? `it may become ${allowed.join(" or ")}` : "ENDED is final"}`, [
+            { field: "to", reason: `${fresh.status} → ${input.to} is not a legal move` },
+          ]);
+        }
+        await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
+        return current.code;
+      })
+    ).result,
+  );
+  return (await findCampaign(db, code))!;
+}
+
+export interface CampaignFilter {
+  branchCode?: string | null;
+  status?: CampaignStatus | null;
+}
+
+export async function listCampaigns(db: Db, filter: CampaignFilter, first: number, after: string | null | undefined): Promise<Page<Campaign>> {
+  const afterCode = decodeCursor(after);
+  const where: Prisma.CampaignWhereInput = {
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.branchCode ? { branch: { ancestors: { some: { ancestor: { code: filter.branchCode } } } } } : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    db.campaign.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, include: campaignInclude, orderBy: { code: "asc" }, take: first + 1 }),
+    db.campaign.count({ where }),
+  ]);
+  const nodes = rows.slice(0, first).map(toCampaign);
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.code), node }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: afterCode !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+
+// ---- promotions --------------------------------------------------------------------------
+
+export async function createPromotion(db: Db, input: CreatePromotionInput): Promise<Promotion> {
+  const code = await inTransaction(db, {}, async (tx) =>
+    (
+      await idempotent(tx, "createPromotion", input.idempotencyKey, input, async () => {
+        const issues = new IssueCollector();
+        checkCode(issues, undefined, "code", input.code);
+        checkName(issues, undefined, "title", input.title);
+        checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
+        const campaign = await tx.campaign.findUnique({ where: { code: input.campaignCode } });
+        if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
+        else {
+          if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
+          if (input.validTo > date(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${date(campaign.endsOn)}`);
+          if (campaign.status === CampaignStatus.ENDED) issues.add(undefined, "campaignCode", "the campaign has ENDED");
+        }
+        if (await tx.promotion.findUnique({ where: { code: input.code }, select: { id: true } })) issues.add(undefined, "code", `a promotion "${input.code}" already exists`);
+        const rule = checkRule(issues, input);
+        for (const [field, reason] of scheduleProblems(input.schedule)) issues.add(undefined, field, reason);
+        for (const key of ["perDay", "perWeek", "perCampaign"] as const) {
+          const v = input.limits?.[key];
+          if (v != null && v < 1) issues.add(undefined, `limits.${key}`, `${v} must be 1 or more (leave it out for no limit)`);
+        }
+        const budgetCapFen = toFen(issues, "budgetCap", input.budgetCap);
+        issues.throwIfAny();
+        const created = await tx.promotion.create({
+          data: {
+            code: input.code,
+            campaignId: campaign!.id,
+            title: input.title,
+            kind: input.rule.kind,
+            percentOff: rule.percentOff,
+            amountFen: rule.amountFen == null ? null : BigInt(rule.amountFen),
+            minSpendFen: rule.minSpendFen == null ? null : BigInt(rule.minSpendFen),
+            drawOdds: rule.drawOdds,
+            prizeStock: rule.prizeStock,
+            validFrom: new Date(`${input.validFrom}T00:00:00Z`),
+            validTo: new Date(`${input.validTo}T00:00:00Z`),
+            schedule: input.schedule.map((w) => ({ days: [...new Set(w.days)], start: w.start, end: w.end })),
+            perCardPerDay: input.limits?.perDay ?? null,
+            perCardPerWeek: input.limits?.perWeek ?? null,
+            perCardPerCampaign: input.limits?.perCampaign ?? null,
+            budgetCapFen: budgetCapFen == null ? null : BigInt(budgetCapFen),
+          },
+        });
+        return created.code;
+      })
+    ).result,
+  );
+  return (await findPromotion(db, code))!;
+}
+
+/** Each kind takes its own fields and refuses the others'. */
+function checkRule(issues: IssueCollector, input: CreatePromotionInput) {
+  const r = input.rule;
+  const fields: Record<PromotionKind, (keyof typeof r)[]> = {
+    PERCENT_OFF: ["percentOff", "maxDiscount"],
+    FIXED_PRICE: ["fixedPrice", "minSpend"],
+    CASHBACK: ["cashback", "minSpend"],
+    LUCKY_DRAW: ["drawOdds", "prizeStock", "prizeValue"],
+  };
+  const own = fields[r.kind];
+  for (const f of ["percentOff", "maxDiscount", "fixedPrice", "cashback", "minSpend", "drawOdds", "prizeStock", "prizeValue"] as const) {
+    if (r[f] != null && !own.includes(f)) issues.add(undefined, `rule.${f}`, `does not apply to ${r.kind}`);
+  }
+  const required = (f: keyof typeof r) => r[f] == null && issues.add(undefined, `rule.${f}`, `is required for ${r.kind}`);
+  const out = { percentOff: null as number | null, amountFen: null as number | null, minSpendFen: null as number | null, drawOdds: null as number | null, prizeStock: null as number | null };
+  out.minSpendFen = toFen(issues, "rule.minSpend", r.minSpend);
+  switch (r.kind) {
+    case PromotionKind.PERCENT_OFF:
+      required("percentOff");
+      if (r.percentOff != null && (r.percentOff < 1 || r.percentOff > 100)) issues.add(undefined, "rule.percentOff", `${r.percentOff} must be 1..100`);
+      out.percentOff = r.percentOff ?? null;
+      out.amountFen = toFen(issues, "rule.maxDiscount", r.maxDiscount, false);
+      break;
+    case PromotionKind.FIXED_PRICE:
+      required("fixedPrice");
+      out.amountFen = toFen(issues, "rule.fixedPrice", r.fixedPrice);
+      break;
+    case PromotionKind.CASHBACK:
+      required("cashback");
+      out.amountFen = toFen(issues, "rule.cashback", r.cashback, false);
+      break;
+    case PromotionKind.LUCKY_DRAW:
+      required("drawOdds");
+      required("prizeStock");
+      required("prizeValue");
+      if (r.drawOdds != null && !(r.drawOdds > 0 && r.drawOdds <= 1)) issues.add(undefined, "rule.drawOdds", `${r.drawOdds} must be above 0 and at most 1`);
+      if (r.prizeStock != null && r.prizeStock < 0) issues.add(undefined, "rule.prizeStock", `${r.prizeStock} is negative`);
+      out.drawOdds = r.drawOdds ?? null;
+      out.prizeStock = r.prizeStock ?? null;
+      out.amountFen = toFen(issues, "rule.prizeValue", r.prizeValue);
+      break;
+  }
+  return out;
+}
+
+// ---- redemptions -------------------------------------------------------------------------
+
+class Refusal {
+  constructor(
+    readonly code: ErrorCode,
+    readonly message: string,
+  ) {}
+}
+
+/**
+ * Records one use of a promotion. The campaign and promotion rows are locked for the
+ * transaction, so limits and budgets are checked and spent one redemption at a time: 50
+ * simultaneous redemptions against the last yuan never overspend. A refusal still commits
+ * the campaign's self-pause when its budget is gone.
+ */
+export async function redeem(db: Db, input: RedeemPromotionInput, zone: string, now: Date = new Date()): Promise<Redemption> {
+  const issues = new IssueCollector();
+  checkCode(issues, undefined, "transactionId", input.transactionId);
+  if (input.cardToken.length < 8 || input.cardToken.length > 128 || /^\d{13,19}$/.test(input.cardToken)) {
+    issues.add(undefined, "cardToken", "must be a card token (8..128 characters), never a card number");
+  }
+  const spendFen = toFen(issues, "spend", input.spend);
+  issues.throwIfAny();
+  const at = input.at ?? now;
+  const local = DateTime.fromJSDate(at, { zone });
+  const localDate = local.toISODate()!;
+  const localWeek = periodOf("WEEK", localDate).code;
+
+  const outcome = await inTransaction(db, {}, async (tx): Promise<Redemption | Refusal> => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`redeem:${input.transactionId}`}))`;
+    const previous = await tx.redemption.findUnique({ where: { transactionId: input.transactionId }, include: { promotion: { select: { code: true } } } });
+    if (previous) return replay(tx, previous, input, at, spendFen!);
+
+    const promotion = await tx.promotion.findUnique({ where: { code: input.promotionCode } });
+    if (!promotion) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+    const merchant = await tx.merchant.findUnique({ where: { code: input.merchantCode }, select: { id: true } });
+    if (!merchant) throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
+    // Campaign first, then promotion: every redemption locks in this order, so none deadlock.
+    const [campaign] = await tx.$queryRaw<{ id: number; status: CampaignStatus; starts_on: Date; ends_on: Date; budget_fen: bigint; spent_fen: bigint }[]>`
+      SELECT id, status, starts_on, ends_on, budget_fen, spent_fen FROM campaign WHERE id = ${promotion.campaignId} FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<{ spent_fen: bigint; prize_stock: number | null }[]>`
+      SELECT spent_fen, prize_stock FROM promotion WHERE id = ${promotion.id} FOR UPDATE`;
+
+    if (campaign.status !== CampaignStatus.ACTIVE) {
+      return campaign.spent_fen >= campaign.budget_fen
+        ? new Refusal("BUDGET_EXHAUSTED", "the campaign's budget is spent")
+        : new Refusal("PROMOTION_NOT_AVAILABLE", `the campaign is ${campaign.status}`);
+    }
+    if (localDate < date(campaign.starts_on) || localDate > date(campaign.ends_on) || localDate < date(promotion.validFrom) || localDate > date(promotion.validTo)) {
+      return new Refusal("PROMOTION_NOT_AVAILABLE", `the promotion is valid ${date(promotion.validFrom)}..${date(promotion.validTo)}, not on ${localDate}`);
+    }
+    if (!isOpenAt(promotion.schedule as unknown as Window[], local)) {
+      return new Refusal("OUTSIDE_SCHEDULE", `the promotion is not open at ${local.toFormat("ccc HH:mm")} (${zone})`);
+    }
+    const [eligible] = await tx.$queryRaw<{ ok: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM campaign_merchant WHERE campaign_id = ${campaign.id} AND merchant_id = ${merchant.id})
+          OR EXISTS (SELECT 1 FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id
+                     WHERE cc.campaign_id = ${campaign.id} AND m.merchant_id = ${merchant.id}) AS ok`;
+    if (!eligible.ok) return new Refusal("MERCHANT_NOT_ELIGIBLE", `merchant "${input.merchantCode}" is not in the campaign`);
+
+    const used = await usage(tx, [promotion.id], input.cardToken, localDate, localWeek);
+    const u = used.get(promotion.id) ?? { day: 0, week: 0, total: 0 };
+    for (const [limit, count, what] of [
+      [promotion.perCardPerDay, u.day, "day"],
+      [promotion.perCardPerWeek, u.week, "week"],
+      [promotion.perCardPerCampaign, u.total, "campaign"],
+    ] as const) {
+      if (limit != null && count >= limit) return new Refusal("LIMIT_EXCEEDED", `this card has used the promotion ${count} time(s) this ${what}; the limit is ${limit}`);
+    }
+
+    let won: boolean | null = null;
+    if (promotion.kind === PromotionKind.LUCKY_DRAW) {
+      if ((locked.prize_stock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
+      won = randomInt(1_000_000) < Math.round((promotion.drawOdds ?? 0) * 1_000_000);
+    }
+    const cost = redemptionCost(
+      { kind: promotion.kind, percentOff: promotion.percentOff, amountFen: num(promotion.amountFen), minSpendFen: num(promotion.minSpendFen) },
+      spendFen!,
+      won === true,
+    );
+    if ("reason" in cost) return new Refusal("SPEND_NOT_ELIGIBLE", cost.reason);
+    const costFen = BigInt(cost.costFen);
+    if (promotion.budgetCapFen != null && locked.spent_fen + costFen > promotion.budgetCapFen) {
+      return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget cannot cover this use");
+    }
+    if (campaign.spent_fen + costFen > campaign.budget_fen) {
+      return new Refusal("BUDGET_EXHAUSTED", `the campaign has ${yuan(campaign.budget_fen - campaign.spent_fen)} yuan left, not enough for this use`);
+    }
+
+    await tx.redemption.create({
+      data: {
+        transactionId: input.transactionId, promotionId: promotion.id, merchantId: merchant.id, cardToken: input.cardToken, at,
+        localDate: new Date(`${localDate}T00:00:00Z`), localWeek, spendFen: BigInt(spendFen!), costFen, won,
+      },
+    });
+    await tx.promotion.update({
+      where: { id: promotion.id },
+      data: { spentFen: { increment: costFen }, ...(won ? { prizeStock: { decrement: 1 } } : {}) },
+    });
+    const spent = campaign.spent_fen + costFen;
+    await tx.campaign.update({
+      where: { id: campaign.id },
+      data: { spentFen: spent, ...(spent >= campaign.budget_fen ? { status: CampaignStatus.PAUSED } : {}) },
+    });
+    return Object.assign(new Redemption(), {
+      transactionId: input.transactionId, promotionCode: promotion.code, merchantCode: input.merchantCode, at,
+      spend: yuan(spendFen!)!, cost: yuan(costFen)!, won,
+    });
+  });
+  if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
+  return outcome;
+}
+
+const num = (v: bigint | null) => (v == null ? null : Number(v));
+
+async function replay(
+  tx: Tx,
+  previous: Prisma.RedemptionGetPayload<{ include: { promotion: { select: { code: true } } } }>,
+  input: RedeemPromotionInput,
+  at: Date,
+  spendFen: number,
+): Promise<Redemption> {
+  const merchant = await tx.merchant.findUnique({ where: { id: previous.merchantId }, select: { code: true } });
+  const same =
+    previous.promotion.code === input.promotionCode &&
+    merchant?.code === input.merchantCode &&
+    previous.cardToken === input.cardToken &&
+    Number(previous.spendFen) === spendFen &&
+    (input.at == null || previous.at.getTime() === at.getTime());
+  if (!same) throw new AppError("CONFLICT", `transactionId: "${input.transactionId}" was already used for a different redemption`, [{ field: "transactionId", reason: "already used" }]);
+  return Object.assign(new Redemption(), {
+    transactionId: previous.transactionId, promotionCode: previous.promotion.code, merchantCode: merchant!.code, at: previous.at,
+    spend: yuan(previous.spendFen)!, cost: yuan(previous.costFen)!, won: previous.won,
+  });
+}
+
+/** How often a card used each promotion: on the day, in the ISO week, and in all. */
+async function usage(db: Db | Tx, promotionIds: number[], cardToken: string, localDate: BusinessDate, localWeek: string) {
+  const rows = await db.$queryRaw<{ id: number; day: number; week: number; total: number }[]>`
+    SELECT promotion_id AS id,
+           count(*) FILTER (WHERE local_date = ${localDate}::date)::int AS day,
+           count(*) FILTER (WHERE local_week = ${localWeek})::int AS week,
+           count(*)::int AS total
+    FROM redemption WHERE card_token = ${cardToken} AND promotion_id = ANY(${promotionIds}::int[])
+    GROUP BY promotion_id`;
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+// ---- the mobile query --------------------------------------------------------------------
+
+const EARTH_RADIUS_M = 6_371_000;
+
+function distanceMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLng = (lng2 - lng1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/**
+ * Promotions usable at `at` at merchants within the radius, nearest first. The merchants come
+ * from a bounding box on the (latitude, longitude) index, the same plan on PostgreSQL and on
+ * the embedded database; the exact distance and the schedule are then checked here.
+ */
+export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: string, now: Date = new Date()): Promise<Page<NearbyPromotion>> {
+  const issues = new IssueCollector();
+  if (!(args.latitude >= -90 && args.latitude <= 90)) issues.add(undefined, "latitude", `${args.latitude} must be -90..90`);
+  if (!(args.longitude >= -180 && args.longitude <= 180)) issues.add(undefined, "longitude", `${args.longitude} must be -180..180`);
+  if (!(args.radiusMeters >= 1 && args.radiusMeters <= 50_000)) issues.add(undefined, "radiusMeters", `${args.radiusMeters} must be 1..50000`);
+  const first = args.first ?? 20;
+  if (first < 1 || first > 50) issues.add(undefined, "first", `${first} must be 1..50`);
+  issues.throwIfAny();
+  const offset = args.after ? Number(decodeCursor(args.after)) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new AppError("BAD_USER_INPUT", "after: not a cursor this API issued", [{ field: "after", reason: "not a cursor this API issued" }]);
+
+  const at = args.at ?? now;
+  const local = DateTime.fromJSDate(at, { zone });
+  const localDate = local.toISODate()!;
+  const dLat = args.radiusMeters / 111_320;
+  const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
+  const candidates = await db.$queryRaw<(PromotionRow & { m_code: string; m_name: string; m_category: string; m_address: string; m_lat: number; m_lng: number })[]>`
+    WITH nearby AS (
+      SELECT id, code, name, category, address, latitude, longitude FROM merchant
+      WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
+        AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
+    ), eligible AS (
+      SELECT cm.campaign_id, cm.merchant_id FROM campaign_merchant cm JOIN nearby n ON n.id = cm.merchant_id
+      UNION
+      SELECT cc.campaign_id, m.merchant_id FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id JOIN nearby n ON n.id = m.merchant_id
+    )
+    SELECT p.id, p.code, p.campaign_id AS "campaignId", p.title, p.kind, p.percent_off AS "percentOff", p.amount_fen AS "amountFen",
+           p.min_spend_fen AS "minSpendFen", p.draw_odds AS "drawOdds", p.prize_stock AS "prizeStock", p.valid_from AS "validFrom",
+           p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay", p.per_card_per_week AS "perCardPerWeek",
+           p.per_card_per_campaign AS "perCardPerCampaign", p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen",
+           n.code AS m_code, n.name AS m_name, n.category AS m_category, n.address AS m_address, n.latitude AS m_lat, n.longitude AS m_lng
+    FROM eligible e
+    JOIN campaign c ON c.id = e.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen
+    JOIN promotion p ON p.campaign_id = c.id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
+      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
+    JOIN nearby n ON n.id = e.merchant_id`;
+
+  const usable = candidates
+    .map((c) => ({ c, distance: distanceMeters(args.latitude, args.longitude, c.m_lat, c.m_lng) }))
+    .filter(({ c, distance }) => distance <= args.radiusMeters && isOpenAt(c.schedule as unknown as Window[], local))
+    .sort((a, b) => a.distance - b.distance || (a.c.code < b.c.code ? -1 : a.c.code > b.c.code ? 1 : a.c.m_code < b.c.m_code ? -1 : 1));
+  const page = usable.slice(offset, offset + first);
+  const used = args.cardToken ? await usage(db, [...new Set(page.map((p) => p.c.id))], args.cardToken, localDate, periodOf("WEEK", localDate).code) : null;
+
+  const edges = page.map(({ c, distance }, i) => {
+    const promotion = toPromotion({ ...c, createdAt: new Date(0), updatedAt: new Date(0) } as PromotionRow);
+    const open = openings(promotion.schedule, local);
+    const u = used?.get(c.id) ?? { day: 0, week: 0, total: 0 };
+    const left = (limit: number | null, count: number) => (limit == null ? null : Math.max(limit - count, 0));
+    const remainingForCard: CardLimits | null = used
+      ? { perDay: left(c.perCardPerDay, u.day), perWeek: left(c.perCardPerWeek, u.week), perCampaign: left(c.perCardPerCampaign, u.total) }
+      : null;
+    const node = Object.assign(new NearbyPromotion(), {
+      promotion,
+      merchant: { code: c.m_code, name: c.m_name, category: c.m_category, address: c.m_address, latitude: c.m_lat, longitude: c.m_lng },
+      distanceMeters: Math.round(distance),
+      availableUntil: open.closesAt?.toJSDate() ?? null,
+      nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,
+      remainingForCard,
+    });
+    return { cursor: encodeCursor(String(offset + i + 1)), node };
+  });
+  return {
+    edges,
+    totalCount: usable.length,
+    pageInfo: { hasNextPage: offset + first < usable.length, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+

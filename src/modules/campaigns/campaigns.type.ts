@@ -1,0 +1,106 @@
+import { Field, Float, Int, ObjectType } from "type-graphql";
+import { DateTimeResolver } from "graphql-scalars";
+import type { BusinessDate } from "../../domain/dates.js";
+import { DateScalar } from "../../graphql/scalars.js";
+import { Connection, Node } from "../common/relay.js";
+import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
+
+/** A marketing programme with a period, a budget and eligible circles and merchants. */
+@ObjectType({ implements: Node, description: "A marketing programme with a period, a budget and eligible circles and merchants." })
+export class Campaign extends Node {
+  dbId!: number;
+  branchId!: number;
+
+  @Field() code!: string;
+  @Field() name!: string;
+  @Field(() => DateScalar) startsOn!: BusinessDate;
+  @Field(() => DateScalar) endsOn!: BusinessDate;
+  @Field(() => Float, { description: "Yuan." }) budget!: number;
+  @Field(() => Float, { description: "Yuan spent on redemptions so far." }) spent!: number;
+  @Field(() => Float, { description: "Yuan left." }) remaining!: number;
+  @Field(() => CampaignStatus) status!: CampaignStatus;
+  @Field(() => [String], { description: "Codes of the eligible business circles." }) circleCodes!: string[];
+  @Field(() => [String], { description: "Codes of the merchants eligible on their own (besides the circles' members)." })
+  merchantCodes!: string[];
+}
+
+@ObjectType({ description: "A weekly window in the bank's time zone; an end before the start runs past midnight." })
+export class ScheduleWindow {
+  @Field(() => [DayOfWeek]) days!: DayOfWeek[];
+  @Field({ description: '"HH:MM"' }) start!: string;
+  @Field({ description: '"HH:MM"; "24:00" for midnight' }) end!: string;
+}
+
+@ObjectType({ description: "The offer, ready to display." })
+export class PromotionRule {
+  @Field(() => PromotionKind) kind!: PromotionKind;
+  @Field({ description: 'e.g. "20% off, up to ¥15", "Pay ¥1", "¥5 back on ¥50", "1 in 10 wins ¥88"' }) headline!: string;
+  @Field(() => Int, { nullable: true }) percentOff!: number | null;
+  @Field(() => Float, { nullable: true, description: "PERCENT_OFF: largest discount, yuan." }) maxDiscount!: number | null;
+  @Field(() => Float, { nullable: true, description: "FIXED_PRICE: what the cardholder pays, yuan." }) fixedPrice!: number | null;
+  @Field(() => Float, { nullable: true, description: "CASHBACK: yuan back." }) cashback!: number | null;
+  @Field(() => Float, { nullable: true, description: "Spend needed to qualify, yuan." }) minSpend!: number | null;
+  @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: chance of winning, 0..1." }) drawOdds!: number | null;
+  @Field(() => Int, { nullable: true, description: "LUCKY_DRAW: prizes left." }) prizeStock!: number | null;
+  @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: a prize's value, yuan." }) prizeValue!: number | null;
+}
+
+@ObjectType({ description: "Uses allowed per card; null means no limit." })
+export class CardLimits {
+  @Field(() => Int, { nullable: true }) perDay!: number | null;
+  @Field(() => Int, { nullable: true }) perWeek!: number | null;
+  @Field(() => Int, { nullable: true }) perCampaign!: number | null;
+}
+
+@ObjectType({ implements: Node, description: "An offer a cardholder can use inside a campaign." })
+export class Promotion extends Node {
+  dbId!: number;
+  campaignId!: number;
+
+  @Field() code!: string;
+  @Field() title!: string;
+  @Field(() => PromotionRule) rule!: PromotionRule;
+  @Field(() => DateScalar) validFrom!: BusinessDate;
+  @Field(() => DateScalar) validTo!: BusinessDate;
+  @Field(() => [ScheduleWindow], { description: "Empty: all day, every day." }) schedule!: ScheduleWindow[];
+  @Field(() => CardLimits) limits!: CardLimits;
+  @Field(() => Float, { nullable: true, description: "Yuan; null: only the campaign's budget applies." }) budgetCap!: number | null;
+  @Field(() => Float, { description: "Yuan spent so far." }) spent!: number;
+}
+
+@ObjectType({ description: "A merchant where a nearby promotion can be used." })
+export class PromotionMerchant {
+  @Field() code!: string;
+  @Field() name!: string;
+  @Field() category!: string;
+  @Field() address!: string;
+  @Field(() => Float) latitude!: number;
+  @Field(() => Float) longitude!: number;
+}
+
+@ObjectType({ description: "A promotion usable now at a merchant near the cardholder." })
+export class NearbyPromotion {
+  @Field(() => Promotion) promotion!: Promotion;
+  @Field(() => PromotionMerchant) merchant!: PromotionMerchant;
+  @Field(() => Int) distanceMeters!: number;
+  @Field(() => DateTimeResolver, { nullable: true, description: "When the current window closes; null when valid all day." })
+  availableUntil!: Date | null;
+  @Field(() => DateTimeResolver, { nullable: true, description: "When the next window opens, for offers not valid all day." })
+  nextAvailableAt!: Date | null;
+  @Field(() => CardLimits, { nullable: true, description: "Uses the given card has left; null without cardToken." })
+  remainingForCard!: CardLimits | null;
+}
+
+@ObjectType()
+export class PromotionConnection extends Connection(NearbyPromotion, "Promotion") {}
+
+@ObjectType({ description: "A redemption that was accepted." })
+export class Redemption {
+  @Field() transactionId!: string;
+  @Field() promotionCode!: string;
+  @Field() merchantCode!: string;
+  @Field(() => DateTimeResolver) at!: Date;
+  @Field(() => Float, { description: "Yuan." }) spend!: number;
+  @Field(() => Float, { description: "What the offer cost the bank, yuan." }) cost!: number;
+  @Field(() => Boolean, { nullable: true, description: "LUCKY_DRAW: whether the card won." }) won!: boolean | null;
+}

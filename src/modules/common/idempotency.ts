@@ -1,0 +1,45 @@
+/**
+ * Idempotency keys for create/update calls: the same key with the same input returns the first
+ * result; the same key with a different input is a CONFLICT. The key is held for the whole
+ * transaction, so two concurrent calls with one key run one after the other.
+ */
+import { createHash } from "node:crypto";
+import { AppError } from "../../errors.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+
+/** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export async function idempotent(
+  tx: Prisma.TransactionClient,
+  operation: string,
+  key: string,
+  input: object,
+  run: () => Promise<string>,
+): Promise<{ result: string; replayed: boolean }> {
+  if (key.length < 8 || key.length > 128) {
+    throw new AppError("BAD_USER_INPUT", "idempotencyKey: must be 8 to 128 characters", [{ field: "idempotencyKey", reason: "must be 8 to 128 characters" }]);
+  }
+  const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
+  const hash = createHash("sha256").update(canonical(rest)).digest("hex");
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${operation}:${key}`}))`;
+  const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
+  if (seen) {
+    if (seen.requestHash !== hash) {
+      throw new AppError("CONFLICT", `idempotencyKey: "${key}" was already used for a different ${operation} request`, [
+        { field: "idempotencyKey", reason: "already used with a different input" },
+      ]);
+    }
+    return { result: (seen.response as { result: string }).result, replayed: true };
+  }
+  const result = await run();
+  await tx.idempotencyKey.create({ data: { operation, key, requestHash: hash, response: { result } } });
+  return { result, replayed: false };
+}

@@ -1,0 +1,308 @@
+/**
+ * Campaigns, promotions and redemptions through the API: lifecycle, idempotency keys, rules,
+ * schedules in Asia/Shanghai, limits and budgets under concurrency, and the mobile query.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { write } from "../fixtures/scenarios.js";
+import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api?.close());
+
+// Lüliang: the merchants sit around 37.52 N, 111.14 E.
+const HOME = { latitude: 37.52, longitude: 111.14 };
+const north = (meters: number) => HOME.latitude + meters / 111_320;
+
+let keys = 0;
+const key = () => `test-key-${++keys}-${Date.now()}`;
+
+async function seedMerchants() {
+  await write(api, "branches", [
+    { code: "P", name: "Province", level: "PROVINCE" },
+    { code: "C", name: "City", level: "CITY", parentCode: "P" },
+  ]);
+  const db = api.database.prisma;
+  const unit = (await db.branch.findUnique({ where: { code: "C" } }))!.id;
+  const merchant = (code: string, latitude: number, name = code) =>
+    db.merchant.create({ data: { code, name, category: "car wash", address: `${code} street`, latitude, longitude: HOME.longitude, branchId: unit } });
+  const m1 = await merchant("M1", north(0));
+  const m2 = await merchant("M2", north(500));
+  await merchant("M3", north(10_000));
+  await merchant("M4", north(100));
+  const circle = await db.businessCircle.create({ data: { code: "K1", name: "Complex", kind: "COMPLEX", branchId: unit } });
+  await db.circleMember.create({ data: { circleId: circle.id, merchantId: m2.id } });
+  return { m1, m2 };
+}
+
+const CAMPAIGN = `mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { code status budget spent remaining circleCodes merchantCodes branch { code } } }`;
+const MOVE = `mutation($in: TransitionCampaignInput!) { transitionCampaign(input: $in) { status } }`;
+const PROMO = `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code rule { kind headline } schedule { days start end } limits { perDay } } }`;
+const REDEEM = `mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { transactionId cost won } }`;
+
+function campaignInput(over: Record<string, unknown> = {}) {
+  return { idempotencyKey: key(), code: "WEEKLY", name: "Weekly promotions", branchCode: "C", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 1000, merchantCodes: ["M1", "M3"], circleCodes: ["K1"], ...over };
+}
+
+async function activeCampaign(over: Record<string, unknown> = {}) {
+  const res = await api.gql(CAMPAIGN, { in: campaignInput(over) });
+  expect(res.errors).toBeUndefined();
+  for (const to of ["SCHEDULED", "ACTIVE"]) await api.gql(MOVE, { in: { idempotencyKey: key(), code: res.data.createCampaign.code, to } });
+}
+
+function promo(over: Record<string, unknown> = {}) {
+  return { idempotencyKey: key(), code: "CARWASH", campaignCode: "WEEKLY", title: "1-yuan car wash", rule: { kind: "FIXED_PRICE", fixedPrice: 1 }, validFrom: "2021-01-01", validTo: "2021-03-31", ...over };
+}
+
+function redemption(over: Record<string, unknown> = {}) {
+  // 2021-01-09 is a Saturday; 02:00 UTC is 10:00 in Shanghai.
+  return { transactionId: `T-${++keys}`, promotionCode: "CARWASH", merchantCode: "M1", cardToken: "tok_card_000001", at: "2021-01-09T02:00:00Z", spend: 30, ...over };
+}
+
+beforeEach(async () => {
+  await api.reset();
+  await seedMerchants();
+});
+
+describe("campaigns", () => {
+  it("creates a DRAFT campaign; the same key and input replays it, another input conflicts", async () => {
+    const input = campaignInput();
+    const first = await api.gql(CAMPAIGN, { in: input });
+    expect(first.data.createCampaign).toEqual({ code: "WEEKLY", status: "DRAFT", budget: 1000, spent: 0, remaining: 1000, circleCodes: ["K1"], merchantCodes: ["M1", "M3"], branch: { code: "C" } });
+    const again = await api.gql(CAMPAIGN, { in: input });
+    expect(again.data.createCampaign).toEqual(first.data.createCampaign);
+    expect(await api.database.prisma.campaign.count()).toBe(1);
+    const conflict = await api.gql(CAMPAIGN, { in: { ...input, budget: 2000 } });
+    expect(codeOf(conflict)).toBe("CONFLICT");
+    expect(conflict.errors![0].message).toContain("idempotencyKey");
+  });
+
+  it.each([
+    [{ endsOn: "2020-12-31" }, "endsOn"],
+    [{ budget: -1 }, "budget"],
+    [{ budget: 10.005 }, "budget"],
+    [{ branchCode: "NOPE" }, "branchCode"],
+    [{ merchantCodes: ["M1", "NOPE"] }, "merchantCodes[1]"],
+    [{ circleCodes: ["NOPE"] }, "circleCodes[0]"],
+    [{ name: " " }, "name"],
+  ])("refuses %j naming %s, and stores nothing", async (over, field) => {
+    const res = await api.gql(CAMPAIGN, { in: campaignInput(over) });
+    expect(codeOf(res)).toBe("BAD_USER_INPUT");
+    expect(res.errors![0].extensions!.issues!.map((i) => i.field)).toContain(field);
+    expect(await api.database.prisma.campaign.count()).toBe(0);
+  });
+
+  it("allows only legal lifecycle moves", async () => {
+    await api.gql(CAMPAIGN, { in: campaignInput() });
+    const move = (to: string) => api.gql(MOVE, { in: { idempotencyKey: key(), code: "WEEKLY", to } });
+    const illegal = await move("ACTIVE");
+    expect(codeOf(illegal)).toBe("BAD_USER_INPUT");
+    expect(illegal.errors![0].message).toContain("DRAFT campaign cannot become ACTIVE");
+    for (const to of ["SCHEDULED", "ACTIVE", "PAUSED", "ACTIVE", "ENDED"]) expect((await move(to)).data.transitionCampaign.status).toBe(to);
+    expect(codeOf(await move("ACTIVE"))).toBe("BAD_USER_INPUT");
+  });
+
+  it("updates a campaign idempotently and keeps its budget above what is spent", async () => {
+    await activeCampaign();
+    const update = { idempotencyKey: key(), code: "WEEKLY", budget: 1500, merchantCodes: ["M1"] };
+    const UPDATE = `mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget merchantCodes circleCodes } }`;
+    expect((await api.gql(UPDATE, { in: update })).data.updateCampaign).toEqual({ budget: 1500, merchantCodes: ["M1"], circleCodes: ["K1"] });
+    expect((await api.gql(UPDATE, { in: update })).data.updateCampaign.budget).toBe(1500);
+    await api.gql(PROMO, { in: promo() });
+    await api.gql(REDEEM, { in: redemption() });
+    const tooLow = await api.gql(UPDATE, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 20 } });
+    expect(tooLow.errors![0].extensions!.issues!.map((i) => i.field)).toEqual(["budget"]);
+  });
+});
+
+describe("promotions", () => {
+  beforeEach(() => activeCampaign());
+
+  it("creates the 1-yuan car wash every Saturday 09:00–21:00", async () => {
+    const res = await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 1 } }) });
+    expect(res.data.createPromotion).toEqual({
+      code: "CARWASH",
+      rule: { kind: "FIXED_PRICE", headline: "Pay ¥1" },
+      schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }],
+      limits: { perDay: 1 },
+    });
+  });
+
+  it.each([
+    [{ rule: { kind: "PERCENT_OFF", percentOff: 120 } }, "rule.percentOff"],
+    [{ rule: { kind: "PERCENT_OFF" } }, "rule.percentOff"],
+    [{ rule: { kind: "CASHBACK", cashback: 5, percentOff: 10 } }, "rule.percentOff"],
+    [{ rule: { kind: "LUCKY_DRAW", drawOdds: 1.5, prizeStock: 10, prizeValue: 88 } }, "rule.drawOdds"],
+    [{ validFrom: "2020-12-31" }, "validFrom"],
+    [{ validTo: "2021-04-01" }, "validTo"],
+    [{ schedule: [{ days: ["SATURDAY"], start: "21:00", end: "21:00" }] }, "schedule[0].end"],
+    [{ schedule: [{ days: ["SATURDAY"], start: "9am", end: "21:00" }] }, "schedule[0].start"],
+    [{ limits: { perDay: 0 } }, "limits.perDay"],
+    [{ budgetCap: -5 }, "budgetCap"],
+    [{ campaignCode: "NOPE" }, "campaignCode"],
+  ])("refuses %j naming %s", async (over, field) => {
+    const res = await api.gql(PROMO, { in: promo(over) });
+    expect(codeOf(res)).toBe("BAD_USER_INPUT");
+    expect(res.errors![0].extensions!.issues!.map((i) => i.field)).toContain(field);
+    expect(await api.database.prisma.promotion.count()).toBe(0);
+  });
+});
+
+describe("redemptions", () => {
+  beforeEach(() => activeCampaign());
+
+  it("accepts a use, costs the bank the difference, and replays by transaction id", async () => {
+    await api.gql(PROMO, { in: promo() });
+    const input = redemption();
+    const first = await api.gql(REDEEM, { in: input });
+    expect(first.data.redeemPromotion).toEqual({ transactionId: input.transactionId, cost: 29, won: null });
+    expect((await api.gql(REDEEM, { in: input })).data.redeemPromotion).toEqual(first.data.redeemPromotion);
+    expect(await api.database.prisma.redemption.count()).toBe(1);
+    expect(codeOf(await api.gql(REDEEM, { in: { ...input, spend: 40 } }))).toBe("CONFLICT");
+    const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining } }`);
+    expect(campaign.data.campaign).toEqual({ spent: 29, remaining: 971 });
+  });
+
+  it.each([
+    [{ merchantCode: "M4" }, "MERCHANT_NOT_ELIGIBLE"],
+    [{ at: "2021-04-03T02:00:00Z" }, "PROMOTION_NOT_AVAILABLE"],
+    [{ spend: 1 }, "SPEND_NOT_ELIGIBLE"],
+    [{ cardToken: "6222020200112233445" }, "BAD_USER_INPUT"],
+  ])("refuses %j with %s", async (over, code) => {
+    await api.gql(PROMO, { in: promo() });
+    expect(codeOf(await api.gql(REDEEM, { in: redemption(over) }))).toBe(code);
+    expect(await api.database.prisma.redemption.count()).toBe(0);
+  });
+
+  it.each([
+    // A window from Sunday 22:00 to 02:00 in Shanghai (UTC+8), crossing midnight and the ISO week.
+    ["2021-01-10T14:30:00Z", true], // Sunday 22:30
+    ["2021-01-10T17:59:00Z", true], // Monday 01:59: still Sunday's window, in the next ISO week
+    ["2021-01-10T18:00:00Z", false], // Monday 02:00
+    ["2021-01-10T13:59:00Z", false], // Sunday 21:59
+    ["2021-01-03T17:30:00Z", true], // Monday 2021-01-04 01:30, the first ISO week of 2021
+    ["2021-01-04T17:30:00Z", false], // Tuesday 01:30: Monday has no window
+  ])("a Sunday-night window at %s is open: %s", async (at, open) => {
+    await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SUNDAY"], start: "22:00", end: "02:00" }] }) });
+    const res = await api.gql(REDEEM, { in: redemption({ at }) });
+    if (open) expect(res.errors).toBeUndefined();
+    else expect(codeOf(res)).toBe("OUTSIDE_SCHEDULE");
+  });
+
+  it("keeps per-card limits per day and per ISO week in the bank's time zone", async () => {
+    await api.gql(PROMO, { in: promo({ limits: { perDay: 1, perWeek: 2 } }) });
+    const use = (at: string, card = "tok_card_000001") => api.gql(REDEEM, { in: redemption({ at, cardToken: card }) });
+    expect((await use("2021-01-09T02:00:00Z")).errors).toBeUndefined(); // Saturday 10:00
+    expect(codeOf(await use("2021-01-09T15:00:00Z"))).toBe("LIMIT_EXCEEDED"); // Saturday 23:00, same local day
+    expect((await use("2021-01-09T16:30:00Z")).errors).toBeUndefined(); // Sunday 00:30 local: a new day
+    expect(codeOf(await use("2021-01-10T10:00:00Z"))).toBe("LIMIT_EXCEEDED"); // Sunday: week limit 2
+    expect((await use("2021-01-10T16:30:00Z")).errors).toBeUndefined(); // Monday 00:30 local: a new ISO week
+    expect((await use("2021-01-09T02:00:00Z", "tok_card_000002")).errors).toBeUndefined(); // another card
+  });
+
+  it("50 simultaneous redemptions against the last yuan never overspend, and the spent campaign pauses itself", async () => {
+    // 100 yuan of budget, 10 yuan of cashback a use: exactly 10 uses fit.
+    await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 100 } });
+    await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: `tok_card_${String(i).padStart(6, "0")}` }) })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(10);
+    expect(results.filter((r) => codeOf(r) === "BUDGET_EXHAUSTED")).toHaveLength(40);
+    const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining status } }`);
+    expect(campaign.data.campaign).toEqual({ spent: 100, remaining: 0, status: "PAUSED" });
+    expect(await api.database.prisma.redemption.count()).toBe(10);
+  });
+
+  it("refuses a use the remaining budget cannot cover, without pausing a campaign that still has money", async () => {
+    await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 15 } });
+    await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
+    expect((await api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK" }) })).errors).toBeUndefined();
+    const second = await api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: "tok_card_000002" }) });
+    expect(codeOf(second)).toBe("BUDGET_EXHAUSTED");
+    expect(second.errors![0].message).toContain("5 yuan left");
+    expect((await api.gql(`{ campaign(code: "WEEKLY") { status } }`)).data.campaign.status).toBe("ACTIVE");
+  });
+
+  it("20 simultaneous uses of one card respect its daily limit", async () => {
+    await api.gql(PROMO, { in: promo({ limits: { perDay: 3 } }) });
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.gql(REDEEM, { in: redemption() })));
+    expect(results.filter((r) => !r.errors)).toHaveLength(3);
+    expect(results.filter((r) => codeOf(r) === "LIMIT_EXCEEDED")).toHaveLength(17);
+  });
+
+  it("a lucky draw never gives away more prizes than its stock", async () => {
+    await api.gql(PROMO, { in: promo({ code: "DRAW", rule: { kind: "LUCKY_DRAW", drawOdds: 1, prizeStock: 2, prizeValue: 88 } }) });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.gql(REDEEM, { in: redemption({ promotionCode: "DRAW", cardToken: `tok_draw_${i}xxxx` }) })));
+    expect(results.filter((r) => r.data?.redeemPromotion?.won === true)).toHaveLength(2);
+    expect(results.filter((r) => codeOf(r) === "OUT_OF_STOCK")).toHaveLength(8);
+  });
+});
+
+describe("promotionsNear", () => {
+  const NEAR = `query($lat: Float!, $lng: Float!, $r: Int! = 2000, $at: DateTime, $card: String, $first: Int, $after: String) {
+    promotionsNear(latitude: $lat, longitude: $lng, radiusMeters: $r, at: $at, cardToken: $card, first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { distanceMeters availableUntil nextAvailableAt merchant { code } promotion { code rule { headline } } remainingForCard { perDay } } } } }`;
+
+  async function near(variables: Record<string, unknown>) {
+    const res = await fetch(api.server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: NEAR, variables: { lat: HOME.latitude, lng: HOME.longitude, at: "2021-01-09T02:00:00Z", ...variables } }),
+    });
+    return { cacheControl: res.headers.get("cache-control"), ...((await res.json()) as { data?: any; errors?: any[] }) };
+  }
+
+  beforeEach(async () => {
+    await activeCampaign();
+    await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 2 } }) });
+    await api.gql(PROMO, { in: promo({ code: "ALLDAY", title: "10% off", rule: { kind: "PERCENT_OFF", percentOff: 10, maxDiscount: 15 } }) });
+  });
+
+  it("lists the offers usable now within the radius, nearest first, with their windows", async () => {
+    const res = await near({});
+    expect(res.errors).toBeUndefined();
+    const rows = res.data.promotionsNear.edges.map((e: any) => [e.node.merchant.code, e.node.promotion.code, Math.round(e.node.distanceMeters / 10) * 10]);
+    // M3 is 10 km away; M4 is near but not in the campaign.
+    expect(rows).toEqual([
+      ["M1", "ALLDAY", 0],
+      ["M1", "CARWASH", 0],
+      ["M2", "ALLDAY", 500],
+      ["M2", "CARWASH", 500],
+    ]);
+    const carwash = res.data.promotionsNear.edges[1].node;
+    expect(carwash.availableUntil).toBe("2021-01-09T13:00:00.000Z"); // Saturday 21:00 in Shanghai
+    expect(carwash.nextAvailableAt).toBe("2021-01-16T01:00:00.000Z"); // next Saturday 09:00
+    expect(res.data.promotionsNear.edges[0].node.availableUntil).toBeNull();
+    expect(res.data.promotionsNear.edges[0].node.promotion.rule.headline).toBe("10% off, up to ¥15");
+  });
+
+  it("leaves out offers outside their schedule, and pages with cursors", async () => {
+    const sunday = await near({ at: "2021-01-10T02:00:00Z" });
+    expect(sunday.data.promotionsNear.edges.map((e: any) => e.node.promotion.code)).toEqual(["ALLDAY", "ALLDAY"]);
+    const page1 = await near({ first: 3 });
+    expect(page1.data.promotionsNear.pageInfo.hasNextPage).toBe(true);
+    const page2 = await near({ first: 3, after: page1.data.promotionsNear.pageInfo.endCursor });
+    expect(page2.data.promotionsNear.edges.map((e: any) => e.node.merchant.code)).toEqual(["M2"]);
+  });
+
+  it("tells a card what it has left, and is cached publicly only without a card", async () => {
+    await api.gql(REDEEM, { in: redemption() });
+    const withCard = await near({ card: "tok_card_000001" });
+    expect(withCard.data.promotionsNear.edges[1].node.remainingForCard).toEqual({ perDay: 1 });
+    expect(withCard.cacheControl).toBe("private, max-age=30");
+    const anonymous = await near({});
+    expect(anonymous.data.promotionsNear.edges[1].node.remainingForCard).toBeNull();
+    expect(anonymous.cacheControl).toBe("public, max-age=30");
+  });
+
+  it("refuses coordinates out of range, naming the field; errors are not cached", async () => {
+    const res = await near({ lat: 91 });
+    expect(res.errors![0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(res.errors![0].message).toContain("latitude");
+    expect(res.cacheControl).toBe("no-store");
+  });
+});
