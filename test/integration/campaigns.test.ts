@@ -306,3 +306,47 @@ describe("promotionsNear", () => {
     expect(res.cacheControl).toBe("no-store");
   });
 });
+
+describe("campaign results", () => {
+  it("counts visits, signed merchants, attributed records and redemptions in the window", async () => {
+    await activeCampaign();
+    await api.gql(PROMO, { in: promo() });
+    await write(api, "managers", [{ code: "MGR", name: "Manager", branchCode: "C" }]);
+    const db = api.database.prisma;
+    const [mgr, m1, m2, m4] = await Promise.all([
+      db.accountManager.findUnique({ where: { code: "MGR" } }),
+      db.merchant.findUnique({ where: { code: "M1" } }),
+      db.merchant.findUnique({ where: { code: "M2" } }),
+      db.merchant.findUnique({ where: { code: "M4" } }),
+    ]);
+    const visit = (merchantId: number, day: string, outcome: "SIGNED_UP" | "FOLLOW_UP") =>
+      db.visit.create({ data: { managerId: mgr!.id, merchantId, visitedOn: new Date(`${day}T00:00:00Z`), outcome } });
+    await visit(m1!.id, "2021-01-05", "FOLLOW_UP");
+    await visit(m1!.id, "2021-01-12", "SIGNED_UP");
+    await visit(m2!.id, "2021-02-01", "SIGNED_UP"); // through circle K1
+    await visit(m2!.id, "2021-03-05", "FOLLOW_UP"); // after the as-of date
+    await visit(m4!.id, "2021-01-05", "SIGNED_UP"); // not in the campaign
+    const app = (id: string, customer: string, day: string, campaignCode: string | null) => ({
+      externalId: id, customerId: customer, branchCode: "C", channel: "MERCHANT_SITE", receivedOn: day, keyedOn: day,
+      decision: "APPROVED", decidedOn: day, campaignCode, merchantCode: "M1",
+    });
+    await write(api, "applications", [
+      app("W1", "CU1", "2021-01-09", "WEEKLY"),
+      app("W2", "CU2", "2021-02-20", "WEEKLY"),
+      app("W3", "CU1", "2021-02-21", "WEEKLY"), // CU1 again: an approval, not a new customer
+      app("W4", "CU3", "2021-03-02", "WEEKLY"), // after the as-of date
+      app("X1", "CU4", "2021-01-10", null), // not attributed
+    ]);
+    await write(api, "activations", [{ applicationExternalId: "W1", activatedOn: "2021-01-10" }]);
+    await api.gql(REDEEM, { in: redemption() });
+    const res = await api.gql(`{ campaign(code: "WEEKLY") { results(period: "2021-Q1", asOf: "2021-02-28") {
+      asOf timeProgress visits merchantsVisited merchantsSigned applications approvals newCustomers activations
+      redemptions redemptionCost budget spentSoFar budgetUsed } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.campaign.results).toEqual({
+      asOf: "2021-02-28", timeProgress: 59 / 90, visits: 3, merchantsVisited: 2, merchantsSigned: 2,
+      applications: 3, approvals: 3, newCustomers: 2, activations: 1, redemptions: 1, redemptionCost: 29,
+      budget: 1000, spentSoFar: 29, budgetUsed: 0.029,
+    });
+  });
+});

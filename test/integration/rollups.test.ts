@@ -61,7 +61,8 @@ describe("rollups under random writes", () => {
       const received = decided ? plus(decided, -Math.floor(r() * 5)) : day(r);
       const decision = decided ? pick(["APPROVED", "APPROVED", "REJECTED"]) : "PENDING";
       return { externalId: `A${next++}`, customerId: customer, branchCode: unit, managerCode: r() < 0.7 ? pick(managers) : null, channel: "ONLINE",
-        receivedOn: received, keyedOn: received, decision, decidedOn: decided };
+        receivedOn: received, keyedOn: received, decision, decidedOn: decided,
+        campaignCode: r() < 0.5 ? pick(["CAMP-A", "CAMP-B"]) : null, merchantCode: r() < 0.5 ? pick(["MER-1", "MER-2", "MER-3"]) : null };
     };
 
     for (let round = 0; round < 25; round++) {
@@ -77,7 +78,8 @@ describe("rollups under random writes", () => {
           const a = { ...pick(existing) };
           const what = r();
           if (what < 0.25) a.branchCode = pick([...outlets, ...subs]);
-          else if (what < 0.45) a.managerCode = pick([...managers, null]);
+          else if (what < 0.35) a.managerCode = pick([...managers, null]);
+          else if (what < 0.45) [a.campaignCode, a.merchantCode] = [pick(["CAMP-A", "CAMP-B", null]), pick(["MER-1", "MER-2", null])];
           else if (what < 0.65) a.customerId = `CU${Math.floor(r() * 40)}`;
           else if (what < 0.85 && a.decidedOn) a.decision = a.decision === "APPROVED" ? "REJECTED" : "APPROVED";
           else if (a.decidedOn) a.decidedOn = a.keyedOn = a.receivedOn = day(r);

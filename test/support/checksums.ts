@@ -18,6 +18,10 @@ export async function dataChecksums(db: Db): Promise<Record<string, string>> {
     UNION ALL SELECT 'rollup_branch_day', md5(string_agg(concat_ws('|', b.code, r.metric, r.day, r.count), ',' ORDER BY b.code, r.metric, r.day)), count(*)::int
       FROM rollup_branch_day r JOIN branch b ON b.id = r.branch_id WHERE r.count <> 0
     UNION ALL SELECT 'rollup_manager_day', md5(string_agg(concat_ws('|', m.code, r.metric, r.day, r.count), ',' ORDER BY m.code, r.metric, r.day)), count(*)::int
-      FROM rollup_manager_day r JOIN account_manager m ON m.id = r.manager_id WHERE r.count <> 0`;
+      FROM rollup_manager_day r JOIN account_manager m ON m.id = r.manager_id WHERE r.count <> 0
+    UNION ALL SELECT 'rollup_campaign_day', md5(string_agg(concat_ws('|', campaign_code, metric, day, count), ',' ORDER BY campaign_code, metric, day)), count(*)::int
+      FROM rollup_campaign_day WHERE count <> 0
+    UNION ALL SELECT 'rollup_merchant_day', md5(string_agg(concat_ws('|', merchant_code, metric, day, count), ',' ORDER BY merchant_code, metric, day)), count(*)::int
+      FROM rollup_merchant_day WHERE count <> 0`;
   return Object.fromEntries(rows.map((r) => [r.t, `${r.n}:${r.sum ?? "-"}`]));
 }

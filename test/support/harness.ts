@@ -28,7 +28,7 @@ export interface TestApi {
 const TABLES = [
   "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
   "visit", "circle_member", "business_circle", "merchant",
-  "rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target",
+  "rollup_campaign_day", "rollup_merchant_day", "rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target",
   "account_manager", "branch_closure", "branch",
 ];
 

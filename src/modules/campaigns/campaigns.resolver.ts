@@ -2,6 +2,9 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Q
 import type { Context } from "../../graphql/context.js";
 import { Connection, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
+import { PerformanceArgs } from "../performance/performance.args.js";
+import { campaignResults } from "../results/results.service.js";
+import { CampaignResults } from "../results/results.type.js";
 import { CampaignStatus } from "./campaigns.enums.js";
 import {
   CreateCampaignInput,
@@ -54,6 +57,11 @@ export class CampaignsResolver {
   @FieldResolver(() => [Promotion])
   promotions(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Promotion[]> {
     return promotionsOf(ctx.db, c.dbId);
+  }
+
+  @FieldResolver(() => CampaignResults, { description: "What the campaign brought in over a period, as of a date (default today)." })
+  results(@Root() c: Campaign, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<CampaignResults> {
+    return campaignResults(ctx.db, c, period, asOf ?? ctx.today);
   }
 
   @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })

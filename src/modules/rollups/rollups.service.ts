@@ -28,19 +28,19 @@ function contributions(appIds: readonly number[], customerIds: readonly number[]
   const parts: Prisma.Sql[] = [];
   const apps = Prisma.sql`${[...appIds]}::int[]`;
   if (appIds.length && metrics.includes(Metric.APPLICATIONS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'APPLICATIONS'::"Metric" AS metric, a.keyed_on AS day
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'APPLICATIONS'::"Metric" AS metric, a.keyed_on AS day
       FROM application a WHERE a.id = ANY(${apps}) AND a.keyed_on IS NOT NULL`);
   }
   if (appIds.length && metrics.includes(Metric.APPROVALS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'APPROVALS'::"Metric" AS metric, a.decided_on AS day
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'APPROVALS'::"Metric" AS metric, a.decided_on AS day
       FROM application a WHERE a.id = ANY(${apps}) AND a.decision = 'APPROVED'`);
   }
   if (appIds.length && metrics.includes(Metric.ACTIVATIONS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'ACTIVATIONS'::"Metric" AS metric, v.activated_on AS day
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'ACTIVATIONS'::"Metric" AS metric, v.activated_on AS day
       FROM activation v JOIN application a ON a.id = v.application_id WHERE v.application_id = ANY(${apps})`);
   }
   if (customerIds.length && metrics.includes(Metric.NEW_CUSTOMERS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, 'NEW_CUSTOMERS'::"Metric" AS metric, a.decided_on AS day
+    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric" AS metric, a.decided_on AS day
       FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id WHERE cu.id = ANY(${[...customerIds]}::int[])`);
   }
   return Prisma.join(parts, " UNION ALL ");
@@ -51,8 +51,9 @@ export class RollupDelta {
   private constructor(private readonly tx: Tx) {}
 
   static async open(tx: Tx): Promise<RollupDelta> {
-    await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS rollup_delta (
-      branch_id int NOT NULL, manager_id int, metric "Metric" NOT NULL, day date NOT NULL, delta int NOT NULL
+    await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS rollup_delta_v2 (
+      branch_id int NOT NULL, manager_id int, campaign_code text, merchant_code text,
+      metric "Metric" NOT NULL, day date NOT NULL, delta int NOT NULL
     ) ON COMMIT DELETE ROWS`;
     return new RollupDelta(tx);
   }
@@ -61,8 +62,8 @@ export class RollupDelta {
   async add(sign: 1 | -1, appIds: readonly number[], customerIds: readonly number[], metrics: readonly Metric[] = ALL): Promise<void> {
     if (appIds.length === 0 && customerIds.length === 0) return;
     await this.tx.$executeRaw`
-      INSERT INTO rollup_delta (branch_id, manager_id, metric, day, delta)
-      SELECT branch_id, manager_id, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
+      INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      SELECT branch_id, manager_id, campaign_code, merchant_code, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
   }
 
   /** Applies the net changes to every ancestor of each unit, and to each manager. */
@@ -70,7 +71,7 @@ export class RollupDelta {
     await this.tx.$executeRaw`
       INSERT INTO rollup_branch_day AS r (branch_id, metric, day, count)
       SELECT c.ancestor_id, d.metric, d.day, sum(d.delta)::int
-      FROM (SELECT branch_id, metric, day, sum(delta) AS delta FROM rollup_delta GROUP BY branch_id, metric, day) d
+      FROM (SELECT branch_id, metric, day, sum(delta) AS delta FROM rollup_delta_v2 GROUP BY branch_id, metric, day) d
       JOIN branch_closure c ON c.descendant_id = d.branch_id
       GROUP BY c.ancestor_id, d.metric, d.day
       HAVING sum(d.delta) <> 0
@@ -78,11 +79,25 @@ export class RollupDelta {
     await this.tx.$executeRaw`
       INSERT INTO rollup_manager_day AS r (manager_id, metric, day, count)
       SELECT d.manager_id, d.metric, d.day, sum(d.delta)::int
-      FROM rollup_delta d WHERE d.manager_id IS NOT NULL
+      FROM rollup_delta_v2 d WHERE d.manager_id IS NOT NULL
       GROUP BY d.manager_id, d.metric, d.day
       HAVING sum(d.delta) <> 0
       ON CONFLICT (manager_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
-    await this.tx.$executeRaw`DELETE FROM rollup_delta`;
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_campaign_day AS r (campaign_code, metric, day, count)
+      SELECT d.campaign_code, d.metric, d.day, sum(d.delta)::int
+      FROM rollup_delta_v2 d WHERE d.campaign_code IS NOT NULL
+      GROUP BY d.campaign_code, d.metric, d.day
+      HAVING sum(d.delta) <> 0
+      ON CONFLICT (campaign_code, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_merchant_day AS r (merchant_code, metric, day, count)
+      SELECT d.merchant_code, d.metric, d.day, sum(d.delta)::int
+      FROM rollup_delta_v2 d WHERE d.merchant_code IS NOT NULL
+      GROUP BY d.merchant_code, d.metric, d.day
+      HAVING sum(d.delta) <> 0
+      ON CONFLICT (merchant_code, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    await this.tx.$executeRaw`DELETE FROM rollup_delta_v2`;
   }
 }
 
@@ -90,10 +105,12 @@ const ALL: readonly Metric[] = [Metric.APPLICATIONS, Metric.APPROVALS, Metric.NE
 
 /** Every unit's own daily counts, computed from the records. */
 const OWN_FROM_RECORDS = Prisma.sql`
-  SELECT branch_id, manager_id, 'APPLICATIONS'::"Metric" AS metric, keyed_on AS day FROM application WHERE keyed_on IS NOT NULL
-  UNION ALL SELECT branch_id, manager_id, 'APPROVALS'::"Metric", decided_on FROM application WHERE decision = 'APPROVED'
-  UNION ALL SELECT a.branch_id, a.manager_id, 'ACTIVATIONS'::"Metric", v.activated_on FROM activation v JOIN application a ON a.id = v.application_id
-  UNION ALL SELECT a.branch_id, a.manager_id, 'NEW_CUSTOMERS'::"Metric", a.decided_on FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id`;
+  SELECT branch_id, manager_id, campaign_code, merchant_code, 'APPLICATIONS'::"Metric" AS metric, keyed_on AS day FROM application WHERE keyed_on IS NOT NULL
+  UNION ALL SELECT branch_id, manager_id, campaign_code, merchant_code, 'APPROVALS'::"Metric", decided_on FROM application WHERE decision = 'APPROVED'
+  UNION ALL SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'ACTIVATIONS'::"Metric", v.activated_on
+    FROM activation v JOIN application a ON a.id = v.application_id
+  UNION ALL SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on
+    FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id`;
 
 function branchRollupFromRecords(ancestorIds: readonly number[] | null): Prisma.Sql {
   const only = ancestorIds ? Prisma.sql`WHERE c.ancestor_id = ANY(${[...ancestorIds]}::int[])` : Prisma.empty;
@@ -107,6 +124,14 @@ function branchRollupFromRecords(ancestorIds: readonly number[] | null): Prisma.
 const MANAGER_ROLLUP_FROM_RECORDS = Prisma.sql`
   SELECT manager_id, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
   WHERE manager_id IS NOT NULL GROUP BY manager_id, metric, day`;
+
+const CAMPAIGN_ROLLUP_FROM_RECORDS = Prisma.sql`
+  SELECT campaign_code, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
+  WHERE campaign_code IS NOT NULL GROUP BY campaign_code, metric, day`;
+
+const MERCHANT_ROLLUP_FROM_RECORDS = Prisma.sql`
+  SELECT merchant_code, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
+  WHERE merchant_code IS NOT NULL GROUP BY merchant_code, metric, day`;
 
 /** Recomputes the rollups of these units from the records (after a re-org moved their subtrees). */
 export async function recomputeBranchRollups(tx: Tx, branchIds: readonly number[]): Promise<void> {
@@ -126,7 +151,9 @@ export async function rebuildRollups(db: Db): Promise<void> {
               LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
                                  ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true) f
         WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
-      await tx.$executeRaw`TRUNCATE rollup_branch_day, rollup_manager_day`;
+      await tx.$executeRaw`TRUNCATE rollup_branch_day, rollup_manager_day, rollup_campaign_day, rollup_merchant_day`;
+      await tx.$executeRaw`INSERT INTO rollup_campaign_day (campaign_code, metric, day, count) ${CAMPAIGN_ROLLUP_FROM_RECORDS}`;
+      await tx.$executeRaw`INSERT INTO rollup_merchant_day (merchant_code, metric, day, count) ${MERCHANT_ROLLUP_FROM_RECORDS}`;
       await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(null)}`;
       await tx.$executeRaw`INSERT INTO rollup_manager_day (manager_id, metric, day, count) ${MANAGER_ROLLUP_FROM_RECORDS}`;
     },
@@ -135,7 +162,7 @@ export async function rebuildRollups(db: Db): Promise<void> {
 }
 
 export interface RollupDifference {
-  table: "rollup_branch_day" | "rollup_manager_day" | "customer.first_approved_application_id";
+  table: "rollup_branch_day" | "rollup_manager_day" | "rollup_campaign_day" | "rollup_merchant_day" | "customer.first_approved_application_id";
   key: string;
   stored: number | null;
   expected: number | null;
@@ -155,6 +182,18 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
     FROM (SELECT * FROM rollup_manager_day WHERE count <> 0) s
     FULL JOIN (${MANAGER_ROLLUP_FROM_RECORDS}) e ON e.manager_id = s.manager_id AND e.metric = s.metric AND e.day = s.day
     WHERE s.count IS DISTINCT FROM e.count`;
+  const campaign = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    SELECT concat_ws('|', coalesce(s.campaign_code, e.campaign_code), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
+           s.count AS stored, e.count AS expected
+    FROM (SELECT * FROM rollup_campaign_day WHERE count <> 0) s
+    FULL JOIN (${CAMPAIGN_ROLLUP_FROM_RECORDS}) e ON e.campaign_code = s.campaign_code AND e.metric = s.metric AND e.day = s.day
+    WHERE s.count IS DISTINCT FROM e.count`;
+  const merchant = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    SELECT concat_ws('|', coalesce(s.merchant_code, e.merchant_code), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
+           s.count AS stored, e.count AS expected
+    FROM (SELECT * FROM rollup_merchant_day WHERE count <> 0) s
+    FULL JOIN (${MERCHANT_ROLLUP_FROM_RECORDS}) e ON e.merchant_code = s.merchant_code AND e.metric = s.metric AND e.day = s.day
+    WHERE s.count IS DISTINCT FROM e.count`;
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.id AS expected
     FROM customer cu
@@ -165,6 +204,8 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
     ...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })),
     ...branch.map((d) => ({ table: "rollup_branch_day" as const, ...d })),
     ...manager.map((d) => ({ table: "rollup_manager_day" as const, ...d })),
+    ...campaign.map((d) => ({ table: "rollup_campaign_day" as const, ...d })),
+    ...merchant.map((d) => ({ table: "rollup_merchant_day" as const, ...d })),
   ];
   return { differences: all.slice(0, limit), total: all.length };
 }
