@@ -13,6 +13,7 @@ import type { Prisma } from "../../generated/prisma/client.js";
 import { idempotent } from "../common/idempotency.js";
 import { decodeCursor, encodeCursor, toGlobalId, type Page } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, inTransaction } from "../common/validate.js";
+import { toMerchant } from "../merchants/merchants.service.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, PromotionsNearArgs, RedeemPromotionInput, TransitionCampaignInput, UpdateCampaignInput } from "./campaigns.input.js";
 import { Campaign, NearbyPromotion, Promotion, Redemption, type CardLimits } from "./campaigns.type.js";
@@ -547,9 +548,9 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const localDate = local.toISODate()!;
   const dLat = args.radiusMeters / 111_320;
   const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
-  const candidates = await db.$queryRaw<(PromotionRow & { m_code: string; m_name: string; m_category: string; m_address: string; m_lat: number; m_lng: number })[]>`
+  const candidates = await db.$queryRaw<(PromotionRow & { m_id: number; m_branch: number; m_code: string; m_name: string; m_category: string; m_address: string; m_lat: number; m_lng: number })[]>`
     WITH nearby AS (
-      SELECT id, code, name, category, address, latitude, longitude FROM merchant
+      SELECT id, branch_id, code, name, category, address, latitude, longitude FROM merchant
       WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
         AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
     ), eligible AS (
@@ -561,7 +562,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
            p.min_spend_fen AS "minSpendFen", p.draw_odds AS "drawOdds", p.prize_stock AS "prizeStock", p.valid_from AS "validFrom",
            p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay", p.per_card_per_week AS "perCardPerWeek",
            p.per_card_per_campaign AS "perCardPerCampaign", p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen",
-           n.code AS m_code, n.name AS m_name, n.category AS m_category, n.address AS m_address, n.latitude AS m_lat, n.longitude AS m_lng
+           n.id AS m_id, n.branch_id AS m_branch, n.code AS m_code, n.name AS m_name, n.category AS m_category, n.address AS m_address, n.latitude AS m_lat, n.longitude AS m_lng
     FROM eligible e
     JOIN campaign c ON c.id = e.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen
     JOIN promotion p ON p.campaign_id = c.id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
@@ -585,7 +586,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       : null;
     const node = Object.assign(new NearbyPromotion(), {
       promotion,
-      merchant: { code: c.m_code, name: c.m_name, category: c.m_category, address: c.m_address, latitude: c.m_lat, longitude: c.m_lng },
+      merchant: toMerchant({ id: c.m_id, branchId: c.m_branch, code: c.m_code, name: c.m_name, category: c.m_category, address: c.m_address, latitude: c.m_lat, longitude: c.m_lng }),
       distanceMeters: Math.round(distance),
       availableUntil: open.closesAt?.toJSDate() ?? null,
       nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,

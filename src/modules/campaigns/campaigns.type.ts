@@ -3,6 +3,7 @@ import { DateTimeResolver } from "graphql-scalars";
 import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { Connection, Node } from "../common/relay.js";
+import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
 
 /** A marketing programme with a period, a budget and eligible circles and merchants. */
@@ -68,20 +69,10 @@ export class Promotion extends Node {
   @Field(() => Float, { description: "Yuan spent so far." }) spent!: number;
 }
 
-@ObjectType({ description: "A merchant where a nearby promotion can be used." })
-export class PromotionMerchant {
-  @Field() code!: string;
-  @Field() name!: string;
-  @Field() category!: string;
-  @Field() address!: string;
-  @Field(() => Float) latitude!: number;
-  @Field(() => Float) longitude!: number;
-}
-
 @ObjectType({ description: "A promotion usable now at a merchant near the cardholder." })
 export class NearbyPromotion {
   @Field(() => Promotion) promotion!: Promotion;
-  @Field(() => PromotionMerchant) merchant!: PromotionMerchant;
+  @Field(() => Merchant) merchant!: Merchant;
   @Field(() => Int) distanceMeters!: number;
   @Field(() => DateTimeResolver, { nullable: true, description: "When the current window closes; null when valid all day." })
   availableUntil!: Date | null;

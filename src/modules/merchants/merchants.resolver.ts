@@ -1,5 +1,111 @@
-import { Resolver } from "type-graphql";
+/**
+ * Merchants, business circles and the visit log. Resolvers stay thin: queries and writes go
+ * to the service, relations to the per-request loaders.
+ */
+import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { Context } from "../../graphql/context.js";
+import { decodeCursor, PageArgs, type Page } from "../common/relay.js";
+import { WriteResult } from "../common/write-result.type.js";
+import { AccountManager } from "../org/account-manager.type.js";
+import { Branch } from "../org/branch.type.js";
+import { BusinessCircleInput, CircleListArgs, MerchantInput, MerchantListArgs, VisitInput, VisitListArgs } from "./merchants.input.js";
+import { listCircles, listMerchants, listVisits, parseVisitCursor, recordVisits, upsertBusinessCircles, upsertMerchants } from "./merchants.service.js";
+import { BusinessCircle, BusinessCircleConnection, Merchant, MerchantConnection, Visit, VisitConnection } from "./merchants.types.js";
 
-/** Merchants, business circles and visits. (Being built.) */
-@Resolver()
-export class MerchantsResolver {}
+/** The unit a row points at; the foreign key guarantees it exists. */
+async function branchOf(ctx: Context, branchId: number): Promise<Branch> {
+  return (await ctx.loaders.org.branchById.load(branchId))!;
+}
+
+@Resolver(() => Merchant)
+export class MerchantsResolver {
+  @Query(() => Merchant, { nullable: true, description: "A merchant by its code." })
+  merchant(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Merchant | null> {
+    return ctx.loaders.merchants.merchantByCode.load(code);
+  }
+
+  @Query(() => MerchantConnection, { description: "Merchants ordered by code, optionally of a unit's subtree, of a circle or matching a search." })
+  merchants(@Args() { branchCode, circleCode, search, first, after }: MerchantListArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
+    return listMerchants(ctx.db, { branchCode, circleCode, search }, first, after);
+  }
+
+  @FieldResolver(() => Branch, { description: "The unit that owns the merchant relationship." })
+  branch(@Root() m: Merchant, @Ctx() ctx: Context): Promise<Branch> {
+    return branchOf(ctx, m.branchId);
+  }
+
+  @FieldResolver(() => [BusinessCircle], { description: "The business circles the merchant belongs to, by code." })
+  circles(@Root() m: Merchant, @Ctx() ctx: Context): Promise<BusinessCircle[]> {
+    return ctx.loaders.merchants.circlesOfMerchant.load(m.dbId);
+  }
+
+  @FieldResolver(() => VisitConnection, { description: "Staff visits to the merchant, newest first." })
+  visits(@Root() m: Merchant, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
+    parseVisitCursor(after); // a bad cursor fails this field alone, not the whole batch
+    return ctx.loaders.merchants.visitsPage.load({ parentId: m.dbId, first, after });
+  }
+
+  @Mutation(() => WriteResult, { description: "Creates or updates merchants by code; atomic, idempotent." })
+  upsertMerchants(@Arg("input", () => [MerchantInput]) input: MerchantInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  }
+}
+
+@Resolver(() => BusinessCircle)
+export class BusinessCircleResolver {
+  @Query(() => BusinessCircle, { nullable: true, description: "A business circle by its code." })
+  businessCircle(@Arg("code") code: string, @Ctx() ctx: Context): Promise<BusinessCircle | null> {
+    return ctx.loaders.merchants.circleByCode.load(code);
+  }
+
+  @Query(() => BusinessCircleConnection, { description: "Business circles ordered by code, optionally of a unit's subtree or of one kind." })
+  businessCircles(@Args() { branchCode, kind, first, after }: CircleListArgs, @Ctx() ctx: Context): Promise<Page<BusinessCircle>> {
+    return listCircles(ctx.db, { branchCode, kind }, first, after);
+  }
+
+  @FieldResolver(() => Branch, { description: "The unit that runs the circle." })
+  branch(@Root() c: BusinessCircle, @Ctx() ctx: Context): Promise<Branch> {
+    return branchOf(ctx, c.branchId);
+  }
+
+  @FieldResolver(() => MerchantConnection, { description: "The circle's merchants, by code." })
+  merchants(@Root() c: BusinessCircle, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
+    decodeCursor(after); // a bad cursor fails this field alone, not the whole batch
+    return ctx.loaders.merchants.membersPage.load({ parentId: c.dbId, first, after });
+  }
+
+  @FieldResolver(() => Int, { description: "Number of merchants in the circle." })
+  merchantCount(@Root() c: BusinessCircle, @Ctx() ctx: Context): Promise<number> {
+    return ctx.loaders.merchants.memberCount.load(c.dbId);
+  }
+
+  @Mutation(() => WriteResult, { description: "Creates or updates business circles by code, replacing each one's members; atomic, idempotent." })
+  upsertBusinessCircles(@Arg("input", () => [BusinessCircleInput]) input: BusinessCircleInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  }
+}
+
+@Resolver(() => Visit)
+export class VisitResolver {
+  @Query(() => VisitConnection, {
+    description: "Staff visits, newest first, optionally by the managers of a unit's subtree, of one merchant or manager, or in a date range.",
+  })
+  visits(@Args() { branchCode, merchantCode, managerCode, from, to, first, after }: VisitListArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
+    return listVisits(ctx.db, { branchCode, merchantCode, managerCode, from, to }, first, after);
+  }
+
+  @FieldResolver(() => AccountManager, { description: "The account manager who visited." })
+  async manager(@Root() v: Visit, @Ctx() ctx: Context): Promise<AccountManager> {
+    return (await ctx.loaders.org.managerById.load(v.managerId))!;
+  }
+
+  @FieldResolver(() => Merchant)
+  async merchant(@Root() v: Visit, @Ctx() ctx: Context): Promise<Merchant> {
+    return (await ctx.loaders.merchants.merchantById.load(v.merchantId))!;
+  }
+
+  @Mutation(() => WriteResult, { description: "Records visits keyed by (managerCode, merchantCode, visitedOn); atomic, idempotent." })
+  recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  }
+}

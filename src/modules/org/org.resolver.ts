@@ -27,6 +27,8 @@ export class BranchResolver {
     const ref = fromGlobalId(id);
     if (ref?.type === "Branch") return ctx.loaders.org.branchByCode.load(ref.key);
     if (ref?.type === "AccountManager") return ctx.loaders.org.managerByCode.load(ref.key);
+    if (ref?.type === "Merchant") return ctx.loaders.merchants.merchantByCode.load(ref.key);
+    if (ref?.type === "BusinessCircle") return ctx.loaders.merchants.circleByCode.load(ref.key);
     return null;
   }
 
