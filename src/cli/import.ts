@@ -1,7 +1,7 @@
 /**
  * npm run import -- <kind> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson]
  *
- * kinds: units, managers, targets, applications, activations. See docs/import.md.
+ * kinds: units, managers, targets, applications, activations, merchants, circles, visits. See docs/import.md.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
  */
 import "reflect-metadata";

@@ -36,7 +36,7 @@ function importFile(kind: Parameters<typeof runImport>[1]["kind"], file: string,
 }
 
 async function importExamples() {
-  for (const kind of ["units", "managers", "targets", "applications", "activations"] as const) {
+  for (const kind of ["units", "managers", "targets", "applications", "activations", "merchants", "circles", "visits"] as const) {
     const s = await importFile(kind, path.join(examples, `${kind}.csv`));
     expect(s.rejected, kind).toBe(0);
   }
@@ -80,8 +80,15 @@ describe("import", () => {
     const counts = await db().$queryRaw<{ t: string; n: number }[]>`
       SELECT 'units' t, count(*)::int n FROM branch UNION ALL SELECT 'managers', count(*)::int FROM account_manager
       UNION ALL SELECT 'targets', count(*)::int FROM target UNION ALL SELECT 'applications', count(*)::int FROM application
-      UNION ALL SELECT 'activations', count(*)::int FROM activation`;
-    expect(Object.fromEntries(counts.map((c) => [c.t, c.n]))).toEqual({ units: 4, managers: 2, targets: 3, applications: 5, activations: 2 });
+      UNION ALL SELECT 'activations', count(*)::int FROM activation UNION ALL SELECT 'merchants', count(*)::int FROM merchant
+      UNION ALL SELECT 'circle members', count(*)::int FROM circle_member UNION ALL SELECT 'visits', count(*)::int FROM visit`;
+    expect(Object.fromEntries(counts.map((c) => [c.t, c.n]))).toEqual({
+      units: 4, managers: 2, targets: 3, applications: 5, activations: 2, merchants: 2, "circle members": 3, visits: 2,
+    });
+    const circle = await api.gql(`{ businessCircle(code: "LL-C-SINGLE-001") { merchantCount results(period: "2021-Q1", asOf: "2021-03-31") {
+      visits merchantsSigned applications newCustomers activations } } }`);
+    // The example application A2021010002 was taken at LL-M-001, the single merchant of this circle.
+    expect(circle.data.businessCircle).toEqual({ merchantCount: 1, results: { visits: 2, merchantsSigned: 1, applications: 1, newCustomers: 1, activations: 1 } });
     const res = await api.gql(`{ branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metrics { metric actual target } } } }`);
     expect(res.data.branch.performance.metrics).toEqual([
       { metric: "APPLICATIONS", actual: 4, target: null },

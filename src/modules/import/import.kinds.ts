@@ -6,9 +6,10 @@ import { z } from "zod";
 import type { Db } from "../../db/database.js";
 import { parseBusinessDate } from "../../domain/dates.js";
 import { parsePeriod } from "../../domain/period.js";
-import { ApplicationChannel, Decision, Metric, OrgLevel } from "../../generated/prisma/enums.js";
+import { ApplicationChannel, CircleKind, Decision, Metric, OrgLevel, VisitOutcome } from "../../generated/prisma/enums.js";
 import type { WriteOptions } from "../common/validate.js";
 import type { WriteOutcome } from "../common/write-result.type.js";
+import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../merchants/merchants.service.js";
 import { upsertAccountManagers, upsertBranches } from "../org/org.service.js";
 import { recordActivations, recordApplications } from "../records/records.service.js";
 import { setTargets } from "../targets/targets.service.js";
@@ -33,6 +34,11 @@ const oneOf = <T extends Record<string, string>>(values: T) =>
 const int = z.preprocess(
   (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : blankToNull(v)),
   z.number({ error: "must be a whole number" }).int("must be a whole number").min(-2_147_483_648).max(2_147_483_647),
+);
+
+const number = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : blankToNull(v)),
+  z.number({ error: "must be a number" }).refine(Number.isFinite, "must be a finite number"),
 );
 
 export interface ImportKind {
@@ -77,6 +83,25 @@ export const IMPORT_KINDS = {
     recordApplications,
   ),
   activations: kind(z.strictObject({ applicationExternalId: text, activatedOn: date, firstSpendOn: optionalDate }), recordActivations),
+  merchants: kind(
+    z.strictObject({ code: text, name: text, category: text, address: text, latitude: number, longitude: number, branchCode: text }),
+    upsertMerchants,
+  ),
+  circles: kind(
+    z.strictObject({
+      code: text,
+      name: text,
+      kind: oneOf(CircleKind),
+      branchCode: text,
+      // One cell: member codes separated by "|" (CSV), or a JSON array (NDJSON).
+      merchantCodes: z.preprocess((v) => (typeof v === "string" ? v.split("|").map((c) => c.trim()).filter(Boolean) : blankToNull(v) ?? []), z.array(z.string())),
+    }),
+    upsertBusinessCircles,
+  ),
+  visits: kind(
+    z.strictObject({ managerCode: text, merchantCode: text, visitedOn: date, outcome: oneOf(VisitOutcome), note: optionalText }),
+    recordVisits,
+  ),
 } as const;
 
 export type ImportKindName = keyof typeof IMPORT_KINDS;

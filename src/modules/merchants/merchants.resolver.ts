@@ -4,6 +4,9 @@
  */
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { Context } from "../../graphql/context.js";
+import { PerformanceArgs } from "../performance/performance.args.js";
+import { circleResults } from "../results/results.service.js";
+import { AttributedResults } from "../results/results.type.js";
 import { decodeCursor, PageArgs, type Page } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { AccountManager } from "../org/account-manager.type.js";
@@ -61,6 +64,11 @@ export class BusinessCircleResolver {
   @Query(() => BusinessCircleConnection, { description: "Business circles ordered by code, optionally of a unit's subtree or of one kind." })
   businessCircles(@Args() { branchCode, kind, first, after }: CircleListArgs, @Ctx() ctx: Context): Promise<Page<BusinessCircle>> {
     return listCircles(ctx.db, { branchCode, kind }, first, after);
+  }
+
+  @FieldResolver(() => AttributedResults, { description: "What the circle's merchants brought in over a period, as of a date (default today)." })
+  results(@Root() c: BusinessCircle, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<AttributedResults> {
+    return circleResults(ctx.db, c.dbId, period, asOf ?? ctx.today);
   }
 
   @FieldResolver(() => Branch, { description: "The unit that runs the circle." })
