@@ -7,20 +7,13 @@ import { BadInputError } from "../../src/errors.js";
 import { upsertMerchants } from "../../src/modules/merchants/merchants.service.js";
 import { circles, merchant, MERCHANT_MUTATIONS as M, merchants, org, seedMerchants, visits, writeMerchants } from "../fixtures/merchants.js";
 import { seed, write } from "../fixtures/scenarios.js";
-import { codeOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
+import { codeOf, issuesOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
 });
 afterAll(() => api?.close());
-
-/** The rejected call's issues as "index field" strings, after checking the code. */
-function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
-  expect(res.data?.r ?? null).toBeNull();
-  expect(codeOf(res)).toBe(code);
-  return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
-}
 
 async function tableCounts() {
   const rows = await api.database.prisma.$queryRaw<{ t: string; n: number }[]>`

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { app, seed, write, type Scenario } from "../fixtures/scenarios.js";
-import { codeOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
+import { codeOf, issuesOf, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -28,13 +28,6 @@ const M = {
   applications: "mutation($in: [ApplicationInput!]!) { r: recordApplications(input: $in) { created updated unchanged } }",
   activations: "mutation($in: [ActivationInput!]!) { r: recordActivations(input: $in) { created updated unchanged } }",
 };
-
-/** The rejected call's issues as "index field" strings, after checking the code. */
-function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
-  expect(res.data?.r ?? null).toBeNull();
-  expect(codeOf(res)).toBe(code);
-  return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
-}
 
 async function tableCounts() {
   const rows = await api.database.prisma.$queryRaw<{ t: string; n: number }[]>`

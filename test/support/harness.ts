@@ -1,7 +1,7 @@
 /**
  * A real server over real HTTP on a real PostgreSQL: what every integration test talks to.
  */
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openPostgres, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/logger.js";
@@ -70,4 +70,11 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
 /** The first error's code, for terse assertions. */
 export function codeOf(res: GqlResponse): string | undefined {
   return res.errors?.[0]?.extensions?.code;
+}
+
+/** A rejected write's issues as "index field" strings, after checking that nothing came back and the code. */
+export function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
+  expect(res.data?.r ?? null).toBeNull();
+  expect(codeOf(res)).toBe(code);
+  return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
 }

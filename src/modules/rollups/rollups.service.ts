@@ -76,27 +76,15 @@ export class RollupDelta {
       GROUP BY c.ancestor_id, d.metric, d.day
       HAVING sum(d.delta) <> 0
       ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
-    await this.tx.$executeRaw`
-      INSERT INTO rollup_manager_day AS r (manager_id, metric, day, count)
-      SELECT d.manager_id, d.metric, d.day, sum(d.delta)::int
-      FROM rollup_delta_v2 d WHERE d.manager_id IS NOT NULL
-      GROUP BY d.manager_id, d.metric, d.day
-      HAVING sum(d.delta) <> 0
-      ON CONFLICT (manager_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
-    await this.tx.$executeRaw`
-      INSERT INTO rollup_campaign_day AS r (campaign_code, metric, day, count)
-      SELECT d.campaign_code, d.metric, d.day, sum(d.delta)::int
-      FROM rollup_delta_v2 d WHERE d.campaign_code IS NOT NULL
-      GROUP BY d.campaign_code, d.metric, d.day
-      HAVING sum(d.delta) <> 0
-      ON CONFLICT (campaign_code, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
-    await this.tx.$executeRaw`
-      INSERT INTO rollup_merchant_day AS r (merchant_code, metric, day, count)
-      SELECT d.merchant_code, d.metric, d.day, sum(d.delta)::int
-      FROM rollup_delta_v2 d WHERE d.merchant_code IS NOT NULL
-      GROUP BY d.merchant_code, d.metric, d.day
-      HAVING sum(d.delta) <> 0
-      ON CONFLICT (merchant_code, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    for (const { table, key } of KEYED_ROLLUPS) {
+      await this.tx.$executeRaw`
+        INSERT INTO ${table} AS r (${key}, metric, day, count)
+        SELECT d.${key}, d.metric, d.day, sum(d.delta)::int
+        FROM rollup_delta_v2 d WHERE d.${key} IS NOT NULL
+        GROUP BY d.${key}, d.metric, d.day
+        HAVING sum(d.delta) <> 0
+        ON CONFLICT (${key}, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
+    }
     await this.tx.$executeRaw`DELETE FROM rollup_delta_v2`;
   }
 }
@@ -121,17 +109,18 @@ function branchRollupFromRecords(ancestorIds: readonly number[] | null): Prisma.
     GROUP BY c.ancestor_id, o.metric, o.day`;
 }
 
-const MANAGER_ROLLUP_FROM_RECORDS = Prisma.sql`
-  SELECT manager_id, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
-  WHERE manager_id IS NOT NULL GROUP BY manager_id, metric, day`;
+/** The rollups keyed directly by a column of the record (no closure): manager, campaign, merchant. */
+const KEYED_ROLLUPS = [
+  { name: "rollup_manager_day", table: Prisma.raw("rollup_manager_day"), key: Prisma.raw("manager_id") },
+  { name: "rollup_campaign_day", table: Prisma.raw("rollup_campaign_day"), key: Prisma.raw("campaign_code") },
+  { name: "rollup_merchant_day", table: Prisma.raw("rollup_merchant_day"), key: Prisma.raw("merchant_code") },
+] as const;
 
-const CAMPAIGN_ROLLUP_FROM_RECORDS = Prisma.sql`
-  SELECT campaign_code, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
-  WHERE campaign_code IS NOT NULL GROUP BY campaign_code, metric, day`;
-
-const MERCHANT_ROLLUP_FROM_RECORDS = Prisma.sql`
-  SELECT merchant_code, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
-  WHERE merchant_code IS NOT NULL GROUP BY merchant_code, metric, day`;
+function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT ${key}, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
+    WHERE ${key} IS NOT NULL GROUP BY ${key}, metric, day`;
+}
 
 /** Recomputes the rollups of these units from the records (after a re-org moved their subtrees). */
 export async function recomputeBranchRollups(tx: Tx, branchIds: readonly number[]): Promise<void> {
@@ -152,10 +141,10 @@ export async function rebuildRollups(db: Db): Promise<void> {
                                  ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true) f
         WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
       await tx.$executeRaw`TRUNCATE rollup_branch_day, rollup_manager_day, rollup_campaign_day, rollup_merchant_day`;
-      await tx.$executeRaw`INSERT INTO rollup_campaign_day (campaign_code, metric, day, count) ${CAMPAIGN_ROLLUP_FROM_RECORDS}`;
-      await tx.$executeRaw`INSERT INTO rollup_merchant_day (merchant_code, metric, day, count) ${MERCHANT_ROLLUP_FROM_RECORDS}`;
       await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(null)}`;
-      await tx.$executeRaw`INSERT INTO rollup_manager_day (manager_id, metric, day, count) ${MANAGER_ROLLUP_FROM_RECORDS}`;
+      for (const { table, key } of KEYED_ROLLUPS) {
+        await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)}`;
+      }
     },
     { timeout: 3_600_000, maxWait: 60_000 },
   );
@@ -170,42 +159,24 @@ export interface RollupDifference {
 
 /** Compares the stored rollups (and first approvals) with a recomputation from the records. */
 export async function verifyRollups(db: Db, limit = 100): Promise<{ differences: RollupDifference[]; total: number }> {
-  const branch = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
-    SELECT concat_ws('|', coalesce(s.branch_id, e.branch_id), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
-           s.count AS stored, e.count AS expected
-    FROM (SELECT * FROM rollup_branch_day WHERE count <> 0) s
-    FULL JOIN (${branchRollupFromRecords(null)}) e ON e.branch_id = s.branch_id AND e.metric = s.metric AND e.day = s.day
-    WHERE s.count IS DISTINCT FROM e.count`;
-  const manager = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
-    SELECT concat_ws('|', coalesce(s.manager_id, e.manager_id), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
-           s.count AS stored, e.count AS expected
-    FROM (SELECT * FROM rollup_manager_day WHERE count <> 0) s
-    FULL JOIN (${MANAGER_ROLLUP_FROM_RECORDS}) e ON e.manager_id = s.manager_id AND e.metric = s.metric AND e.day = s.day
-    WHERE s.count IS DISTINCT FROM e.count`;
-  const campaign = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
-    SELECT concat_ws('|', coalesce(s.campaign_code, e.campaign_code), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
-           s.count AS stored, e.count AS expected
-    FROM (SELECT * FROM rollup_campaign_day WHERE count <> 0) s
-    FULL JOIN (${CAMPAIGN_ROLLUP_FROM_RECORDS}) e ON e.campaign_code = s.campaign_code AND e.metric = s.metric AND e.day = s.day
-    WHERE s.count IS DISTINCT FROM e.count`;
-  const merchant = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
-    SELECT concat_ws('|', coalesce(s.merchant_code, e.merchant_code), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
-           s.count AS stored, e.count AS expected
-    FROM (SELECT * FROM rollup_merchant_day WHERE count <> 0) s
-    FULL JOIN (${MERCHANT_ROLLUP_FROM_RECORDS}) e ON e.merchant_code = s.merchant_code AND e.metric = s.metric AND e.day = s.day
-    WHERE s.count IS DISTINCT FROM e.count`;
+  const all: RollupDifference[] = [];
+  const compare = async (name: RollupDifference["table"], table: Prisma.Sql, key: Prisma.Sql, expected: Prisma.Sql) => {
+    const rows = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+      SELECT concat_ws('|', coalesce(s.${key}, e.${key}), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
+             s.count AS stored, e.count AS expected
+      FROM (SELECT * FROM ${table} WHERE count <> 0) s
+      FULL JOIN (${expected}) e ON e.${key} = s.${key} AND e.metric = s.metric AND e.day = s.day
+      WHERE s.count IS DISTINCT FROM e.count`;
+    all.push(...rows.map((d) => ({ table: name, ...d })));
+  };
+  await compare("rollup_branch_day", Prisma.raw("rollup_branch_day"), Prisma.raw("branch_id"), branchRollupFromRecords(null));
+  for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.id AS expected
     FROM customer cu
     LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
                        ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true
     WHERE cu.first_approved_application_id IS DISTINCT FROM first.id`;
-  const all: RollupDifference[] = [
-    ...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })),
-    ...branch.map((d) => ({ table: "rollup_branch_day" as const, ...d })),
-    ...manager.map((d) => ({ table: "rollup_manager_day" as const, ...d })),
-    ...campaign.map((d) => ({ table: "rollup_campaign_day" as const, ...d })),
-    ...merchant.map((d) => ({ table: "rollup_merchant_day" as const, ...d })),
-  ];
+  all.unshift(...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })));
   return { differences: all.slice(0, limit), total: all.length };
 }
