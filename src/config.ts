@@ -25,6 +25,12 @@ const schema = z.object({
     .refine((zone) => IANAZone.isValidZone(zone), "must be an IANA time zone such as Asia/Shanghai"),
   /** Largest number of rows one write mutation accepts; bigger loads go through the import. */
   MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /**
+   * How far a redemption's `at` may be from the server's clock, in seconds. The rules (schedule,
+   * per-day limits) are judged at `at`, so a client must not choose it freely; back-fills and
+   * tests widen it.
+   */
+  REDEMPTION_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
   /** Pool size for PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -133,6 +133,8 @@ export interface PromotionRule {
   /** See Promotion.amountFen in the schema: cap, price, cashback or prize value. */
   readonly amountFen?: number | null;
   readonly minSpendFen?: number | null;
+  /** FIXED_PRICE: the regular price; what the bank pays a use is capped at listPrice − price. */
+  readonly listPriceFen?: number | null;
 }
 
 /**
@@ -148,9 +150,13 @@ export function redemptionCost(rule: PromotionRule, spendFen: number, won: boole
       const discount = Math.round((spendFen * (rule.percentOff ?? 0)) / 100);
       return { costFen: rule.amountFen != null ? Math.min(discount, rule.amountFen) : discount };
     }
-    case "FIXED_PRICE":
-      // The cardholder pays the fixed price; the bank pays the rest of the list price.
-      return spendFen <= (rule.amountFen ?? 0) ? { reason: "the spend is not above the fixed price" } : { costFen: spendFen - (rule.amountFen ?? 0) };
+    case "FIXED_PRICE": {
+      // The cardholder pays the fixed price; the bank pays the rest of the regular price, never
+      // more, whatever spend a caller reports.
+      const price = rule.amountFen ?? 0;
+      if (spendFen <= price) return { reason: "the spend is not above the fixed price" };
+      return { costFen: Math.min(spendFen, rule.listPriceFen ?? spendFen) - price };
+    }
     case "CASHBACK":
       return { costFen: rule.amountFen ?? 0 };
     case "LUCKY_DRAW":

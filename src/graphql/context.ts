@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import { todayIn, type BusinessDate } from "../domain/dates.js";
 import { CachePolicy } from "./cache-control.js";
+import { createCampaignLoaders } from "../modules/campaigns/campaigns.loader.js";
 import { createMerchantLoaders } from "../modules/merchants/merchants.loader.js";
 import { createOrgLoaders } from "../modules/org/org.loader.js";
 import { createPerformanceLoaders } from "../modules/performance/performance.loader.js";
@@ -21,7 +22,7 @@ export interface Context {
 
 function createLoaders(db: Db) {
   const org = createOrgLoaders(db);
-  return { org, performance: createPerformanceLoaders(db, org), merchants: createMerchantLoaders(db) };
+  return { org, performance: createPerformanceLoaders(db, org), merchants: createMerchantLoaders(db), campaigns: createCampaignLoaders(db) };
 }
 
 export function createContext(db: Db, config: Config, now: Date = new Date()): Context {

@@ -8,7 +8,8 @@ import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  // The scenarios replay 2021: let redemptions be dated then (production allows 300 s of skew).
+  api = await startTestApi({ REDEMPTION_MAX_CLOCK_SKEW_SECONDS: String(10 * 365 * 86_400) });
 });
 afterAll(() => api?.close());
 
@@ -53,7 +54,7 @@ async function activeCampaign(over: Record<string, unknown> = {}) {
 }
 
 function promo(over: Record<string, unknown> = {}) {
-  return { idempotencyKey: key(), code: "CARWASH", campaignCode: "WEEKLY", title: "1-yuan car wash", rule: { kind: "FIXED_PRICE", fixedPrice: 1 }, validFrom: "2021-01-01", validTo: "2021-03-31", ...over };
+  return { idempotencyKey: key(), code: "CARWASH", campaignCode: "WEEKLY", title: "1-yuan car wash", rule: { kind: "FIXED_PRICE", fixedPrice: 1, listPrice: 30 }, validFrom: "2021-01-01", validTo: "2021-03-31", ...over };
 }
 
 function redemption(over: Record<string, unknown> = {}) {
@@ -124,7 +125,7 @@ describe("promotions", () => {
     const res = await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 1 } }) });
     expect(res.data.createPromotion).toEqual({
       code: "CARWASH",
-      rule: { kind: "FIXED_PRICE", headline: "Pay ¥1" },
+      rule: { kind: "FIXED_PRICE", headline: "Pay ¥1 instead of ¥30" },
       schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }],
       limits: { perDay: 1 },
     });
@@ -135,6 +136,8 @@ describe("promotions", () => {
     [{ rule: { kind: "PERCENT_OFF" } }, "rule.percentOff"],
     [{ rule: { kind: "CASHBACK", cashback: 5, percentOff: 10 } }, "rule.percentOff"],
     [{ rule: { kind: "LUCKY_DRAW", drawOdds: 1.5, prizeStock: 10, prizeValue: 88 } }, "rule.drawOdds"],
+    [{ rule: { kind: "FIXED_PRICE", fixedPrice: 1 } }, "rule.listPrice"],
+    [{ rule: { kind: "FIXED_PRICE", fixedPrice: 30, listPrice: 30 } }, "rule.listPrice"],
     [{ validFrom: "2020-12-31" }, "validFrom"],
     [{ validTo: "2021-04-01" }, "validTo"],
     [{ schedule: [{ days: ["SATURDAY"], start: "21:00", end: "21:00" }] }, "schedule[0].end"],
@@ -163,6 +166,24 @@ describe("redemptions", () => {
     expect(codeOf(await api.gql(REDEEM, { in: { ...input, spend: 40 } }))).toBe("CONFLICT");
     const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining } }`);
     expect(campaign.data.campaign).toEqual({ spent: 29, remaining: 971 });
+  });
+
+  it("never pays more than the regular price minus the fixed price, whatever spend is reported", async () => {
+    await api.gql(PROMO, { in: promo() });
+    const res = await api.gql(REDEEM, { in: redemption({ spend: 5_000_000 }) });
+    expect(res.data.redeemPromotion.cost).toBe(29);
+  });
+
+  it("judges the rules at the server's time: an `at` far from the clock is refused", async () => {
+    const strict = await startTestApi({}, { reset: false }); // a second server on the same data
+    try {
+      await strict.gql(PROMO, { in: promo() });
+      const res = await strict.gql(REDEEM, { in: redemption() });
+      expect(codeOf(res)).toBe("BAD_USER_INPUT");
+      expect(res.errors![0].message).toContain("at: must be within 300 s");
+    } finally {
+      await strict.close();
+    }
   });
 
   it.each([
@@ -297,6 +318,25 @@ describe("promotionsNear", () => {
     const anonymous = await near({});
     expect(anonymous.data.promotionsNear.edges[1].node.remainingForCard).toBeNull();
     expect(anonymous.cacheControl).toBe("public, max-age=30");
+  });
+
+  it("is not cached when a fragment slips another root field in", async () => {
+    const res = await fetch(api.server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `query { ...F } fragment F on Query { promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z") { totalCount } campaigns { totalCount } }`,
+      }),
+    });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("costs the same statements for 1 promotion as for 8 (campaign of each via a loader)", async () => {
+    const q = (first: number) => api.gql(`{ promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z", first: ${first}) {
+      edges { node { promotion { code campaign { code status } } merchant { code branch { code } } } } } }`);
+    const one = await api.countStatements(() => q(1));
+    const four = await api.countStatements(async () => expect((await q(4)).data.promotionsNear.edges).toHaveLength(4));
+    expect(four).toBe(one);
   });
 
   it("refuses coordinates out of range, naming the field; errors are not cached", async () => {

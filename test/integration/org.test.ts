@@ -55,6 +55,13 @@ describe("org tree", () => {
     expect(res.data.branch.all).toEqual({ totalCount: 3, edges: [{ node: { code: "M1" } }, { node: { code: "M2" } }], pageInfo: { hasNextPage: true } });
   });
 
+  it("searches % and _ literally, and refuses an overlong search", async () => {
+    const res = await api.gql(`{ all: branches(search: "%") { totalCount } under: branches(search: "_") { totalCount } }`);
+    expect(res.data).toEqual({ all: { totalCount: 0 }, under: { totalCount: 0 } });
+    const long = await api.gql(`query($s: String) { branches(search: $s) { totalCount } }`, { s: "x".repeat(101) });
+    expect(codeOf(long)).toBe("BAD_USER_INPUT");
+  });
+
   it("refuses a cursor it did not issue", async () => {
     const res = await api.gql(`{ branches(after: "not-a-cursor") { totalCount } }`);
     expect(codeOf(res)).toBe("BAD_USER_INPUT");

@@ -102,6 +102,12 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     expect(await tableCounts()).toEqual(before);
   });
 
+  it("units: only a province may be a root, so a unit sent without its parent never leaves its tree", async () => {
+    const res = await api.gql(M.branches, { in: [{ code: "C", name: "City renamed", level: "CITY" }] });
+    expect(issuesOf(res)).toEqual(["0 parentCode"]);
+    expect(res.errors![0].message).toContain("is required");
+  });
+
   it("units: a level change that would put a unit at or below its existing child", async () => {
     const res = await api.gql(M.branches, { in: [{ code: "S", name: "Sub-branch", level: "OUTLET", parentCode: "C" }] });
     expect(issuesOf(res)).toEqual(["0 level"]);

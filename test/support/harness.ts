@@ -32,7 +32,7 @@ const TABLES = [
   "account_manager", "branch_closure", "branch",
 ];
 
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
   const url = inject("databaseUrl");
   const config = loadConfig({ DATABASE_URL: url, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
   const database = await openPostgres(url, 4, { countStatements: true });
@@ -63,7 +63,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       await database.close();
     },
   };
-  await api.reset();
+  if (options.reset ?? true) await api.reset();
   return api;
 }
 

@@ -51,6 +51,8 @@ export class PromotionRuleInput {
   @Field(() => Int, { nullable: true, description: "PERCENT_OFF: 1..100." }) percentOff?: number | null;
   @Field(() => Float, { nullable: true, description: "PERCENT_OFF: largest discount, yuan." }) maxDiscount?: number | null;
   @Field(() => Float, { nullable: true, description: "FIXED_PRICE: what the cardholder pays, yuan." }) fixedPrice?: number | null;
+  @Field(() => Float, { nullable: true, description: "FIXED_PRICE: the regular price, yuan; the bank pays at most the difference." })
+  listPrice?: number | null;
   @Field(() => Float, { nullable: true, description: "CASHBACK: yuan back." }) cashback?: number | null;
   @Field(() => Float, { nullable: true, description: "CASHBACK or FIXED_PRICE: spend needed, yuan." }) minSpend?: number | null;
   @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: chance of winning, above 0 and at most 1." }) drawOdds?: number | null;

@@ -97,8 +97,7 @@ export class PromotionsResolver {
 
   @FieldResolver(() => Campaign)
   async campaign(@Root() p: Promotion, @Ctx() ctx: Context): Promise<Campaign> {
-    const row = await ctx.db.campaign.findUnique({ where: { id: p.campaignId }, select: { code: true } });
-    return (await findCampaign(ctx.db, row!.code))!;
+    return (await ctx.loaders.campaigns.campaignById.load(p.campaignId))!;
   }
 
   @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })
@@ -111,6 +110,6 @@ export class PromotionsResolver {
       "Records a card's use of a promotion. Refusals carry a code: PROMOTION_NOT_AVAILABLE, OUTSIDE_SCHEDULE, MERCHANT_NOT_ELIGIBLE, SPEND_NOT_ELIGIBLE, LIMIT_EXCEEDED, BUDGET_EXHAUSTED, OUT_OF_STOCK. Idempotent by transactionId.",
   })
   redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context): Promise<Redemption> {
-    return redeem(ctx.db, input, ctx.config.BANK_TIME_ZONE);
+    return redeem(ctx.db, input, { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS });
   }
 }

@@ -72,7 +72,7 @@ function headline(p: PromotionRow): string {
     case PromotionKind.PERCENT_OFF:
       return `${p.percentOff}% off${p.amountFen != null ? `, up to ${y(p.amountFen)}` : ""}`;
     case PromotionKind.FIXED_PRICE:
-      return `Pay ${y(p.amountFen)}`;
+      return `Pay ${y(p.amountFen)}${p.listPriceFen != null ? ` instead of ${y(p.listPriceFen)}` : ""}`;
     case PromotionKind.CASHBACK:
       return `${y(p.amountFen)} back${p.minSpendFen != null ? ` on ${y(p.minSpendFen)}` : ""}`;
     case PromotionKind.LUCKY_DRAW:
@@ -94,6 +94,7 @@ export function toPromotion(p: PromotionRow): Promotion {
       percentOff: p.percentOff,
       maxDiscount: k === PromotionKind.PERCENT_OFF ? yuan(p.amountFen) : null,
       fixedPrice: k === PromotionKind.FIXED_PRICE ? yuan(p.amountFen) : null,
+      listPrice: yuan(p.listPriceFen),
       cashback: k === PromotionKind.CASHBACK ? yuan(p.amountFen) : null,
       minSpend: yuan(p.minSpendFen),
       drawOdds: p.drawOdds,
@@ -114,6 +115,11 @@ export async function findCampaign(db: Db | Tx, code: string): Promise<Campaign 
   return row ? toCampaign(row) : null;
 }
 
+export async function findCampaignsById(db: Db, ids: readonly number[]): Promise<Map<number, Campaign>> {
+  const rows = await db.campaign.findMany({ where: { id: { in: [...ids] } }, include: campaignInclude });
+  return new Map(rows.map((r) => [r.id, toCampaign(r)]));
+}
+
 export async function findPromotion(db: Db | Tx, code: string): Promise<Promotion | null> {
   const row = await db.promotion.findUnique({ where: { code } });
   return row ? toPromotion(row) : null;
@@ -126,6 +132,9 @@ export async function promotionsOf(db: Db, campaignId: number): Promise<Promotio
 // ---- campaigns ---------------------------------------------------------------------------
 
 async function resolveCodes(tx: Tx, issues: IssueCollector, circleCodes: readonly string[], merchantCodes: readonly string[]) {
+  if (circleCodes.length > MAX_ELIGIBLE) issues.add(undefined, "circleCodes", `holds ${circleCodes.length} codes; at most ${MAX_ELIGIBLE}`);
+  if (merchantCodes.length > MAX_ELIGIBLE) issues.add(undefined, "merchantCodes", `holds ${merchantCodes.length} codes; at most ${MAX_ELIGIBLE}`);
+  if (issues.issues.length) return { circleIds: [], merchantIds: [] };
   const [circles, merchants] = await Promise.all([
     tx.businessCircle.findMany({ where: { code: { in: [...circleCodes] } }, select: { id: true, code: true } }),
     tx.merchant.findMany({ where: { code: { in: [...merchantCodes] } }, select: { id: true, code: true } }),
@@ -148,10 +157,25 @@ async function replaceEligibility(tx: Tx, campaignId: number, circleIds: number[
   }
 }
 
+/** Locks the campaign row first, then reads it, so checks see what concurrent writers committed. */
+async function lockCampaign(tx: Tx, code: string) {
+  const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${code} FOR UPDATE`;
+  if (!row) throw new NotFoundError("campaign", code, "code");
+  return (await tx.campaign.findUnique({ where: { id: row.id } }))!;
+}
+
+/** Serialises creates of one code, so two racing creates give one row and one clear error. */
+async function lockCode(tx: Tx, kind: string, code: string) {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${kind}:${code}`}))`;
+}
+
+const MAX_ELIGIBLE = 10_000;
+
 export async function createCampaign(db: Db, input: CreateCampaignInput): Promise<Campaign> {
   const code = await inTransaction(db, {}, async (tx) =>
     (
       await idempotent(tx, "createCampaign", input.idempotencyKey, input, async () => {
+        await lockCode(tx, "campaign", input.code);
         const issues = new IssueCollector();
         checkCode(issues, undefined, "code", input.code);
         checkName(issues, undefined, "name", input.name);
@@ -186,9 +210,7 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promis
   const code = await inTransaction(db, {}, async (tx) =>
     (
       await idempotent(tx, "updateCampaign", input.idempotencyKey, input, async () => {
-        const current = await tx.campaign.findUnique({ where: { code: input.code } });
-        if (!current) throw new NotFoundError("campaign", input.code, "code");
-        await tx.$executeRaw`SELECT id FROM campaign WHERE id = ${current.id} FOR UPDATE`;
+        const current = await lockCampaign(tx, input.code);
         const issues = new IssueCollector();
         if (input.name != null) checkName(issues, undefined, "name", input.name);
         const startsOn = input.startsOn ?? date(current.startsOn);
@@ -227,14 +249,11 @@ export async function transitionCampaign(db: Db, input: TransitionCampaignInput)
   const code = await inTransaction(db, {}, async (tx) =>
     (
       await idempotent(tx, "transitionCampaign", input.idempotencyKey, input, async () => {
-        const current = await tx.campaign.findUnique({ where: { code: input.code } });
-        if (!current) throw new NotFoundError("campaign", input.code, "code");
-        await tx.$executeRaw`SELECT id FROM campaign WHERE id = ${current.id} FOR UPDATE`;
-        const fresh = (await tx.campaign.findUnique({ where: { id: current.id }, select: { status: true } }))!;
-        if (!canTransition(fresh.status, input.to)) {
-          const allowed = CAMPAIGN_TRANSITIONS[fresh.status];
-          throw new AppError("BAD_USER_INPUT", `to: a ${fresh.status} campaign cannot become ${input.to}; ${allowed.length ? `it may become ${allowed.join(" or ")}` : "ENDED is final"}`, [
-            { field: "to", reason: `${fresh.status} → ${input.to} is not a legal move` },
+        const current = await lockCampaign(tx, input.code);
+        if (!canTransition(current.status, input.to)) {
+          const allowed = CAMPAIGN_TRANSITIONS[current.status];
+          throw new AppError("BAD_USER_INPUT", `to: a ${current.status} campaign cannot become ${input.to}; ${allowed.length ? `it may become ${allowed.join(" or ")}` : "ENDED is final"}`, [
+            { field: "to", reason: `${current.status} → ${input.to} is not a legal move` },
           ]);
         }
         await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
@@ -275,11 +294,14 @@ export async function createPromotion(db: Db, input: CreatePromotionInput): Prom
   const code = await inTransaction(db, {}, async (tx) =>
     (
       await idempotent(tx, "createPromotion", input.idempotencyKey, input, async () => {
+        await lockCode(tx, "promotion", input.code);
         const issues = new IssueCollector();
         checkCode(issues, undefined, "code", input.code);
         checkName(issues, undefined, "title", input.title);
         checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
-        const campaign = await tx.campaign.findUnique({ where: { code: input.campaignCode } });
+        // Locked, so a concurrent change of the campaign's period or status cannot slip past the checks.
+        const [found] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${input.campaignCode} FOR UPDATE`;
+        const campaign = found ? await tx.campaign.findUnique({ where: { id: found.id } }) : null;
         if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
         else {
           if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
@@ -304,6 +326,7 @@ export async function createPromotion(db: Db, input: CreatePromotionInput): Prom
             percentOff: rule.percentOff,
             amountFen: rule.amountFen == null ? null : BigInt(rule.amountFen),
             minSpendFen: rule.minSpendFen == null ? null : BigInt(rule.minSpendFen),
+            listPriceFen: rule.listPriceFen == null ? null : BigInt(rule.listPriceFen),
             drawOdds: rule.drawOdds,
             prizeStock: rule.prizeStock,
             validFrom: new Date(`${input.validFrom}T00:00:00Z`),
@@ -327,16 +350,19 @@ function checkRule(issues: IssueCollector, input: CreatePromotionInput) {
   const r = input.rule;
   const fields: Record<PromotionKind, (keyof typeof r)[]> = {
     PERCENT_OFF: ["percentOff", "maxDiscount"],
-    FIXED_PRICE: ["fixedPrice", "minSpend"],
+    FIXED_PRICE: ["fixedPrice", "listPrice", "minSpend"],
     CASHBACK: ["cashback", "minSpend"],
     LUCKY_DRAW: ["drawOdds", "prizeStock", "prizeValue"],
   };
   const own = fields[r.kind];
-  for (const f of ["percentOff", "maxDiscount", "fixedPrice", "cashback", "minSpend", "drawOdds", "prizeStock", "prizeValue"] as const) {
+  for (const f of ["percentOff", "maxDiscount", "fixedPrice", "listPrice", "cashback", "minSpend", "drawOdds", "prizeStock", "prizeValue"] as const) {
     if (r[f] != null && !own.includes(f)) issues.add(undefined, `rule.${f}`, `does not apply to ${r.kind}`);
   }
   const required = (f: keyof typeof r) => r[f] == null && issues.add(undefined, `rule.${f}`, `is required for ${r.kind}`);
-  const out = { percentOff: null as number | null, amountFen: null as number | null, minSpendFen: null as number | null, drawOdds: null as number | null, prizeStock: null as number | null };
+  const out = {
+    percentOff: null as number | null, amountFen: null as number | null, minSpendFen: null as number | null,
+    listPriceFen: null as number | null, drawOdds: null as number | null, prizeStock: null as number | null,
+  };
   out.minSpendFen = toFen(issues, "rule.minSpend", r.minSpend);
   switch (r.kind) {
     case PromotionKind.PERCENT_OFF:
@@ -347,7 +373,12 @@ function checkRule(issues: IssueCollector, input: CreatePromotionInput) {
       break;
     case PromotionKind.FIXED_PRICE:
       required("fixedPrice");
+      required("listPrice");
       out.amountFen = toFen(issues, "rule.fixedPrice", r.fixedPrice);
+      out.listPriceFen = toFen(issues, "rule.listPrice", r.listPrice, false);
+      if (out.amountFen != null && out.listPriceFen != null && out.listPriceFen <= out.amountFen) {
+        issues.add(undefined, "rule.listPrice", "must be above the fixed price");
+      }
       break;
     case PromotionKind.CASHBACK:
       required("cashback");
@@ -379,11 +410,23 @@ class Refusal {
 /**
  * Records one use of a promotion. The campaign and promotion rows are locked for the
  * transaction, so limits and budgets are checked and spent one redemption at a time: 50
- * simultaneous redemptions against the last yuan never overspend. A refusal still commits
- * the campaign's self-pause when its budget is gone.
+ * simultaneous redemptions against the last yuan never overspend. The use that spends the
+ * last fen pauses the campaign.
  */
-export async function redeem(db: Db, input: RedeemPromotionInput, zone: string, now: Date = new Date()): Promise<Redemption> {
+export interface Clock {
+  zone: string;
+  now?: Date;
+  /** How far `at` may be from `now`, in seconds. */
+  maxSkewSeconds: number;
+}
+
+export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock): Promise<Redemption> {
+  const { zone } = clock;
+  const now = clock.now ?? new Date();
   const issues = new IssueCollector();
+  if (input.at && Math.abs(input.at.getTime() - now.getTime()) > clock.maxSkewSeconds * 1000) {
+    issues.add(undefined, "at", `must be within ${clock.maxSkewSeconds} s of the server's clock (${now.toISOString()})`);
+  }
   checkCode(issues, undefined, "transactionId", input.transactionId);
   if (input.cardToken.length < 8 || input.cardToken.length > 128 || /^\d{13,19}$/.test(input.cardToken)) {
     issues.add(undefined, "cardToken", "must be a card token (8..128 characters), never a card number");
@@ -443,7 +486,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, zone: string, 
       won = randomInt(1_000_000) < Math.round((promotion.drawOdds ?? 0) * 1_000_000);
     }
     const cost = redemptionCost(
-      { kind: promotion.kind, percentOff: promotion.percentOff, amountFen: num(promotion.amountFen), minSpendFen: num(promotion.minSpendFen) },
+      { kind: promotion.kind, percentOff: promotion.percentOff, amountFen: num(promotion.amountFen), minSpendFen: num(promotion.minSpendFen), listPriceFen: num(promotion.listPriceFen) },
       spendFen!,
       won === true,
     );
@@ -559,7 +602,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       SELECT cc.campaign_id, m.merchant_id FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id JOIN nearby n ON n.id = m.merchant_id
     )
     SELECT p.id, p.code, p.campaign_id AS "campaignId", p.title, p.kind, p.percent_off AS "percentOff", p.amount_fen AS "amountFen",
-           p.min_spend_fen AS "minSpendFen", p.draw_odds AS "drawOdds", p.prize_stock AS "prizeStock", p.valid_from AS "validFrom",
+           p.min_spend_fen AS "minSpendFen", p.list_price_fen AS "listPriceFen", p.draw_odds AS "drawOdds", p.prize_stock AS "prizeStock", p.valid_from AS "validFrom",
            p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay", p.per_card_per_week AS "perCardPerWeek",
            p.per_card_per_campaign AS "perCardPerCampaign", p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen",
            n.id AS m_id, n.branch_id AS m_branch, n.code AS m_code, n.name AS m_name, n.category AS m_category, n.address AS m_address, n.latitude AS m_lat, n.longitude AS m_lng

@@ -39,6 +39,7 @@ export class PromotionRule {
   @Field(() => Int, { nullable: true }) percentOff!: number | null;
   @Field(() => Float, { nullable: true, description: "PERCENT_OFF: largest discount, yuan." }) maxDiscount!: number | null;
   @Field(() => Float, { nullable: true, description: "FIXED_PRICE: what the cardholder pays, yuan." }) fixedPrice!: number | null;
+  @Field(() => Float, { nullable: true, description: "FIXED_PRICE: the regular price, yuan." }) listPrice!: number | null;
   @Field(() => Float, { nullable: true, description: "CASHBACK: yuan back." }) cashback!: number | null;
   @Field(() => Float, { nullable: true, description: "Spend needed to qualify, yuan." }) minSpend!: number | null;
   @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: chance of winning, 0..1." }) drawOdds!: number | null;

@@ -9,7 +9,11 @@ import type { Prisma } from "../../generated/prisma/client.js";
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (Array.isArray(value)) {
+    // Lists of codes or days are sets: a retry that lists them in another order is the same request.
+    const items = value.map(canonical);
+    return `[${(value.every((v) => typeof v !== "object") ? items.sort() : items).join(",")}]`;
+  }
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
     return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;

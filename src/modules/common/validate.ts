@@ -118,3 +118,14 @@ export async function inTransaction<T>(db: Db, options: WriteOptions, work: (tx:
     throw err;
   }
 }
+
+export const MAX_SEARCH_LENGTH = 100;
+
+/**
+ * A user's search text as a literal for Prisma's `contains` (a LIKE pattern underneath): `%`
+ * and `_` match themselves, and an overlong text is refused rather than scanned.
+ */
+export function likeLiteral(search: string): string {
+  if (search.length > MAX_SEARCH_LENGTH) throw BadInputError.single("search", `must be at most ${MAX_SEARCH_LENGTH} characters`);
+  return search.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -8,7 +8,7 @@ import { compareDates, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { decodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { CircleKind, VisitOutcome } from "./merchants.enums.js";
 import type { BusinessCircleInput, MerchantInput, VisitInput } from "./merchants.input.js";
@@ -285,7 +285,7 @@ export async function listMerchants(db: Db, filter: MerchantFilter, first: numbe
   const where: Prisma.MerchantWhereInput = {
     ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
     ...(filter.circleCode != null ? { circles: { some: { circle: { code: filter.circleCode } } } } : {}),
-    ...(filter.search ? { OR: [{ code: { contains: filter.search, mode: "insensitive" } }, { name: { contains: filter.search, mode: "insensitive" } }] } : {}),
+    ...(filter.search ? { OR: [{ code: { contains: likeLiteral(filter.search), mode: "insensitive" } }, { name: { contains: likeLiteral(filter.search), mode: "insensitive" } }] } : {}),
   };
   const [rows, totalCount] = await Promise.all([
     db.merchant.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),

@@ -5,7 +5,7 @@ import type { Db } from "../../db/database.js";
 import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { lockRecordWrites, recomputeBranchRollups } from "../rollups/rollups.service.js";
 import { AccountManager } from "./account-manager.type.js";
@@ -57,6 +57,9 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
         checkCode(issues, i, "code", row.code);
         checkName(issues, i, "name", row.name);
         if (row.parentCode != null && row.parentCode === row.code) issues.add(i, "parentCode", "a unit cannot be its own parent");
+        // Only a province heads a tree; a unit sent without its parent would otherwise silently
+        // leave its tree, and every figure above it with it.
+        if (row.parentCode == null && row.level !== "PROVINCE") issues.add(i, "parentCode", `is required: a ${row.level} sits below another unit`);
       });
       checkUnique(issues, rows, "code", (r) => r.code);
       const tree = new Map(before);
@@ -216,7 +219,7 @@ export async function listBranches(db: Db, filter: ListBranchesFilter, first: nu
   const where: Prisma.BranchWhereInput = {
     ...(filter.parentCode ? { parent: { code: filter.parentCode } } : {}),
     ...(filter.level ? { level: filter.level } : {}),
-    ...(filter.search ? { OR: [{ code: { contains: filter.search, mode: "insensitive" } }, { name: { contains: filter.search, mode: "insensitive" } }] } : {}),
+    ...(filter.search ? { OR: [{ code: { contains: likeLiteral(filter.search), mode: "insensitive" } }, { name: { contains: likeLiteral(filter.search), mode: "insensitive" } }] } : {}),
   };
   const [rows, totalCount] = await Promise.all([
     db.branch.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),

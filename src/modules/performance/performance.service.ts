@@ -103,9 +103,11 @@ export async function subtreeManagersWithFigures(db: Db, unitId: number, metric:
     SELECT m.id, m.code, m.name, m.branch_id AS "branchId", coalesce(r.n, 0)::int AS actual, t.value AS target
     FROM branch_closure c
     JOIN account_manager m ON m.branch_id = c.descendant_id
-    LEFT JOIN (SELECT manager_id, sum(count) AS n FROM rollup_manager_day
-               WHERE metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date
-               GROUP BY manager_id) r ON r.manager_id = m.id
+    LEFT JOIN (SELECT r.manager_id, sum(r.count) AS n FROM rollup_manager_day r
+               JOIN account_manager am ON am.id = r.manager_id
+               JOIN branch_closure sc ON sc.descendant_id = am.branch_id AND sc.ancestor_id = ${unitId}
+               WHERE r.metric = ${metric}::"Metric" AND r.day BETWEEN ${start}::date AND ${end}::date
+               GROUP BY r.manager_id) r ON r.manager_id = m.id
     LEFT JOIN target t ON t.manager_id = m.id AND t.period = ${period} AND t.metric = ${metric}::"Metric"
     WHERE c.ancestor_id = ${unitId}
     ORDER BY m.code`;
