@@ -205,3 +205,16 @@ describe("returning customers (new-customer de-duplication over the whole histor
     ]);
   });
 });
+
+describe("manager attribution", () => {
+  it("refuses to credit an application to a manager outside the unit's line", async () => {
+    await api.reset();
+    await seed(api, returningCustomers);
+    // MB belongs to city B; an application taken at city A cannot be credited to MB.
+    const res = await api.gql(`mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created } }`, {
+      in: [app("Z1", "CU8", "A", "2021-01-20", "APPROVED", "MB")],
+    });
+    expect(codeOf(res)).toBe("BAD_USER_INPUT");
+    expect(res.errors![0].extensions!.issues).toEqual([{ index: 0, field: "managerCode", reason: '"MB" does not belong to "A" or a unit above it' }]);
+  });
+});

@@ -52,7 +52,8 @@ describe("rollups under random writes", () => {
       ...subs.map((s) => ({ code: s, name: s, level: "SUB_BRANCH", parentCode: s.slice(0, 2) })),
       ...outlets.map((o) => ({ code: o, name: o, level: "OUTLET", parentCode: o.slice(0, 5) })),
     ]);
-    await write(api, "managers", managers.map((m, i) => ({ code: m, name: m, branchCode: subs[i] })));
+    // Managers sit at the province, so every unit stays theirs through the re-orgs below.
+    await write(api, "managers", managers.map((m) => ({ code: m, name: m, branchCode: "P" })));
 
     const apps = new Map<string, any>();
     const activated = new Set<string>();

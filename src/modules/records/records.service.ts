@@ -58,11 +58,26 @@ export async function recordApplications(
     const unitCodes = new Set(units.map((u) => u.code));
     const managerCodes = new Set(managers.map((m) => m.code));
     const existingById = new Map(found.map((e) => [e.externalId, e]));
+    const pairs = input.filter((r) => r.managerCode != null);
+    // A manager is credited only with what their own unit's subtree takes in, so that manager
+    // rankings add up to the unit figures they sit under.
+    const outside = new Set(
+      (
+        await tx.$queryRaw<{ pair: string }[]>`
+          SELECT DISTINCT r.m || '|' || r.u AS pair
+          FROM unnest(${pairs.map((r) => r.managerCode!)}::text[], ${pairs.map((r) => r.branchCode)}::text[]) AS r(m, u)
+          JOIN account_manager am ON am.code = r.m JOIN branch b ON b.code = r.u
+          WHERE NOT EXISTS (SELECT 1 FROM branch_closure c WHERE c.ancestor_id = am.branch_id AND c.descendant_id = b.id)`
+      ).map((p) => p.pair),
+    );
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         checkApplicationRow(issues, row, i);
         if (!unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
         if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+        else if (row.managerCode != null && outside.has(`${row.managerCode}|${row.branchCode}`)) {
+          issues.add(i, "managerCode", `"${row.managerCode}" does not belong to "${row.branchCode}" or a unit above it`);
+        }
         const activatedOn = existingById.get(row.externalId)?.activation?.activatedOn;
         if (activatedOn) {
           const activated = activatedOn.toISOString().slice(0, 10);
