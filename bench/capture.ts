@@ -52,6 +52,15 @@ export function labelOf(s: Statement): string {
   const t = s.text.replace(/\s+/g, " ");
   const ids = s.values.find((v) => Array.isArray(v)) as unknown[] | undefined;
   const n = ids ? ` (${ids.length} id${ids.length === 1 ? "" : "s"})` : "";
+  const metric = s.values.find((v) => typeof v === "string" && /^(APPLICATIONS|APPROVALS|NEW_CUSTOMERS|ACTIVATIONS)$/.test(v)) as string | undefined;
+  // Reads of the daily rollups (src/modules/performance/performance.service.ts).
+  if (/rollup_branch_day|rollup_manager_day/.test(t)) {
+    const kind = /rollup_manager_day/.test(t) ? "manager" : "unit";
+    if (/FROM branch b/.test(t)) return `ranking: children + rollup + target ${metric ?? ""}`.trim();
+    if (/FROM branch_closure c/.test(t) && /account_manager/.test(t)) return `ranking: subtree managers + rollup + target ${metric ?? ""}`.trim();
+    if (/to_char\(day/.test(t)) return `daily series ${metric ?? ""} (1 ${kind})`;
+    return `rollup actuals ${metric ?? "?"}${n}`;
+  }
   if (/branch_closure/.test(t) && /JOIN application/.test(t)) {
     const metric = /JOIN customer/.test(t)
       ? "NEW_CUSTOMERS"

@@ -16,6 +16,8 @@ export interface LoadResult {
   concurrency: number;
   /** Successful requests: rates and latencies are theirs. */
   requests: number;
+  /** Requests answered (or failed) during the warm-up, not counted above: for CPU accounting. */
+  warmupRequests: number;
   errors: number;
   firstError: string | null;
   seconds: number;
@@ -35,12 +37,13 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
-function summarize(concurrency: number, latencies: number[], errors: number, firstError: string | null, seconds: number): LoadResult {
+function summarize(concurrency: number, latencies: number[], errors: number, firstError: string | null, seconds: number, warmupRequests: number): LoadResult {
   const sorted = Float64Array.from(latencies).sort();
   const sum = latencies.reduce((a, b) => a + b, 0);
   return {
     concurrency,
     requests: latencies.length,
+    warmupRequests,
     errors,
     firstError,
     seconds,
@@ -63,6 +66,7 @@ async function closedLoop(
   const run = async (seconds: number, record: boolean) => {
     const latencies: number[] = [];
     let errors = 0;
+    let done = 0;
     let firstError: string | null = null;
     const t0 = performance.now();
     const deadline = t0 + seconds * 1000;
@@ -77,6 +81,7 @@ async function closedLoop(
             error = err instanceof Error ? err.message : String(err);
           }
           const ms = performance.now() - start;
+          done += 1;
           // A failing target (e.g. refused connections) must not turn the loop into a spin.
           if (error !== null) await new Promise((r) => setTimeout(r, 10));
           if (!record) continue;
@@ -89,11 +94,11 @@ async function closedLoop(
         }
       }),
     );
-    return { latencies, errors, firstError, seconds: (performance.now() - t0) / 1000 };
+    return { latencies, errors, firstError, seconds: (performance.now() - t0) / 1000, done };
   };
-  if (opts.warmupSeconds > 0) await run(opts.warmupSeconds, false);
+  const warm = opts.warmupSeconds > 0 ? (await run(opts.warmupSeconds, false)).done : 0;
   const m = await run(opts.durationSeconds, true);
-  return summarize(opts.concurrency, m.latencies, m.errors, m.firstError, m.seconds);
+  return summarize(opts.concurrency, m.latencies, m.errors, m.firstError, m.seconds, warm);
 }
 
 /** POSTs one GraphQL document over keep-alive HTTP connections (one per worker). */

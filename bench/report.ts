@@ -7,6 +7,8 @@ import os from "node:os";
 import pg from "pg";
 import type { StatementProfile } from "./capture.js";
 import type { LoadResult } from "./load.js";
+import type { CpuPerRequest, ProfileSummary } from "./cpu.js";
+import type { ImportReport } from "./import.js";
 import { fmt, type DataSummary } from "./synthetic.js";
 
 export interface Machine {
@@ -83,6 +85,8 @@ export interface Row {
   request: string;
   path: "HTTP GraphQL" | "pg direct";
   result: LoadResult;
+  /** CPU per request (warm-up included) of the server, PostgreSQL and the load generator. */
+  cpu?: CpuPerRequest;
 }
 
 export interface ScenarioInfo {
@@ -146,9 +150,23 @@ export function renderSection(r: RunReport): string {
   out.push("");
   out.push(resultsTable(r.rows));
   out.push("");
-  for (const s of r.scenarios) {
+  out.push(...renderScenarios(r.scenarios));
+  out.push("Build steps of this data (seconds):");
+  out.push("");
+  out.push("| step | s |");
+  out.push("|---|--:|");
+  for (const st of d.buildSteps) out.push(`| ${st.step} | ${st.seconds.toFixed(1)} |`);
+  out.push(`| total | ${d.buildSteps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} |`);
+  return out.join("\n");
+}
+
+
+/** Per request: the GraphQL, each statement's time alone, the SQL as sent, the slowest statement's plan. */
+function renderScenarios(scenarios: readonly ScenarioInfo[], heading = "###"): string[] {
+  const out: string[] = [];
+  for (const s of scenarios) {
     const total = s.profile.reduce((a, p) => a + p.meanMs, 0);
-    out.push(`### ${s.name}: ${s.statements.length} statements per request`);
+    out.push(`${heading} ${s.name}: ${s.statements.length} statements per request`);
     out.push("");
     out.push("```graphql");
     out.push(s.graphql.trim());
@@ -180,7 +198,124 @@ export function renderSection(r: RunReport): string {
       out.push("");
     }
   }
-  out.push("Build steps of this data (seconds):");
+  return out;
+}
+
+const HEADER = `# Benchmark: dashboard reads and the import on a synthetic bank
+
+Produced by \`npm run bench\` (bench/run.ts); every figure below is measured, none is typed in.
+\`npm run bench -- --10m\` (or \`--records N\`) runs at another size, \`--rebuild\` regenerates the
+data, \`--duration S\`, \`--warmup S\`, \`--concurrency 1,8\`, \`--pool N\` change the load,
+\`--import-rows N\` the import's size (1 M by default, 10 M with \`--10m\`; 1 M is always measured
+too), \`--skip-import\` leaves the import out, \`--import-profile-rows N\` sizes the in-process
+import whose statements are timed (50,000; 0 for none), \`--no-server-profile\` skips the server's CPU profile.
+
+Two kinds of section, one per data size each; a new run of a size replaces its own section:
+- **Rollups** (current): dashboards read only the daily rollups (rollup_branch_day,
+  rollup_manager_day), and the import maintains them. These sections hold the targets of the
+  issue, whether each is met, the reads, and the import against a raw \`COPY\`.
+- **Baseline (before rollups)**: the first measurements, when dashboards aggregated the raw
+  records. Kept as they were for comparison; the current code no longer runs that way.
+
+Columns: \`req/s\` completed requests per second over the measured window; \`p50\`/\`p99\` latency of
+one request (for pg direct: all of the request's statements, one after the other); \`errors\` responses
+with GraphQL \`errors\`, a non-200 status or a failed statement; \`HTTP ÷ pg\` the HTTP throughput as a
+share of the pg-direct throughput at the same number of connections.
+`;
+
+/** A section's key: `records=N` (baseline, before rollups) or `rollups:records=N`. */
+export type SectionKey = string;
+
+const begin = (key: SectionKey) => `<!-- bench:${key} -->`;
+const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
+
+function order(key: SectionKey): [number, number] {
+  const records = Number(/records=(\d+)/.exec(key)?.[1] ?? 0);
+  return [key.startsWith("rollups:") ? 0 : 1, records];
+}
+
+/** Writes `section` under `key` into the results file, keeping every other section. */
+export function writeResults(file: string, key: SectionKey, section: string): void {
+  const old = readFile(file) ?? "";
+  const sections = new Map<SectionKey, string>();
+  for (const m of old.matchAll(/<!-- bench:([a-z:]*records=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
+    let body = m[2];
+    // Baseline sections written before rollups existed: say so in their heading.
+    if (!m[1].startsWith("rollups:")) body = body.replace(/^## (?!Baseline)(.*applications)$/m, "## Baseline (before rollups): $1");
+    sections.set(m[1], body);
+  }
+  sections.set(key, section);
+  const body = [...sections.entries()]
+    .sort((a, b) => {
+      const [x, y] = [order(a[0]), order(b[0])];
+      return x[0] - y[0] || x[1] - y[1];
+    })
+    .map(([k, s]) => `${begin(k)}\n${s}\n${end(k)}`)
+    .join("\n\n");
+  fs.writeFileSync(file, `${HEADER}\n${body}\n`);
+}
+
+// ---- The rollups section: the issue's targets ---------------------------------------------
+
+export interface Target {
+  name: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export interface RollupRunReport extends RunReport {
+  targets: Target[];
+  profiles: ProfileSummary[];
+  importReport: ImportReport | null;
+  /** Why the import's larger size is not the asked one, or why there is no import. */
+  importNote: string | null;
+}
+
+const verdict = (met: boolean | null) => (met === null ? "— (reported)" : met ? "**met**" : "**not met**");
+
+export function renderRollupSection(r: RollupRunReport): string {
+  const m = r.machine;
+  const d = r.data;
+  const out: string[] = [];
+  out.push(`## Rollups: targets of the next issue, ${fmt(d.records)} applications`);
+  out.push("");
+  out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC (${r.date.toISOString().slice(0, 10)}).`);
+  out.push("");
+  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; shared with other work. Load average (1/5/15 min) when the run started: ${m.loadAverage}${r.importReport ? `; when each import started: ${r.importReport.runs.map((x) => `${fmt(x.rows)} rows: ${x.loadAtStart}`).join("; ")}` : ""}`);
+  out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}`);
+  out.push(`- **PostgreSQL settings** (server defaults, untuned): ${m.postgresSettings}`);
+  out.push(
+    `- **Data**: ${fmt(d.units)} units (${d.cities} cities, ${d.subBranches} sub-branches, ${fmt(d.outlets)} outlets), ` +
+      `${fmt(d.managers)} account managers, ${fmt(d.customers)} customers (${fmt(d.newCustomers)} with an approval), ` +
+      `${fmt(d.records)} applications (${fmt(d.approved)} approved), ${fmt(d.activations)} activations, ${fmt(d.targets)} targets; ` +
+      `rollups: ${fmt(d.rollupBranchRows)} unit-day rows (rollup_branch_day), ${fmt(d.rollupManagerRows)} manager-day rows (rollup_manager_day); ` +
+      `database ${d.databaseSize}. ${d.reused ? `Records reused from the build of ${d.builtAt.slice(0, 16).replace("T", " ")} UTC${d.stepsThisRun.length ? `; this run added: ${d.stepsThisRun.map((s) => `${s.step} (${s.seconds.toFixed(1)} s)`).join(", ")}` : ""}.` : "Built in this run."}`,
+  );
+  out.push(
+    `- **Reads**: closed loop, one keep-alive connection per worker; warm-up ${r.settings.warmupSeconds} s, measured ${r.settings.durationSeconds} s per row. ` +
+      `Server: \`node dist/src/main.js\` as a child process (NODE_ENV=production, LOG_LEVEL=error, Prisma pool ${r.settings.pool}); ` +
+      `load generator, server and PostgreSQL share the machine. pg direct (the ceiling): the statements the server sent for the request ` +
+      `(captured from node-postgres), replayed one after the other on one connection per worker. **Period** ${r.settings.period}, **asOf** ${r.settings.asOf}.`,
+  );
+  out.push("");
+  out.push("### Targets");
+  out.push("");
+  out.push("| target | measured | verdict |");
+  out.push("|---|---|---|");
+  for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${verdict(t.met)} |`);
+  out.push("");
+  if (r.importNote) {
+    out.push(`> ${r.importNote}`);
+    out.push("");
+  }
+  out.push("### Reads");
+  out.push("");
+  out.push(resultsTable(r.rows));
+  out.push("");
+  out.push(...renderCpu(r.rows, r.profiles));
+  out.push(...renderScenarios(r.scenarios, "####"));
+  if (r.importReport) out.push(...renderImport(r.importReport));
+  out.push("### Build steps of this data (seconds)");
   out.push("");
   out.push("| step | s |");
   out.push("|---|--:|");
@@ -189,33 +324,112 @@ export function renderSection(r: RunReport): string {
   return out.join("\n");
 }
 
-const HEADER = `# Benchmark: dashboard reads on a synthetic bank
-
-Produced by \`npm run bench\` (bench/run.ts); every figure below is measured, none is typed in.
-\`npm run bench -- --10m\` (or \`--records N\`) runs at another size, \`--rebuild\` regenerates the
-data, \`--duration S\`, \`--warmup S\`, \`--concurrency 1,8\`, \`--pool N\` change the load. Each size has
-its own section; a new run of a size replaces its section. This is a baseline: no targets yet.
-
-Columns: \`req/s\` completed requests per second over the measured window; \`p50\`/\`p99\` latency of
-one request (for pg direct: all of the request's statements, one after the other); \`errors\` responses
-with GraphQL \`errors\`, a non-200 status or a failed statement; \`HTTP ÷ pg\` the HTTP throughput as a
-share of the pg-direct throughput at the same number of connections.
-`;
-
-const begin = (records: number) => `<!-- bench:records=${records} -->`;
-const end = (records: number) => `<!-- /bench:records=${records} -->`;
-
-/** Writes `section` for `records` into the results file, keeping the other sizes' sections. */
-export function writeResults(file: string, records: number, section: string): void {
-  const old = readFile(file) ?? "";
-  const sections = new Map<number, string>();
-  for (const m of old.matchAll(/<!-- bench:records=(\d+) -->\n([\s\S]*?)\n<!-- \/bench:records=\1 -->/g)) {
-    sections.set(Number(m[1]), m[2]);
+function renderImport(x: ImportReport): string[] {
+  const out: string[] = [];
+  out.push("### Import");
+  out.push("");
+  out.push(
+    `The real command, \`node dist/src/cli/import.js applications <file>\` (default batch 5,000, NODE_ENV=production), on a generated ` +
+      `applications CSV, into \`${x.scratchDatabase}\`: a file-level copy of the bench database (\`CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY\`, ` +
+      `${x.copySeconds.toFixed(1)} s), so it meets the indexes, customers and rollups of ${fmt(x.baseRecords)} applications, and the bench ` +
+      `database keeps its nominal size; dropped afterwards. Rows: new external ids IMP…, received/keyed/decided within 2021-Q1, ~60 % approved, ` +
+      `20 % by an existing customer, 10 % by a customer new earlier in the import, 70 % by a new customer; units and managers as in the synthetic bank. ` +
+      `The sizes run one after the other (the 1 M rows first), so the larger one starts on ${fmt(x.baseRecords)} + the smaller. ` +
+      `Raw COPY: the same rows with ids resolved, \`psql \\copy … FROM file WITH (FORMAT csv)\` into a fresh table ` +
+      `created \`LIKE application INCLUDING ALL\` (primary key, unique external_id, customer_id index, defaults, checks; no foreign keys, no rollups). ` +
+      `Peak RSS: VmHWM of the import process from /proc/<pid>/status, sampled every 100 ms.`,
+  );
+  out.push("");
+  out.push("| rows | file MB | import s | import rows/s | peak RSS MB | raw COPY s | raw COPY rows/s | import ÷ COPY | load avg at start |");
+  out.push("|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+  for (const r of x.runs) {
+    out.push(
+      `| ${fmt(r.rows)} | ${r.fileMb} | ${r.seconds.toFixed(1)} | ${fmt(Math.round(r.rowsPerSecond))} | ${r.peakRssMb} | ${r.copySeconds.toFixed(1)} | ` +
+        `${fmt(Math.round(r.copyRowsPerSecond))} | ${((100 * r.rowsPerSecond) / r.copyRowsPerSecond).toFixed(1)} % | ${r.loadAtStart} |`,
+    );
   }
-  sections.set(records, section);
-  const body = [...sections.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([n, s]) => `${begin(n)}\n${s}\n${end(n)}`)
-    .join("\n\n");
-  fs.writeFileSync(file, `${HEADER}\n${body}\n`);
+  out.push("");
+  for (const r of x.runs) out.push(`- ${fmt(r.rows)} rows: the command said "${r.summaryLine}"; exit status ${r.exitCode}.`);
+  out.push("");
+  out.push("RSS of the import process along the way (MB, at the rows it had reported):");
+  out.push("");
+  out.push("| rows run | " + Array.from({ length: 10 }, (_, i) => `${(i + 1) * 10} %`).join(" | ") + " |");
+  out.push("|--:|" + "--:|".repeat(10));
+  for (const r of x.runs) {
+    const cells = Array.from({ length: 10 }, (_, i) => {
+      const at = ((i + 1) / 10) * r.rows;
+      const s = r.samples.filter((p) => p.rows > 0 && p.rows <= at).pop();
+      return s ? String(s.rssMb) : "-";
+    });
+    out.push(`| ${fmt(r.rows)} | ${cells.join(" | ")} |`);
+  }
+  out.push("");
+  out.push(
+    `After the imports the scratch database held ${fmt(x.after.applications)} applications (${fmt(x.after.imported)} imported), ${fmt(x.after.customers)} customers, ` +
+      `${fmt(x.after.rollupBranchRows)} unit-day rollup rows. **verifyRollups** (what \`npm run rollups:verify\` runs): ` +
+      `**${x.verify.differences} differences** (${x.verify.seconds.toFixed(1)} s)${x.verify.sample.length ? `; first: ${x.verify.sample.join("; ")}` : ""}.`,
+  );
+  out.push("");
+  if (x.profile) {
+    const p = x.profile;
+    const sum = p.statements.reduce((a, s) => a + s.totalMs, 0);
+    out.push(
+      `#### Where an import's time goes: ${fmt(p.rows)} rows (${p.batches} batches) through \`runImport\` in the bench process, every statement timed`,
+    );
+    out.push("");
+    out.push(
+      `Wall ${p.wallSeconds.toFixed(1)} s (${fmt(Math.round(p.rows / p.wallSeconds))} rows/s); statements ${(sum / 1000).toFixed(1)} s in all ` +
+        `(time from sending to the answer, as node-postgres sees it). The rest of the wall time is the process's own work ` +
+        `(CSV parsing, zod checks, validation, Prisma) not overlapped with the database.`,
+    );
+    out.push("");
+    out.push("| statement | calls | total s | per batch ms | share of wall |");
+    out.push("|---|--:|--:|--:|--:|");
+    for (const s of p.statements) {
+      out.push(`| ${s.label} | ${fmt(s.calls)} | ${(s.totalMs / 1000).toFixed(2)} | ${(s.totalMs / p.batches).toFixed(1)} | ${((100 * s.totalMs) / 1000 / p.wallSeconds).toFixed(1)} % |`);
+    }
+    out.push("");
+  }
+  return out;
+}
+
+function renderCpu(rows: readonly Row[], profiles: readonly ProfileSummary[]): string[] {
+  const out: string[] = [];
+  const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  if (rows.some((r) => r.cpu)) {
+    out.push("#### CPU per request");
+    out.push("");
+    out.push(
+      "CPU time over each row's run (warm-up included) ÷ requests, from /proc: the server process, every PostgreSQL process " +
+        "(other databases' sessions on the same server included, if any were busy), and the load generator. With 2 cores, " +
+        "2,000 ms ÷ the total is the most requests per second the machine can serve.",
+    );
+    out.push("");
+    out.push("| request | path | conns | server ms | PostgreSQL ms | load generator ms | total ms |");
+    out.push("|---|---|--:|--:|--:|--:|--:|");
+    for (const r of rows) {
+      if (!r.cpu) continue;
+      const c = r.cpu;
+      out.push(`| ${r.request} | ${r.path} | ${r.result.concurrency} | ${r.path === "pg direct" ? "-" : f(c.serverMs)} | ${f(c.postgresMs)} | ${f(c.loadGeneratorMs)} | ${f(c.serverMs + c.postgresMs + c.loadGeneratorMs)} |`);
+    }
+    out.push("");
+  }
+  for (const p of profiles) {
+    out.push(`#### Where the server's CPU goes: ${p.request}`);
+    out.push("");
+    out.push(`\`node --cpu-prof\` of a separate server run (not the measured one); self time, idle excluded, ${(p.totalMs / 1000).toFixed(1)} s sampled.`);
+    out.push("");
+    out.push("| package / area | self ms | share |");
+    out.push("|---|--:|--:|");
+    for (const k of p.byPackage.slice(0, 14)) out.push(`| ${k.name} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
+    out.push("");
+    out.push("<details><summary>Top functions by self time</summary>");
+    out.push("");
+    out.push("| function | where | self ms | share |");
+    out.push("|---|---|--:|--:|");
+    for (const k of p.byFunction) out.push(`| ${k.name.replace(/\|/g, "\\|")} | ${k.where.replace(/\|/g, "\\|")} | ${k.ms.toFixed(0)} | ${(100 * k.share).toFixed(1)} % |`);
+    out.push("</details>");
+    out.push("");
+  }
+  return out;
 }

@@ -1,11 +1,20 @@
 /**
- * `npm run bench`: builds (or reuses) a synthetic bank on PostgreSQL, then measures the two
- * dashboard reads over HTTP against the real server in a child process, and the same SQL
- * straight through node-postgres, at 1 and 8 connections. Writes bench/results.md.
+ * `npm run bench`: builds (or reuses) a synthetic bank on PostgreSQL with its daily rollups,
+ * then measures the two dashboard reads over HTTP against the real server in a child process,
+ * and the same SQL straight through node-postgres, at 1 and 8 connections; then the import
+ * command on a generated file (1 M rows, and --import-rows when larger) against a raw COPY of
+ * the same rows, with its peak memory. Writes the figures and the issue's targets to
+ * bench/results.md.
  *
  *   node dist/bench/run.js [--records N | --10m] [--rebuild] [--build-only]
  *                          [--warmup S] [--duration S] [--concurrency 1,8] [--pool N]
  *                          [--branch CODE] [--out FILE]
+ *                          [--import-rows N] [--skip-import] [--import-profile-rows N]
+ *                          [--no-server-profile]
+ *
+ * --import-rows defaults to 1,000,000 (10,000,000 with --10m); 1 M is measured too when it is
+ * larger, so peak memory can be compared. The import runs against a scratch copy of the bench
+ * database (<name>_import), dropped afterwards.
  *
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardgrowth_bench) names the
  * database; it is created when missing and must be on this machine.
@@ -13,12 +22,15 @@
 import "reflect-metadata";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSchema } from "../src/graphql/schema.js";
 import { captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
 import { loadHttp, loadPg, type LoadOptions, type Statement } from "./load.js";
-import { describeMachine, loadAverage, renderSection, resultsTable, writeResults, type Row, type ScenarioInfo } from "./report.js";
+import { cpuPerRequest, cpuSnapshot, summarizeProfile, type ProfileSummary } from "./cpu.js";
+import { benchImport, type ImportReport } from "./import.js";
+import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeResults, type Row, type ScenarioInfo, type Target } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
 
 const AS_OF = "2021-02-28";
@@ -35,7 +47,23 @@ interface Options {
   pool: number;
   branch: string;
   out: string;
+  /** null: 1 M, or 10 M with --10m. */
+  importRows: number | null;
+  skipImport: boolean;
+  importProfileRows: number;
+  profileServer: boolean;
 }
+
+/** The issue's targets (see bench/results.md). */
+const TARGETS = {
+  rankingP99Ms: 25,
+  rankingShareOfPg: 0.8,
+  performanceP99Ms: 15,
+  importRowsPerSecond: 100_000,
+  /** "Flat": the peak RSS at the largest size within this factor of the one at 1 M. */
+  rssGrowth: 1.15,
+  concurrency: 8,
+};
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The project root: the nearest folder above this file with package.json (from bench/ or dist/bench/). */
@@ -49,11 +77,11 @@ function projectRoot(): string {
   return dir;
 }
 
-function parseCount(s: string): number {
+function parseCount(s: string, flag = "--records"): number {
   const m = /^(\d+(?:\.\d+)?)(e\d+)?([kKmM]?)$/.exec(s.replace(/[_,]/g, ""));
   if (!m) throw new Error(`not a count: "${s}" (e.g. 1000000, 1m, 500k)`);
   const n = Number(m[1] + (m[2] ?? "")) * (m[3].toLowerCase() === "k" ? 1e3 : m[3].toLowerCase() === "m" ? 1e6 : 1);
-  if (!Number.isInteger(n) || n < 1000 || n > 100_000_000) throw new Error(`--records must be a whole number in 1,000..100,000,000, got ${s}`);
+  if (!Number.isInteger(n) || n < 1000 || n > 100_000_000) throw new Error(`${flag} must be a whole number in 1,000..100,000,000, got ${s}`);
   return n;
 }
 
@@ -76,6 +104,10 @@ function parseArgs(argv: string[]): Options {
     pool: 10,
     branch: `C${String(Math.ceil(CITY_COUNT / 2)).padStart(2, "0")}`,
     out: path.join(root, "bench", "results.md"),
+    importRows: null,
+    skipImport: false,
+    importProfileRows: 50_000,
+    profileServer: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -95,6 +127,14 @@ function parseArgs(argv: string[]): Options {
       case "--pool": o.pool = Math.round(positive("--pool", value(), 200)); break;
       case "--branch": o.branch = value() ?? o.branch; break;
       case "--out": o.out = path.resolve(value() ?? o.out); break;
+      case "--import-rows": o.importRows = parseCount(value() ?? "", "--import-rows"); break;
+      case "--skip-import": o.skipImport = true; break;
+      case "--no-server-profile": o.profileServer = false; break;
+      case "--import-profile-rows": {
+        const v = value() ?? "";
+        o.importProfileRows = v === "0" ? 0 : parseCount(v, "--import-profile-rows");
+        break;
+      }
       case "--help":
       case "-h":
         console.log(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").match(/\/\*\*([\s\S]*?)\*\//)?.[1].replace(/^ \* ?/gm, "") ?? "");
@@ -121,10 +161,10 @@ interface ServerProcess {
 }
 
 /** Starts `node dist/src/main.js` on a free loopback port; resolves with its GraphQL URL. */
-async function startServerProcess(opts: Options): Promise<ServerProcess> {
+async function startServerProcess(opts: Options, nodeArgs: string[] = []): Promise<ServerProcess> {
   const main = path.resolve(here, "..", "src", "main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       ...process.env,
       DATABASE_URL: opts.url,
@@ -224,6 +264,7 @@ async function main(): Promise<void> {
       timeProgress
       metrics { metric actual target completionRate }
       rank(metric: NEW_CUSTOMERS)
+      series(metric: NEW_CUSTOMERS, granularity: WEEK) { start end actual cumulative }
     }
   }
 }`,
@@ -268,12 +309,14 @@ async function main(): Promise<void> {
     for (const s of captured) {
       for (const concurrency of opts.concurrency) {
         const load: LoadOptions = { concurrency, warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds };
+        let before = cpuSnapshot(server.child.pid);
         const h = await loadHttp(server.url, s.graphql, load);
         server.assertAlive();
-        rows.push({ request: s.name, path: "HTTP GraphQL", result: h });
+        rows.push({ request: s.name, path: "HTTP GraphQL", result: h, cpu: cpuPerRequest(before, cpuSnapshot(server.child.pid), h.requests + h.warmupRequests + h.errors) });
         log(`  ${s.name} HTTP x${concurrency}: ${h.rps.toFixed(1)} req/s, p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, ${h.requests} requests, ${h.errors} errors${h.firstError ? ` (${h.firstError})` : ""}`);
+        before = cpuSnapshot(undefined);
         const p = await loadPg(opts.url, s.statements, load);
-        rows.push({ request: s.name, path: "pg direct", result: p });
+        rows.push({ request: s.name, path: "pg direct", result: p, cpu: cpuPerRequest(before, cpuSnapshot(undefined), p.requests + p.warmupRequests + p.errors) });
         log(`  ${s.name} pg   x${concurrency}: ${p.rps.toFixed(1)} req/s, p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, ${p.requests} requests, ${p.errors} errors${p.firstError ? ` (${p.firstError})` : ""}`);
       }
     }
@@ -283,21 +326,134 @@ async function main(): Promise<void> {
     process.off("SIGTERM", stopOnSignal);
   }
 
+  // Where the server's CPU goes: each request again at the highest concurrency, on a server
+  // started with --cpu-prof (not part of the figures above: profiling slows it down).
+  const profiles: ProfileSummary[] = [];
+  if (opts.profileServer) {
+    const concurrency = Math.max(...opts.concurrency);
+    for (const s of captured) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-bench-prof-"));
+      const profiled = await startServerProcess(opts, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+      try {
+        await loadHttp(profiled.url, s.graphql, { concurrency, warmupSeconds: 1, durationSeconds: 5 });
+        profiled.assertAlive();
+      } finally {
+        await profiled.stop();
+      }
+      const file = fs.readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+      if (file) {
+        const summary = summarizeProfile(path.join(dir, file), `${s.name} over HTTP, ${concurrency} connections, 5 s`);
+        profiles.push(summary);
+        log(`\nserver CPU profile, ${s.name}: ${summary.byPackage.slice(0, 6).map((p) => `${p.name} ${(100 * p.share).toFixed(0)} %`).join(", ")}`);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   // Rows grouped by request: HTTP at each concurrency, then pg direct.
   const ordered = captured.flatMap((c) =>
     (["HTTP GraphQL", "pg direct"] as const).flatMap((p) => rows.filter((r) => r.request === c.name && r.path === p)),
   );
-  const section = renderSection({
+  log(`\n${resultsTable(ordered)}\n`);
+  fs.writeFileSync(path.join(os.tmpdir(), "cardgrowth-bench-reads-last.json"), JSON.stringify({ rows: ordered, scenarios: captured.map((c) => c.info) }, null, 1));
+  // Taken now: the import below leaves the machine's load average high for minutes.
+  const machine = await describeMachine(opts.url, loadBefore);
+
+  // The import, against a scratch copy of this database (the server is stopped: the copy
+  // needs no other session on it).
+  let importReport: ImportReport | null = null;
+  let importNote: string | null = null;
+  const importRows = opts.importRows ?? (opts.records >= 10_000_000 ? 10_000_000 : 1_000_000);
+  if (opts.skipImport) {
+    importNote = "The import was not measured in this run (--skip-import).";
+  } else {
+    const sizes = importRows > 1_000_000 ? [1_000_000, importRows] : [importRows];
+    importReport = await benchImport(
+      { url: opts.url, root: projectRoot(), sizes, profileRows: opts.importProfileRows, baseRecords: opts.records },
+      log,
+    );
+    if (opts.records >= 10_000_000 && importRows < 10_000_000) {
+      const rate = importReport.runs[0].rowsPerSecond;
+      importNote =
+        `The import's larger size is ${fmt(importRows)} rows (--import-rows), not the 10 M of the target: at the measured ` +
+        `${fmt(Math.round(rate))} rows/s, 10 M rows would take about ${Math.round(10_000_000 / rate / 60)} min. ` +
+        `The memory verdict compares 1 M with ${fmt(importRows)}.`;
+    }
+  }
+
+  const section = renderRollupSection({
     date: new Date(),
-    machine: await describeMachine(opts.url, loadBefore),
+    machine,
     data,
     settings: { warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, pool: opts.pool, asOf: AS_OF, period: PERIOD },
     rows: ordered,
     scenarios: captured.map((c) => c.info),
+    targets: targetsOf(captured.map((c) => c.name), ordered, importReport),
+    profiles,
+    importReport,
+    importNote,
   });
-  writeResults(opts.out, opts.records, section);
-  log(`\n${resultsTable(ordered)}\n`);
+  writeResults(opts.out, `rollups:records=${opts.records}`, section);
+  for (const t of targetsOf(captured.map((c) => c.name), ordered, importReport)) log(`target: ${t.name}: ${t.measured} -> ${t.met === null ? "reported" : t.met ? "MET" : "NOT MET"}`);
   log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+}
+
+function targetsOf(names: string[], rows: Row[], imp: ImportReport | null): Target[] {
+  const [ranking, perf] = names;
+  const at = (request: string, p: Row["path"]) => rows.find((r) => r.request === request && r.path === p && r.result.concurrency === TARGETS.concurrency)?.result;
+  const out: Target[] = [];
+  const c = TARGETS.concurrency;
+  const rh = at(ranking, "HTTP GraphQL");
+  const rp = at(ranking, "pg direct");
+  const ph = at(perf, "HTTP GraphQL");
+  const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
+  out.push({
+    name: `\`branchRanking\` (province), p99 over HTTP at ${c} connections < ${TARGETS.rankingP99Ms} ms`,
+    measured: rh ? `p99 ${ms(rh.p99)} (p50 ${ms(rh.p50)}, ${fmt(rh.requests)} requests, ${rh.errors} errors)` : "not measured",
+    met: rh ? rh.p99 < TARGETS.rankingP99Ms && rh.errors === 0 : false,
+  });
+  out.push({
+    name: `\`branchRanking\` req/s over HTTP ≥ ${TARGETS.rankingShareOfPg} × the same SQL through \`pg\` at ${c} connections`,
+    measured: rh && rp ? `${rh.rps.toFixed(1)} ÷ ${rp.rps.toFixed(1)} req/s = **${(rh.rps / rp.rps).toFixed(2)}×**` : "not measured",
+    met: rh && rp ? rh.rps >= TARGETS.rankingShareOfPg * rp.rps : false,
+  });
+  out.push({
+    name: `one unit's \`performance\` (all metrics, rank, weekly series), p99 over HTTP at ${c} connections < ${TARGETS.performanceP99Ms} ms`,
+    measured: ph ? `p99 ${ms(ph.p99)} (p50 ${ms(ph.p50)}, ${ph.rps.toFixed(0)} req/s, ${ph.errors} errors)` : "not measured",
+    met: ph ? ph.p99 < TARGETS.performanceP99Ms && ph.errors === 0 : false,
+  });
+  if (!imp) {
+    out.push({ name: "import ≥ 100,000 rows/s with rollups maintained", measured: "not measured (--skip-import)", met: null });
+    return out;
+  }
+  const largest = imp.runs[imp.runs.length - 1];
+  const smallest = imp.runs[0];
+  for (const r of imp.runs) {
+    out.push({
+      name: `import of ${fmt(r.rows)} applications with rollups maintained (the import command) ≥ ${fmt(TARGETS.importRowsPerSecond)} rows/s`,
+      measured: `${fmt(Math.round(r.rowsPerSecond))} rows/s (${r.seconds.toFixed(1)} s)`,
+      met: r.rowsPerSecond >= TARGETS.importRowsPerSecond,
+    });
+  }
+  out.push({
+    name: `import ÷ raw \`COPY\` of the same ${fmt(largest.rows)} rows (no threshold set)`,
+    measured: `${fmt(Math.round(largest.rowsPerSecond))} ÷ ${fmt(Math.round(largest.copyRowsPerSecond))} rows/s = **${((100 * largest.rowsPerSecond) / largest.copyRowsPerSecond).toFixed(1)} %**`,
+    met: null,
+  });
+  out.push({
+    name: `import peak RSS flat from 1 M to ${fmt(largest.rows)} rows (flat: within ×${TARGETS.rssGrowth})`,
+    measured:
+      imp.runs.length > 1
+        ? `${smallest.peakRssMb} MB at ${fmt(smallest.rows)} → ${largest.peakRssMb} MB at ${fmt(largest.rows)} (×${(largest.peakRssMb / smallest.peakRssMb).toFixed(2)})`
+        : `${smallest.peakRssMb} MB at ${fmt(smallest.rows)} (only one size run)`,
+    met: imp.runs.length > 1 ? largest.peakRssMb <= TARGETS.rssGrowth * smallest.peakRssMb : null,
+  });
+  out.push({
+    name: "rollups exact after the import (`verifyRollups`: 0 differences)",
+    measured: `${imp.verify.differences} differences over ${fmt(imp.after.applications)} applications`,
+    met: imp.verify.differences === 0,
+  });
+  return out;
 }
 
 main().then(

@@ -9,15 +9,30 @@
  * applications are repeat applications), ~60 % approved, ~70 % of the approved activated, and
  * 2021-Q1 targets for every city and sub-branch and metric.
  *
+ * Dashboards read only the daily rollups (rollup_branch_day, rollup_manager_day): the build
+ * ends with the app's own `rebuildRollups`, and the closure table comes from the app's own
+ * `rebuildClosure`, so the bench holds exactly what the app would derive from these records.
+ *
  * Bookkeeping lives in the schema `bench` (not touched by the app's migrations): `bench.meta`
- * says what the tables hold, so a later run of the same size reuses them.
+ * says what the tables hold (and whether their rollups were built, by which version of this
+ * file), so a later run of the same size reuses them.
  */
+import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
 import { openPostgres } from "../src/db/database.js";
 import { applyMigrations } from "../src/db/migrations.js";
+import { PrismaClient } from "../src/generated/prisma/client.js";
+import { rebuildClosure } from "../src/modules/org/org.service.js";
+import { rebuildRollups } from "../src/modules/rollups/rollups.service.js";
 
 /** Bump when the generator changes: data built by another version is rebuilt. */
 export const GENERATOR_VERSION = 3;
+/**
+ * Bump when what the rollups hold changes: a reused database whose rollups were built by
+ * another version (or never, as in data built before rollups existed) gets them rebuilt.
+ */
+export const ROLLUPS_VERSION = 1;
 
 export const PERIOD = "2021-Q1";
 export const PROVINCE_CODE = "P01";
@@ -37,9 +52,14 @@ export interface DataSummary {
   targets: number;
   databaseSize: string;
   builtAt: string;
-  /** Seconds of each build step of the build that made this data. */
+  /** Rows in the rollup tables. */
+  rollupBranchRows: number;
+  rollupManagerRows: number;
+  /** Seconds of each build step of the build that made this data (rollups included). */
   buildSteps: { step: string; seconds: number }[];
   reused: boolean;
+  /** Steps this run did on reused data (e.g. rollups filled into data built before they existed). */
+  stepsThisRun: { step: string; seconds: number }[];
 }
 
 type Log = (line: string) => void;
@@ -65,6 +85,7 @@ export async function ensureDatabase(url: string, log: Log): Promise<void> {
 }
 
 export async function migrate(url: string, log: Log): Promise<void> {
+  await repairUnfinishedBuild(url, log);
   const database = await openPostgres(url, 2);
   try {
     const applied = await applyMigrations(database.adapterFactory);
@@ -72,6 +93,60 @@ export async function migrate(url: string, log: Log): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+/**
+ * A build that died between dropping and restoring the big tables' indexes left their
+ * definitions in bench.dropped_ddl. Migrations written since may drop or change those very
+ * indexes, and would fail on an index that is not there: so before migrating, empty the
+ * half-built tables (the next build regenerates them anyway) and put the indexes back, which is
+ * instant on empty tables.
+ */
+async function repairUnfinishedBuild(url: string, log: Log): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT to_regclass('bench.dropped_ddl') IS NOT NULL AS ok");
+    if (!exists.rows[0].ok) return;
+    const ddl = await client.query<{ name: string; restore_sql: string }>("SELECT name, restore_sql FROM bench.dropped_ddl ORDER BY ord");
+    if (ddl.rowCount === 0) return;
+    log(`an earlier build did not finish: emptying its tables and restoring ${ddl.rowCount} indexes and foreign keys before migrating`);
+    await client.query("DELETE FROM bench.meta");
+    await client.query("TRUNCATE activation, application, customer, target, account_manager, branch_closure, branch RESTART IDENTITY CASCADE");
+    for (const d of ddl.rows) {
+      await client.query(d.restore_sql);
+      await client.query("DELETE FROM bench.dropped_ddl WHERE name = $1", [d.name]);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A Prisma client on the bench database for the app's own maintenance functions, with the
+ * session settings the build uses for bulk work (the server's sessions keep the defaults).
+ */
+export function bulkPrisma(url: string): PrismaClient {
+  return new PrismaClient({
+    adapter: new PrismaPg({
+      ...parseIntoClientConfig(url),
+      max: 2,
+      options: "-c work_mem=256MB -c maintenance_work_mem=1GB -c synchronous_commit=off -c jit=off",
+    }),
+  });
+}
+
+/** `rebuildRollups` (first approvals, then every rollup from the records), then ANALYZE of what it wrote. */
+export async function fillRollups(url: string, client: pg.Client): Promise<string> {
+  const db = bulkPrisma(url);
+  try {
+    await rebuildRollups(db);
+  } finally {
+    await db.$disconnect();
+  }
+  await client.query("VACUUM (ANALYZE) rollup_branch_day, rollup_manager_day, customer");
+  const n = await client.query("SELECT (SELECT count(*) FROM rollup_branch_day)::int AS b, (SELECT count(*) FROM rollup_manager_day)::int AS m");
+  return `${fmt(n.rows[0].b)} unit-day rows, ${fmt(n.rows[0].m)} manager-day rows`;
 }
 
 /** The data at `records` applications: reused when already there, built otherwise. */
@@ -86,13 +161,18 @@ export async function ensureData(url: string, records: number, rebuild: boolean,
       generator_version int NOT NULL,
       built_at timestamptz NOT NULL DEFAULT now(),
       build_steps jsonb NOT NULL)`);
+    await client.query("ALTER TABLE bench.meta ADD COLUMN IF NOT EXISTS rollups_version int");
     // Definitions of indexes and foreign keys dropped for the bulk load, until restored.
     await client.query(`CREATE TABLE IF NOT EXISTS bench.dropped_ddl (
       name text PRIMARY KEY, kind text NOT NULL, table_name text NOT NULL, restore_sql text NOT NULL, ord int NOT NULL)`);
 
-    const meta = await client.query<{ records: string; generator_version: number; built_at: Date; build_steps: { step: string; seconds: number }[] }>(
-      "SELECT records, generator_version, built_at, build_steps FROM bench.meta",
-    );
+    const meta = await client.query<{
+      records: string;
+      generator_version: number;
+      built_at: Date;
+      build_steps: { step: string; seconds: number }[];
+      rollups_version: number | null;
+    }>("SELECT records, generator_version, built_at, build_steps, rollups_version FROM bench.meta");
     const pending = await client.query("SELECT count(*)::int AS n FROM bench.dropped_ddl");
     const row = meta.rows[0];
     let reason: string | null = null;
@@ -107,24 +187,46 @@ export async function ensureData(url: string, records: number, rebuild: boolean,
     }
     if (reason === null) {
       log(`reusing the data built ${row!.built_at.toISOString()} (${fmt(records)} applications; --rebuild to force)`);
-      return { ...(await summarize(client, records)), builtAt: row!.built_at.toISOString(), buildSteps: row!.build_steps, reused: true };
+      const stepsThisRun: { step: string; seconds: number }[] = [];
+      let buildSteps = row!.build_steps;
+      const filled = await client.query("SELECT EXISTS (SELECT 1 FROM rollup_branch_day) AS ok");
+      const why =
+        row!.rollups_version === null
+          ? "the data was built before rollups existed"
+          : row!.rollups_version !== ROLLUPS_VERSION
+            ? `rollups from bench v${row!.rollups_version}, now v${ROLLUPS_VERSION}`
+            : !filled.rows[0].ok
+              ? "rollup_branch_day is empty"
+              : null;
+      if (why !== null) {
+        log(`  filling the rollups: ${why}`);
+        const t0 = performance.now();
+        const note = await fillRollups(url, client);
+        const seconds = Math.round((performance.now() - t0) / 10) / 100;
+        log(`  rollups (rebuildRollups): ${seconds.toFixed(1)} s  (${note})`);
+        const st = { step: "rollups: rebuildRollups (first approvals + rollup_branch_day + rollup_manager_day) + ANALYZE", seconds };
+        stepsThisRun.push(st);
+        buildSteps = [...buildSteps.filter((b) => !b.step.startsWith("rollups")), st];
+        await client.query("UPDATE bench.meta SET rollups_version = $1, build_steps = $2", [ROLLUPS_VERSION, JSON.stringify(buildSteps)]);
+      }
+      return { ...(await summarize(client, records)), builtAt: row!.built_at.toISOString(), buildSteps, reused: true, stepsThisRun };
     }
     log(`building the synthetic bank: ${reason}`);
-    const steps = await build(client, records, log);
+    const steps = await build(url, client, records, log);
     await client.query(
-      `INSERT INTO bench.meta (records, generator_version, build_steps) VALUES ($1, $2, $3)
+      `INSERT INTO bench.meta (records, generator_version, build_steps, rollups_version) VALUES ($1, $2, $3, $4)
        ON CONFLICT (singleton) DO UPDATE SET records = EXCLUDED.records, generator_version = EXCLUDED.generator_version,
-         built_at = now(), build_steps = EXCLUDED.build_steps`,
-      [records, GENERATOR_VERSION, JSON.stringify(steps)],
+         built_at = now(), build_steps = EXCLUDED.build_steps, rollups_version = EXCLUDED.rollups_version`,
+      [records, GENERATOR_VERSION, JSON.stringify(steps), ROLLUPS_VERSION],
     );
     const builtAt = (await client.query<{ built_at: Date }>("SELECT built_at FROM bench.meta")).rows[0].built_at;
-    return { ...(await summarize(client, records)), builtAt: builtAt.toISOString(), buildSteps: steps, reused: false };
+    return { ...(await summarize(client, records)), builtAt: builtAt.toISOString(), buildSteps: steps, reused: false, stepsThisRun: steps };
   } finally {
     await client.end();
   }
 }
 
-async function build(client: pg.Client, records: number, log: Log): Promise<{ step: string; seconds: number }[]> {
+async function build(url: string, client: pg.Client, records: number, log: Log): Promise<{ step: string; seconds: number }[]> {
   const steps: { step: string; seconds: number }[] = [];
   const step = async (name: string, run: () => Promise<string | void>) => {
     const t0 = performance.now();
@@ -144,7 +246,7 @@ async function build(client: pg.Client, records: number, log: Log): Promise<{ st
 
   await step("reset tables and drop secondary indexes and foreign keys", async () => {
     await q("DELETE FROM bench.meta");
-    await q("TRUNCATE activation, application, customer, target, account_manager, branch_closure, branch RESTART IDENTITY CASCADE");
+    await q("TRUNCATE rollup_branch_day, rollup_manager_day, activation, application, customer, target, account_manager, branch_closure, branch RESTART IDENTITY CASCADE");
     await dropForLoad(client);
     // u(i, salt): uniform in [0, 1), a pure function of (i, salt).
     await q(`CREATE OR REPLACE FUNCTION bench.u(i bigint, salt bigint) RETURNS float8
@@ -173,17 +275,14 @@ async function build(client: pg.Client, records: number, log: Log): Promise<{ st
     return n.rows.map((r) => `${r.level} ${r.n}`).join(", ");
   });
 
-  await step("branch_closure", async () => {
-    // The same statement as rebuildClosure in src/modules/org/org.service.ts.
-    await q(`INSERT INTO branch_closure (ancestor_id, descendant_id, depth)
-             WITH RECURSIVE up(descendant_id, ancestor_id, depth) AS (
-               SELECT id, id, 0 FROM branch
-               UNION ALL
-               SELECT up.descendant_id, b.parent_id, up.depth + 1
-               FROM up JOIN branch b ON b.id = up.ancestor_id
-               WHERE b.parent_id IS NOT NULL
-             )
-             SELECT ancestor_id, descendant_id, depth FROM up`);
+  await step("branch_closure (rebuildClosure)", async () => {
+    // The app's own derivation (src/modules/org/org.service.ts), in one transaction.
+    const db = bulkPrisma(url);
+    try {
+      await db.$transaction((tx) => rebuildClosure(tx));
+    } finally {
+      await db.$disconnect();
+    }
     const n = await q("SELECT count(*)::int AS n FROM branch_closure");
     return `${n.rows[0].n} pairs`;
   });
@@ -358,6 +457,10 @@ async function build(client: pg.Client, records: number, log: Log): Promise<{ st
     await q("DROP TABLE IF EXISTS bench.mgr_pick, bench.outlet_pick");
     await q("VACUUM (ANALYZE) branch, branch_closure, account_manager, customer, application, activation, target");
   });
+
+  // What the dashboards read. rebuildRollups re-derives first approvals too (they are already
+  // right here: it then rewrites none) and fills both rollup tables from the records.
+  await step("rollups: rebuildRollups (first approvals + rollup_branch_day + rollup_manager_day) + ANALYZE", () => fillRollups(url, client));
   return steps;
 }
 
@@ -397,7 +500,7 @@ async function dropForLoad(client: pg.Client): Promise<void> {
   }
 }
 
-async function summarize(client: pg.Client, records: number): Promise<Omit<DataSummary, "builtAt" | "buildSteps" | "reused">> {
+async function summarize(client: pg.Client, records: number): Promise<Omit<DataSummary, "builtAt" | "buildSteps" | "reused" | "stepsThisRun">> {
   const r = await client.query(`SELECT
       (SELECT count(*) FROM branch)::int AS units,
       (SELECT count(*) FROM branch WHERE level = 'CITY')::int AS cities,
@@ -409,6 +512,8 @@ async function summarize(client: pg.Client, records: number): Promise<Omit<DataS
       (SELECT count(*) FROM application WHERE decision = 'APPROVED')::int AS approved,
       (SELECT count(*) FROM activation)::int AS activations,
       (SELECT count(*) FROM target)::int AS targets,
+      (SELECT count(*) FROM rollup_branch_day)::int AS rollup_branch_rows,
+      (SELECT count(*) FROM rollup_manager_day)::int AS rollup_manager_rows,
       pg_size_pretty(pg_database_size(current_database())) AS size`);
   const s = r.rows[0];
   return {
@@ -423,11 +528,13 @@ async function summarize(client: pg.Client, records: number): Promise<Omit<DataS
     approved: s.approved,
     activations: s.activations,
     targets: s.targets,
+    rollupBranchRows: s.rollup_branch_rows,
+    rollupManagerRows: s.rollup_manager_rows,
     databaseSize: s.size,
   };
 }
 
-function quoteIdent(name: string): string {
+export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
