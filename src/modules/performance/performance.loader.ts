@@ -55,12 +55,15 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
   const actual = new DataLoader<ActualKey, number, string>(
     async (keys) => {
       const results = new Map<string, number>();
-      const groups = groupBy(keys, (k) => `${k.kind}|${k.metric}|${k.start}|${k.end}`);
+      // Every metric of a window in one statement: a dashboard asks for all four at once.
+      const groups = groupBy(keys, (k) => `${k.kind}|${k.start}|${k.end}`);
       await Promise.all(
         [...groups.values()].map(async (group) => {
-          const { kind, metric, start, end } = group[0];
-          const counts = await actuals(db, kind, group.map((k) => k.id), metric, start, end);
-          for (const k of group) results.set(actualKey(k), counts.get(k.id) ?? 0);
+          const { kind, start, end } = group[0];
+          const ids = [...new Set(group.map((k) => k.id))];
+          const metrics = [...new Set(group.map((k) => k.metric))];
+          const counts = await actuals(db, kind, ids, metrics, start, end);
+          for (const k of group) results.set(actualKey(k), counts.get(`${k.id}:${k.metric}`) ?? 0);
         }),
       );
       return keys.map((k) => results.get(actualKey(k)) ?? 0);

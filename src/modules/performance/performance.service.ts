@@ -10,6 +10,7 @@ import { completionRate } from "../../domain/completion.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import { asOfWindow, seriesBuckets, timeProgress, type Period } from "../../domain/period.js";
 import type { Context } from "../../graphql/context.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import type { OrgLevel } from "../org/org.enums.js";
 import { Granularity, Metric } from "./performance.enums.js";
 import { MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
@@ -17,29 +18,27 @@ import { MetricProgress, Performance, SeriesPoint } from "./performance.type.js"
 export type SubjectKind = "branch" | "manager";
 
 /**
- * Actual of `metric` in [start, end] for each subject id, summed from the daily rollups (a
- * unit's rollup already covers its whole subtree). Subjects with nothing are absent.
+ * Actuals of the metrics in [start, end] for each subject id, as `${id}:${metric}` → count,
+ * summed from the daily rollups (a unit's rollup already covers its whole subtree). One
+ * statement for every metric a dashboard shows; combinations with nothing are absent.
  */
 export async function actuals(
   db: Db,
   kind: SubjectKind,
   ids: readonly number[],
-  metric: Metric,
+  metrics: readonly Metric[],
   start: BusinessDate,
   end: BusinessDate,
-): Promise<Map<number, number>> {
+): Promise<Map<string, number>> {
   if (ids.length === 0 || end < start) return new Map();
-  const rows =
-    kind === "branch"
-      ? await db.$queryRaw<{ id: number; n: number }[]>`
-          SELECT branch_id AS id, sum(count)::int AS n FROM rollup_branch_day
-          WHERE branch_id = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date
-          GROUP BY branch_id`
-      : await db.$queryRaw<{ id: number; n: number }[]>`
-          SELECT manager_id AS id, sum(count)::int AS n FROM rollup_manager_day
-          WHERE manager_id = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date
-          GROUP BY manager_id`;
-  return new Map(rows.map((r) => [r.id, r.n]));
+  const table = kind === "branch" ? Prisma.raw("rollup_branch_day") : Prisma.raw("rollup_manager_day");
+  const key = kind === "branch" ? Prisma.raw("branch_id") : Prisma.raw("manager_id");
+  const rows = await db.$queryRaw<{ id: number; metric: Metric; n: number }[]>`
+    SELECT ${key} AS id, metric, sum(count)::int AS n FROM ${table}
+    WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ANY(${[...metrics]}::"Metric"[])
+      AND day BETWEEN ${start}::date AND ${end}::date
+    GROUP BY ${key}, metric`;
+  return new Map(rows.map((r) => [`${r.id}:${r.metric}`, r.n]));
 }
 
 /** Daily actuals of one subject in [start, end], as date → count (days with nothing absent). */
