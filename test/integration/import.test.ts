@@ -55,7 +55,7 @@ function applicationsFile(name: string, n: number): string {
     const day = String((i % 28) + 1).padStart(2, "0");
     const decision = i % 5 === 0 ? "REJECTED" : i % 11 === 0 ? "PENDING" : "APPROVED";
     const unit = i % 2 ? "SX-LL-01-01" : "SX-LL-01";
-    lines.push(`S${String(i).padStart(7, "0")},SC${i % 7 === 0 ? 1 : i},${unit},${i % 3 ? "M-SX-LL-0001" : ""},ONLINE,2021-02-${day},2021-02-${day},${decision},${decision === "PENDING" ? "" : `2021-02-${day}`},,`);
+    lines.push(`S${String(i).padStart(7, "0")},SC${i % 7 === 0 ? 1 : i},${unit},${i % 3 ? "M-SX-LL-0002" : ""},ONLINE,2021-02-${day},2021-02-${day},${decision},${decision === "PENDING" ? "" : `2021-02-${day}`},,`);
   }
   const file = path.join(work, name);
   fs.writeFileSync(file, `${lines.join("\n")}\n`);
