@@ -12,9 +12,9 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { applyMigrations } from "../db/migrations.js";
 import { loadDemo } from "../demo/load.js";
+import { TRUNCATE_ALL } from "../db/tables.js";
 
 /** Every data table; the migration history (`_prisma_migrations`) stays. */
-const DATA_TABLES = ["activation", "application", "customer", "target", "account_manager", "branch_closure", "branch"];
 
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const applied = await applyMigrations(db.adapterFactory);
     if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);
-    await db.prisma.$executeRawUnsafe(`TRUNCATE ${DATA_TABLES.join(", ")} RESTART IDENTITY CASCADE`);
+    await db.prisma.$executeRawUnsafe(TRUNCATE_ALL);
     const started = performance.now();
     const summary = await loadDemo(db.prisma);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);

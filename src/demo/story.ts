@@ -6,7 +6,9 @@
  * - Lüliang (SX-LL), as of 2021-02-28 for 2021-Q1: NEW_CUSTOMERS 6,245 against a plan of 4,700
  *   (1.3287), first among the province's city branches;
  * - its 1,500 paper applications, received and keyed in Q4 2020, decided in January;
- * - 3,218 of its Q1 new customers came through the business-circle campaign.
+ * - 3,218 of its Q1 new customers came through the business-circle campaign;
+ * - its 568 visited merchants, 3 complex, 70 single-merchant and 3 supermarket circles, and the
+ *   campaign with its promotions and redemptions (./circles.ts).
  *
  * Exact figures are not left to chance: every customer is written with a role (first approved
  * in Q4, in January–February, in March, returning, rejected, pending), and the contract counts
@@ -20,6 +22,7 @@ import { ApplicationChannel, Decision, Metric, OrgLevel } from "../generated/pri
 import type { AccountManagerInput, BranchInput } from "../modules/org/org.input.js";
 import type { ActivationInput, ApplicationInput } from "../modules/records/records.input.js";
 import type { TargetInput } from "../modules/targets/targets.input.js";
+import { buildCircles, CIRCLES, type CirclesStory } from "./circles.js";
 
 /** The handles a reader (or a test) of the story needs. */
 export const DEMO = {
@@ -33,9 +36,11 @@ export const DEMO = {
   paperApplications: 1_500,
   /** SX-LL's new customers of the campaign, January–February 2021. */
   campaignNewCustomers: 3_218,
+  /** SX-LL merchants visited by its staff, October 2020 – March 2021. */
+  visitedMerchants: CIRCLES.visitedMerchants,
 } as const;
 
-export interface DemoStory {
+export interface DemoStory extends CirclesStory {
   readonly branches: BranchInput[];
   readonly managers: AccountManagerInput[];
   readonly targets: TargetInput[];
@@ -331,7 +336,7 @@ const SHARE_RETURNING = 0.08;
 const SHARE_REJECTED = 0.15;
 const ACTIVATION_RATE = 0.86;
 const FIRST_SPEND_RATE = 0.8;
-const CAMPAIGN_MERCHANTS = 70;
+const CAMPAIGN_MERCHANTS = CIRCLES.singleMerchants; // LL-M-001..070, the single-merchant circles
 
 type NewApplication = Omit<ApplicationInput, "externalId">;
 
@@ -517,13 +522,12 @@ function writeCityRecords(city: City, seed: number, story: DemoStory): void {
 
 /** Builds the story in memory; pure and deterministic: the same seed gives identical rows. */
 export function buildStory(seed: number = DEMO.seed): DemoStory {
-  const story: DemoStory = { branches: [], managers: [], targets: [], applications: [], activations: [] };
-  story.branches.push({ code: DEMO.province, name: "山西省分行 (Shanxi)", level: OrgLevel.PROVINCE, parentCode: null });
-  const cities = CITIES.map((spec) => buildCity(spec, seed, story.branches));
-  for (const city of cities) {
-    story.managers.push(...city.staff.map((s) => ({ code: s.code, name: s.name, branchCode: s.branchCode })));
-  }
-  story.targets.push(...buildTargets(seed, cities));
+  const branches: BranchInput[] = [{ code: DEMO.province, name: "山西省分行 (Shanxi)", level: OrgLevel.PROVINCE, parentCode: null }];
+  const cities = CITIES.map((spec) => buildCity(spec, seed, branches));
+  const managers = cities.flatMap((city) => city.staff.map((s) => ({ code: s.code, name: s.name, branchCode: s.branchCode })));
+  // The circles half draws from streams of its own: the records below stay row for row as they were.
+  const circles = buildCircles({ campaignCode: DEMO.campaignCode, branchCode: DEMO.storyBranch, branches, managers, rng: (label) => Rng.for(seed, label) });
+  const story: DemoStory = { branches, managers, targets: buildTargets(seed, cities), applications: [], activations: [], ...circles };
   for (const city of cities) writeCityRecords(city, seed, story);
   return story;
 }

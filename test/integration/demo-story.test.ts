@@ -38,6 +38,13 @@ describe("the demo story", () => {
         (!v.firstSpendOn || (v.firstSpendOn >= v.activatedOn && v.firstSpendOn <= "2021-03-31"));
       if (!ok) broken.push(`activation of ${v.applicationExternalId}`);
     }
+    for (const v of story.visits) {
+      if (v.visitedOn < "2020-10-01" || v.visitedOn > "2021-03-31" || !v.managerCode.startsWith("M-SX-LL-")) broken.push(`visit ${v.merchantCode} ${v.visitedOn}`);
+    }
+    for (const r of story.redemptions) {
+      const at = r.at!.toISOString();
+      if (at < "2020-12-31T16:00:00.000Z" || at >= "2021-03-31T16:00:00.000Z") broken.push(`redemption ${r.transactionId} at ${at}`);
+    }
     expect(broken.slice(0, 10)).toEqual([]);
   });
 
@@ -128,11 +135,82 @@ describe("the demo story", () => {
     expect(row.n).toBe(3218);
   });
 
+  it("built 3 commercial-complex, 70 single-merchant and 3 supermarket circles in Lüliang", async () => {
+    const res = await api.gql(`{
+      complex: businessCircles(branchCode: "SX-LL", kind: COMPLEX) { totalCount edges { node { code merchantCount } } }
+      single: businessCircles(branchCode: "SX-LL", kind: SINGLE) { totalCount }
+      market: businessCircles(branchCode: "SX-LL", kind: SUPERMARKET) { totalCount }
+      street: businessCircles(branchCode: "SX-LL", kind: STREET) { totalCount }
+      firstSingle: businessCircle(code: "LL-C-SINGLE-001") { merchants { edges { node { code } } } }
+      merchants(branchCode: "SX-LL") { totalCount }
+      everywhere: merchants { totalCount }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const d = res.data;
+    expect([d.complex.totalCount, d.single.totalCount, d.market.totalCount, d.street.totalCount]).toEqual([3, 70, 3, 0]);
+    expect(d.complex.edges.map((e: any) => e.node.code)).toEqual(["LL-C-COMPLEX-1", "LL-C-COMPLEX-2", "LL-C-COMPLEX-3"]);
+    for (const e of d.complex.edges) expect(e.node.merchantCount).toBeGreaterThanOrEqual(24); // a few dozen each
+    expect(d.firstSingle.merchants.edges).toEqual([{ node: { code: "LL-M-001" } }]);
+    expect(d.merchants.totalCount).toBeGreaterThanOrEqual(DEMO.visitedMerchants);
+    expect(d.everywhere.totalCount).toBeGreaterThan(d.merchants.totalCount); // a few elsewhere too
+  });
+
+  it("visited exactly 568 of Lüliang's merchants, October 2020 to March 2021, with its own staff", async () => {
+    const [row] = await api.database.prisma.$queryRaw<{ merchants: number; visits: number; outsiders: number }[]>`
+      WITH ll AS (SELECT c.descendant_id AS id FROM branch_closure c JOIN branch b ON b.id = c.ancestor_id AND b.code = 'SX-LL')
+      SELECT count(DISTINCT v.merchant_id)::int AS merchants, count(*)::int AS visits,
+             count(*) FILTER (WHERE am.branch_id NOT IN (SELECT id FROM ll))::int AS outsiders
+      FROM visit v JOIN merchant m ON m.id = v.merchant_id JOIN account_manager am ON am.id = v.manager_id
+      WHERE m.branch_id IN (SELECT id FROM ll) AND v.visited_on BETWEEN '2020-10-01' AND '2021-03-31'`;
+    expect(row).toMatchObject({ merchants: 568, outsiders: 0 });
+    expect(row.visits).toBeGreaterThan(568); // several visits to some merchants
+    expect(await api.database.prisma.visit.count()).toBe(row.visits);
+
+    const res = await api.gql(`{ visits(merchantCode: "LL-M-001", first: 5) { edges { node { outcome note visitedOn manager { code } } } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.visits.edges.length).toBeGreaterThan(0);
+    expect(res.data.visits.edges[0].node.outcome).toBe("SIGNED_UP"); // newest first: the visit that won it
+  });
+
+  it("runs the business-circle campaign: ACTIVE, four promotions, money spent and left, 3,218 new customers", async () => {
+    const res = await api.gql(`{
+      campaign(code: "${DEMO.campaignCode}") {
+        status startsOn endsOn budget spent remaining circleCodes branch { code }
+        promotions { code rule { kind fixedPrice listPrice } schedule { days start end } limits { perDay } spent }
+        q1: results(period: "2021-Q1", asOf: "2021-03-31") { newCustomers redemptions redemptionCost merchantsVisited }
+        febEnd: results(period: "2021-Q1", asOf: "2021-02-28") { newCustomers }
+      }
+      campaigns(branchCode: "SX-LL") { totalCount }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const c = res.data.campaign;
+    expect(c).toMatchObject({ status: "ACTIVE", startsOn: "2021-01-01", endsOn: "2021-03-31", branch: { code: "SX-LL" } });
+    expect(c.circleCodes).toHaveLength(76);
+    expect(c.promotions.map((p: any) => p.rule.kind).sort()).toEqual(["CASHBACK", "FIXED_PRICE", "LUCKY_DRAW", "PERCENT_OFF"]);
+    const carWash = c.promotions.find((p: any) => p.rule.kind === "FIXED_PRICE");
+    expect(carWash).toMatchObject({ rule: { fixedPrice: 1, listPrice: 45 }, schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 1 } });
+    expect(carWash.spent).toBeGreaterThan(0);
+    expect(c.spent).toBeGreaterThan(0);
+    expect(c.remaining).toBeGreaterThan(0);
+    expect(c.spent + c.remaining).toBeCloseTo(c.budget, 2);
+    expect(c.q1).toMatchObject({ newCustomers: DEMO.campaignNewCustomers, redemptions: buildStory().redemptions.length });
+    expect(c.q1.redemptionCost).toBeCloseTo(c.spent, 2);
+    expect(c.febEnd.newCustomers).toBe(DEMO.campaignNewCustomers); // all decided by 28 February
+    expect(res.data.campaigns.totalCount).toBe(1);
+  });
+
   it("loads again without changing anything", async () => {
+    const before = await api.gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
     const again = await loadDemo(api.database.prisma);
+    expect(Object.keys(again).sort()).toEqual(Object.keys(firstLoad).sort());
     for (const [what, counts] of Object.entries(again)) {
       const first = firstLoad[what as keyof DemoSummary];
       expect({ what, ...counts }).toEqual({ what, created: 0, updated: 0, unchanged: first.created });
     }
+    expect(firstLoad).toMatchObject({ campaigns: { created: 1 }, promotions: { created: 4 }, visits: { created: expect.any(Number) } });
+    const after = await api.gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
+    expect(after).toEqual(before);
+    expect(await api.database.prisma.campaign.count()).toBe(1);
+    expect(await api.database.prisma.redemption.count()).toBe(firstLoad.redemptions.created);
   });
 });

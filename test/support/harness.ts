@@ -4,6 +4,7 @@
 import { expect, inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openPostgres, type Database } from "../../src/db/database.js";
+import { TRUNCATE_ALL } from "../../src/db/tables.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
@@ -24,13 +25,6 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** Every table, children first. */
-const TABLES = [
-  "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
-  "visit", "circle_member", "business_circle", "merchant",
-  "rollup_campaign_day", "rollup_merchant_day", "rollup_branch_day", "rollup_manager_day", "activation", "application", "customer", "target",
-  "account_manager", "branch_closure", "branch",
-];
 
 export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
   const url = inject("databaseUrl");
@@ -56,7 +50,7 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
       return database.statements.count - before;
     },
     async reset() {
-      await database.prisma.$executeRawUnsafe(`TRUNCATE ${TABLES.join(", ")} RESTART IDENTITY CASCADE`);
+      await database.prisma.$executeRawUnsafe(TRUNCATE_ALL);
     },
     async close() {
       await server.close();
