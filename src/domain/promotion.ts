@@ -77,8 +77,23 @@ function intervalsAround(schedule: readonly ScheduleWindow[], day: DateTime): In
  * on Saturday, not early on Friday.
  */
 export function isOpenAt(schedule: readonly ScheduleWindow[], at: DateTime): boolean {
+  return isOpenAtLocal(schedule, DAYS_OF_WEEK[at.weekday - 1], at.hour * 60 + at.minute);
+}
+
+/**
+ * The same test on a local weekday and minute of the day, with no date arithmetic: the mobile
+ * query checks thousands of candidate offers per request, so the clock is read once.
+ */
+export function isOpenAtLocal(schedule: readonly ScheduleWindow[], day: DayOfWeek, minute: number): boolean {
   if (schedule.length === 0) return true;
-  return intervalsAround(schedule, at).some((i) => at >= i.from && at < i.to);
+  const previous = DAYS_OF_WEEK[(DAYS_OF_WEEK.indexOf(day) + 6) % 7];
+  return schedule.some((w) => {
+    const start = parseTimeOfDay(w.start);
+    const end = parseTimeOfDay(w.end);
+    if (end > start) return w.days.includes(day) && minute >= start && minute < end;
+    // Past midnight: the evening part on the day itself, the small hours on the next day.
+    return (w.days.includes(day) && minute >= start) || (w.days.includes(previous) && minute < end);
+  });
 }
 
 /**

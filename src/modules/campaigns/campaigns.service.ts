@@ -7,7 +7,7 @@ import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
-import { canTransition, CAMPAIGN_TRANSITIONS, isOpenAt, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { idempotent } from "../common/idempotency.js";
@@ -591,9 +591,10 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const localDate = local.toISODate()!;
   const dLat = args.radiusMeters / 111_320;
   const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
-  const candidates = await db.$queryRaw<(PromotionRow & { m_id: number; m_branch: number; m_code: string; m_name: string; m_category: string; m_address: string; m_lat: number; m_lng: number })[]>`
+  // Slim candidate rows first (thousands in a city centre); full rows only for the page.
+  const candidates = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; lat: number; lng: number }[]>`
     WITH nearby AS (
-      SELECT id, branch_id, code, name, category, address, latitude, longitude FROM merchant
+      SELECT id, code, latitude, longitude FROM merchant
       WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
         AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
     ), eligible AS (
@@ -601,35 +602,48 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       UNION
       SELECT cc.campaign_id, m.merchant_id FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id JOIN nearby n ON n.id = m.merchant_id
     )
-    SELECT p.id, p.code, p.campaign_id AS "campaignId", p.title, p.kind, p.percent_off AS "percentOff", p.amount_fen AS "amountFen",
-           p.min_spend_fen AS "minSpendFen", p.list_price_fen AS "listPriceFen", p.draw_odds AS "drawOdds", p.prize_stock AS "prizeStock", p.valid_from AS "validFrom",
-           p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay", p.per_card_per_week AS "perCardPerWeek",
-           p.per_card_per_campaign AS "perCardPerCampaign", p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen",
-           n.id AS m_id, n.branch_id AS m_branch, n.code AS m_code, n.name AS m_name, n.category AS m_category, n.address AS m_address, n.latitude AS m_lat, n.longitude AS m_lng
+    SELECT p.id AS pid, p.code AS pcode, n.id AS mid, n.code AS mcode, n.latitude AS lat, n.longitude AS lng
     FROM eligible e
     JOIN campaign c ON c.id = e.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen
     JOIN promotion p ON p.campaign_id = c.id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
       AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
     JOIN nearby n ON n.id = e.merchant_id`;
+  const promotionIds = [...new Set(candidates.map((c) => c.pid))];
+  const schedules = new Map(
+    (await db.promotion.findMany({ where: { id: { in: promotionIds } }, select: { id: true, schedule: true } })).map((p) => [p.id, p.schedule as unknown as Window[]]),
+  );
 
+  // The clock is read once, and each promotion's schedule judged once, however many merchants offer it.
+  const day = DAYS_OF_WEEK[local.weekday - 1];
+  const minute = local.hour * 60 + local.minute;
+  const openNow = new Map(promotionIds.map((id) => [id, isOpenAtLocal(schedules.get(id) ?? [], day, minute)]));
   const usable = candidates
-    .map((c) => ({ c, distance: distanceMeters(args.latitude, args.longitude, c.m_lat, c.m_lng) }))
-    .filter(({ c, distance }) => distance <= args.radiusMeters && isOpenAt(c.schedule as unknown as Window[], local))
-    .sort((a, b) => a.distance - b.distance || (a.c.code < b.c.code ? -1 : a.c.code > b.c.code ? 1 : a.c.m_code < b.c.m_code ? -1 : 1));
+    .filter((c) => openNow.get(c.pid))
+    .map((c) => ({ c, distance: distanceMeters(args.latitude, args.longitude, c.lat, c.lng) }))
+    .filter(({ distance }) => distance <= args.radiusMeters)
+    .sort((a, b) => a.distance - b.distance || (a.c.pcode < b.c.pcode ? -1 : a.c.pcode > b.c.pcode ? 1 : a.c.mcode < b.c.mcode ? -1 : 1));
   const page = usable.slice(offset, offset + first);
-  const used = args.cardToken ? await usage(db, [...new Set(page.map((p) => p.c.id))], args.cardToken, localDate, periodOf("WEEK", localDate).code) : null;
+  const pagePromotions = [...new Set(page.map((p) => p.c.pid))];
+  const [promotionRows, merchantRows, used] = await Promise.all([
+    db.promotion.findMany({ where: { id: { in: pagePromotions } } }),
+    db.merchant.findMany({ where: { id: { in: [...new Set(page.map((p) => p.c.mid))] } } }),
+    args.cardToken ? usage(db, pagePromotions, args.cardToken, localDate, periodOf("WEEK", localDate).code) : Promise.resolve(null),
+  ]);
+  const promotions = new Map(promotionRows.map((p) => [p.id, p]));
+  const merchants = new Map(merchantRows.map((m) => [m.id, toMerchant(m)]));
 
   const edges = page.map(({ c, distance }, i) => {
-    const promotion = toPromotion({ ...c, createdAt: new Date(0), updatedAt: new Date(0) } as PromotionRow);
+    const row = promotions.get(c.pid)!;
+    const promotion = toPromotion(row);
     const open = openings(promotion.schedule, local);
-    const u = used?.get(c.id) ?? { day: 0, week: 0, total: 0 };
+    const u = used?.get(c.pid) ?? { day: 0, week: 0, total: 0 };
     const left = (limit: number | null, count: number) => (limit == null ? null : Math.max(limit - count, 0));
     const remainingForCard: CardLimits | null = used
-      ? { perDay: left(c.perCardPerDay, u.day), perWeek: left(c.perCardPerWeek, u.week), perCampaign: left(c.perCardPerCampaign, u.total) }
+      ? { perDay: left(row.perCardPerDay, u.day), perWeek: left(row.perCardPerWeek, u.week), perCampaign: left(row.perCardPerCampaign, u.total) }
       : null;
     const node = Object.assign(new NearbyPromotion(), {
       promotion,
-      merchant: toMerchant({ id: c.m_id, branchId: c.m_branch, code: c.m_code, name: c.m_name, category: c.m_category, address: c.m_address, latitude: c.m_lat, longitude: c.m_lng }),
+      merchant: merchants.get(c.mid)!,
       distanceMeters: Math.round(distance),
       availableUntil: open.closesAt?.toJSDate() ?? null,
       nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,
