@@ -10,6 +10,7 @@ import type { LoadResult } from "./load.js";
 import type { CpuPerRequest, ProfileSummary } from "./cpu.js";
 import type { ImportReport } from "./import.js";
 import { fmt, type DataSummary } from "./synthetic.js";
+import type { PromotionsData } from "./promotions.js";
 
 export interface Machine {
   cpu: string;
@@ -162,7 +163,7 @@ export function renderSection(r: RunReport): string {
 
 
 /** Per request: the GraphQL, each statement's time alone, the SQL as sent, the slowest statement's plan. */
-function renderScenarios(scenarios: readonly ScenarioInfo[], heading = "###"): string[] {
+export function renderScenarios(scenarios: readonly ScenarioInfo[], heading = "###"): string[] {
   const out: string[] = [];
   for (const s of scenarios) {
     const total = s.profile.reduce((a, p) => a + p.meanMs, 0);
@@ -210,10 +211,18 @@ data, \`--duration S\`, \`--warmup S\`, \`--concurrency 1,8\`, \`--pool N\` chan
 too), \`--skip-import\` leaves the import out, \`--import-profile-rows N\` sizes the in-process
 import whose statements are timed (50,000; 0 for none), \`--no-server-profile\` skips the server's CPU profile.
 
-Two kinds of section, one per data size each; a new run of a size replaces its own section:
+\`promotionsNear\` (the mobile query) is measured in the same run on 100,000 merchants and 10,000
+promotions built beside the records (\`--no-promotions\` leaves it out, \`--rebuild-promotions\`
+regenerates them); it has a section of its own, first below.
+
+Kinds of section, one per data size each; a new run of a size replaces its own section:
+- **promotionsNear**: the mobile query over HTTP and its SQL through \`pg\`, with the data's shape,
+  the candidate rows the SQL returns and its plan. No numeric target was set for it.
 - **Rollups** (current): dashboards read only the daily rollups (rollup_branch_day,
   rollup_manager_day), and the import maintains them. These sections hold the targets of the
   issue, whether each is met, the reads, and the import against a raw \`COPY\`.
+- **Earlier run**: a rollups section a newer run replaced, kept once for comparison (one that
+  measured the import is kept over one that did not).
 - **Baseline (before rollups)**: the first measurements, when dashboards aggregated the raw
   records. Kept as they were for comparison; the current code no longer runs that way.
 
@@ -223,26 +232,40 @@ with GraphQL \`errors\`, a non-200 status or a failed statement; \`HTTP ÷ pg\` 
 share of the pg-direct throughput at the same number of connections.
 `;
 
-/** A section's key: `records=N` (baseline, before rollups) or `rollups:records=N`. */
+/**
+ * A section's key: `promotions:merchants=N` (promotionsNear), `rollups:records=N` (current),
+ * `earlier:rollups:records=N` (the rollups run a newer one replaced) or `records=N` (baseline,
+ * before rollups).
+ */
 export type SectionKey = string;
 
 const begin = (key: SectionKey) => `<!-- bench:${key} -->`;
 const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
-  const records = Number(/records=(\d+)/.exec(key)?.[1] ?? 0);
-  return [key.startsWith("rollups:") ? 0 : 1, records];
+  const size = Number(/(?:records|merchants)=(\d+)/.exec(key)?.[1] ?? 0);
+  const kind = key.startsWith("promotions:") ? 0 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : 3;
+  return [kind, kind === 1 || kind === 2 ? -size : size];
 }
 
-/** Writes `section` under `key` into the results file, keeping every other section. */
+/**
+ * Writes `section` under `key` into the results file, keeping every other section. A rollups
+ * section it replaces is kept once, as the earlier run, for comparison.
+ */
 export function writeResults(file: string, key: SectionKey, section: string): void {
   const old = readFile(file) ?? "";
   const sections = new Map<SectionKey, string>();
-  for (const m of old.matchAll(/<!-- bench:([a-z:]*records=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
+  for (const m of old.matchAll(/<!-- bench:([a-z:]*(?:records|merchants)=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
     let body = m[2];
     // Baseline sections written before rollups existed: say so in their heading.
-    if (!m[1].startsWith("rollups:")) body = body.replace(/^## (?!Baseline)(.*applications)$/m, "## Baseline (before rollups): $1");
+    if (/^records=/.test(m[1])) body = body.replace(/^## (?!Baseline)(.*applications)$/m, "## Baseline (before rollups): $1");
     sections.set(m[1], body);
+  }
+  const previous = sections.get(key);
+  // One earlier run is kept: a replaced run that measured the import wins over one that did not.
+  const keepPrevious = previous !== undefined && previous !== section && (!sections.has(`earlier:${key}`) || /^### Import$/m.test(previous));
+  if (key.startsWith("rollups:") && keepPrevious) {
+    sections.set(`earlier:${key}`, previous.replace(/^## (?!Earlier run)(.*)$/m, "## Earlier run (superseded by the section above): $1"));
   }
   sections.set(key, section);
   const body = [...sections.entries()]
@@ -393,7 +416,7 @@ function renderImport(x: ImportReport): string[] {
   return out;
 }
 
-function renderCpu(rows: readonly Row[], profiles: readonly ProfileSummary[]): string[] {
+export function renderCpu(rows: readonly Row[], profiles: readonly ProfileSummary[]): string[] {
   const out: string[] = [];
   const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
   if (rows.some((r) => r.cpu)) {
@@ -432,4 +455,113 @@ function renderCpu(rows: readonly Row[], profiles: readonly ProfileSummary[]): s
     out.push("");
   }
   return out;
+}
+
+// ---- promotionsNear ---------------------------------------------------------------------
+
+export interface PromotionsScenario {
+  info: ScenarioInfo;
+  /** From the answer of the captured run. */
+  totalCount: number;
+  pageSize: number;
+  firstEdges: unknown[];
+  centre: { name: string; code: string; lat: number; lng: number };
+  radiusMeters: number;
+  at: string;
+  box: { inBox: number; inRadius: number };
+}
+
+export interface PromotionsRunReport {
+  date: Date;
+  machine: Machine;
+  data: PromotionsData;
+  records: number;
+  settings: { warmupSeconds: number; durationSeconds: number; pool: number };
+  rows: Row[];
+  scenario: PromotionsScenario;
+  profiles: ProfileSummary[];
+}
+
+/** What a plan says in a line: execution time, buffers, the scans on each table. */
+export function planSummary(plan: string): { executionMs: number | null; planningMs: number | null; buffers: string | null; scans: string[] } {
+  const executionMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
+  const planningMs = Number(/Planning Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
+  // The first Buffers line belongs to the top node: the whole statement's.
+  const buffers = /^\s*Buffers: (.*)$/m.exec(plan)?.[1] ?? null;
+  const scans = new Map<string, number>();
+  for (const m of plan.matchAll(/((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan|Bitmap Heap Scan|CTE Scan))(?: Backward)?(?: using (\S+))? on (\S+)(?: (\w+))?/g)) {
+    const what = m[1] === "Bitmap Index Scan" ? `${m[1]} on ${m[3]}` : `${m[1]}${m[2] ? ` using ${m[2]}` : ""} on ${m[3]}${m[4] && m[4] !== "using" ? ` ${m[4]}` : ""}`;
+    scans.set(what, (scans.get(what) ?? 0) + 1);
+  }
+  return {
+    executionMs: Number.isFinite(executionMs) ? executionMs : null,
+    planningMs: Number.isFinite(planningMs) ? planningMs : null,
+    buffers,
+    scans: [...scans.entries()].map(([k, n]) => (n > 1 ? `${k} (×${n})` : k)),
+  };
+}
+
+export function renderPromotionsSection(r: PromotionsRunReport): string {
+  const m = r.machine;
+  const d = r.data;
+  const s = r.scenario;
+  const out: string[] = [];
+  const candidates = s.info.profile[0]?.rows ?? 0;
+  out.push(`## promotionsNear: ${fmt(d.merchants)} merchants, ${fmt(d.promotions)} promotions`);
+  out.push("");
+  out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC (${r.date.toISOString().slice(0, 10)}). No numeric target was set for this query: the figures are reported.`);
+  out.push("");
+  out.push(`- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; shared with other work. Load average (1/5/15 min) when the run started: ${m.loadAverage}`);
+  out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}; settings (server defaults, untuned): ${m.postgresSettings}`);
+  out.push(
+    `- **Data** (bench/promotions.ts, pure SQL, deterministic hashes; in the same database as the ${fmt(r.records)} applications): ` +
+      `${fmt(d.merchants)} merchants over the 13 city branches, each city a cluster of 5..10 km around a Shanxi city centre, denser towards the centre ` +
+      `(${d.merchantsPerCity}); ${fmt(d.circles)} business circles of 5..50 neighbouring merchants (${fmt(d.circleMembers)} memberships); ` +
+      `${fmt(d.campaigns)} ACTIVE campaigns, each in one city, with ${fmt(d.campaignCircles)} eligible circles and ${fmt(d.campaignMerchants)} eligible merchants in all; ` +
+      `${fmt(d.promotions)} promotions valid within 2021-01-01..2021-03-31 (half the whole quarter, half 2..11 weeks of it): ${d.byKind}. ` +
+      `${d.reused ? `Reused from the build of ${d.builtAt.slice(0, 16).replace("T", " ")} UTC.` : "Built in this run."}`,
+  );
+  out.push(`- **Schedules**: ${d.bySchedule.replace(/\|/g, "\\|")}.`);
+  out.push(
+    `- **Request**: ${s.radiusMeters} m around the centre of ${s.centre.name} (${s.centre.code}, ${s.centre.lat} N ${s.centre.lng} E), the densest cluster, ` +
+      `at ${s.at} (Saturday 10:00 in Asia/Shanghai), first 20. ` +
+      `Merchants in the bounding box: ${fmt(s.box.inBox)}, of which ${fmt(s.box.inRadius)} within ${s.radiusMeters} m. ` +
+      `**The SQL returns ${fmt(candidates)} candidate rows** (merchant × promotion of an ACTIVE campaign the merchant is eligible for, valid on the local date, with budget and stock left); ` +
+      `the server keeps **${fmt(s.totalCount)}** (within the radius and open at that time: \`totalCount\`), sorts them by distance and returns ${s.pageSize}.`,
+  );
+  out.push(
+    `- **Load**: closed loop, one keep-alive connection per worker; warm-up ${r.settings.warmupSeconds} s, measured ${r.settings.durationSeconds} s per row. ` +
+      `Server: \`node dist/src/main.js\` as a child process (NODE_ENV=production, LOG_LEVEL=error, Prisma pool ${r.settings.pool}); ` +
+      `load generator, server and PostgreSQL share the machine. pg direct: the statement the server sent (captured from node-postgres), replayed with its values on one connection per worker.`,
+  );
+  out.push("");
+  out.push("### Reads");
+  out.push("");
+  out.push(resultsTable(r.rows));
+  out.push("");
+  const plan = s.info.slowestPlan?.plan ?? "";
+  const ps = planSummary(plan);
+  out.push("### The candidate SQL: rows and plan");
+  out.push("");
+  out.push(`- rows returned: **${fmt(candidates)}** (mean ${s.info.profile[0] ? s.info.profile[0].meanMs.toFixed(1) : "-"} ms alone on one connection, through node-postgres, rows included)`);
+  out.push(`- EXPLAIN (ANALYZE, BUFFERS): execution ${ps.executionMs?.toFixed(1) ?? "-"} ms, planning ${ps.planningMs?.toFixed(1) ?? "-"} ms; buffers ${ps.buffers ?? "-"}`);
+  out.push(`- scans: ${ps.scans.length ? ps.scans.map((x) => `\`${x}\``).join(", ") : "-"}`);
+  out.push(`- merchant (latitude, longitude) index used: **${/merchant_latitude_longitude_idx/.test(plan) ? "yes" : "no"}**`);
+  out.push("");
+  out.push("<details><summary>First edges of the answer</summary>");
+  out.push("");
+  out.push("```json");
+  out.push(JSON.stringify(s.firstEdges, null, 1));
+  out.push("```");
+  out.push("</details>");
+  out.push("");
+  out.push(...renderCpu(r.rows, r.profiles));
+  out.push(...renderScenarios([s.info], "####"));
+  out.push("### Build steps of this data (seconds)");
+  out.push("");
+  out.push("| step | s |");
+  out.push("|---|--:|");
+  for (const st of d.buildSteps) out.push(`| ${st.step} | ${st.seconds.toFixed(1)} |`);
+  out.push(`| total | ${d.buildSteps.reduce((a, x) => a + x.seconds, 0).toFixed(1)} |`);
+  return out.join("\n");
 }

@@ -10,11 +10,16 @@
  *                          [--warmup S] [--duration S] [--concurrency 1,8] [--pool N]
  *                          [--branch CODE] [--out FILE]
  *                          [--import-rows N] [--skip-import] [--import-profile-rows N]
- *                          [--no-server-profile]
+ *                          [--no-server-profile] [--no-promotions] [--rebuild-promotions]
  *
  * --import-rows defaults to 1,000,000 (10,000,000 with --10m); 1 M is measured too when it is
  * larger, so peak memory can be compared. The import runs against a scratch copy of the bench
  * database (<name>_import), dropped afterwards.
+ *
+ * The mobile query `promotionsNear` is measured too (--no-promotions leaves it out): 100,000
+ * merchants, 3,000 business circles, 400 ACTIVE campaigns and 10,000 promotions built in SQL
+ * beside the records (bench/promotions.ts; reused like them, --rebuild-promotions to force),
+ * asked within 2 km of the densest city centre; its figures go to a section of their own.
  *
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardgrowth_bench) names the
  * database; it is created when missing and must be on this machine.
@@ -31,9 +36,14 @@ import { loadHttp, loadPg, type LoadOptions, type Statement } from "./load.js";
 import { cpuPerRequest, cpuSnapshot, summarizeProfile, type ProfileSummary } from "./cpu.js";
 import { benchImport, type ImportReport } from "./import.js";
 import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeResults, type Row, type ScenarioInfo, type Target } from "./report.js";
+import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
+import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
 
 const AS_OF = "2021-02-28";
+/** promotionsNear: a Saturday, 10:00 in Asia/Shanghai. */
+const PROMOTIONS_AT = "2021-01-09T02:00:00Z";
+const PROMOTIONS_RADIUS_M = 2000;
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cardgrowth_bench";
 
 interface Options {
@@ -52,6 +62,8 @@ interface Options {
   skipImport: boolean;
   importProfileRows: number;
   profileServer: boolean;
+  promotions: boolean;
+  rebuildPromotions: boolean;
 }
 
 /** The issue's targets (see bench/results.md). */
@@ -108,6 +120,8 @@ function parseArgs(argv: string[]): Options {
     skipImport: false,
     importProfileRows: 50_000,
     profileServer: true,
+    promotions: true,
+    rebuildPromotions: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -130,6 +144,8 @@ function parseArgs(argv: string[]): Options {
       case "--import-rows": o.importRows = parseCount(value() ?? "", "--import-rows"); break;
       case "--skip-import": o.skipImport = true; break;
       case "--no-server-profile": o.profileServer = false; break;
+      case "--no-promotions": o.promotions = false; break;
+      case "--rebuild-promotions": o.rebuildPromotions = true; break;
       case "--import-profile-rows": {
         const v = value() ?? "";
         o.importProfileRows = v === "0" ? 0 : parseCount(v, "--import-profile-rows");
@@ -243,6 +259,15 @@ async function main(): Promise<void> {
       `${fmt(data.records)} applications, ${fmt(data.activations)} activations, ${fmt(data.targets)} targets, ${data.databaseSize}`,
   );
   if (!data.reused) log(`build: ${data.buildSteps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} s in all`);
+  let promotionsData: PromotionsData | null = null;
+  if (opts.promotions) {
+    promotionsData = await ensurePromotionsData(opts.url, opts.rebuildPromotions, log);
+    const p = promotionsData;
+    log(
+      `merchant data: ${fmt(p.merchants)} merchants, ${fmt(p.circles)} circles (${fmt(p.circleMembers)} members), ${fmt(p.campaigns)} ACTIVE campaigns ` +
+        `(${fmt(p.campaignCircles)} circles, ${fmt(p.campaignMerchants)} merchants eligible), ${fmt(p.promotions)} promotions`,
+    );
+  }
   if (opts.buildOnly) return;
 
   const scenarios = [
@@ -270,10 +295,28 @@ async function main(): Promise<void> {
 }`,
     },
   ];
+  const promotionsName = `promotionsNear(${DENSE_CENTRE.name} centre, 2 km)`;
+  if (opts.promotions) {
+    scenarios.push({
+      name: promotionsName,
+      graphql: `query PromotionsNear {
+  promotionsNear(latitude: ${DENSE_CENTRE.lat}, longitude: ${DENSE_CENTRE.lng}, radiusMeters: ${PROMOTIONS_RADIUS_M}, at: "${PROMOTIONS_AT}", first: 20) {
+    totalCount
+    edges {
+      node {
+        distanceMeters availableUntil nextAvailableAt
+        merchant { code name }
+        promotion { code title rule { headline } }
+      }
+    }
+  }
+}`,
+    });
+  }
 
   // What the server sends for each request, and how long each statement takes alone.
   const schema = await createSchema();
-  const captured: { name: string; graphql: string; statements: Statement[]; info: ScenarioInfo }[] = [];
+  const captured: { name: string; graphql: string; statements: Statement[]; info: ScenarioInfo; answer: unknown }[] = [];
   for (const s of scenarios) {
     const { data: result, statements } = await captureStatements(opts.url, schema, s.graphql);
     if (statements.length === 0) throw new Error(`${s.name}: no SQL captured`);
@@ -288,6 +331,7 @@ async function main(): Promise<void> {
     const plan = await explain(opts.url, statements[slowest]);
     captured.push({
       ...s,
+      answer: result,
       statements,
       info: {
         name: s.name,
@@ -381,21 +425,69 @@ async function main(): Promise<void> {
     }
   }
 
+  const dashboards = captured.filter((c) => c.name !== promotionsName);
+  const isDashboard = (request: string) => dashboards.some((c) => c.name === request);
   const section = renderRollupSection({
     date: new Date(),
     machine,
     data,
     settings: { warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, pool: opts.pool, asOf: AS_OF, period: PERIOD },
-    rows: ordered,
-    scenarios: captured.map((c) => c.info),
-    targets: targetsOf(captured.map((c) => c.name), ordered, importReport),
-    profiles,
+    rows: ordered.filter((r) => isDashboard(r.request)),
+    scenarios: dashboards.map((c) => c.info),
+    targets: targetsOf(dashboards.map((c) => c.name), ordered, importReport),
+    profiles: profiles.filter((p) => dashboards.some((c) => p.request.startsWith(c.name))),
     importReport,
     importNote,
   });
   writeResults(opts.out, `rollups:records=${opts.records}`, section);
-  for (const t of targetsOf(captured.map((c) => c.name), ordered, importReport)) log(`target: ${t.name}: ${t.measured} -> ${t.met === null ? "reported" : t.met ? "MET" : "NOT MET"}`);
+  for (const t of targetsOf(dashboards.map((c) => c.name), ordered, importReport)) log(`target: ${t.name}: ${t.measured} -> ${t.met === null ? "reported" : t.met ? "MET" : "NOT MET"}`);
+  const promo = captured.find((c) => c.name === promotionsName);
+  if (promo && promotionsData) {
+    const answer = (promo.answer as { promotionsNear: { totalCount: number; edges: unknown[] } }).promotionsNear;
+    const scenario: PromotionsScenario = {
+      info: promo.info,
+      totalCount: answer.totalCount,
+      pageSize: answer.edges.length,
+      firstEdges: answer.edges.slice(0, 3),
+      centre: { name: DENSE_CENTRE.name, code: DENSE_CENTRE.code, lat: DENSE_CENTRE.lat, lng: DENSE_CENTRE.lng },
+      radiusMeters: PROMOTIONS_RADIUS_M,
+      at: PROMOTIONS_AT,
+      box: await boxCounts(opts.url, DENSE_CENTRE.lat, DENSE_CENTRE.lng, PROMOTIONS_RADIUS_M),
+    };
+    const p = renderPromotionsSection({
+      date: new Date(),
+      machine,
+      data: promotionsData,
+      records: opts.records,
+      settings: { warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, pool: opts.pool },
+      rows: ordered.filter((r) => r.request === promotionsName),
+      scenario,
+      profiles: profiles.filter((x) => x.request.startsWith(promotionsName)),
+    });
+    writeResults(opts.out, `promotions:merchants=${promotionsData.merchants}`, p);
+  }
   log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+}
+
+/** Merchants in the bounding box and within the radius, as the service computes them. */
+async function boxCounts(url: string, lat: number, lng: number, radius: number): Promise<{ inBox: number; inRadius: number }> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const dLat = radius / 111_320;
+    const dLng = radius / (111_320 * Math.max(Math.cos((lat * Math.PI) / 180), 0.01));
+    const r = await client.query(
+      `SELECT count(*)::int AS in_box,
+              count(*) FILTER (WHERE 2 * 6371000 * asin(least(1, sqrt(power(sin(radians(latitude - $1) / 2), 2)
+                 + cos(radians($1)) * cos(radians(latitude)) * power(sin(radians(longitude - $2) / 2), 2)))) <= $5)::int AS in_radius
+       FROM merchant WHERE latitude BETWEEN $1 - $3 AND $1 + $3 AND longitude BETWEEN $2 - $4 AND $2 + $4`,
+      [lat, lng, dLat, dLng, radius],
+    );
+    return { inBox: r.rows[0].in_box, inRadius: r.rows[0].in_radius };
+  } finally {
+    await client.end();
+  }
 }
 
 function targetsOf(names: string[], rows: Row[], imp: ImportReport | null): Target[] {
