@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     console.log(
       `${summary.dryRun ? "[dry run] " : ""}${summary.rows} rows read in ${progress.seconds().toFixed(1)} s: ` +
         `${summary.created} ${verb} created, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected` +
+        (summary.superseded ? `, ${summary.superseded} superseded by a later row with the same key` : "") +
         (summary.rejected ? ` (see ${summary.reportPath})` : ""),
     );
     return summary.rejected ? 1 : 0;

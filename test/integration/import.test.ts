@@ -133,6 +133,28 @@ describe("import", () => {
     expect(ids.map((a) => a.externalId)).toEqual(["G1", "G2", "G3"]);
   });
 
+  it("a later row corrects an earlier one with the same key, wherever the batches split", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    const file = path.join(work, "corrections.csv");
+    fs.writeFileSync(
+      file,
+      [
+        "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
+        "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
+        "K2,C2,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
+        "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,REJECTED,2021-01-07", // corrects line 2
+      ].join("\n"),
+    );
+    const results: Record<string, string>[] = [];
+    for (const batchSize of [1, 2, 10]) {
+      await api.database.prisma.$executeRaw`DELETE FROM application`;
+      await importFile("applications", file, { batchSize });
+      const rows = await db().application.findMany({ select: { externalId: true, decision: true }, orderBy: { externalId: "asc" } });
+      results.push(Object.fromEntries(rows.map((r) => [r.externalId, r.decision])));
+    }
+    expect(results).toEqual(Array(3).fill({ K1: "REJECTED", K2: "APPROVED" }));
+  });
+
   it("refuses a file with an unknown column before reading any row", async () => {
     const file = path.join(work, "columns.csv");
     fs.writeFileSync(file, "code,name,level,parent\nX,X,PROVINCE,\n");

@@ -43,19 +43,32 @@ const number = z.preprocess(
 
 export interface ImportKind {
   readonly columns: z.ZodObject;
+  /** The row's identity: a later row of a file with the same key corrects the earlier one. */
+  keyOf(row: unknown): string;
   write(db: Db, rows: unknown[], batchSize: number, options: WriteOptions): Promise<WriteOutcome>;
 }
 
-function kind<S extends z.ZodObject>(columns: S, write: (db: Db, rows: z.infer<S>[], max: number, o: WriteOptions) => Promise<WriteOutcome>): ImportKind {
-  return { columns, write: (db, rows, max, options) => write(db, rows as z.infer<S>[], max, options) };
+function kind<S extends z.ZodObject>(
+  columns: S,
+  keyOf: (row: z.infer<S>) => string,
+  write: (db: Db, rows: z.infer<S>[], max: number, o: WriteOptions) => Promise<WriteOutcome>,
+): ImportKind {
+  return {
+    columns,
+    keyOf: (row) => keyOf(row as z.infer<S>),
+    write: (db, rows, max, options) => write(db, rows as z.infer<S>[], max, options),
+  };
 }
+
+const byCode = (r: { code: string }) => r.code;
 
 export const IMPORT_KINDS = {
   units: kind(
     z.strictObject({ code: text, name: text, level: oneOf(OrgLevel), parentCode: optionalText }),
+    byCode,
     upsertBranches,
   ),
-  managers: kind(z.strictObject({ code: text, name: text, branchCode: text }), upsertAccountManagers),
+  managers: kind(z.strictObject({ code: text, name: text, branchCode: text }), byCode, upsertAccountManagers),
   targets: kind(
     z.strictObject({
       branchCode: optionalText,
@@ -64,6 +77,7 @@ export const IMPORT_KINDS = {
       metric: oneOf(Metric),
       value: int,
     }),
+    (r) => `${r.branchCode ?? ""}|${r.managerCode ?? ""}|${r.period.code}|${r.metric}`,
     setTargets,
   ),
   applications: kind(
@@ -80,11 +94,17 @@ export const IMPORT_KINDS = {
       campaignCode: optionalText,
       merchantCode: optionalText,
     }),
+    (r) => r.externalId,
     recordApplications,
   ),
-  activations: kind(z.strictObject({ applicationExternalId: text, activatedOn: date, firstSpendOn: optionalDate }), recordActivations),
+  activations: kind(
+    z.strictObject({ applicationExternalId: text, activatedOn: date, firstSpendOn: optionalDate }),
+    (r) => r.applicationExternalId,
+    recordActivations,
+  ),
   merchants: kind(
     z.strictObject({ code: text, name: text, category: text, address: text, latitude: number, longitude: number, branchCode: text }),
+    byCode,
     upsertMerchants,
   ),
   circles: kind(
@@ -96,10 +116,12 @@ export const IMPORT_KINDS = {
       // One cell: member codes separated by "|" (CSV), or a JSON array (NDJSON).
       merchantCodes: z.preprocess((v) => (typeof v === "string" ? v.split("|").map((c) => c.trim()).filter(Boolean) : blankToNull(v) ?? []), z.array(z.string())),
     }),
+    byCode,
     upsertBusinessCircles,
   ),
   visits: kind(
     z.strictObject({ managerCode: text, merchantCode: text, visitedOn: date, outcome: oneOf(VisitOutcome), note: optionalText }),
+    (r) => `${r.managerCode}|${r.merchantCode}|${r.visitedOn}`,
     recordVisits,
   ),
 } as const;

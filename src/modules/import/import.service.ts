@@ -32,6 +32,8 @@ export interface ImportProgress {
 }
 
 export interface ImportSummary extends ImportProgress {
+  /** Rows replaced by a later row with the same key in the same batch. */
+  superseded: number;
   created: number;
   updated: number;
   unchanged: number;
@@ -103,7 +105,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
   const totalBytes = fs.statSync(options.file).size;
   const report = fs.createWriteStream(options.reportPath);
   const summary: ImportSummary = {
-    rows: 0, rejected: 0, bytesRead: 0, totalBytes, created: 0, updated: 0, unchanged: 0, batches: 0,
+    rows: 0, rejected: 0, bytesRead: 0, totalBytes, superseded: 0, created: 0, updated: 0, unchanged: 0, batches: 0,
     dryRun: options.dryRun ?? false, reportPath: options.reportPath,
   };
   const reportIssue = (issue: RowIssue) => {
@@ -130,12 +132,14 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
   // work at the same time (on different cores) instead of taking turns. Batches still land in
   // file order, one at a time.
   let batch: Batch = [];
+  let batchKeys = new Map<string, number>();
   let writing: Promise<void> | null = null;
   const flush = async () => {
     if (writing) await writing;
     writing = batch.length ? write(batch) : null;
     writing?.catch(() => {}); // handled where it is awaited
     batch = [];
+    batchKeys = new Map();
   };
 
   const columns = Object.keys(kind.columns.shape);
@@ -156,6 +160,16 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
         summary.rejected += 1;
         continue;
       }
+      // A later row with the same key corrects an earlier one, as it would in a later batch:
+      // the result must not depend on where batches happen to split the file.
+      const key = kind.keyOf(checked.data);
+      const earlier = batchKeys.get(key);
+      if (earlier !== undefined) {
+        batch[earlier] = { line: source.line, row: checked.data };
+        summary.superseded += 1;
+        continue;
+      }
+      batchKeys.set(key, batch.length);
       batch.push({ line: source.line, row: checked.data });
       if (batch.length >= batchSize) await flush();
     }

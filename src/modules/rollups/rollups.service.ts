@@ -140,7 +140,10 @@ export async function rebuildRollups(db: Db): Promise<void> {
               LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
                                  ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true) f
         WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
-      await tx.$executeRaw`TRUNCATE rollup_branch_day, rollup_manager_day, rollup_campaign_day, rollup_merchant_day`;
+      // DELETE, not TRUNCATE: dashboards keep reading the old rollups (MVCC) until this commits,
+      // instead of queueing behind an exclusive lock for the whole rebuild.
+      await tx.$executeRaw`DELETE FROM rollup_branch_day`;
+      for (const { table } of KEYED_ROLLUPS) await tx.$executeRaw`DELETE FROM ${table}`;
       await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(null)}`;
       for (const { table, key } of KEYED_ROLLUPS) {
         await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)}`;
