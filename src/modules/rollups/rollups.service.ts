@@ -75,6 +75,7 @@ export class RollupDelta {
       JOIN branch_closure c ON c.descendant_id = d.branch_id
       GROUP BY c.ancestor_id, d.metric, d.day
       HAVING sum(d.delta) <> 0
+      ORDER BY 1, 2, 3 -- in key order: neighbouring rows share pages
       ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
     for (const { table, key } of KEYED_ROLLUPS) {
       await this.tx.$executeRaw`
@@ -83,6 +84,7 @@ export class RollupDelta {
         FROM rollup_delta_v2 d WHERE d.${key} IS NOT NULL
         GROUP BY d.${key}, d.metric, d.day
         HAVING sum(d.delta) <> 0
+        ORDER BY 1, 2, 3
         ON CONFLICT (${key}, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
     }
     await this.tx.$executeRaw`DELETE FROM rollup_delta_v2`;
