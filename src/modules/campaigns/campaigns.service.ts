@@ -9,7 +9,7 @@ import type { BusinessDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { idempotent } from "../common/idempotency.js";
 import { decodeCursor, encodeCursor, toGlobalId, type Page } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, inTransaction } from "../common/validate.js";
@@ -562,18 +562,11 @@ async function usage(db: Db | Tx, promotionIds: number[], cardToken: string, loc
 
 const EARTH_RADIUS_M = 6_371_000;
 
-function distanceMeters(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLng = (lng2 - lng1) * rad;
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
-}
-
 /**
  * Promotions usable at `at` at merchants within the radius, nearest first. The merchants come
  * from a bounding box on the (latitude, longitude) index, the same plan on PostgreSQL and on
- * the embedded database; the exact distance and the schedule are then checked here.
+ * the embedded database (no PostGIS). Schedules are judged here, once per promotion; the exact
+ * (haversine) distance, the order and the page are the database's.
  */
 export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: string, now: Date = new Date()): Promise<Page<NearbyPromotion>> {
   const issues = new IssueCollector();
@@ -591,8 +584,9 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const localDate = local.toISODate()!;
   const dLat = args.radiusMeters / 111_320;
   const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
-  // Slim candidate rows first (thousands in a city centre); full rows only for the page.
-  const candidates = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; lat: number; lng: number }[]>`
+  // Which offers are open now is a question about promotions, not merchants: ask it once per
+  // promotion, then let the database rank and page the (promotion, merchant) pairs.
+  const nearby = Prisma.sql`
     WITH nearby AS (
       SELECT id, code, latitude, longitude FROM merchant
       WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
@@ -601,28 +595,41 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       SELECT cm.campaign_id, cm.merchant_id FROM campaign_merchant cm JOIN nearby n ON n.id = cm.merchant_id
       UNION
       SELECT cc.campaign_id, m.merchant_id FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id JOIN nearby n ON n.id = m.merchant_id
-    )
-    SELECT p.id AS pid, p.code AS pcode, n.id AS mid, n.code AS mcode, n.latitude AS lat, n.longitude AS lng
-    FROM eligible e
+    )`;
+  const offers = await db.$queryRaw<{ id: number; schedule: Window[] }[]>`
+    ${nearby}
+    SELECT DISTINCT p.id, p.schedule FROM eligible e
     JOIN campaign c ON c.id = e.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen
     JOIN promotion p ON p.campaign_id = c.id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
-      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
-    JOIN nearby n ON n.id = e.merchant_id`;
-  const promotionIds = [...new Set(candidates.map((c) => c.pid))];
-  const schedules = new Map(
-    (await db.promotion.findMany({ where: { id: { in: promotionIds } }, select: { id: true, schedule: true } })).map((p) => [p.id, p.schedule as unknown as Window[]]),
-  );
-
-  // The clock is read once, and each promotion's schedule judged once, however many merchants offer it.
+      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)`;
   const day = DAYS_OF_WEEK[local.weekday - 1];
   const minute = local.hour * 60 + local.minute;
-  const openNow = new Map(promotionIds.map((id) => [id, isOpenAtLocal(schedules.get(id) ?? [], day, minute)]));
-  const usable = candidates
-    .filter((c) => openNow.get(c.pid))
-    .map((c) => ({ c, distance: distanceMeters(args.latitude, args.longitude, c.lat, c.lng) }))
-    .filter(({ distance }) => distance <= args.radiusMeters)
-    .sort((a, b) => a.distance - b.distance || (a.c.pcode < b.c.pcode ? -1 : a.c.pcode > b.c.pcode ? 1 : a.c.mcode < b.c.mcode ? -1 : 1));
-  const page = usable.slice(offset, offset + first);
+  const openIds = offers.filter((o) => isOpenAtLocal(o.schedule, day, minute)).map((o) => o.id);
+
+  const rad = Math.PI / 180;
+  const hits = Prisma.sql`
+    ${nearby}, hits AS (
+      SELECT p.id AS pid, p.code AS pcode, n.id AS mid, n.code AS mcode,
+             2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(
+               power(sin((n.latitude - ${args.latitude}::float8) * ${rad / 2}::float8), 2)
+               + cos(${args.latitude * rad}::float8) * cos(n.latitude * ${rad}::float8)
+                 * power(sin((n.longitude - ${args.longitude}::float8) * ${rad / 2}::float8), 2)))) AS distance
+      FROM eligible e
+      JOIN promotion p ON p.campaign_id = e.campaign_id AND p.id = ANY(${openIds}::int[])
+      JOIN nearby n ON n.id = e.merchant_id
+    )`;
+  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>`
+    ${hits}
+    SELECT pid, pcode, mid, mcode, distance, count(*) OVER () AS total FROM hits
+    WHERE distance <= ${args.radiusMeters}::float8
+    ORDER BY distance, pcode, mcode
+    LIMIT ${first} OFFSET ${offset}`;
+  let total = rows.length ? Number(rows[0].total) : 0;
+  if (rows.length === 0 && offset > 0) {
+    const [{ n }] = await db.$queryRaw<{ n: bigint }[]>`${hits} SELECT count(*) AS n FROM hits WHERE distance <= ${args.radiusMeters}::float8`;
+    total = Number(n);
+  }
+  const page = rows.map((r) => ({ c: r, distance: r.distance }));
   const pagePromotions = [...new Set(page.map((p) => p.c.pid))];
   const [promotionRows, merchantRows, used] = await Promise.all([
     db.promotion.findMany({ where: { id: { in: pagePromotions } } }),
@@ -653,8 +660,8 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   });
   return {
     edges,
-    totalCount: usable.length,
-    pageInfo: { hasNextPage: offset + first < usable.length, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: total,
+    pageInfo: { hasNextPage: offset + first < total, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
   };
 }
 
