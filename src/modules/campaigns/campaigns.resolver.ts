@@ -21,7 +21,6 @@ import {
   findPromotion,
   listCampaigns,
   promotionsNear,
-  promotionsOf,
   redeem,
   transitionCampaign,
   updateCampaign,
@@ -56,7 +55,7 @@ export class CampaignsResolver {
 
   @FieldResolver(() => [Promotion])
   promotions(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Promotion[]> {
-    return promotionsOf(ctx.db, c.dbId);
+    return ctx.loaders.campaigns.promotionsOf.load(c.dbId);
   }
 
   @FieldResolver(() => CampaignResults, { description: "What the campaign brought in over a period, as of a date (default today)." })

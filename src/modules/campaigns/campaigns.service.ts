@@ -125,10 +125,6 @@ export async function findPromotion(db: Db | Tx, code: string): Promise<Promotio
   return row ? toPromotion(row) : null;
 }
 
-export async function promotionsOf(db: Db, campaignId: number): Promise<Promotion[]> {
-  return (await db.promotion.findMany({ where: { campaignId }, orderBy: { code: "asc" } })).map(toPromotion);
-}
-
 // ---- campaigns ---------------------------------------------------------------------------
 
 async function resolveCodes(tx: Tx, issues: IssueCollector, circleCodes: readonly string[], merchantCodes: readonly string[]) {

@@ -47,11 +47,11 @@ export class PromotionRule {
   @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: a prize's value, yuan." }) prizeValue!: number | null;
 }
 
-@ObjectType({ description: "Uses allowed per card; null means no limit." })
+@ObjectType({ description: "Uses of this promotion allowed per card; null means no limit." })
 export class CardLimits {
-  @Field(() => Int, { nullable: true }) perDay!: number | null;
-  @Field(() => Int, { nullable: true }) perWeek!: number | null;
-  @Field(() => Int, { nullable: true }) perCampaign!: number | null;
+  @Field(() => Int, { nullable: true, description: "Per business day in the bank's time zone." }) perDay!: number | null;
+  @Field(() => Int, { nullable: true, description: "Per ISO week (Monday to Sunday) in the bank's time zone." }) perWeek!: number | null;
+  @Field(() => Int, { nullable: true, description: "Over the whole campaign period." }) perCampaign!: number | null;
 }
 
 @ObjectType({ implements: Node, description: "An offer a cardholder can use inside a campaign." })
