@@ -102,12 +102,10 @@ const OWN_FROM_RECORDS = Prisma.sql`
   UNION ALL SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on
     FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id`;
 
-function branchRollupFromRecords(ancestorIds: readonly number[] | null): Prisma.Sql {
-  const only = ancestorIds ? Prisma.sql`WHERE c.ancestor_id = ANY(${[...ancestorIds]}::int[])` : Prisma.empty;
+function branchRollupFromRecords(): Prisma.Sql {
   return Prisma.sql`
     SELECT c.ancestor_id AS branch_id, o.metric, o.day, count(*)::int AS count
     FROM (${OWN_FROM_RECORDS}) o JOIN branch_closure c ON c.descendant_id = o.branch_id
-    ${only}
     GROUP BY c.ancestor_id, o.metric, o.day`;
 }
 
@@ -122,13 +120,6 @@ function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     SELECT ${key}, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
     WHERE ${key} IS NOT NULL GROUP BY ${key}, metric, day`;
-}
-
-/** Recomputes the rollups of these units from the records (after a re-org moved their subtrees). */
-export async function recomputeBranchRollups(tx: Tx, branchIds: readonly number[]): Promise<void> {
-  if (branchIds.length === 0) return;
-  await tx.$executeRaw`DELETE FROM rollup_branch_day WHERE branch_id = ANY(${[...branchIds]}::int[])`;
-  await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(branchIds)}`;
 }
 
 /** Re-derives first approvals and every rollup from the records. */
@@ -146,7 +137,7 @@ export async function rebuildRollups(db: Db): Promise<void> {
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
       for (const { table } of KEYED_ROLLUPS) await tx.$executeRaw`DELETE FROM ${table}`;
-      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords(null)}`;
+      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords()}`;
       for (const { table, key } of KEYED_ROLLUPS) {
         await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)}`;
       }
@@ -174,7 +165,7 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
       WHERE s.count IS DISTINCT FROM e.count`;
     all.push(...rows.map((d) => ({ table: name, ...d })));
   };
-  await compare("rollup_branch_day", Prisma.raw("rollup_branch_day"), Prisma.raw("branch_id"), branchRollupFromRecords(null));
+  await compare("rollup_branch_day", Prisma.raw("rollup_branch_day"), Prisma.raw("branch_id"), branchRollupFromRecords());
   for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.id AS expected
