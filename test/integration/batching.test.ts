@@ -48,9 +48,10 @@ describe("statement counts", () => {
     console.log(`ranking: ${ten} statements for 10 units, ${thousand} for 1,000`);
   });
 
-  it("children with their performance, every metric and their rank cost the same for 10 units as for 1,000", async () => {
+  it("children with their performance, every metric, their rank and a weekly series cost the same for 10 units as for 1,000", async () => {
     const query = `query($p: String!) { branch(code: $p) { children { code parent { code }
-      performance(period: "2021-Q1", asOf: "2021-02-28") { timeProgress metrics { metric actual target completionRate } rank(metric: NEW_CUSTOMERS) } } } }`;
+      performance(period: "2021-Q1", asOf: "2021-02-28") { timeProgress metrics { metric actual target completionRate } rank(metric: NEW_CUSTOMERS)
+        series(metric: NEW_CUSTOMERS, granularity: WEEK) { start actual cumulative } } } } }`;
     const count = async (p: string, n: number) => {
       let rows = 0;
       const statements = await api.countStatements(async () => {

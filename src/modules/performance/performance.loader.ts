@@ -12,7 +12,7 @@ import type { Branch } from "../org/branch.type.js";
 import type { OrgLoaders } from "../org/org.loader.js";
 import { toBranch, toManager } from "../org/org.service.js";
 import type { Metric } from "./performance.enums.js";
-import { actuals, childrenWithFigures, subtreeManagersWithFigures, targets, type SubjectKind } from "./performance.service.js";
+import { actuals, childrenWithFigures, dailyActuals, subtreeManagersWithFigures, targets, type SubjectKind } from "./performance.service.js";
 
 interface ActualKey {
   kind: SubjectKind;
@@ -67,6 +67,23 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
         }),
       );
       return keys.map((k) => results.get(actualKey(k)) ?? 0);
+    },
+    { cacheKeyFn: actualKey },
+  );
+
+  /** Daily actuals for series: every subject of one metric and window in one statement. */
+  const daily = new DataLoader<ActualKey, Map<BusinessDate, number>, string>(
+    async (keys) => {
+      const results = new Map<string, Map<BusinessDate, number>>();
+      const groups = groupBy(keys, (k) => `${k.kind}|${k.metric}|${k.start}|${k.end}`);
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const { kind, metric, start, end } = group[0];
+          const found = await dailyActuals(db, kind, [...new Set(group.map((k) => k.id))], metric, start, end);
+          for (const k of group) results.set(actualKey(k), found.get(k.id) ?? new Map());
+        }),
+      );
+      return keys.map((k) => results.get(actualKey(k)) ?? new Map());
     },
     { cacheKeyFn: actualKey },
   );
@@ -135,7 +152,7 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     { cacheKeyFn: rankingKey },
   );
 
-  return { actual, target, branchRanking, managerRanking };
+  return { actual, daily, target, branchRanking, managerRanking };
 }
 
 function actualKey(k: ActualKey): string {

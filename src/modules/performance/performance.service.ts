@@ -41,25 +41,27 @@ export async function actuals(
   return new Map(rows.map((r) => [`${r.id}:${r.metric}`, r.n]));
 }
 
-/** Daily actuals of one subject in [start, end], as date → count (days with nothing absent). */
+/**
+ * Daily actuals of the subjects in [start, end] for one metric, as `${id}` → (date → count);
+ * days with nothing are absent. One statement for a whole drill-down of series.
+ */
 export async function dailyActuals(
   db: Db,
   kind: SubjectKind,
-  id: number,
+  ids: readonly number[],
   metric: Metric,
   start: BusinessDate,
   end: BusinessDate,
-): Promise<Map<BusinessDate, number>> {
-  if (end < start) return new Map();
-  const rows =
-    kind === "branch"
-      ? await db.$queryRaw<{ day: string; n: number }[]>`
-          SELECT to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM rollup_branch_day
-          WHERE branch_id = ${id} AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`
-      : await db.$queryRaw<{ day: string; n: number }[]>`
-          SELECT to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM rollup_manager_day
-          WHERE manager_id = ${id} AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`;
-  return new Map(rows.map((r) => [r.day, r.n]));
+): Promise<Map<number, Map<BusinessDate, number>>> {
+  const byId = new Map<number, Map<BusinessDate, number>>(ids.map((id) => [id, new Map()]));
+  if (ids.length === 0 || end < start) return byId;
+  const table = kind === "branch" ? Prisma.raw("rollup_branch_day") : Prisma.raw("rollup_manager_day");
+  const key = kind === "branch" ? Prisma.raw("branch_id") : Prisma.raw("manager_id");
+  const rows = await db.$queryRaw<{ id: number; day: string; n: number }[]>`
+    SELECT ${key} AS id, to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM ${table}
+    WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`;
+  for (const r of rows) byId.get(r.id)?.set(r.day, r.n);
+  return byId;
 }
 
 /** Targets of the subjects for one period, as `${id}:${metric}` → value. */
@@ -152,7 +154,8 @@ export async function rankOf(ctx: Context, p: Performance, metric: Metric): Prom
 }
 
 export async function series(ctx: Context, p: Performance, metric: Metric, granularity: Granularity): Promise<SeriesPoint[]> {
-  const daily = await dailyActuals(ctx.db, p.subject.kind, p.subject.id, metric, p.window.start, p.window.end);
+  const { kind, id } = p.subject;
+  const daily = await ctx.loaders.performance.daily.load({ kind, id, metric, start: p.window.start, end: p.window.end });
   let cumulative = 0;
   return seriesBuckets(p.window, granularity).map((bucket) => {
     let actual = 0;
