@@ -5,11 +5,10 @@
 import type { Db } from "../../db/database.js";
 import { compareDates } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { Metric } from "../performance/performance.enums.js";
-import { lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
+import { lockRecordWrites, refreshFirstApprovals, RollupDelta } from "../rollups/rollups.service.js";
 import { Decision } from "./records.enums.js";
 import type { ActivationInput, ApplicationInput } from "./records.input.js";
 
@@ -62,8 +61,9 @@ export async function recordApplications(
     // A manager is credited only with what their own unit's subtree takes in, so that manager
     // rankings add up to the unit figures they sit under.
     const outside = new Set(
-      (
-        await tx.$queryRaw<{ pair: string }[]>`
+      (pairs.length === 0
+        ? []
+        : await tx.$queryRaw<{ pair: string }[]>`
           SELECT DISTINCT r.m || '|' || r.u AS pair
           FROM unnest(${pairs.map((r) => r.managerCode!)}::text[], ${pairs.map((r) => r.branchCode)}::text[]) AS r(m, u)
           JOIN account_manager am ON am.code = r.m JOIN branch b ON b.code = r.u
@@ -143,28 +143,6 @@ export async function recordApplications(
     await delta.apply();
     return { ...countWrites(rows.length, returned), rejected };
   });
-}
-
-/**
- * Re-derives each customer's first-ever approved application: earliest decision date, then
- * earliest receipt, then application number, so the choice is total and repeatable.
- */
-export async function refreshFirstApprovals(tx: Prisma.TransactionClient, customerIds: number[]): Promise<void> {
-  if (customerIds.length === 0) return;
-  // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
-  await tx.$executeRaw`
-    UPDATE customer c SET first_approved_application_id = f.app_id
-    FROM (
-      SELECT ids.id, first.app_id
-      FROM unnest(${customerIds}::int[]) AS ids(id)
-      LEFT JOIN (
-        SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
-        FROM application a
-        WHERE a.customer_id = ANY(${customerIds}::int[]) AND a.decision = 'APPROVED'
-        ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id
-      ) first ON first.customer_id = ids.id
-    ) f
-    WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }
 
 export async function recordActivations(

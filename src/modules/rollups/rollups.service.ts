@@ -122,17 +122,37 @@ function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
     WHERE ${key} IS NOT NULL GROUP BY ${key}, metric, day`;
 }
 
+/**
+ * The one definition of a customer's first-ever approved application: earliest decision date,
+ * then earliest receipt, then application number, so the choice is total and repeatable.
+ * `customerIds` narrows it to some customers (null: all).
+ */
+function firstApprovals(customerIds: readonly number[] | null): Prisma.Sql {
+  const only = customerIds ? Prisma.sql`AND a.customer_id = ANY(${[...customerIds]}::int[])` : Prisma.empty;
+  return Prisma.sql`
+    SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
+    FROM application a WHERE a.decision = 'APPROVED' ${only}
+    ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id`;
+}
+
+/** Re-derives the first approval of these customers (null: of every customer). */
+export async function refreshFirstApprovals(tx: Tx, customerIds: readonly number[] | null): Promise<void> {
+  if (customerIds?.length === 0) return;
+  // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
+  const customers = customerIds ? Prisma.sql`SELECT unnest(${[...customerIds]}::int[]) AS id` : Prisma.sql`SELECT id FROM customer`;
+  await tx.$executeRaw`
+    UPDATE customer c SET first_approved_application_id = f.app_id
+    FROM (SELECT ids.id, first.app_id FROM (${customers}) ids
+          LEFT JOIN (${firstApprovals(customerIds)}) first ON first.customer_id = ids.id) f
+    WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
+}
+
 /** Re-derives first approvals and every rollup from the records. */
 export async function rebuildRollups(db: Db): Promise<void> {
   await db.$transaction(
     async (tx) => {
       await lockRecordWrites(tx);
-      await tx.$executeRaw`
-        UPDATE customer c SET first_approved_application_id = f.app_id
-        FROM (SELECT cu.id, first.id AS app_id FROM customer cu
-              LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
-                                 ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true) f
-        WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
+      await refreshFirstApprovals(tx, null);
       // DELETE, not TRUNCATE: dashboards keep reading the old rollups (MVCC) until this commits,
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
@@ -168,11 +188,9 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
   await compare("rollup_branch_day", Prisma.raw("rollup_branch_day"), Prisma.raw("branch_id"), branchRollupFromRecords());
   for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
-    SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.id AS expected
-    FROM customer cu
-    LEFT JOIN LATERAL (SELECT a.id FROM application a WHERE a.customer_id = cu.id AND a.decision = 'APPROVED'
-                       ORDER BY a.decided_on, a.received_on, a.external_id LIMIT 1) first ON true
-    WHERE cu.first_approved_application_id IS DISTINCT FROM first.id`;
+    SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.app_id AS expected
+    FROM customer cu LEFT JOIN (${firstApprovals(null)}) first ON first.customer_id = cu.id
+    WHERE cu.first_approved_application_id IS DISTINCT FROM first.app_id`;
   all.unshift(...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })));
   return { differences: all.slice(0, limit), total: all.length };
 }
