@@ -10,8 +10,8 @@ import { periodOf } from "../../domain/period.js";
 import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { idempotent } from "../common/idempotency.js";
-import { decodeCursor, encodeCursor, toGlobalId, type Page } from "../common/relay.js";
+import { idempotentWrite } from "../common/idempotency.js";
+import { decodeCursor, encodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, inTransaction } from "../common/validate.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
@@ -168,95 +168,83 @@ async function lockCode(tx: Tx, kind: string, code: string) {
 const MAX_ELIGIBLE = 10_000;
 
 export async function createCampaign(db: Db, input: CreateCampaignInput): Promise<Campaign> {
-  const code = await inTransaction(db, {}, async (tx) =>
-    (
-      await idempotent(tx, "createCampaign", input.idempotencyKey, input, async () => {
-        await lockCode(tx, "campaign", input.code);
-        const issues = new IssueCollector();
-        checkCode(issues, undefined, "code", input.code);
-        checkName(issues, undefined, "name", input.name);
-        checkOrder(issues, undefined, { field: "startsOn", value: input.startsOn }, { field: "endsOn", value: input.endsOn });
-        const budgetFen = toFen(issues, "budget", input.budget);
-        const unit = await tx.branch.findUnique({ where: { code: input.branchCode }, select: { id: true } });
-        if (!unit) issues.add(undefined, "branchCode", `unknown unit "${input.branchCode}"`);
-        if (await tx.campaign.findUnique({ where: { code: input.code }, select: { id: true } })) {
-          issues.add(undefined, "code", `a campaign "${input.code}" already exists; change it with updateCampaign`);
-        }
-        const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes, input.merchantCodes);
-        issues.throwIfAny();
-        const created = await tx.campaign.create({
-          data: {
-            code: input.code,
-            name: input.name,
-            branchId: unit!.id,
-            startsOn: new Date(`${input.startsOn}T00:00:00Z`),
-            endsOn: new Date(`${input.endsOn}T00:00:00Z`),
-            budgetFen: BigInt(budgetFen!),
-          },
-        });
-        await replaceEligibility(tx, created.id, circleIds, merchantIds);
-        return created.code;
-      })
-    ).result,
-  );
+  const code = await idempotentWrite(db, "createCampaign", input, async (tx) => {
+    await lockCode(tx, "campaign", input.code);
+    const issues = new IssueCollector();
+    checkCode(issues, undefined, "code", input.code);
+    checkName(issues, undefined, "name", input.name);
+    checkOrder(issues, undefined, { field: "startsOn", value: input.startsOn }, { field: "endsOn", value: input.endsOn });
+    const budgetFen = toFen(issues, "budget", input.budget);
+    const unit = await tx.branch.findUnique({ where: { code: input.branchCode }, select: { id: true } });
+    if (!unit) issues.add(undefined, "branchCode", `unknown unit "${input.branchCode}"`);
+    if (await tx.campaign.findUnique({ where: { code: input.code }, select: { id: true } })) {
+      issues.add(undefined, "code", `a campaign "${input.code}" already exists; change it with updateCampaign`);
+    }
+    const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes, input.merchantCodes);
+    issues.throwIfAny();
+    const created = await tx.campaign.create({
+      data: {
+        code: input.code,
+        name: input.name,
+        branchId: unit!.id,
+        startsOn: new Date(`${input.startsOn}T00:00:00Z`),
+        endsOn: new Date(`${input.endsOn}T00:00:00Z`),
+        budgetFen: BigInt(budgetFen!),
+      },
+    });
+    await replaceEligibility(tx, created.id, circleIds, merchantIds);
+    return created.code;
+  });
   return (await findCampaign(db, code))!;
 }
 
 export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promise<Campaign> {
-  const code = await inTransaction(db, {}, async (tx) =>
-    (
-      await idempotent(tx, "updateCampaign", input.idempotencyKey, input, async () => {
-        const current = await lockCampaign(tx, input.code);
-        const issues = new IssueCollector();
-        if (input.name != null) checkName(issues, undefined, "name", input.name);
-        const startsOn = input.startsOn ?? date(current.startsOn);
-        const endsOn = input.endsOn ?? date(current.endsOn);
-        checkOrder(issues, undefined, { field: "startsOn", value: startsOn }, { field: "endsOn", value: endsOn });
-        if (current.status === CampaignStatus.ENDED) issues.add(undefined, "code", "an ENDED campaign cannot change");
-        const budgetFen = toFen(issues, "budget", input.budget);
-        if (budgetFen != null && BigInt(budgetFen) < current.spentFen) {
-          issues.add(undefined, "budget", `${input.budget} is below the ${yuan(current.spentFen)} yuan already spent`);
-        }
-        const outside = await tx.promotion.findFirst({
-          where: { campaignId: current.id, OR: [{ validFrom: { lt: new Date(`${startsOn}T00:00:00Z`) } }, { validTo: { gt: new Date(`${endsOn}T00:00:00Z`) } }] },
-          select: { code: true },
-        });
-        if (outside) issues.add(undefined, input.startsOn ? "startsOn" : "endsOn", `promotion "${outside.code}" would fall outside the campaign's period`);
-        const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes ?? [], input.merchantCodes ?? []);
-        issues.throwIfAny();
-        await tx.campaign.update({
-          where: { id: current.id },
-          data: {
-            ...(input.name != null ? { name: input.name } : {}),
-            startsOn: new Date(`${startsOn}T00:00:00Z`),
-            endsOn: new Date(`${endsOn}T00:00:00Z`),
-            ...(budgetFen != null ? { budgetFen: BigInt(budgetFen) } : {}),
-          },
-        });
-        await replaceEligibility(tx, current.id, input.circleCodes ? circleIds : null, input.merchantCodes ? merchantIds : null);
-        return current.code;
-      })
-    ).result,
-  );
+  const code = await idempotentWrite(db, "updateCampaign", input, async (tx) => {
+    const current = await lockCampaign(tx, input.code);
+    const issues = new IssueCollector();
+    if (input.name != null) checkName(issues, undefined, "name", input.name);
+    const startsOn = input.startsOn ?? date(current.startsOn);
+    const endsOn = input.endsOn ?? date(current.endsOn);
+    checkOrder(issues, undefined, { field: "startsOn", value: startsOn }, { field: "endsOn", value: endsOn });
+    if (current.status === CampaignStatus.ENDED) issues.add(undefined, "code", "an ENDED campaign cannot change");
+    const budgetFen = toFen(issues, "budget", input.budget);
+    if (budgetFen != null && BigInt(budgetFen) < current.spentFen) {
+      issues.add(undefined, "budget", `${input.budget} is below the ${yuan(current.spentFen)} yuan already spent`);
+    }
+    const outside = await tx.promotion.findFirst({
+      where: { campaignId: current.id, OR: [{ validFrom: { lt: new Date(`${startsOn}T00:00:00Z`) } }, { validTo: { gt: new Date(`${endsOn}T00:00:00Z`) } }] },
+      select: { code: true },
+    });
+    if (outside) issues.add(undefined, input.startsOn ? "startsOn" : "endsOn", `promotion "${outside.code}" would fall outside the campaign's period`);
+    const { circleIds, merchantIds } = await resolveCodes(tx, issues, input.circleCodes ?? [], input.merchantCodes ?? []);
+    issues.throwIfAny();
+    await tx.campaign.update({
+      where: { id: current.id },
+      data: {
+        ...(input.name != null ? { name: input.name } : {}),
+        startsOn: new Date(`${startsOn}T00:00:00Z`),
+        endsOn: new Date(`${endsOn}T00:00:00Z`),
+        ...(budgetFen != null ? { budgetFen: BigInt(budgetFen) } : {}),
+      },
+    });
+    await replaceEligibility(tx, current.id, input.circleCodes ? circleIds : null, input.merchantCodes ? merchantIds : null);
+    return current.code;
+  });
   return (await findCampaign(db, code))!;
 }
 
 export async function transitionCampaign(db: Db, input: TransitionCampaignInput): Promise<Campaign> {
-  const code = await inTransaction(db, {}, async (tx) =>
-    (
-      await idempotent(tx, "transitionCampaign", input.idempotencyKey, input, async () => {
-        const current = await lockCampaign(tx, input.code);
-        if (!canTransition(current.status, input.to)) {
-          const allowed = CAMPAIGN_TRANSITIONS[current.status];
-          throw new AppError("BAD_USER_INPUT", `to: a ${current.status} campaign cannot become ${input.to}; ${allowed.length ? `it may become ${allowed.join(" or ")}` : "ENDED is final"}`, [
-            { field: "to", reason: `${current.status} → ${input.to} is not a legal move` },
-          ]);
-        }
-        await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
-        return current.code;
-      })
-    ).result,
-  );
+  const code = await idempotentWrite(db, "transitionCampaign", input, async (tx) => {
+    const current = await lockCampaign(tx, input.code);
+    if (!canTransition(current.status, input.to)) {
+      const allowed = CAMPAIGN_TRANSITIONS[current.status];
+      throw new AppError("BAD_USER_INPUT", `to: a ${current.status} campaign cannot become ${input.to}; ${allowed.length ? `it may become ${allowed.join(" or ")}` : "ENDED is final"}`, [
+        { field: "to", reason: `${current.status} → ${input.to} is not a legal move` },
+      ]);
+    }
+    await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
+    return current.code;
+  });
   return (await findCampaign(db, code))!;
 }
 
@@ -275,69 +263,59 @@ export async function listCampaigns(db: Db, filter: CampaignFilter, first: numbe
     db.campaign.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, include: campaignInclude, orderBy: { code: "asc" }, take: first + 1 }),
     db.campaign.count({ where }),
   ]);
-  const nodes = rows.slice(0, first).map(toCampaign);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.code), node }));
-  return {
-    edges,
-    totalCount,
-    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: afterCode !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-  };
+  return toPage(rows.map(toCampaign), first, (c) => c.code, afterCode, totalCount);
 }
 
 // ---- promotions --------------------------------------------------------------------------
 
 export async function createPromotion(db: Db, input: CreatePromotionInput): Promise<Promotion> {
-  const code = await inTransaction(db, {}, async (tx) =>
-    (
-      await idempotent(tx, "createPromotion", input.idempotencyKey, input, async () => {
-        await lockCode(tx, "promotion", input.code);
-        const issues = new IssueCollector();
-        checkCode(issues, undefined, "code", input.code);
-        checkName(issues, undefined, "title", input.title);
-        checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
-        // Locked, so a concurrent change of the campaign's period or status cannot slip past the checks.
-        const [found] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${input.campaignCode} FOR UPDATE`;
-        const campaign = found ? await tx.campaign.findUnique({ where: { id: found.id } }) : null;
-        if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
-        else {
-          if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
-          if (input.validTo > date(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${date(campaign.endsOn)}`);
-          if (campaign.status === CampaignStatus.ENDED) issues.add(undefined, "campaignCode", "the campaign has ENDED");
-        }
-        if (await tx.promotion.findUnique({ where: { code: input.code }, select: { id: true } })) issues.add(undefined, "code", `a promotion "${input.code}" already exists`);
-        const rule = checkRule(issues, input);
-        for (const [field, reason] of scheduleProblems(input.schedule)) issues.add(undefined, field, reason);
-        for (const key of ["perDay", "perWeek", "perCampaign"] as const) {
-          const v = input.limits?.[key];
-          if (v != null && v < 1) issues.add(undefined, `limits.${key}`, `${v} must be 1 or more (leave it out for no limit)`);
-        }
-        const budgetCapFen = toFen(issues, "budgetCap", input.budgetCap);
-        issues.throwIfAny();
-        const created = await tx.promotion.create({
-          data: {
-            code: input.code,
-            campaignId: campaign!.id,
-            title: input.title,
-            kind: input.rule.kind,
-            percentOff: rule.percentOff,
-            amountFen: rule.amountFen == null ? null : BigInt(rule.amountFen),
-            minSpendFen: rule.minSpendFen == null ? null : BigInt(rule.minSpendFen),
-            listPriceFen: rule.listPriceFen == null ? null : BigInt(rule.listPriceFen),
-            drawOdds: rule.drawOdds,
-            prizeStock: rule.prizeStock,
-            validFrom: new Date(`${input.validFrom}T00:00:00Z`),
-            validTo: new Date(`${input.validTo}T00:00:00Z`),
-            schedule: input.schedule.map((w) => ({ days: [...new Set(w.days)], start: w.start, end: w.end })),
-            perCardPerDay: input.limits?.perDay ?? null,
-            perCardPerWeek: input.limits?.perWeek ?? null,
-            perCardPerCampaign: input.limits?.perCampaign ?? null,
-            budgetCapFen: budgetCapFen == null ? null : BigInt(budgetCapFen),
-          },
-        });
-        return created.code;
-      })
-    ).result,
-  );
+  const code = await idempotentWrite(db, "createPromotion", input, async (tx) => {
+    await lockCode(tx, "promotion", input.code);
+    const issues = new IssueCollector();
+    checkCode(issues, undefined, "code", input.code);
+    checkName(issues, undefined, "title", input.title);
+    checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
+    // Locked, so a concurrent change of the campaign's period or status cannot slip past the checks.
+    const [found] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${input.campaignCode} FOR UPDATE`;
+    const campaign = found ? await tx.campaign.findUnique({ where: { id: found.id } }) : null;
+    if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
+    else {
+      if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
+      if (input.validTo > date(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${date(campaign.endsOn)}`);
+      if (campaign.status === CampaignStatus.ENDED) issues.add(undefined, "campaignCode", "the campaign has ENDED");
+    }
+    if (await tx.promotion.findUnique({ where: { code: input.code }, select: { id: true } })) issues.add(undefined, "code", `a promotion "${input.code}" already exists`);
+    const rule = checkRule(issues, input);
+    for (const [field, reason] of scheduleProblems(input.schedule)) issues.add(undefined, field, reason);
+    for (const key of ["perDay", "perWeek", "perCampaign"] as const) {
+      const v = input.limits?.[key];
+      if (v != null && v < 1) issues.add(undefined, `limits.${key}`, `${v} must be 1 or more (leave it out for no limit)`);
+    }
+    const budgetCapFen = toFen(issues, "budgetCap", input.budgetCap);
+    issues.throwIfAny();
+    const created = await tx.promotion.create({
+      data: {
+        code: input.code,
+        campaignId: campaign!.id,
+        title: input.title,
+        kind: input.rule.kind,
+        percentOff: rule.percentOff,
+        amountFen: rule.amountFen == null ? null : BigInt(rule.amountFen),
+        minSpendFen: rule.minSpendFen == null ? null : BigInt(rule.minSpendFen),
+        listPriceFen: rule.listPriceFen == null ? null : BigInt(rule.listPriceFen),
+        drawOdds: rule.drawOdds,
+        prizeStock: rule.prizeStock,
+        validFrom: new Date(`${input.validFrom}T00:00:00Z`),
+        validTo: new Date(`${input.validTo}T00:00:00Z`),
+        schedule: input.schedule.map((w) => ({ days: [...new Set(w.days)], start: w.start, end: w.end })),
+        perCardPerDay: input.limits?.perDay ?? null,
+        perCardPerWeek: input.limits?.perWeek ?? null,
+        perCardPerCampaign: input.limits?.perCampaign ?? null,
+        budgetCapFen: budgetCapFen == null ? null : BigInt(budgetCapFen),
+      },
+    });
+    return created.code;
+  });
   return (await findPromotion(db, code))!;
 }
 

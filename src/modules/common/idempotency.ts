@@ -5,7 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { AppError } from "../../errors.js";
+import type { Db } from "../../db/database.js";
 import type { Prisma } from "../../generated/prisma/client.js";
+import { inTransaction } from "./validate.js";
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
 function canonical(value: unknown): string {
@@ -46,4 +48,17 @@ export async function idempotent(
   const result = await run();
   await tx.idempotencyKey.create({ data: { operation, key, requestHash: hash, response: { result } } });
   return { result, replayed: false };
+}
+
+/**
+ * A create/update call in one transaction, idempotent by `input.idempotencyKey`; `run` returns
+ * the code of what it wrote, and a replay returns that code without running again.
+ */
+export async function idempotentWrite(
+  db: Db,
+  operation: string,
+  input: { idempotencyKey: string },
+  run: (tx: Prisma.TransactionClient) => Promise<string>,
+): Promise<string> {
+  return inTransaction(db, {}, async (tx) => (await idempotent(tx, operation, input.idempotencyKey, input, () => run(tx))).result);
 }
