@@ -57,6 +57,11 @@ function applicationsFile(name: string, n: number): string {
     const unit = i % 2 ? "SX-LL-01-01" : "SX-LL-01";
     lines.push(`S${String(i).padStart(7, "0")},SC${i % 7 === 0 ? 1 : i},${unit},${i % 3 ? "M-SX-LL-0002" : ""},ONLINE,2021-02-${day},2021-02-${day},${decision},${decision === "PENDING" ? "" : `2021-02-${day}`},,`);
   }
+  return csvFile(name, lines);
+}
+
+/** Writes a CSV file of these lines into the work folder. */
+function csvFile(name: string, lines: string[]): string {
   const file = path.join(work, name);
   fs.writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
@@ -110,20 +115,16 @@ describe("import", () => {
 
   it("reports bad rows with their line, field and reason, and lands the good rows of every batch", async () => {
     await importFile("units", path.join(examples, "units.csv"));
-    const file = path.join(work, "bad.csv");
-    fs.writeFileSync(
-      file,
-      [
-        "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
-        "G1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // line 2: good
-        "B1,C2,NOPE,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 3: unknown unit
-        "G2,C3,SX-LL,ONLINE,2021-01-05,,PENDING,", // 4: good
-        "B2,C4,SX-LL,FAX,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 5: bad channel
-        "B3,C5,SX-LL,ONLINE,2021-02-30,,PENDING,", // 6: not a date
-        "B4,C6,SX-LL,ONLINE,2021-01-05,2021-01-04,APPROVED,", // 7: keyed before received, no decision date
-        "G3,C7,SX-LL,PAPER,2021-01-05,2021-01-06,REJECTED,2021-01-07", // 8: good
-      ].join("\n"),
-    );
+    const file = csvFile("bad.csv", [
+      "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
+      "G1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // line 2: good
+      "B1,C2,NOPE,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 3: unknown unit
+      "G2,C3,SX-LL,ONLINE,2021-01-05,,PENDING,", // 4: good
+      "B2,C4,SX-LL,FAX,2021-01-05,2021-01-05,APPROVED,2021-01-06", // 5: bad channel
+      "B3,C5,SX-LL,ONLINE,2021-02-30,,PENDING,", // 6: not a date
+      "B4,C6,SX-LL,ONLINE,2021-01-05,2021-01-04,APPROVED,", // 7: keyed before received, no decision date
+      "G3,C7,SX-LL,PAPER,2021-01-05,2021-01-06,REJECTED,2021-01-07", // 8: good
+    ]);
     const summary = await importFile("applications", file, { batchSize: 3 });
     expect(summary).toMatchObject({ rows: 7, created: 3, rejected: 4 });
     const issues = report(file).sort((a, b) => a.line - b.line || a.field.localeCompare(b.field));
@@ -135,16 +136,12 @@ describe("import", () => {
 
   it("a later row corrects an earlier one with the same key, wherever the batches split", async () => {
     await importFile("units", path.join(examples, "units.csv"));
-    const file = path.join(work, "corrections.csv");
-    fs.writeFileSync(
-      file,
-      [
-        "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
-        "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
-        "K2,C2,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
-        "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,REJECTED,2021-01-07", // corrects line 2
-      ].join("\n"),
-    );
+    const file = csvFile("corrections.csv", [
+      "externalId,customerId,branchCode,channel,receivedOn,keyedOn,decision,decidedOn",
+      "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
+      "K2,C2,SX-LL,ONLINE,2021-01-05,2021-01-05,APPROVED,2021-01-06",
+      "K1,C1,SX-LL,ONLINE,2021-01-05,2021-01-05,REJECTED,2021-01-07", // corrects line 2
+    ]);
     const results: Record<string, string>[] = [];
     for (const batchSize of [1, 2, 10]) {
       await api.database.prisma.$executeRaw`DELETE FROM application`;
@@ -156,8 +153,7 @@ describe("import", () => {
   });
 
   it("refuses a file with an unknown column before reading any row", async () => {
-    const file = path.join(work, "columns.csv");
-    fs.writeFileSync(file, "code,name,level,parent\nX,X,PROVINCE,\n");
+    const file = csvFile("columns.csv", ["code,name,level,parent", "X,X,PROVINCE,"]);
     await expect(importFile("units", file)).rejects.toThrow(/unknown column\(s\) parent/);
     expect(await db().branch.count()).toBe(0);
   });
