@@ -152,12 +152,7 @@ export function renderSection(r: RunReport): string {
   out.push(resultsTable(r.rows));
   out.push("");
   out.push(...renderScenarios(r.scenarios));
-  out.push("Build steps of this data (seconds):");
-  out.push("");
-  out.push("| step | s |");
-  out.push("|---|--:|");
-  for (const st of d.buildSteps) out.push(`| ${st.step} | ${st.seconds.toFixed(1)} |`);
-  out.push(`| total | ${d.buildSteps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} |`);
+  out.push("Build steps of this data (seconds):", ...buildStepsTable(d.buildSteps));
   return out.join("\n");
 }
 
@@ -338,12 +333,7 @@ export function renderRollupSection(r: RollupRunReport): string {
   out.push(...renderCpu(r.rows, r.profiles));
   out.push(...renderScenarios(r.scenarios, "####"));
   if (r.importReport) out.push(...renderImport(r.importReport));
-  out.push("### Build steps of this data (seconds)");
-  out.push("");
-  out.push("| step | s |");
-  out.push("|---|--:|");
-  for (const st of d.buildSteps) out.push(`| ${st.step} | ${st.seconds.toFixed(1)} |`);
-  out.push(`| total | ${d.buildSteps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} |`);
+  out.push("### Build steps of this data (seconds)", ...buildStepsTable(d.buildSteps));
   return out.join("\n");
 }
 
@@ -564,4 +554,15 @@ export function renderPromotionsSection(r: PromotionsRunReport): string {
   for (const st of d.buildSteps) out.push(`| ${st.step} | ${st.seconds.toFixed(1)} |`);
   out.push(`| total | ${d.buildSteps.reduce((a, x) => a + x.seconds, 0).toFixed(1)} |`);
   return out.join("\n");
+}
+
+/** The data build's steps and their total, as table lines (after a blank line). */
+function buildStepsTable(steps: readonly { step: string; seconds: number }[]): string[] {
+  return [
+    "",
+    "| step | s |",
+    "|---|--:|",
+    ...steps.map((st) => `| ${st.step} | ${st.seconds.toFixed(1)} |`),
+    `| total | ${steps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} |`,
+  ];
 }
