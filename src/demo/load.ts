@@ -70,11 +70,6 @@ async function loadCampaign(db: Db, story: DemoStory): Promise<Pick<DemoSummary,
   let campaign = await findCampaign(db, code);
   if (campaign) campaigns.unchanged++;
   else {
-    // Without the campaign, any demo idempotency keys left over (the tables were emptied, not
-    // the key log) would replay a creation that no longer exists: forget them first.
-    const keys = [story.campaign, ...story.promotions].map((c) => c.idempotencyKey);
-    keys.push(transitionKey(CampaignStatus.SCHEDULED), transitionKey(CampaignStatus.ACTIVE));
-    await db.idempotencyKey.deleteMany({ where: { key: { in: keys } } });
     campaign = await createCampaign(db, story.campaign);
     campaigns.created++;
   }
