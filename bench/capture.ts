@@ -34,11 +34,11 @@ export async function captureStatements(url: string, schema: GraphQLSchema, quer
   };
   try {
     await prisma.$connect();
-    const config = loadConfig({ DATABASE_URL: url, NODE_ENV: "production", LOG_LEVEL: "silent" });
+    const config = loadConfig({ DATABASE_URL: url, NODE_ENV: "production", LOG_LEVEL: "silent", JWT_SECRET: "bench-only-secret-bench-only-secret!" });
     // Warm the pool first so that connection set-up cannot show up as a statement.
     await prisma.$queryRawUnsafe("SELECT 1");
     statements.length = 0;
-    const result = await graphql({ schema, source: query, contextValue: createContext(prisma, config) });
+    const result = await graphql({ schema, source: query, contextValue: createContext(prisma, config, { sub: "bench", role: "HQ", unit: null }) });
     if (result.errors?.length) throw new Error(`capture run failed: ${result.errors.map((e) => e.message).join("; ")}`);
     return { data: result.data, statements: [...statements] };
   } finally {

@@ -34,9 +34,47 @@ const schema = z.object({
   /** Pool size for PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** HS256 key that signs bearer tokens (at least 32 characters). Outside production it defaults to a fixed development key. */
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Or: a JWKS URL whose keys sign the tokens (RS256/ES256/EdDSA), e.g. the bank's identity provider. */
+  JWKS_URL: z.string().url().optional(),
+  /** When set, tokens must carry this `iss` … */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** … and this `aud`. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Redis for rate limits shared by several API instances; unset: limits are kept in memory. */
+  REDIS_URL: z.string().url().optional(),
+  /** Requests per minute per signed-in subject. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Requests per minute per client address for anonymous callers (the mobile app). */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /** Document limits (src/graphql/limits.ts): graphql-armor's defaults unless tuned here. */
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(6),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(1_000).default(15),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(1_000).default(50),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(100_000_000).default(5_000),
+  /** Largest request body in bytes; a full MAX_BATCH_SIZE write batch must fit. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(2_000_000),
+  /**
+   * Who must send a trusted document (an allow-listed operation, by hash) instead of free text:
+   * nobody, anonymous callers (the mobile app), or everyone. Default: `anonymous` in
+   * production, `off` elsewhere.
+   */
+  TRUSTED_DOCUMENTS: z.enum(["off", "anonymous", "all"]).optional(),
 });
 
-export type Config = Readonly<z.infer<typeof schema>> & { readonly dataDir: string };
+/** Signs and verifies tokens outside production when no key is configured; never accepted in production. */
+export const DEV_JWT_SECRET = "development-only-key-never-use-in-production";
+
+export type Config = Readonly<
+  Omit<z.infer<typeof schema>, "TRUSTED_DOCUMENTS"> & {
+    readonly dataDir: string;
+    readonly TRUSTED_DOCUMENTS: "off" | "anonymous" | "all";
+    /** True when tokens are checked with DEV_JWT_SECRET (nothing configured, not production). */
+    readonly devTokens: boolean;
+  }
+>;
 
 /** Parses and validates the environment once; throws with every bad variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -45,5 +83,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) });
+  const c = parsed.data;
+  if (c.JWT_SECRET && c.JWKS_URL) throw new Error("Invalid configuration:\n  JWT_SECRET, JWKS_URL: set one of them, not both");
+  const production = c.NODE_ENV === "production";
+  if (production && !c.JWT_SECRET && !c.JWKS_URL) {
+    throw new Error("Invalid configuration:\n  JWT_SECRET: set it (or JWKS_URL) in production: tokens cannot be verified otherwise");
+  }
+  const devTokens = !c.JWT_SECRET && !c.JWKS_URL;
+  return Object.freeze({
+    ...c,
+    JWT_SECRET: devTokens ? DEV_JWT_SECRET : c.JWT_SECRET,
+    TRUSTED_DOCUMENTS: c.TRUSTED_DOCUMENTS ?? (production ? "anonymous" : "off"),
+    devTokens,
+    dataDir: path.resolve(c.DATA_DIR),
+  });
 }

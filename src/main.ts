@@ -3,6 +3,7 @@ import "reflect-metadata";
 import { startApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { signToken } from "./modules/auth/auth.service.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -10,6 +11,14 @@ async function main(): Promise<void> {
   const app = await startApp(config, logger);
   const where = app.database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   console.log(`\n  GraphQL API ready at ${app.server.url}  (${where})\n`);
+  if (config.devTokens) {
+    // A newcomer can query the demo at once; these tokens work only with the development key.
+    const hq = await signToken(config, { sub: "demo-hq", role: "HQ" });
+    const manager = await signToken(config, { sub: "demo-sx-ll", role: "BRANCH_MANAGER", unit: "SX-LL" });
+    console.log(`  Development tokens (8 h; send as "Authorization: Bearer <token>"; more with npm run token):`);
+    console.log(`    HQ:                     ${hq}`);
+    console.log(`    SX-LL branch manager:   ${manager}\n`);
+  }
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "shutting down");

@@ -1,6 +1,6 @@
 /** Every table that holds data (not `_prisma_migrations`), children first: what a reset empties. */
 export const DATA_TABLES = [
-  "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
+  "audit_entry", "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
   "visit", "circle_member", "business_circle", "merchant",
   "rollup_campaign_day", "rollup_merchant_day", "rollup_branch_day", "rollup_manager_day",
   "activation", "application", "customer", "target", "account_manager", "branch_closure", "branch",

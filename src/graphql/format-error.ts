@@ -8,6 +8,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { limitCodeOf } from "./limits.js";
 
 /** Codes that graphql-js or Apollo give to problems with the request itself: safe to show. */
 const REQUEST_ERROR_CODES = new Set([
@@ -41,8 +42,10 @@ export function createFormatError(logger: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
-      // A bad scalar literal is a validation error to graphql-js, but it is bad input to a client.
       const cause = error instanceof GraphQLError ? error.originalError : undefined;
+      const limit = limitCodeOf(cause);
+      if (limit) return { message: formatted.message, ...where, extensions: { code: limit } };
+      // A bad scalar literal is a validation error to graphql-js, but it is bad input to a client.
       const fromScalar = cause instanceof GraphQLError && cause.extensions.code === "BAD_USER_INPUT";
       return { message: formatted.message, ...where, extensions: { code: fromScalar ? "BAD_USER_INPUT" : code } };
     }

@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { AuditResolver } from "../modules/audit/audit.resolver.js";
+import { authChecker } from "../modules/auth/auth.guard.js";
 import { CampaignsResolver, PromotionsResolver } from "../modules/campaigns/campaigns.resolver.js";
 import { BusinessCircleResolver, MerchantsResolver, VisitResolver } from "../modules/merchants/merchants.resolver.js";
 import { AccountManagerResolver, BranchResolver } from "../modules/org/org.resolver.js";
@@ -20,11 +22,13 @@ export const resolvers = [
   VisitResolver,
   CampaignsResolver,
   PromotionsResolver,
+  AuditResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers,
+    authChecker,
     validate: { forbidUnknownValues: false },
   });
 }

@@ -7,15 +7,19 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { signToken } from "../../src/modules/auth/auth.service.js";
 
 let app: App;
+let config: Config;
 let dataDir: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-embedded-"));
-  app = await startApp(loadConfig({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }), createLogger("silent"));
+  // No JWT_SECRET, as on a newcomer's machine: tokens are signed and checked with the development key.
+  config = loadConfig({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" });
+  app = await startApp(config, createLogger("silent"));
 }, 300_000);
 
 afterAll(async () => {
@@ -23,9 +27,11 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function gql(query: string) {
-  const res = await fetch(app.server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
+async function gql(query: string, token?: string) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(app.server.url, { method: "POST", headers, body: JSON.stringify({ query }) });
+  return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
 }
 
 describe("embedded default database", () => {
@@ -35,9 +41,11 @@ describe("embedded default database", () => {
     expect(fs.existsSync(path.join(dataDir, "PG_VERSION"))).toBe(true);
   });
 
-  it("ranks SX-LL first among Shanxi's city branches: 6,245 new customers against 4,700", async () => {
-    const res = await gql(`{ branchRanking(parentCode: "SX", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
-      rank actual target completionRate branch { code } } }`);
+  it("ranks SX-LL first among Shanxi's city branches: 6,245 new customers against 4,700 (as SX-LL's branch manager, with a development token)", async () => {
+    const query = `{ branchRanking(parentCode: "SX", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
+      rank actual target completionRate branch { code } } }`;
+    expect((await gql(query)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const res = await gql(query, await signToken(config, { sub: "demo-manager", role: "BRANCH_MANAGER", unit: "SX-LL" }));
     expect(res.errors).toBeUndefined();
     const [first, ...rest] = res.data.branchRanking;
     expect(first).toMatchObject({ rank: 1, actual: 6245, target: 4700, branch: { code: "SX-LL" } });

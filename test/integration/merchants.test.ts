@@ -7,11 +7,11 @@ import { BadInputError } from "../../src/errors.js";
 import { upsertMerchants } from "../../src/modules/merchants/merchants.service.js";
 import { circles, merchant, MERCHANT_MUTATIONS as M, merchants, org, seedMerchants, visits, writeMerchants } from "../fixtures/merchants.js";
 import { seed, write } from "../fixtures/scenarios.js";
-import { codeOf, issuesOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
+import { codeOf, DEEP_DOCUMENTS, issuesOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi(DEEP_DOCUMENTS);
 });
 afterAll(() => api?.close());
 

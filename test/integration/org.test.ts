@@ -3,11 +3,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seed, sixCities } from "../fixtures/scenarios.js";
-import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
+import { codeOf, DEEP_DOCUMENTS, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi(DEEP_DOCUMENTS);
   await seed(api, sixCities);
 });
 afterAll(() => api?.close());

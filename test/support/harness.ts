@@ -1,12 +1,32 @@
 /**
  * A real server over real HTTP on a real PostgreSQL: what every integration test talks to.
  */
+import { Kind, OperationTypeNode, parse } from "graphql";
+import { getMetadataStorage } from "type-graphql";
 import { expect, inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openPostgres, type Database } from "../../src/db/database.js";
 import { TRUNCATE_ALL } from "../../src/db/tables.js";
 import { createLogger } from "../../src/logger.js";
+import type { Role } from "../../src/domain/access.js";
+import { signToken } from "../../src/modules/auth/auth.service.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+
+/** The key test servers verify tokens with. */
+export const TEST_JWT_SECRET = "integration-tests-only-secret-0123456789";
+
+/**
+ * Document limits raised for tests that prove batching or drill-down on documents deeper than
+ * production's defaults allow (the limits themselves are tested in security.test.ts).
+ */
+export const DEEP_DOCUMENTS = { MAX_QUERY_DEPTH: "12", MAX_QUERY_COST: "10000000" } as const;
+
+/** Who a request is made as: a role (with a unit for the scoped ones and a subject), or anonymous. */
+export type As = { role: Role; unit?: string; sub?: string } | "ANONYMOUS";
+
+export interface Client {
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+}
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -18,7 +38,15 @@ export interface TestApi {
   readonly server: RunningServer;
   readonly database: Database;
   readonly config: Config;
+  /**
+   * Sends a document as the first role that may call all its root fields (HQ, MARKETING,
+   * INGEST, then anonymous): tests about figures and writes need not care about tokens.
+   */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+  /** A client that sends every document as `who`. */
+  as(who: As): Client;
+  /** A bearer token for `who`, signed with the test key. */
+  token(who: Exclude<As, "ANONYMOUS">): Promise<string>;
   /** Runs `fn` and returns how many SQL statements the server sent meanwhile. */
   countStatements(fn: () => Promise<unknown>): Promise<number>;
   reset(): Promise<void>;
@@ -28,22 +56,40 @@ export interface TestApi {
 
 export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
   const url = inject("databaseUrl");
-  const config = loadConfig({ DATABASE_URL: url, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", LOG_LEVEL: "silent", ...env });
+  const config = loadConfig({
+    DATABASE_URL: url,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    JWT_SECRET: TEST_JWT_SECRET,
+    // Tests send many requests quickly; the rate-limit tests set their own limits.
+    RATE_LIMIT_PER_MINUTE: "1000000",
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000",
+    ...env,
+  });
   const database = await openPostgres(url, 4, { countStatements: true });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.
   const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent"));
+  const tokens = new Map<string, Promise<string>>();
+  const token = (who: Exclude<As, "ANONYMOUS">) => {
+    const key = `${who.role}|${who.unit ?? ""}|${who.sub ?? ""}`;
+    if (!tokens.has(key)) tokens.set(key, signToken(config, { sub: who.sub ?? `test-${who.role.toLowerCase()}`, role: who.role, unit: who.unit }));
+    return tokens.get(key)!;
+  };
+  const send = async (who: As, query: string, variables?: Record<string, unknown>) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (who !== "ANONYMOUS") headers.authorization = `Bearer ${await token(who)}`;
+    const res = await fetch(server.url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    return { status: res.status, ...((await res.json()) as object) };
+  };
   const api: TestApi = {
     server,
     database,
     config,
-    async gql(query, variables) {
-      const res = await fetch(server.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, ...((await res.json()) as object) };
-    },
+    gql: (query, variables) => send(defaultCaller(query), query, variables),
+    as: (who) => ({ gql: (query, variables) => send(who, query, variables) }),
+    token,
     async countStatements(fn) {
       const before = database.statements.count;
       await fn();
@@ -71,4 +117,31 @@ export function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
   expect(res.data?.r ?? null).toBeNull();
   expect(codeOf(res)).toBe(code);
   return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
+}
+
+/** The roles allowed on each root field, read from the resolvers' @Allow decorators. */
+function allowedRoles(): Map<string, readonly string[]> {
+  const allowed = new Map<string, readonly string[]>();
+  for (const f of getMetadataStorage().authorizedFields) {
+    const check = (f.roles as unknown as { roles?: readonly string[] }[])[0];
+    if (check?.roles) allowed.set(f.fieldName, check.roles);
+  }
+  return allowed;
+}
+
+/** The first of HQ, MARKETING, INGEST, anonymous that may call every root field of the document. */
+function defaultCaller(query: string): As {
+  let doc;
+  try {
+    doc = parse(query);
+  } catch {
+    return { role: "HQ" }; // a syntax-error test: the server answers before any role matters
+  }
+  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (!op || op.kind !== Kind.OPERATION_DEFINITION) return { role: "HQ" };
+  const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD && !s.name.value.startsWith("__") ? [s.name.value] : []));
+  const allowed = allowedRoles();
+  const candidates = op.operation === OperationTypeNode.MUTATION ? ["MARKETING", "INGEST", "HQ", "ANONYMOUS"] : ["HQ", "MARKETING", "INGEST", "ANONYMOUS"];
+  const pick = candidates.find((role) => fields.every((f) => allowed.get(f)?.includes(role) ?? true)) ?? "HQ";
+  return pick === "ANONYMOUS" ? "ANONYMOUS" : { role: pick as Role };
 }

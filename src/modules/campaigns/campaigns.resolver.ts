@@ -1,5 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
+import { ROLES, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
+import { Allow, Guard, staffOnly } from "../auth/auth.guard.js";
 import { Connection, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
@@ -39,11 +41,13 @@ class CampaignListArgs extends PageArgs {
 @Resolver(() => Campaign)
 export class CampaignsResolver {
   @Query(() => Campaign, { nullable: true })
+  @Allow(...STAFF)
   campaign(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Campaign | null> {
     return findCampaign(ctx.db, code);
   }
 
   @Query(() => CampaignConnection)
+  @Allow(...STAFF)
   campaigns(@Args() { branchCode, status, first, after }: CampaignListArgs, @Ctx() ctx: Context) {
     return listCampaigns(ctx.db, { branchCode, status }, first, after);
   }
@@ -64,16 +68,19 @@ export class CampaignsResolver {
   }
 
   @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })
+  @Allow("MARKETING")
   createCampaign(@Arg("input") input: CreateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
     return createCampaign(ctx.db, input);
   }
 
   @Mutation(() => Campaign, { description: "Changes a campaign's name, dates, budget or eligibility. Idempotent by idempotencyKey." })
+  @Allow("MARKETING")
   updateCampaign(@Arg("input") input: UpdateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
     return updateCampaign(ctx.db, input);
   }
 
   @Mutation(() => Campaign, { description: "Moves a campaign along its lifecycle; illegal moves are refused. Idempotent by idempotencyKey." })
+  @Allow("MARKETING")
   transitionCampaign(@Arg("input") input: TransitionCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
     return transitionCampaign(ctx.db, input);
   }
@@ -82,6 +89,7 @@ export class CampaignsResolver {
 @Resolver(() => Promotion)
 export class PromotionsResolver {
   @Query(() => Promotion, { nullable: true })
+  @Allow(...STAFF)
   promotion(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Promotion | null> {
     return findPromotion(ctx.db, code);
   }
@@ -89,17 +97,21 @@ export class PromotionsResolver {
   @Query(() => PromotionConnection, {
     description: "Promotions usable at `at` (default now) at merchants within the radius, nearest first. Cacheable for 30 s (privately with cardToken).",
   })
+  @Allow("ANONYMOUS", ...ROLES)
   promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
-    ctx.cache.hint(30, args.cardToken ? "PRIVATE" : "PUBLIC");
+    // A signed-in caller may see staff-only fields, so only anonymous answers without a card are shared.
+    ctx.cache.hint(30, args.cardToken || ctx.claims ? "PRIVATE" : "PUBLIC");
     return promotionsNear(ctx.db, args, ctx.config.BANK_TIME_ZONE);
   }
 
   @FieldResolver(() => Campaign)
+  @Guard(staffOnly)
   async campaign(@Root() p: Promotion, @Ctx() ctx: Context): Promise<Campaign> {
     return (await ctx.loaders.campaigns.campaignById.load(p.campaignId))!;
   }
 
   @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })
+  @Allow("MARKETING")
   createPromotion(@Arg("input") input: CreatePromotionInput, @Ctx() ctx: Context): Promise<Promotion> {
     return createPromotion(ctx.db, input);
   }
@@ -108,6 +120,7 @@ export class PromotionsResolver {
     description:
       "Records a card's use of a promotion. Refusals carry a code: PROMOTION_NOT_AVAILABLE, OUTSIDE_SCHEDULE, MERCHANT_NOT_ELIGIBLE, SPEND_NOT_ELIGIBLE, LIMIT_EXCEEDED, BUDGET_EXHAUSTED, OUT_OF_STOCK. Idempotent by transactionId.",
   })
+  @Allow("ANONYMOUS", ...ROLES)
   redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context): Promise<Redemption> {
     return redeem(ctx.db, input, { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS });
   }

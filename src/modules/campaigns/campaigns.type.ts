@@ -5,6 +5,7 @@ import { DateScalar } from "../../graphql/scalars.js";
 import { Connection, Node } from "../common/relay.js";
 import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
+import { Guard, staffOnly } from "../auth/auth.guard.js";
 
 /** A marketing programme with a period, a budget and eligible circles and merchants. */
 @ObjectType({ implements: Node, description: "A marketing programme with a period, a budget and eligible circles and merchants." })
@@ -66,8 +67,9 @@ export class Promotion extends Node {
   @Field(() => DateScalar) validTo!: BusinessDate;
   @Field(() => [ScheduleWindow], { description: "Empty: all day, every day." }) schedule!: ScheduleWindow[];
   @Field(() => CardLimits) limits!: CardLimits;
-  @Field(() => Float, { nullable: true, description: "Yuan; null: only the campaign's budget applies." }) budgetCap!: number | null;
-  @Field(() => Float, { description: "Yuan spent so far." }) spent!: number;
+  // Budgets are the bank's business, not the cardholder's.
+  @Field(() => Float, { nullable: true, description: "Yuan; null: only the campaign's budget applies." }) @Guard(staffOnly) budgetCap!: number | null;
+  @Field(() => Float, { description: "Yuan spent so far." }) @Guard(staffOnly) spent!: number;
 }
 
 @ObjectType({ description: "A promotion usable now at a merchant near the cardholder." })

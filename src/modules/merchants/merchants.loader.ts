@@ -5,8 +5,9 @@
  */
 import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
+import { visitScopeOf, type Viewer, type VisitScope } from "../../domain/access.js";
 import { toPage, type Page } from "../common/relay.js";
-import { circleMemberPages, merchantVisitPages, toCircle, toMerchant, visitCursorKey, type PageKey } from "./merchants.service.js";
+import { circleMemberPages, merchantVisitPages, toCircle, toMerchant, visitCursorKey, visitScopeWhere, type PageKey } from "./merchants.service.js";
 import type { BusinessCircle, Merchant, Visit } from "./merchants.types.js";
 
 const pageKeyOf = (k: PageKey) => `${k.parentId}:${k.first}:${k.after ?? ""}`;
@@ -17,7 +18,10 @@ function countsFor(ids: readonly number[], rows: { id: number; n: number }[]): n
   return ids.map((id) => byId.get(id) ?? 0);
 }
 
-export function createMerchantLoaders(db: Db) {
+export function createMerchantLoaders(db: Db, viewer: () => Promise<Viewer>) {
+  // Visits are staff records: every visit loader reads only what the viewer may see (the
+  // field guard has already refused viewers who may see none).
+  const visitScope = async (): Promise<NonNullable<VisitScope>> => visitScopeOf(await viewer()) ?? { managerUnits: [] };
   const merchantById: DataLoader<number, Merchant | null> = new DataLoader(async (ids) => {
     const rows = await db.merchant.findMany({ where: { id: { in: [...ids] } } });
     const byId = new Map(rows.map((r) => [r.id, toMerchant(r)]));
@@ -51,7 +55,8 @@ export function createMerchantLoaders(db: Db) {
     return countsFor(circleIds, groups.map((g) => ({ id: g.circleId, n: g._count._all })));
   });
   const visitCount = new DataLoader<number, number>(async (merchantIds) => {
-    const groups = await db.visit.groupBy({ by: ["merchantId"], where: { merchantId: { in: [...merchantIds] } }, _count: { _all: true } });
+    const scope = visitScopeWhere(await visitScope());
+    const groups = await db.visit.groupBy({ by: ["merchantId"], where: { merchantId: { in: [...merchantIds] }, ...scope }, _count: { _all: true } });
     return countsFor(merchantIds, groups.map((g) => ({ id: g.merchantId, n: g._count._all })));
   });
 
@@ -69,7 +74,8 @@ export function createMerchantLoaders(db: Db) {
   /** A page of a merchant's visits, newest first. */
   const visitsPage = new DataLoader<PageKey, Page<Visit>, string>(
     async (keys) => {
-      const [pages, totals] = await Promise.all([merchantVisitPages(db, keys), Promise.all(keys.map((k) => visitCount.load(k.parentId)))]);
+      const scope = await visitScope();
+      const [pages, totals] = await Promise.all([merchantVisitPages(db, keys, scope), Promise.all(keys.map((k) => visitCount.load(k.parentId)))]);
       return pages.map((p, i) => toPage(p.rows, keys[i].first, visitCursorKey, p.after, totals[i]));
     },
     { cacheKeyFn: pageKeyOf },

@@ -3,7 +3,9 @@
  * to the service, relations to the per-request loaders.
  */
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { STAFF, visitScopeOf } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
+import { Allow, ForbiddenError, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { circleResults } from "../results/results.service.js";
 import { AttributedResults } from "../results/results.type.js";
@@ -23,16 +25,19 @@ async function branchOf(ctx: Context, branchId: number): Promise<Branch> {
 @Resolver(() => Merchant)
 export class MerchantsResolver {
   @Query(() => Merchant, { nullable: true, description: "A merchant by its code." })
+  @Allow(...STAFF)
   merchant(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Merchant | null> {
     return ctx.loaders.merchants.merchantByCode.load(code);
   }
 
   @Query(() => MerchantConnection, { description: "Merchants ordered by code, optionally of a unit's subtree, of a circle or matching a search." })
+  @Allow(...STAFF)
   merchants(@Args() { branchCode, circleCode, search, first, after }: MerchantListArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
     return listMerchants(ctx.db, { branchCode, circleCode, search }, first, after);
   }
 
   @FieldResolver(() => Branch, { description: "The unit that owns the merchant relationship." })
+  @Guard(staffOnly)
   branch(@Root() m: Merchant, @Ctx() ctx: Context): Promise<Branch> {
     return branchOf(ctx, m.branchId);
   }
@@ -42,13 +47,15 @@ export class MerchantsResolver {
     return ctx.loaders.merchants.circlesOfMerchant.load(m.dbId);
   }
 
-  @FieldResolver(() => VisitConnection, { description: "Staff visits to the merchant, newest first." })
+  @FieldResolver(() => VisitConnection, { description: "Staff visits to the merchant, newest first (only those the caller may read)." })
+  @Guard(visitReaders)
   visits(@Root() m: Merchant, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
     parseVisitCursor(after); // a bad cursor fails this field alone, not the whole batch
     return ctx.loaders.merchants.visitsPage.load({ parentId: m.dbId, first, after });
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates merchants by code; atomic, idempotent." })
+  @Allow("MARKETING")
   upsertMerchants(@Arg("input", () => [MerchantInput]) input: MerchantInput[], @Ctx() ctx: Context): Promise<WriteResult> {
     return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }
@@ -57,26 +64,31 @@ export class MerchantsResolver {
 @Resolver(() => BusinessCircle)
 export class BusinessCircleResolver {
   @Query(() => BusinessCircle, { nullable: true, description: "A business circle by its code." })
+  @Allow(...STAFF)
   businessCircle(@Arg("code") code: string, @Ctx() ctx: Context): Promise<BusinessCircle | null> {
     return ctx.loaders.merchants.circleByCode.load(code);
   }
 
   @Query(() => BusinessCircleConnection, { description: "Business circles ordered by code, optionally of a unit's subtree or of one kind." })
+  @Allow(...STAFF)
   businessCircles(@Args() { branchCode, kind, first, after }: CircleListArgs, @Ctx() ctx: Context): Promise<Page<BusinessCircle>> {
     return listCircles(ctx.db, { branchCode, kind }, first, after);
   }
 
   @FieldResolver(() => AttributedResults, { description: "What the circle's merchants brought in over a period, as of a date (default today)." })
+  @Guard(staffOnly)
   results(@Root() c: BusinessCircle, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<AttributedResults> {
     return circleResults(ctx.db, c.dbId, period, asOf ?? ctx.today);
   }
 
   @FieldResolver(() => Branch, { description: "The unit that runs the circle." })
+  @Guard(staffOnly)
   branch(@Root() c: BusinessCircle, @Ctx() ctx: Context): Promise<Branch> {
     return branchOf(ctx, c.branchId);
   }
 
   @FieldResolver(() => MerchantConnection, { description: "The circle's merchants, by code." })
+  @Guard(staffOnly)
   merchants(@Root() c: BusinessCircle, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
     decodeCursor(after); // a bad cursor fails this field alone, not the whole batch
     return ctx.loaders.merchants.membersPage.load({ parentId: c.dbId, first, after });
@@ -88,6 +100,7 @@ export class BusinessCircleResolver {
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates business circles by code, replacing each one's members; atomic, idempotent." })
+  @Allow("MARKETING")
   upsertBusinessCircles(@Arg("input", () => [BusinessCircleInput]) input: BusinessCircleInput[], @Ctx() ctx: Context): Promise<WriteResult> {
     return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }
@@ -98,8 +111,10 @@ export class VisitResolver {
   @Query(() => VisitConnection, {
     description: "Staff visits, newest first, optionally by the managers of a unit's subtree, of one merchant or manager, or in a date range.",
   })
-  visits(@Args() { branchCode, merchantCode, managerCode, from, to, first, after }: VisitListArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
-    return listVisits(ctx.db, { branchCode, merchantCode, managerCode, from, to }, first, after);
+  @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
+  async visits(@Args() { branchCode, merchantCode, managerCode, from, to, first, after }: VisitListArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
+    const scope = visitScopeOf(await ctx.viewer())!;
+    return listVisits(ctx.db, { branchCode, merchantCode, managerCode, from, to }, scope, first, after);
   }
 
   @FieldResolver(() => AccountManager, { description: "The account manager who visited." })
@@ -112,8 +127,16 @@ export class VisitResolver {
     return (await ctx.loaders.merchants.merchantById.load(v.merchantId))!;
   }
 
-  @Mutation(() => WriteResult, { description: "Records visits keyed by (managerCode, merchantCode, visitedOn); atomic, idempotent." })
-  recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+  @Mutation(() => WriteResult, {
+    description: "Records visits keyed by (managerCode, merchantCode, visitedOn); atomic, idempotent. An account manager records only their own.",
+  })
+  @Allow("INGEST", "ACCOUNT_MANAGER")
+  async recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+    const viewer = await ctx.viewer();
+    if (viewer.role === "ACCOUNT_MANAGER") {
+      const others = input.flatMap((v, index) => (v.managerCode === viewer.sub ? [] : [{ index, field: "managerCode", reason: "an account manager records only their own visits" }]));
+      if (others.length) throw new ForbiddenError(`Forbidden: ${others.length} visit(s) are not yours`, others);
+    }
     return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }
 }

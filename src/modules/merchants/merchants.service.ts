@@ -4,9 +4,10 @@
  * keyset-paged listings, including the per-parent pages the loaders batch.
  */
 import type { Db } from "../../db/database.js";
+import type { VisitScope } from "../../domain/access.js";
 import { compareDates, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { decodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
@@ -335,7 +336,26 @@ export function parseVisitCursor(after: string | null | undefined): { on: Busine
 }
 
 /** Visits newest first, keyset-paged; `branchCode` means the visiting manager's unit subtree. */
-export async function listVisits(db: Db, filter: VisitFilter, first: number, after: string | null | undefined): Promise<Page<Visit>> {
+/** The visits a viewer may read, as a Prisma filter (see domain/access.ts visitScopeOf). */
+export function visitScopeWhere(scope: NonNullable<VisitScope>): Prisma.VisitWhereInput {
+  if ("all" in scope) return {};
+  if ("managerId" in scope) return { managerId: scope.managerId };
+  return { manager: { branchId: { in: [...scope.managerUnits] } } };
+}
+
+function visitScopeSql(scope: NonNullable<VisitScope>): Prisma.Sql {
+  if ("all" in scope) return Prisma.empty;
+  if ("managerId" in scope) return Prisma.sql`AND v.manager_id = ${scope.managerId}`;
+  return Prisma.sql`AND v.manager_id IN (SELECT m.id FROM account_manager m WHERE m.branch_id = ANY(${[...scope.managerUnits]}::int[]))`;
+}
+
+export async function listVisits(
+  db: Db,
+  filter: VisitFilter,
+  scope: NonNullable<VisitScope>,
+  first: number,
+  after: string | null | undefined,
+): Promise<Page<Visit>> {
   if (filter.from && filter.to && compareDates(filter.to, filter.from) < 0) {
     throw BadInputError.single("to", `${filter.to} is before from ${filter.from}`);
   }
@@ -345,6 +365,7 @@ export async function listVisits(db: Db, filter: VisitFilter, first: number, aft
     ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
   };
   const where: Prisma.VisitWhereInput = {
+    AND: [visitScopeWhere(scope)],
     ...(Object.keys(manager).length > 0 ? { manager } : {}),
     ...(filter.merchantCode != null ? { merchant: { code: filter.merchantCode } } : {}),
     ...(filter.from || filter.to
@@ -398,7 +419,7 @@ export async function circleMemberPages(db: Db, keys: readonly PageKey[]): Promi
 }
 
 /** The visits of many merchants, one page each (newest first), in one statement. */
-export async function merchantVisitPages(db: Db, keys: readonly PageKey[]): Promise<RawPage<Visit>[]> {
+export async function merchantVisitPages(db: Db, keys: readonly PageKey[], scope: NonNullable<VisitScope>): Promise<RawPage<Visit>[]> {
   const cursors = keys.map((k) => parseVisitCursor(k.after));
   const rows = await db.$queryRaw<(VisitRow & { ord: bigint })[]>`
     SELECT k.ord, v.id, v.manager_id AS "managerId", v.merchant_id AS "merchantId", v.visited_on AS "visitedOn", v.outcome::text AS outcome, v.note
@@ -407,7 +428,7 @@ export async function merchantVisitPages(db: Db, keys: readonly PageKey[]): Prom
          WITH ORDINALITY AS k(merchant_id, after_on, after_id, lim, ord)
     CROSS JOIN LATERAL (
       SELECT v.* FROM visit v
-      WHERE v.merchant_id = k.merchant_id AND (k.after_on IS NULL OR (v.visited_on, v.id) < (k.after_on, k.after_id))
+      WHERE v.merchant_id = k.merchant_id AND (k.after_on IS NULL OR (v.visited_on, v.id) < (k.after_on, k.after_id)) ${visitScopeSql(scope)}
       ORDER BY v.visited_on DESC, v.id DESC LIMIT k.lim
     ) v
     ORDER BY k.ord, v.visited_on DESC, v.id DESC`;

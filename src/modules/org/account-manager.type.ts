@@ -1,4 +1,5 @@
-import { Field, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType } from "type-graphql";
+import { Guard, staffVisible } from "../auth/auth.guard.js";
 import { Connection, Node } from "../common/relay.js";
 
 /** A staff member who takes applications; belongs to one unit. */
@@ -7,8 +8,10 @@ export class AccountManager extends Node {
   dbId!: number;
   branchId!: number;
 
-  @Field() code!: string;
-  @Field() name!: string;
+  // Who a staff member is stays inside their line of command (and the rankings that publish them).
+  @Field(() => ID) @Guard(staffVisible) declare id: string;
+  @Field() @Guard(staffVisible) code!: string;
+  @Field() @Guard(staffVisible) name!: string;
 }
 
 @ObjectType()

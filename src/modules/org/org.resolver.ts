@@ -1,5 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { canSeeStaff, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
+import { Allow, demand, Guard, staffVisible, staffFigures, unitFigures, unitStaff } from "../auth/auth.guard.js";
 import { fromGlobalId, Node } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
@@ -10,23 +12,37 @@ import { Branch, BranchConnection } from "./branch.type.js";
 import { AccountManagerInput, BranchInput, BranchListArgs, ManagerListArgs } from "./org.input.js";
 import { listBranches, listManagers, upsertAccountManagers, upsertBranches } from "./org.service.js";
 
+/**
+ * A manager the viewer may see. A viewer who cannot see every manager gets the same refusal
+ * for one outside their line as for one that does not exist.
+ */
+async function visibleManager(ctx: Context, code: string): Promise<AccountManager | null> {
+  const [viewer, manager] = await Promise.all([ctx.viewer(), ctx.loaders.org.managerByCode.load(code)]);
+  if (viewer.role === "HQ") return manager;
+  demand(viewer, manager !== null && canSeeStaff(viewer, { id: manager.dbId, branchId: manager.branchId }));
+  return manager;
+}
+
 @Resolver(() => Branch)
 export class BranchResolver {
   @Query(() => Branch, { nullable: true, description: "A unit by its code." })
+  @Allow(...STAFF)
   branch(@Arg("code") code: string, @Ctx() ctx: Context): Promise<Branch | null> {
     return ctx.loaders.org.branchByCode.load(code);
   }
 
   @Query(() => BranchConnection, { description: "Units ordered by code, optionally under one parent, at one level or matching a search." })
+  @Allow(...STAFF)
   branches(@Args() { parentCode, level, search, first, after }: BranchListArgs, @Ctx() ctx: Context) {
     return listBranches(ctx.db, { parentCode, level, search }, first, after);
   }
 
   @Query(() => Node, { nullable: true, description: "Any object by its global id (Relay)." })
+  @Allow(...STAFF)
   async node(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Node | null> {
     const ref = fromGlobalId(id);
     if (ref?.type === "Branch") return ctx.loaders.org.branchByCode.load(ref.key);
-    if (ref?.type === "AccountManager") return ctx.loaders.org.managerByCode.load(ref.key);
+    if (ref?.type === "AccountManager") return visibleManager(ctx, ref.key);
     if (ref?.type === "Merchant") return ctx.loaders.merchants.merchantByCode.load(ref.key);
     if (ref?.type === "BusinessCircle") return ctx.loaders.merchants.circleByCode.load(ref.key);
     return null;
@@ -43,16 +59,19 @@ export class BranchResolver {
   }
 
   @FieldResolver(() => Performance, { description: "Figures of the unit and everything below it." })
+  @Guard(unitFigures)
   performance(@Root() b: Branch, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
     return buildPerformance({ kind: "branch", id: b.dbId, rankAmong: b.parentId }, period, asOf ?? ctx.today);
   }
 
   @FieldResolver(() => AccountManagerConnection, { description: "Account managers of this unit (or its whole subtree), by code." })
+  @Guard(unitStaff)
   accountManagers(@Root() b: Branch, @Args() { includeSubtree, first, after }: ManagerListArgs, @Ctx() ctx: Context) {
     return listManagers(ctx.db, b.dbId, includeSubtree, first, after);
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates units by code; atomic, idempotent." })
+  @Allow("INGEST")
   upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context): Promise<WriteResult> {
     return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }
@@ -61,21 +80,25 @@ export class BranchResolver {
 @Resolver(() => AccountManager)
 export class AccountManagerResolver {
   @Query(() => AccountManager, { nullable: true, description: "An account manager by code." })
+  @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   accountManager(@Arg("code") code: string, @Ctx() ctx: Context): Promise<AccountManager | null> {
-    return ctx.loaders.org.managerByCode.load(code);
+    return visibleManager(ctx, code);
   }
 
   @FieldResolver(() => Branch, { description: "The unit the manager belongs to." })
+  @Guard(staffVisible)
   async branch(@Root() m: AccountManager, @Ctx() ctx: Context): Promise<Branch> {
     return (await ctx.loaders.org.branchById.load(m.branchId))!;
   }
 
   @FieldResolver(() => Performance, { description: "The manager's own figures; rank is among the managers of their unit's subtree." })
+  @Guard(staffFigures)
   performance(@Root() m: AccountManager, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
     return buildPerformance({ kind: "manager", id: m.dbId, rankAmong: m.branchId }, period, asOf ?? ctx.today);
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates account managers by code; atomic, idempotent." })
+  @Allow("INGEST")
   upsertAccountManagers(@Arg("input", () => [AccountManagerInput]) input: AccountManagerInput[], @Ctx() ctx: Context): Promise<WriteResult> {
     return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }

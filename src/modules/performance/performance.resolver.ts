@@ -1,7 +1,9 @@
 import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import { asOfWindow } from "../../domain/period.js";
+import { canRankChildrenOf, canRankManagersOf } from "../../domain/access.js";
 import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
+import { Allow, demand } from "../auth/auth.guard.js";
 import { BranchRankingArgs, ManagerRankingArgs } from "./performance.args.js";
 import { ALL_METRICS, Granularity, Metric } from "./performance.enums.js";
 import { metricProgress, rankOf, series } from "./performance.service.js";
@@ -41,16 +43,23 @@ export class PerformanceResolver {
 @Resolver()
 export class RankingResolver {
   @Query(() => [BranchStanding], { description: "The direct children of a unit, ranked (shared/domain.md ranking rules)." })
+  @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async branchRanking(@Args() { parentCode, period, metric, asOf }: BranchRankingArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
-    const parent = await ctx.loaders.org.branchByCode.load(parentCode);
+    const [viewer, parent] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(parentCode)]);
+    if (viewer.role !== "HQ") demand(viewer, parent !== null && canRankChildrenOf(viewer, parent.dbId));
     if (!parent) throw new NotFoundError("unit", parentCode, "parentCode");
     return ctx.loaders.performance.branchRanking.load({ unitId: parent.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
   }
 
   @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
+  @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async accountManagerRanking(@Args() { branchCode, period, metric, asOf }: ManagerRankingArgs, @Ctx() ctx: Context): Promise<ManagerStanding[]> {
-    const unit = await ctx.loaders.org.branchByCode.load(branchCode);
+    const [viewer, unit] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(branchCode)]);
+    if (viewer.role !== "HQ") demand(viewer, unit !== null && canRankManagersOf(viewer, unit.dbId));
     if (!unit) throw new NotFoundError("unit", branchCode, "branchCode");
-    return ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+    const standings = await ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+    // A ranking publishes who is in it to everyone who may read it.
+    for (const s of standings) ctx.published.add(s.manager);
+    return standings;
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * Who may see and do what: the bank's access rules as pure functions of the caller (a viewer)
+ * and the object's place in the org tree. No I/O here: the caller's subtree and ancestors are
+ * loaded once per request and handed in.
+ *
+ * The rules, in words (README "Access" repeats them for operators):
+ * - HQ reads everything and writes nothing.
+ * - BRANCH_MANAGER reads the figures, staff and visits of their unit's subtree, ranks the
+ *   children of any unit above them or in their subtree, and sets targets strictly below
+ *   their unit.
+ * - ACCOUNT_MANAGER reads their own figures and visits, their unit's manager ranking, and the
+ *   rankings of the units above them; they see the names of the managers of their own unit.
+ * - MARKETING reads and writes merchants, circles, campaigns and promotions; no figures of
+ *   units or staff, no visits.
+ * - INGEST writes records, org data and targets (the feeds and the import); it reads nothing.
+ * - ANONYMOUS (the mobile app) finds promotions near a place and redeems with a card token.
+ * Unit names and codes are not secret to staff: rankings publish them to peers.
+ */
+
+export const ROLES = ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER", "MARKETING", "INGEST"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles whose token must name a unit (the `unit` claim). */
+export const SCOPED_ROLES: readonly Role[] = ["BRANCH_MANAGER", "ACCOUNT_MANAGER"];
+
+/** Roles that read the bank's shared reference data: units, merchants, circles, campaigns. */
+export const STAFF: readonly Role[] = ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER", "MARKETING"];
+
+/** The caller's unit in the org tree, by database id. */
+export interface UnitScope {
+  readonly unitId: number;
+  /** The unit and every unit below it. */
+  readonly subtree: ReadonlySet<number>;
+  /** Every unit above it (not the unit itself). */
+  readonly ancestors: ReadonlySet<number>;
+}
+
+export type Viewer =
+  | { readonly role: "ANONYMOUS" }
+  | {
+      readonly role: Role;
+      readonly sub: string;
+      /** Present for scoped roles whose `unit` claim names an existing unit. */
+      readonly scope: UnitScope | null;
+      /** For ACCOUNT_MANAGER: the manager the token's `sub` names, if it exists. */
+      readonly managerId: number | null;
+    };
+
+/** A staff member as the rules need them: who, and in which unit. */
+export interface StaffRef {
+  readonly id: number;
+  readonly branchId: number;
+}
+
+function inSubtree(v: Viewer, unitId: number): boolean {
+  return v.role !== "ANONYMOUS" && v.scope !== null && v.scope.subtree.has(unitId);
+}
+
+/** May the viewer read a unit's figures (performance, series)? */
+export function canReadUnitFigures(v: Viewer, unitId: number): boolean {
+  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+}
+
+/** May the viewer list a unit's staff? */
+export function canReadUnitStaff(v: Viewer, unitId: number): boolean {
+  return canReadUnitFigures(v, unitId);
+}
+
+/**
+ * May the viewer see who a staff member is (code, name, unit)? `published` is true when the
+ * member reached the viewer through a ranking the viewer may read.
+ */
+export function canSeeStaff(v: Viewer, m: StaffRef, published = false): boolean {
+  if (published || v.role === "HQ") return true;
+  if (v.role === "BRANCH_MANAGER") return inSubtree(v, m.branchId);
+  if (v.role === "ACCOUNT_MANAGER") return v.managerId === m.id || v.scope?.unitId === m.branchId;
+  return false;
+}
+
+/** May the viewer read a staff member's own figures? */
+export function canReadStaffFigures(v: Viewer, m: StaffRef): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role === "BRANCH_MANAGER") return inSubtree(v, m.branchId);
+  if (v.role === "ACCOUNT_MANAGER") return v.managerId === m.id;
+  return false;
+}
+
+/** May the viewer read the ranking of the direct children of `parentId`? */
+export function canRankChildrenOf(v: Viewer, parentId: number): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role === "BRANCH_MANAGER") return inSubtree(v, parentId) || v.scope!.ancestors.has(parentId);
+  if (v.role === "ACCOUNT_MANAGER") return v.scope !== null && v.scope.ancestors.has(parentId);
+  return false;
+}
+
+/** May the viewer read the ranking of the managers of `unitId`'s subtree? */
+export function canRankManagersOf(v: Viewer, unitId: number): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role === "BRANCH_MANAGER") return inSubtree(v, unitId);
+  if (v.role === "ACCOUNT_MANAGER") return v.scope !== null && v.scope.unitId === unitId;
+  return false;
+}
+
+/**
+ * Which visits the viewer may read: all, those by the managers of some units, those of one
+ * manager, or none at all.
+ */
+export type VisitScope = { all: true } | { managerUnits: readonly number[] } | { managerId: number } | null;
+
+export function visitScopeOf(v: Viewer): VisitScope {
+  if (v.role === "HQ") return { all: true };
+  if (v.role === "BRANCH_MANAGER") return v.scope ? { managerUnits: [...v.scope.subtree] } : { managerUnits: [] };
+  if (v.role === "ACCOUNT_MANAGER") return v.managerId !== null ? { managerId: v.managerId } : { managerUnits: [] };
+  return null;
+}
+
+/** May the viewer set a target for this unit? (INGEST anywhere; a branch manager strictly below their unit.) */
+export function canSetUnitTarget(v: Viewer, unitId: number): boolean {
+  if (v.role === "INGEST") return true;
+  return v.role === "BRANCH_MANAGER" && inSubtree(v, unitId) && v.scope!.unitId !== unitId;
+}
+
+/** May the viewer set a target for this staff member? (INGEST anywhere; a branch manager for their subtree's staff.) */
+export function canSetStaffTarget(v: Viewer, m: StaffRef): boolean {
+  if (v.role === "INGEST") return true;
+  return v.role === "BRANCH_MANAGER" && inSubtree(v, m.branchId);
+}
+
+/** May the viewer record a visit made by this staff member? (INGEST any; an account manager their own.) */
+export function canRecordVisitOf(v: Viewer, managerId: number): boolean {
+  if (v.role === "INGEST") return true;
+  return v.role === "ACCOUNT_MANAGER" && v.managerId === managerId;
+}

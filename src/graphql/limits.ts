@@ -1,0 +1,94 @@
+/**
+ * Limits on what one GraphQL document may ask for, enforced by graphql-armor before anything
+ * executes. The defaults are graphql-armor's and the OWASP GraphQL cheat sheet's (config.ts
+ * MAX_QUERY_*): depth 6, 15 aliases, 50 directives, 1,000 tokens, cost 5,000. A Relay list
+ * costs two levels (edges, node), so a list of lists of objects does not fit: clients ask for
+ * the inner lists per item, or use the flat rankings the dashboards are built on.
+ *
+ * Each refusal carries its own stable `extensions.code`, so a client can tell "too deep" from
+ * "too costly" without parsing messages.
+ */
+import type { ApolloServerPlugin } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { Config } from "../config.js";
+import { GraphQLError as GraphQLErrorClass, type GraphQLError, type ValidationContext } from "graphql";
+
+export interface Limits {
+  /** Nesting of fields (fragments flattened). */
+  maxDepth: number;
+  /** Aliased fields per document: aliases multiply work without making the document longer. */
+  maxAliases: number;
+  /** Directives per document. */
+  maxDirectives: number;
+  /** Lexical tokens per document (checked while parsing, so a huge document costs little). */
+  maxTokens: number;
+  /** graphql-armor's cost: objects 2, scalars 1, times 1.5 per level of depth. */
+  maxCost: number;
+}
+
+export function limitsOf(config: Config): Limits {
+  return {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxAliases: config.MAX_QUERY_ALIASES,
+    maxDirectives: config.MAX_QUERY_DIRECTIVES,
+    maxTokens: config.MAX_QUERY_TOKENS,
+    maxCost: config.MAX_QUERY_COST,
+  };
+}
+
+/** The `extensions.code` of each limit's refusal. */
+export const LIMIT_CODES = ["QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_DIRECTIVES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY"] as const;
+export type LimitCode = (typeof LIMIT_CODES)[number];
+
+/** The limit a refused document broke, when graphql-armor refused it. */
+export function limitCodeOf(error: unknown): LimitCode | undefined {
+  const code = (error as GraphQLError | undefined)?.extensions?.limit;
+  return LIMIT_CODES.includes(code as LimitCode) ? (code as LimitCode) : undefined;
+}
+
+function tagged(code: LimitCode) {
+  return {
+    exposeLimits: true,
+    errorMessage: "Query validation error.",
+    onAccept: [],
+    // Reported to graphql-js's validation context (an HTTP 400, not a thrown 500), tagged with
+    // the limit so that formatError can give it its own code after Apollo re-wraps it.
+    propagateOnRejection: false,
+    onReject: [
+      (ctx: ValidationContext | null, error: GraphQLError) => {
+        ctx?.reportError(new GraphQLErrorClass(error.message, { extensions: { limit: code } }));
+      },
+    ],
+  };
+}
+
+/** Apollo plugins and validation rules that enforce LIMITS and hide field suggestions. */
+export function armor(limits: Limits) {
+  const { plugins, validationRules } = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...tagged("QUERY_TOO_DEEP") },
+    maxAliases: { n: limits.maxAliases, allowList: [], ...tagged("TOO_MANY_ALIASES") },
+    maxDirectives: { n: limits.maxDirectives, ...tagged("TOO_MANY_DIRECTIVES") },
+    // Counted while parsing, where there is no validation context: the parser throws.
+    maxTokens: {
+      n: limits.maxTokens,
+      exposeLimits: true,
+      errorMessage: "Query validation error.",
+      onAccept: [],
+      propagateOnRejection: true,
+      onReject: [(_ctx: ValidationContext | null, error: GraphQLError) => void ((error.extensions as Record<string, unknown>).limit = "TOO_MANY_TOKENS")],
+    },
+    costLimit: {
+      maxCost: limits.maxCost,
+      objectCost: 2,
+      scalarCost: 1,
+      depthCostFactor: 1.5,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+      ...tagged("QUERY_TOO_COSTLY"),
+    },
+    // "Did you mean …?" would map the schema for someone who may not read it.
+    blockFieldSuggestion: { enabled: true },
+  }).protect();
+  // graphql-armor is typed against Apollo's CommonJS declarations; the objects are the same.
+  return { plugins: plugins as unknown as ApolloServerPlugin<any>[], validationRules };
+}

@@ -1,0 +1,48 @@
+/**
+ * Trusted documents: the operations the bank's mobile app sends, known in advance. The app
+ * sends only a document's hash (`documentId: "sha256:<hex>"`, or Apollo's
+ * `extensions.persistedQuery.sha256Hash`); the server runs the document it holds for that
+ * hash. With TRUSTED_DOCUMENTS=anonymous (production's default) an anonymous caller can run
+ * nothing else, so the public internet meets a fixed list of operations, not a query language.
+ *
+ * `npm run documents` prints the manifest (hash → document) for the app's build.
+ */
+import { createHash } from "node:crypto";
+
+export const TRUSTED_DOCUMENTS: readonly string[] = [
+  `query PromotionsNear($latitude: Float!, $longitude: Float!, $radiusMeters: Int! = 2000, $at: DateTime, $cardToken: String, $first: Int = 20, $after: String) {
+  promotionsNear(latitude: $latitude, longitude: $longitude, radiusMeters: $radiusMeters, at: $at, cardToken: $cardToken, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      cursor
+      node {
+        distanceMeters
+        availableUntil
+        nextAvailableAt
+        remainingForCard { perDay perWeek perCampaign }
+        merchant { code name category address latitude longitude }
+        promotion {
+          code
+          title
+          validFrom
+          validTo
+          rule { kind headline percentOff maxDiscount fixedPrice listPrice cashback minSpend drawOdds prizeValue }
+          schedule { days start end }
+          limits { perDay perWeek perCampaign }
+        }
+      }
+    }
+  }
+}`,
+  `mutation RedeemPromotion($input: RedeemPromotionInput!) {
+  redeemPromotion(input: $input) { transactionId promotionCode merchantCode at spend cost won }
+}`,
+];
+
+export function documentHash(document: string): string {
+  return createHash("sha256").update(document, "utf8").digest("hex");
+}
+
+/** hash (hex) → document. */
+export const TRUSTED_MANIFEST: ReadonlyMap<string, string> = new Map(TRUSTED_DOCUMENTS.map((d) => [documentHash(d), d]));

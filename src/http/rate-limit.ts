@@ -1,0 +1,47 @@
+/**
+ * Per-subject rate limits (rate-limiter-flexible): signed-in callers by role and subject,
+ * anonymous callers by client address. Kept in memory, or in Redis when REDIS_URL is set so
+ * that several API instances share one budget; if Redis stops answering, each instance falls
+ * back to its own memory rather than refusing everyone or letting everyone through.
+ */
+import type { RequestHandler } from "express";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Config } from "../config.js";
+import type { Claims } from "../modules/auth/auth.service.js";
+import { sendError } from "./errors.js";
+
+export interface RateLimit {
+  readonly middleware: RequestHandler;
+  close(): Promise<void>;
+}
+
+export function rateLimit(config: Config): RateLimit {
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : null;
+  redis?.on("error", () => {}); // the insurance limiter covers an outage; ioredis keeps reconnecting
+  const limiter = (points: number, keyPrefix: string): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix });
+    return redis ? new RateLimiterRedis({ storeClient: redis, points, duration: 60, keyPrefix: `cardgrowth:${keyPrefix}`, insuranceLimiter: memory }) : memory;
+  };
+  const signedIn = limiter(config.RATE_LIMIT_PER_MINUTE, "rl:subject");
+  const anonymous = limiter(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, "rl:anonymous");
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const claims = res.locals.claims as Claims | null;
+    const [store, key] = claims ? [signedIn, `${claims.role}:${claims.sub}`] : [anonymous, req.ip ?? "unknown"];
+    store.consume(key).then(
+      () => next(),
+      (rejection: unknown) => {
+        if (!(rejection instanceof RateLimiterRes)) return next(rejection);
+        res.set("Retry-After", String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
+        sendError(res, 429, "RATE_LIMITED", "Too many requests: try again later");
+      },
+    );
+  };
+  return {
+    middleware,
+    close: async () => {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

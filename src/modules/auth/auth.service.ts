@@ -1,0 +1,104 @@
+/**
+ * Bearer tokens: verifying them (HS256 with JWT_SECRET, or the keys of a JWKS URL) and, for
+ * local use, signing them. A token says who the caller is (`sub`), their `role` and, for the
+ * roles scoped to a unit, that unit's code (`unit`). What the caller may then see is decided by
+ * src/domain/access.ts against the org tree.
+ */
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
+import { z } from "zod";
+import type { Config } from "../../config.js";
+import type { Db } from "../../db/database.js";
+import { ROLES, SCOPED_ROLES, type Role, type Viewer } from "../../domain/access.js";
+import { AppError } from "../../errors.js";
+
+/** What a verified token asserts. */
+export interface Claims {
+  readonly sub: string;
+  readonly role: Role;
+  readonly unit: string | null;
+}
+
+const claimsSchema = z
+  .object({
+    sub: z.string().min(1).max(200),
+    role: z.enum(ROLES),
+    unit: z.string().min(1).max(64).optional(),
+  })
+  .refine((c) => !SCOPED_ROLES.includes(c.role) || c.unit !== undefined, { message: "a unit claim is required for this role", path: ["unit"] });
+
+export class UnauthenticatedError extends AppError {
+  constructor(reason: string) {
+    super("UNAUTHENTICATED", `Not authenticated: ${reason}`);
+  }
+}
+
+export type Authenticate = (authorization: string | undefined) => Promise<Claims | null>;
+
+/** Returns the function that turns an Authorization header into claims (null: anonymous). */
+export function createAuthenticator(config: Config): Authenticate {
+  const key: Uint8Array | JWTVerifyGetKey = config.JWKS_URL
+    ? createRemoteJWKSet(new URL(config.JWKS_URL))
+    : new TextEncoder().encode(config.JWT_SECRET!);
+  const options = {
+    algorithms: config.JWKS_URL ? ["RS256", "ES256", "EdDSA"] : ["HS256"],
+    ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+    requiredClaims: ["exp"],
+  };
+  return async (authorization) => {
+    if (authorization === undefined || authorization === "") return null;
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+    if (!match) throw new UnauthenticatedError('expected "Authorization: Bearer <token>"');
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(match[1], key as Uint8Array, options));
+    } catch (err) {
+      // The reason helps a developer and reveals nothing about the bank's data.
+      if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError("the token has expired");
+      if (err instanceof joseErrors.JWTClaimValidationFailed) throw new UnauthenticatedError(`the token's ${err.claim} claim is not accepted`);
+      throw new UnauthenticatedError("the token is malformed or its signature is not valid");
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) {
+      const issue = claims.error.issues[0];
+      throw new UnauthenticatedError(`the token's ${issue.path.join(".") || "claims"} claim is not valid: ${issue.message}`);
+    }
+    return { sub: claims.data.sub, role: claims.data.role, unit: claims.data.unit ?? null };
+  };
+}
+
+/** Signs a token with JWT_SECRET: for development, tests and the demo. */
+export async function signToken(config: Config, claims: { sub: string; role: Role; unit?: string | null }, ttlSeconds = 8 * 3600): Promise<string> {
+  if (!config.JWT_SECRET) throw new Error("tokens can be signed here only with JWT_SECRET (JWKS_URL tokens come from the identity provider)");
+  const jwt = new SignJWT({ role: claims.role, ...(claims.unit ? { unit: claims.unit } : {}) })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
+  if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
+  if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
+  return jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
+}
+
+/**
+ * The viewer behind some claims: for the unit-scoped roles, the unit's subtree and ancestors
+ * and (for an account manager) the manager the token names, in one statement. A unit or
+ * manager that does not exist leaves the viewer with no scope: they then see nothing scoped.
+ */
+export async function loadViewer(db: Db, claims: Claims | null): Promise<Viewer> {
+  if (!claims) return { role: "ANONYMOUS" };
+  const base = { role: claims.role, sub: claims.sub, scope: null, managerId: null };
+  if (!SCOPED_ROLES.includes(claims.role)) return base;
+  const [row] = await db.$queryRaw<{ unit_id: number | null; subtree: number[] | null; ancestors: number[] | null; manager_id: number | null }[]>`
+    SELECT b.id AS unit_id,
+           (SELECT array_agg(c.descendant_id) FROM branch_closure c WHERE c.ancestor_id = b.id) AS subtree,
+           (SELECT array_agg(c.ancestor_id) FROM branch_closure c WHERE c.descendant_id = b.id AND c.ancestor_id <> b.id) AS ancestors,
+           (SELECT m.id FROM account_manager m WHERE m.code = ${claims.sub} AND ${claims.role} = 'ACCOUNT_MANAGER') AS manager_id
+    FROM (SELECT 1) one LEFT JOIN branch b ON b.code = ${claims.unit}`;
+  if (row?.unit_id == null) return base;
+  return {
+    ...base,
+    scope: { unitId: row.unit_id, subtree: new Set(row.subtree ?? []), ancestors: new Set(row.ancestors ?? []) },
+    managerId: row.manager_id,
+  };
+}
