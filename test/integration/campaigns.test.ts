@@ -283,6 +283,28 @@ describe("promotionsNear", () => {
     await api.gql(PROMO, { in: promo({ code: "ALLDAY", title: "10% off", rule: { kind: "PERCENT_OFF", percentOff: 10, maxDiscount: 15 } }) });
   });
 
+  it("anonymous callers see the offer and the merchant, not budgets, campaigns or units; staff see them", async () => {
+    const ask = (field: string, token?: string) =>
+      fetch(api.server.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({
+          query: `{ promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z", first: 1) { edges { node { ${field} } } } }`,
+        }),
+      }).then((r) => r.json() as Promise<{ data?: any; errors?: { extensions: { code: string } }[] }>);
+    const open = await ask("merchant { code name address } promotion { code title rule { headline } limits { perDay } }");
+    expect(open.errors).toBeUndefined();
+    expect(open.data.promotionsNear.edges[0].node.merchant.code).toBe("M1");
+    const marketing = await api.token({ role: "MARKETING" });
+    for (const field of ["promotion { spent }", "promotion { budgetCap }", "promotion { campaign { code } }", "merchant { branch { code } }"]) {
+      const anonymous = await ask(field);
+      expect(anonymous.errors?.map((e) => e.extensions.code)).toEqual(["UNAUTHENTICATED"]);
+      expect(JSON.stringify(anonymous.data ?? null)).not.toMatch(/":(?!null|\{|\[)/); // no value at all, only nulls
+
+      expect((await ask(field, marketing)).errors).toBeUndefined();
+    }
+  });
+
   it("lists the offers usable now within the radius, nearest first, with their windows", async () => {
     const res = await near({});
     expect(res.errors).toBeUndefined();

@@ -3,7 +3,7 @@
  * to the service, relations to the per-request loaders.
  */
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { STAFF, visitScopeOf } from "../../domain/access.js";
+import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
 import { Allow, ForbiddenError, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
@@ -133,9 +133,13 @@ export class VisitResolver {
   @Allow("INGEST", "ACCOUNT_MANAGER")
   async recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context): Promise<WriteResult> {
     const viewer = await ctx.viewer();
-    if (viewer.role === "ACCOUNT_MANAGER") {
-      const others = input.flatMap((v, index) => (v.managerCode === viewer.sub ? [] : [{ index, field: "managerCode", reason: "an account manager records only their own visits" }]));
-      if (others.length) throw new ForbiddenError(`Forbidden: ${others.length} visit(s) are not yours`, others);
+    if (viewer.role !== "INGEST") {
+      const managers = await ctx.loaders.org.managerByCode.loadMany(input.map((v) => v.managerCode));
+      const others = input.flatMap((_, index) => {
+        const m = managers[index];
+        return m && !(m instanceof Error) && canRecordVisitOf(viewer, m.dbId) ? [] : [{ index, field: "managerCode", reason: "an account manager records only their own visits" }];
+      });
+      if (others.length) throw new ForbiddenError(`Forbidden: ${others.length} visit(s) are not yours to record`, others);
     }
     return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
   }

@@ -1,0 +1,124 @@
+/**
+ * The access rules as a table: each row is a viewer, an object's place in the tree and the
+ * expected answer. The tree: P ⊃ C1 ⊃ {S1 ⊃ O1, S2}, P ⊃ C2 ⊃ T1.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  canReadStaffFigures,
+  canReadUnitFigures,
+  canRankChildrenOf,
+  canRankManagersOf,
+  canRecordVisitOf,
+  canSeeStaff,
+  canSetStaffTarget,
+  canSetUnitTarget,
+  visitScopeOf,
+  type Role,
+  type Viewer,
+} from "../../src/domain/access.js";
+
+const [P, C1, S1, O1, S2, C2, T1] = [1, 2, 3, 4, 5, 6, 7];
+const SUBTREES: Record<number, number[]> = { [P]: [P, C1, S1, O1, S2, C2, T1], [C1]: [C1, S1, O1, S2], [S1]: [S1, O1], [S2]: [S2], [C2]: [C2, T1] };
+const ANCESTORS: Record<number, number[]> = { [P]: [], [C1]: [P], [S1]: [C1, P], [S2]: [C1, P], [C2]: [P], [T1]: [C2, P] };
+
+function viewer(role: Role, unit?: number, managerId: number | null = null): Viewer {
+  const scope = unit === undefined ? null : { unitId: unit, subtree: new Set(SUBTREES[unit] ?? [unit]), ancestors: new Set(ANCESTORS[unit]) };
+  return { role, sub: "x", scope, managerId };
+}
+const hq = viewer("HQ");
+const bmC1 = viewer("BRANCH_MANAGER", C1);
+const bmS1 = viewer("BRANCH_MANAGER", S1);
+const amS1 = viewer("ACCOUNT_MANAGER", S1, 11); // manager 11 works in S1
+const marketing = viewer("MARKETING");
+const ingest = viewer("INGEST");
+const anonymous: Viewer = { role: "ANONYMOUS" };
+const bmUnknownUnit: Viewer = { role: "BRANCH_MANAGER", sub: "x", scope: null, managerId: null };
+
+const m11 = { id: 11, branchId: S1 };
+const m12 = { id: 12, branchId: S1 };
+const m13 = { id: 13, branchId: S2 };
+const m21 = { id: 21, branchId: T1 };
+
+describe("unit figures", () => {
+  it.each([
+    ["HQ, any unit", hq, T1, true],
+    ["city manager, own city", bmC1, C1, true],
+    ["city manager, an outlet below", bmC1, O1, true],
+    ["city manager, the province above", bmC1, P, false],
+    ["city manager, the other city", bmC1, C2, false],
+    ["sub-branch manager, sibling sub-branch", bmS1, S2, false],
+    ["account manager, own unit", amS1, S1, false],
+    ["marketing", marketing, S1, false],
+    ["ingest", ingest, S1, false],
+    ["anonymous", anonymous, S1, false],
+    ["manager whose unit claim names no unit", bmUnknownUnit, S1, false],
+  ] as const)("%s", (_, v, unit, expected) => expect(canReadUnitFigures(v, unit)).toBe(expected));
+});
+
+describe("staff: who they are, and their figures", () => {
+  it.each([
+    ["HQ sees anyone", hq, m21, false, true, true],
+    ["city manager sees staff of a sub-branch below", bmC1, m13, false, true, true],
+    ["city manager does not see the other city's staff", bmC1, m21, false, false, false],
+    ["sub-branch manager does not see the sibling's staff", bmS1, m13, false, false, false],
+    ["account manager sees themself", amS1, m11, false, true, true],
+    ["account manager sees a colleague of the same unit, not their figures", amS1, m12, false, true, false],
+    ["account manager does not see another unit's staff", amS1, m13, false, false, false],
+    ["a ranking publishes names, not figures", bmS1, m13, true, true, false],
+    ["marketing sees no staff", marketing, m11, false, false, false],
+  ] as const)("%s", (_, v, m, published, sees, figures) => {
+    expect(canSeeStaff(v, m, published)).toBe(sees);
+    expect(canReadStaffFigures(v, m)).toBe(figures);
+  });
+});
+
+describe("rankings", () => {
+  it.each([
+    ["HQ ranks anything", hq, "units", C2, true],
+    ["city manager ranks the cities (its peers)", bmC1, "units", P, true],
+    ["city manager ranks its sub-branches", bmC1, "units", C1, true],
+    ["city manager does not rank the other city's sub-branches", bmC1, "units", C2, false],
+    ["sub-branch manager ranks its city's sub-branches and the cities", bmS1, "units", C1, true],
+    ["account manager ranks the units above", amS1, "units", P, true],
+    ["account manager does not rank below their unit", amS1, "units", S1, false],
+    ["account manager ranks their unit's managers", amS1, "managers", S1, true],
+    ["account manager does not rank the city's managers", amS1, "managers", C1, false],
+    ["city manager ranks managers below", bmC1, "managers", S2, true],
+    ["sub-branch manager does not rank the sibling's managers", bmS1, "managers", S2, false],
+    ["marketing ranks nothing", marketing, "units", P, false],
+  ] as const)("%s", (_, v, kind, unit, expected) => expect(kind === "units" ? canRankChildrenOf(v, unit) : canRankManagersOf(v, unit)).toBe(expected));
+});
+
+describe("visits", () => {
+  it.each([
+    ["HQ reads all", hq, { all: true }],
+    ["a branch manager reads their subtree's staff's", bmS1, { managerUnits: [S1, O1] }],
+    ["an account manager reads their own", amS1, { managerId: 11 }],
+    ["an account manager unknown to the bank reads none", viewer("ACCOUNT_MANAGER", S1, null), { managerUnits: [] }],
+    ["marketing reads none", marketing, null],
+    ["ingest reads none", ingest, null],
+  ] as const)("%s", (_, v, expected) => expect(visitScopeOf(v)).toEqual(expected));
+});
+
+describe("writes", () => {
+  it.each([
+    ["ingest sets any unit's target", ingest, S1, true],
+    ["city manager sets a sub-branch's target", bmC1, S1, true],
+    ["city manager does not set its own target", bmC1, C1, false],
+    ["city manager does not set the other city's", bmC1, T1, false],
+    ["HQ reads, does not write", hq, S1, false],
+  ] as const)("unit target: %s", (_, v, unit, expected) => expect(canSetUnitTarget(v, unit)).toBe(expected));
+
+  it.each([
+    ["city manager, staff of a sub-branch", bmC1, m11, true],
+    ["sub-branch manager, staff of the sibling", bmS1, m13, false],
+    ["account manager, themself", amS1, m11, false],
+  ] as const)("staff target: %s", (_, v, m, expected) => expect(canSetStaffTarget(v, m)).toBe(expected));
+
+  it.each([
+    ["an account manager records their own visits", amS1, 11, true],
+    ["not a colleague's", amS1, 12, false],
+    ["ingest records anyone's", ingest, 21, true],
+    ["a branch manager records none", bmC1, 11, false],
+  ] as const)("visits: %s", (_, v, managerId, expected) => expect(canRecordVisitOf(v, managerId)).toBe(expected));
+});
