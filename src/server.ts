@@ -51,6 +51,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     persistedQueries: false,
     allowBatchedHttpRequests: false,
     validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // Our own cache-control (src/graphql/cache-control.ts) replaces Apollo's field-hint one.
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -43,7 +43,7 @@ export function createFormatError(logger: Logger) {
     const code = formatted.extensions?.code;
     if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
       const cause = error instanceof GraphQLError ? error.originalError : undefined;
-      const limit = limitCodeOf(cause);
+      const limit = limitCodeOf(cause, formatted.message);
       if (limit) return { message: formatted.message, ...where, extensions: { code: limit } };
       // A bad scalar literal is a validation error to graphql-js, but it is bad input to a client.
       const fromScalar = cause instanceof GraphQLError && cause.extensions.code === "BAD_USER_INPUT";

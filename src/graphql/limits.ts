@@ -40,10 +40,12 @@ export function limitsOf(config: Config): Limits {
 export const LIMIT_CODES = ["QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_DIRECTIVES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY"] as const;
 export type LimitCode = (typeof LIMIT_CODES)[number];
 
-/** The limit a refused document broke, when graphql-armor refused it. */
-export function limitCodeOf(error: unknown): LimitCode | undefined {
+/** The limit a refused document broke, if a limit refused it. */
+export function limitCodeOf(error: unknown, message: string): LimitCode | undefined {
   const code = (error as GraphQLError | undefined)?.extensions?.limit;
-  return LIMIT_CODES.includes(code as LimitCode) ? (code as LimitCode) : undefined;
+  if (LIMIT_CODES.includes(code as LimitCode)) return code as LimitCode;
+  // graphql-js's parser says so in words only ("Document contains more that N tokens").
+  return /Document contains more th\w+ \d+ tokens/.test(message) ? "TOO_MANY_TOKENS" : undefined;
 }
 
 function tagged(code: LimitCode) {
@@ -68,15 +70,9 @@ export function armor(limits: Limits) {
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...tagged("QUERY_TOO_DEEP") },
     maxAliases: { n: limits.maxAliases, allowList: [], ...tagged("TOO_MANY_ALIASES") },
     maxDirectives: { n: limits.maxDirectives, ...tagged("TOO_MANY_DIRECTIVES") },
-    // Counted while parsing, where there is no validation context: the parser throws.
-    maxTokens: {
-      n: limits.maxTokens,
-      exposeLimits: true,
-      errorMessage: "Query validation error.",
-      onAccept: [],
-      propagateOnRejection: true,
-      onReject: [(_ctx: ValidationContext | null, error: GraphQLError) => void ((error.extensions as Record<string, unknown>).limit = "TOO_MANY_TOKENS")],
-    },
+    // Counted by graphql-js's own parser (parseOptions below): armor's token plugin throws
+    // outside Apollo's parse step, which Apollo would answer with a 500.
+    maxTokens: { enabled: false },
     costLimit: {
       maxCost: limits.maxCost,
       objectCost: 2,
@@ -90,5 +86,5 @@ export function armor(limits: Limits) {
     blockFieldSuggestion: { enabled: true },
   }).protect();
   // graphql-armor is typed against Apollo's CommonJS declarations; the objects are the same.
-  return { plugins: plugins as unknown as ApolloServerPlugin<any>[], validationRules };
+  return { plugins: plugins as unknown as ApolloServerPlugin<any>[], validationRules, parseOptions: { maxTokens: limits.maxTokens } };
 }
