@@ -40,7 +40,20 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       let attempts: Attempt[] = [];
+      // What each mutation field's resolver returned, whatever the client chose to select.
+      const results = new Map<string, unknown>();
       return {
+        async executionDidStart({ operation }) {
+          if (operation.operation !== "mutation") return; // queries pay nothing for auditing
+          return {
+            willResolveField({ info }) {
+              if (info.path.prev !== undefined) return;
+              return (error, result) => {
+                if (!error) results.set(String(info.path.key), result);
+              };
+            },
+          };
+        },
         async didResolveOperation({ operation, schema, request }) {
           if (operation?.operation !== "mutation") return;
           const mutation = schema.getMutationType()!;
@@ -59,11 +72,11 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context> {
         },
         async willSendResponse({ response, contextValue }) {
           if (attempts.length === 0 || response.body.kind !== "single") return;
-          const { data, errors } = response.body.singleResult as { data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] };
+          const { errors } = response.body.singleResult as { errors?: readonly GraphQLFormattedError[] };
           const claims = contextValue.claims;
           const entries = attempts.map((a): AuditRecord => {
             const error = errors?.find((e) => e.path?.[0] === a.responseKey);
-            const value = data?.[a.responseKey];
+            const value = results.get(a.responseKey);
             const base = { subject: claims?.sub ?? "anonymous", role: claims?.role ?? "ANONYMOUS", operation: a.operation, ...describe(a.input) };
             if (error || value == null) {
               const code = error?.extensions?.code as string | undefined;
