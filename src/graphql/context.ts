@@ -12,6 +12,7 @@ import { createCampaignLoaders } from "../modules/campaigns/campaigns.loader.js"
 import { createMerchantLoaders } from "../modules/merchants/merchants.loader.js";
 import { createOrgLoaders } from "../modules/org/org.loader.js";
 import { createPerformanceLoaders } from "../modules/performance/performance.loader.js";
+import { createResultsLoader } from "../modules/results/results.loader.js";
 
 export interface Context {
   readonly db: Db;
@@ -35,6 +36,7 @@ function createLoaders(db: Db, viewer: () => Promise<Viewer>) {
     performance: createPerformanceLoaders(db, org),
     merchants: createMerchantLoaders(db, viewer),
     campaigns: createCampaignLoaders(db),
+    results: createResultsLoader(db),
   };
 }
 

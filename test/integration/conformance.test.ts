@@ -33,8 +33,9 @@ describe("graphql-http server audits", () => {
       return fetch(input, { ...init, headers });
     };
     const results = await Promise.all(serverAudits({ url: api.server.url, fetchFn }).map(async (audit) => ({ audit, result: await audit.fn() })));
-    const errors = results.filter((r) => r.result.status === "error").map((r) => `${r.audit.id} ${r.audit.name}: ${r.result.reason}`);
-    const warnings = results.filter((r) => r.result.status === "warn").map((r) => `${r.audit.id} ${r.audit.name}: ${r.result.reason}`);
+    const describe = (r: (typeof results)[number]) => `${r.audit.id} ${r.audit.name}: ${"reason" in r.result ? r.result.reason : ""}`;
+    const errors = results.filter((r) => r.result.status === "error").map(describe);
+    const warnings = results.filter((r) => r.result.status === "warn").map(describe);
     console.log(`graphql-http audits: ${results.length} run, ${results.filter((r) => r.result.status === "ok").length} ok, ${warnings.length} warnings, ${errors.length} errors`);
     for (const w of warnings) console.log(`  warn ${w}`);
     expect(errors).toEqual([]);

@@ -463,6 +463,14 @@ describe("statement counts", () => {
     expect(many).toBe(few);
   });
 
+  it("circles with their results cost the same for few circles as for many", async () => {
+    const query = `query($b: String!) { businessCircles(branchCode: $b, first: 100) { edges { node { code
+      results(period: "2021-Q1", asOf: "2021-03-31") { visits merchantsVisited applications redemptions } } } } }`;
+    const few = await statementsFor(query, { b: "SMALL" }, (d) => d.businessCircles.edges.length, 5);
+    const many = await statementsFor(query, { b: "BIG" }, (d) => d.businessCircles.edges.length, 49);
+    expect(many).toBe(few);
+  });
+
   it("the nested pages are right when batched", async () => {
     const res = await api.gql(`{ businessCircles(branchCode: "SMALL") { edges { node { code merchants(first: 1) { totalCount edges { node { code } } pageInfo { hasNextPage } } } } } }`);
     expect(res.data.businessCircles.edges.map((e: any) => [e.node.code, e.node.merchants.totalCount, codes(e.node.merchants), e.node.merchants.pageInfo.hasNextPage])).toEqual([

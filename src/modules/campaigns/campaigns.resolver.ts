@@ -5,7 +5,7 @@ import { Allow, Guard, staffOnly } from "../auth/auth.guard.js";
 import { Connection, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
-import { campaignResults } from "../results/results.service.js";
+import { withBudget } from "../results/results.service.js";
 import { CampaignResults } from "../results/results.type.js";
 import { CampaignStatus } from "./campaigns.enums.js";
 import {
@@ -63,8 +63,8 @@ export class CampaignsResolver {
   }
 
   @FieldResolver(() => CampaignResults, { description: "What the campaign brought in over a period, as of a date (default today)." })
-  results(@Root() c: Campaign, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<CampaignResults> {
-    return campaignResults(ctx.db, c, period, asOf ?? ctx.today);
+  async results(@Root() c: Campaign, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<CampaignResults> {
+    return withBudget(await ctx.loaders.results.load({ owner: "campaign", id: c.dbId, period, asOf: asOf ?? ctx.today }), c);
   }
 
   @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })

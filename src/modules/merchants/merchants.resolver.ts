@@ -7,7 +7,6 @@ import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
 import { Allow, ForbiddenError, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
-import { circleResults } from "../results/results.service.js";
 import { AttributedResults } from "../results/results.type.js";
 import { decodeCursor, PageArgs, type Page } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
@@ -78,7 +77,7 @@ export class BusinessCircleResolver {
   @FieldResolver(() => AttributedResults, { description: "What the circle's merchants brought in over a period, as of a date (default today)." })
   @Guard(staffOnly)
   results(@Root() c: BusinessCircle, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<AttributedResults> {
-    return circleResults(ctx.db, c.dbId, period, asOf ?? ctx.today);
+    return ctx.loaders.results.load({ owner: "circle", id: c.dbId, period, asOf: asOf ?? ctx.today });
   }
 
   @FieldResolver(() => Branch, { description: "The unit that runs the circle." })
