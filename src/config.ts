@@ -5,6 +5,9 @@ import path from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 
+/** `VAR=` in a shell or an env file means "not set". */
+const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -35,9 +38,9 @@ const schema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** HS256 key that signs bearer tokens (at least 32 characters). Outside production it defaults to a fixed development key. */
-  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  JWT_SECRET: z.preprocess(emptyAsUnset, z.string().min(32, "must be at least 32 characters").optional()),
   /** Or: a JWKS URL whose keys sign the tokens (RS256/ES256/EdDSA), e.g. the bank's identity provider. */
-  JWKS_URL: z.string().url().optional(),
+  JWKS_URL: z.preprocess(emptyAsUnset, z.string().url().optional()),
   /** When set, tokens must carry this `iss` … */
   JWT_ISSUER: z.string().min(1).optional(),
   /** … and this `aud`. */

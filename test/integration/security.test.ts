@@ -4,7 +4,9 @@
  * fuzzed input that must never produce a 500 or an unmasked error.
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentHash, TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.js";
 import { CALLERS, twoCities } from "../fixtures/access.js";
@@ -62,6 +64,29 @@ describe("tokens", () => {
     expect([res.status, codeOf(res)]).toEqual([401, "UNAUTHENTICATED"]);
   });
 
+  it("with JWKS_URL: tokens signed by the identity provider's key are accepted, others refused", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "idp-1", alg: "RS256", use: "sig" };
+    const idp = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    const jwks = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/.well-known/jwks.json`;
+    const withIdp = await startTestApi({ JWT_SECRET: "", JWKS_URL: jwks, JWT_ISSUER: "https://idp.bank.example", JWT_AUDIENCE: "card-growth" }, { reset: false });
+    try {
+      const token = (iss: string) =>
+        new SignJWT({ role: "HQ" }).setProtectedHeader({ alg: "RS256", kid: "idp-1" }).setSubject("hq-1").setIssuer(iss).setAudience("card-growth")
+          .setExpirationTime("5m").sign(privateKey);
+      const ok = await post(withIdp.server.url, { query: RANKING }, { authorization: `Bearer ${await token("https://idp.bank.example")}` });
+      expect(ok.errors).toBeUndefined();
+      const wrongIssuer = await post(withIdp.server.url, { query: RANKING }, { authorization: `Bearer ${await token("https://evil.example")}` });
+      expect([wrongIssuer.status, codeOf(wrongIssuer)]).toEqual([401, "UNAUTHENTICATED"]);
+      const hs256 = await post(withIdp.server.url, { query: RANKING }, { authorization: `Bearer ${await sign({ sub: "a", role: "HQ" })}` });
+      expect([hs256.status, codeOf(hs256)]).toEqual([401, "UNAUTHENTICATED"]);
+    } finally {
+      await withIdp.close();
+      idp.close();
+    }
+  });
+
   it("a valid token is accepted", async () => {
     const res = await post(api.server.url, { query: RANKING }, { authorization: `Bearer ${await sign({ sub: "a", role: "HQ" })}` });
     expect(res.errors).toBeUndefined();
@@ -103,10 +128,13 @@ describe("document limits (graphql-armor defaults)", () => {
     expect(res.errors![0].message).not.toMatch(/Did you mean/);
   });
 
-  it("pages are at most 100 long", async () => {
+  it("pages are at most 100 long, manager rankings at most 1,000", async () => {
     const res = await api.as(CALLERS.HQ).gql(`{ branches(first: 101) { totalCount } }`);
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toMatch(/first/);
+    const ranking = (first: number) => api.as(CALLERS.HQ).gql(`{ accountManagerRanking(branchCode: "P", period: "2021-Q1", metric: APPLICATIONS, first: ${first}) { rank } }`);
+    expect(codeOf(await ranking(1001))).toBe("BAD_USER_INPUT");
+    expect((await ranking(2)).data.accountManagerRanking).toEqual([{ rank: 1 }, { rank: 2 }]);
   });
 });
 

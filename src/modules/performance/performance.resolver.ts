@@ -53,11 +53,12 @@ export class RankingResolver {
 
   @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
-  async accountManagerRanking(@Args() { branchCode, period, metric, asOf }: ManagerRankingArgs, @Ctx() ctx: Context): Promise<ManagerStanding[]> {
+  async accountManagerRanking(@Args() { branchCode, period, metric, asOf, first }: ManagerRankingArgs, @Ctx() ctx: Context): Promise<ManagerStanding[]> {
     const [viewer, unit] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(branchCode)]);
     if (viewer.role !== "HQ") demand(viewer, unit !== null && canRankManagersOf(viewer, unit.dbId));
     if (!unit) throw new NotFoundError("unit", branchCode, "branchCode");
-    const standings = await ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+    const ranked = await ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+    const standings = ranked.slice(0, first);
     // A ranking publishes who is in it to everyone who may read it.
     for (const s of standings) ctx.published.add(s.manager);
     return standings;
