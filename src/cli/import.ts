@@ -5,6 +5,7 @@
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
  */
 import "reflect-metadata";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config.js";
@@ -12,7 +13,7 @@ import { openDatabase } from "../db/database.js";
 import { IMPORT_KINDS, isImportKind } from "../modules/import/import.kinds.js";
 import { ImportFileError, runImport, type ImportProgress } from "../modules/import/import.service.js";
 
-const USAGE = `usage: npm run import -- <${Object.keys(IMPORT_KINDS).join("|")}> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson]`;
+const USAGE = `usage: npm run import -- <${Object.keys(IMPORT_KINDS).join("|")}> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,6 +23,7 @@ async function main(): Promise<number> {
       "batch-size": { type: "string", default: "5000" },
       report: { type: "string" },
       format: { type: "string" },
+      as: { type: "string" },
     },
   });
   const [kind, file] = positionals;
@@ -46,6 +48,7 @@ async function main(): Promise<number> {
       dryRun: values["dry-run"],
       reportPath: values.report ?? `${file}.report.ndjson`,
       onProgress: progress.update,
+      auditSubject: values.as ?? `cli:${os.userInfo().username}`,
     });
     progress.stop();
     const verb = summary.dryRun ? "would be" : "were";

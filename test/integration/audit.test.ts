@@ -2,7 +2,10 @@
  * The audit trail: every write attempt (mutation root field) is recorded with who, when, what,
  * the idempotency key and the outcome, refusals included; HQ reads it with filters and pages.
  */
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runImport } from "../../src/modules/import/import.service.js";
 import { CALLERS, twoCities } from "../fixtures/access.js";
 import { seed } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
@@ -80,5 +83,26 @@ describe("audit trail", () => {
 
   it("is for HQ only", async () => {
     for (const caller of [CALLERS.BM_C1, CALLERS.MARKETING, CALLERS.INGEST]) expect(codeOf(await api.as(caller).gql(TRAIL, { first: 1 }))).toBe("FORBIDDEN");
+  });
+});
+
+describe("audit trail of imports", () => {
+  it("records each written batch with the operator, the lines, a key that repeats on replay, and the counts; a dry run records nothing", async () => {
+    await api.database.prisma.auditEntry.deleteMany();
+    const file = path.resolve("docs/import/units.csv");
+    const run = (dryRun = false) =>
+      runImport(api.database.prisma, { kind: "units", file, batchSize: 2, dryRun, reportPath: path.join(os.tmpdir(), "audit-units.report.ndjson"), auditSubject: "cli:ops" });
+    const first = await run();
+    await run(true);
+    await run();
+    const res = await trail({ operation: "import:units" });
+    const rows = res.data.auditTrail.edges.map((e: any) => e.node);
+    expect(rows).toHaveLength(first.batches * 2);
+    expect(rows.every((r: any) => r.subject === "cli:ops" && r.role === "INGEST" && r.outcome === "SUCCEEDED")).toBe(true);
+    const [replayed, original] = [rows.slice(0, first.batches), rows.slice(first.batches)];
+    expect(replayed.map((r: any) => r.idempotencyKey)).toEqual(original.map((r: any) => r.idempotencyKey));
+    expect(original.at(-1).target).toMatch(/^lines 2-3 of units\.csv$/);
+    expect(JSON.parse(original.at(-1).details)).toMatchObject({ rows: 2, created: 2, updated: 0, unchanged: 0, rejected: 0 });
+    expect(JSON.parse(replayed.at(-1).details)).toMatchObject({ created: 0, unchanged: 2 });
   });
 });
