@@ -13,6 +13,9 @@ import { PrismaClient } from "../src/generated/prisma/client.js";
 import { createContext } from "../src/graphql/context.js";
 import type { Statement } from "./load.js";
 
+/** The key the bench's server and its requests share (the server runs with NODE_ENV=production, which needs one). */
+export const BENCH_JWT_SECRET = "bench-only-secret-bench-only-secret!";
+
 export interface Captured {
   data: unknown;
   statements: Statement[];
@@ -34,7 +37,7 @@ export async function captureStatements(url: string, schema: GraphQLSchema, quer
   };
   try {
     await prisma.$connect();
-    const config = loadConfig({ DATABASE_URL: url, NODE_ENV: "production", LOG_LEVEL: "silent", JWT_SECRET: "bench-only-secret-bench-only-secret!" });
+    const config = loadConfig({ DATABASE_URL: url, NODE_ENV: "production", LOG_LEVEL: "silent", JWT_SECRET: BENCH_JWT_SECRET });
     // Warm the pool first so that connection set-up cannot show up as a statement.
     await prisma.$queryRawUnsafe("SELECT 1");
     statements.length = 0;

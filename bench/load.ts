@@ -10,6 +10,8 @@ export interface LoadOptions {
   concurrency: number;
   warmupSeconds: number;
   durationSeconds: number;
+  /** Extra request headers (the bearer token). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -115,7 +117,7 @@ export async function loadHttp(url: string, query: string, opts: LoadOptions): P
           port: target.port,
           path: target.pathname,
           method: "POST",
-          headers: { "content-type": "application/json", "content-length": body.length },
+          headers: { "content-type": "application/json", "content-length": body.length, ...opts.headers },
           timeout: REQUEST_TIMEOUT_MS,
         },
         (res) => {

@@ -31,7 +31,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSchema } from "../src/graphql/schema.js";
-import { captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
+import { loadConfig } from "../src/config.js";
+import { signToken } from "../src/modules/auth/auth.service.js";
+import { BENCH_JWT_SECRET, captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
 import { loadHttp, loadPg, type LoadOptions, type Statement } from "./load.js";
 import { cpuPerRequest, cpuSnapshot, summarizeProfile, type ProfileSummary } from "./cpu.js";
 import { benchImport, type ImportReport } from "./import.js";
@@ -39,6 +41,12 @@ import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeR
 import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
 import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
+/** HQ reads every figure; its token costs the server no extra statement (the pg-direct replay has none either). */
+async function hqHeaders(): Promise<Record<string, string>> {
+  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
+  return { authorization: `Bearer ${await signToken(config, { sub: "bench", role: "HQ" })}` };
+}
+
 
 const AS_OF = "2021-02-28";
 /** promotionsNear: a Saturday, 10:00 in Asia/Shanghai. */
@@ -191,6 +199,9 @@ async function startServerProcess(opts: Options, nodeArgs: string[] = []): Promi
       LOG_LEVEL: "error",
       MIGRATE_ON_START: "false",
       DATABASE_POOL_SIZE: String(opts.pool),
+      JWT_SECRET: BENCH_JWT_SECRET,
+      // The load generator is one subject sending as fast as it can: the limit must not be what is measured.
+      RATE_LIMIT_PER_MINUTE: "1000000000",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -352,7 +363,7 @@ async function main(): Promise<void> {
     log(`\nserver: ${server.url} (pid ${server.child.pid})`);
     for (const s of captured) {
       for (const concurrency of opts.concurrency) {
-        const load: LoadOptions = { concurrency, warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds };
+        const load: LoadOptions = { concurrency, warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, headers: await hqHeaders() };
         let before = cpuSnapshot(server.child.pid);
         const h = await loadHttp(server.url, s.graphql, load);
         server.assertAlive();
@@ -379,7 +390,7 @@ async function main(): Promise<void> {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-bench-prof-"));
       const profiled = await startServerProcess(opts, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
       try {
-        await loadHttp(profiled.url, s.graphql, { concurrency, warmupSeconds: 1, durationSeconds: 5 });
+        await loadHttp(profiled.url, s.graphql, { concurrency, warmupSeconds: 1, durationSeconds: 5, headers: await hqHeaders() });
         profiled.assertAlive();
       } finally {
         await profiled.stop();
