@@ -66,6 +66,40 @@ export class RollupDelta {
       SELECT branch_id, manager_id, campaign_code, merchant_code, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
   }
 
+  /**
+   * Adds `sign` × the NEW_CUSTOMERS contributions of these customers' first approvals as they
+   * stand now; `customers` is a query of customer ids.
+   */
+  async addFirstApprovals(sign: 1 | -1, customers: Prisma.Sql): Promise<void> {
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on, ${sign}::int
+      FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id
+      WHERE cu.id IN (${customers})`;
+  }
+
+  /**
+   * Adds the APPLICATIONS, APPROVALS and ACTIVATIONS contributions of the rows in app_change
+   * (records.service.ts): −1 for what an existing application counted before (its old_* columns),
+   * +1 for what it counts now.
+   */
+  async addChangedApplications(): Promise<void> {
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      SELECT x.branch_id, x.manager_id, x.campaign_code, x.merchant_code, x.metric, x.day, x.delta
+      FROM app_change c CROSS JOIN LATERAL (VALUES
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'APPLICATIONS'::"Metric", c.old_keyed_on, -1),
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'APPROVALS'::"Metric",
+         CASE WHEN c.old_decision = 'APPROVED' THEN c.old_decided_on END, -1),
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, -1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPLICATIONS'::"Metric", c.keyed_on, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPROVALS'::"Metric",
+         CASE WHEN c.decision = 'APPROVED' THEN c.decided_on END, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, 1)
+      ) AS x(branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      WHERE x.branch_id IS NOT NULL AND x.day IS NOT NULL`;
+  }
+
   /** Applies the net changes to every ancestor of each unit, and to each manager. */
   async apply(): Promise<void> {
     await this.tx.$executeRaw`
@@ -125,25 +159,24 @@ function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
 /**
  * The one definition of a customer's first-ever approved application: earliest decision date,
  * then earliest receipt, then application number, so the choice is total and repeatable.
- * `customerIds` narrows it to some customers (null: all).
+ * `customers` narrows it to some customers, a query of their ids (null: all).
  */
-function firstApprovals(customerIds: readonly number[] | null): Prisma.Sql {
-  const only = customerIds ? Prisma.sql`AND a.customer_id = ANY(${[...customerIds]}::int[])` : Prisma.empty;
+function firstApprovals(customers: Prisma.Sql | null): Prisma.Sql {
+  const only = customers ? Prisma.sql`AND a.customer_id IN (${customers})` : Prisma.empty;
   return Prisma.sql`
     SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
     FROM application a WHERE a.decision = 'APPROVED' ${only}
     ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id`;
 }
 
-/** Re-derives the first approval of these customers (null: of every customer). */
-export async function refreshFirstApprovals(tx: Tx, customerIds: readonly number[] | null): Promise<void> {
-  if (customerIds?.length === 0) return;
+/** Re-derives the first approval of these customers, a query of their ids (null: of every customer). */
+export async function refreshFirstApprovals(tx: Tx, customers: Prisma.Sql | null): Promise<void> {
   // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
-  const customers = customerIds ? Prisma.sql`SELECT unnest(${[...customerIds]}::int[]) AS id` : Prisma.sql`SELECT id FROM customer`;
+  const ids = customers ? Prisma.sql`SELECT DISTINCT * FROM (${customers}) c(id)` : Prisma.sql`SELECT id FROM customer`;
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
-    FROM (SELECT ids.id, first.app_id FROM (${customers}) ids
-          LEFT JOIN (${firstApprovals(customerIds)}) first ON first.customer_id = ids.id) f
+    FROM (SELECT ids.id, first.app_id FROM (${ids}) ids
+          LEFT JOIN (${firstApprovals(customers)}) first ON first.customer_id = ids.id) f
     WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }
 
