@@ -9,7 +9,7 @@ import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, scre
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { Metric } from "../performance/performance.enums.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { lockRecordWrites, refreshFirstApprovals, RollupDelta } from "../rollups/rollups.service.js";
+import { firstApprovalsAmong, lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
 import { Decision } from "./records.enums.js";
 import type { ActivationInput, ApplicationInput } from "./records.input.js";
 
@@ -53,6 +53,10 @@ export async function recordApplications(
 
   return inTransaction(db, options, async (tx) => {
     await lockRecordWrites(tx);
+    // For this transaction only: every statement below reaches the big tables by index for the
+    // batch's rows (the working set is in memory, so a random page costs about a sequential
+    // one), sorts and hashes a whole batch in memory, and is too short to gain from JIT.
+    await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
     await stageApplications(tx, input);
     const found = await tx.$queryRaw<{ k: "unit" | "manager" | "outside" | "activated"; key: string; value: string | null }[]>`
       SELECT 'unit' AS k, s.code AS key, NULL AS value
@@ -125,30 +129,38 @@ async function stageApplications(tx: Tx, rows: readonly ApplicationRow[]): Promi
 /**
  * Writes the checked rows of app_batch (unique external ids, known codes) with their customers,
  * first approvals and rollups. A row that would change nothing is left alone.
+ *
+ * New applications get their ids up front, so a customer first seen in this batch is created
+ * with its first approval already set (all of its applications are in the batch); the first
+ * approvals of customers seen before are re-derived from the table after the write. The rollup
+ * delta then counts, for each customer, only what moved: the old first approval as it stood
+ * before (−1) and the new one as it stands now (+1), when they differ or that application changed.
  */
 async function writeStagedApplications(tx: Tx): Promise<{ created: number; updated: number }> {
-  await tx.$executeRaw`
-    INSERT INTO customer (external_id)
-    SELECT DISTINCT s.customer_ext FROM app_batch s
-    WHERE NOT EXISTS (SELECT 1 FROM customer cu WHERE cu.external_id = s.customer_ext)
-    ORDER BY 1
-    ON CONFLICT (external_id) DO NOTHING`;
-  // The rows that change something, with what they replace (old_*: null for a new application).
+  // The rows that change something: app_id is the new id of a new application (is_new) or the
+  // id of the one it replaces; old_* what that one held; customer_id is null until a customer
+  // first seen here (new_customer) is created; customer_first that customer's first approval.
   await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS app_change (
-    app_id int, external_id text NOT NULL, customer_id int NOT NULL, branch_id int NOT NULL, manager_id int,
-    channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date, decision "Decision" NOT NULL,
-    decided_on date, campaign_code text, merchant_code text,
+    app_id int NOT NULL, is_new boolean NOT NULL, external_id text NOT NULL,
+    customer_ext text NOT NULL, customer_id int, new_customer boolean NOT NULL, customer_first int,
+    is_first boolean NOT NULL DEFAULT false,
+    branch_id int NOT NULL, manager_id int, channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date,
+    decision "Decision" NOT NULL, decided_on date, campaign_code text, merchant_code text,
     old_customer_id int, old_branch_id int, old_manager_id int, old_keyed_on date, old_decision "Decision",
     old_decided_on date, old_campaign_code text, old_merchant_code text, activated_on date
   ) ON COMMIT DELETE ROWS`;
   await tx.$executeRaw`
-    INSERT INTO app_change
-    SELECT a.id, s.external_id, cu.id, b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on,
-           s.campaign_code, s.merchant_code,
+    INSERT INTO app_change (app_id, is_new, external_id, customer_ext, customer_id, new_customer, customer_first,
+      branch_id, manager_id, channel, received_on, keyed_on, decision, decided_on, campaign_code, merchant_code,
+      old_customer_id, old_branch_id, old_manager_id, old_keyed_on, old_decision, old_decided_on, old_campaign_code,
+      old_merchant_code, activated_on)
+    SELECT coalesce(a.id, nextval(pg_get_serial_sequence('application', 'id'))), a.id IS NULL, s.external_id,
+           s.customer_ext, cu.id, cu.id IS NULL, cu.first_approved_application_id,
+           b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on, s.campaign_code, s.merchant_code,
            a.customer_id, a.branch_id, a.manager_id, a.keyed_on, a.decision, a.decided_on, a.campaign_code, a.merchant_code,
            v.activated_on
     FROM app_batch s
-    JOIN customer cu ON cu.external_id = s.customer_ext
+    LEFT JOIN customer cu ON cu.external_id = s.customer_ext
     JOIN branch b ON b.code = s.branch_code
     LEFT JOIN account_manager m ON m.code = s.manager_code
     LEFT JOIN application a ON a.external_id = s.external_id
@@ -157,33 +169,57 @@ async function writeStagedApplications(tx: Tx): Promise<{ created: number; updat
        OR (a.customer_id, a.branch_id, a.manager_id, a.channel, a.received_on, a.keyed_on, a.decision, a.decided_on,
            a.campaign_code, a.merchant_code)
           IS DISTINCT FROM
-          (cu.id, b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on, s.campaign_code, s.merchant_code)`;
+          (cu.id, b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on, s.campaign_code, s.merchant_code)
+    ORDER BY s.external_id`;
   const [counts] = await tx.$queryRaw<{ created: number; updated: number }[]>`
-    SELECT count(*) FILTER (WHERE app_id IS NULL)::int AS created, count(app_id)::int AS updated FROM app_change`;
+    SELECT count(*) FILTER (WHERE is_new)::int AS created, count(*) FILTER (WHERE NOT is_new)::int AS updated FROM app_change`;
   if (counts.created + counts.updated === 0) return counts;
 
-  // Every customer whose first approval this batch may move: those of the changed rows, and
-  // the previous customers of the applications it re-assigns.
-  const customers = Prisma.sql`SELECT customer_id FROM app_change UNION SELECT old_customer_id FROM app_change WHERE old_customer_id IS NOT NULL`;
-  const delta = await RollupDelta.open(tx);
-  await delta.addFirstApprovals(-1, customers);
+  // Customers first seen in this batch, created with their first approval.
   await tx.$executeRaw`
-    INSERT INTO application (external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
+    WITH firsts AS (${firstApprovalsAmong(Prisma.sql`(SELECT app_id AS id, customer_ext, decision, decided_on, received_on, external_id FROM app_change WHERE new_customer)`, Prisma.sql`customer_ext`)}),
+    created AS (
+      INSERT INTO customer (external_id, first_approved_application_id)
+      SELECT n.customer_ext, f.app_id FROM (SELECT DISTINCT customer_ext FROM app_change WHERE new_customer) n
+      LEFT JOIN firsts f ON f.customer = n.customer_ext
+      ORDER BY 1
+      RETURNING id, external_id, first_approved_application_id)
+    UPDATE app_change c SET customer_id = created.id, is_first = (c.app_id = created.first_approved_application_id) IS TRUE
+    FROM created WHERE c.new_customer AND c.customer_ext = created.external_id`;
+  // Customers seen before whose first approval the batch may move: those of the changed rows,
+  // and the previous customers of the applications it re-assigns.
+  await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS batch_customer (id int NOT NULL, old_first int, new_first int) ON COMMIT DELETE ROWS`;
+  await tx.$executeRaw`
+    INSERT INTO batch_customer (id, old_first)
+    SELECT customer_id, customer_first FROM app_change WHERE NOT new_customer
+    UNION
+    SELECT cu.id, cu.first_approved_application_id FROM customer cu
+    WHERE cu.id IN (SELECT old_customer_id FROM app_change WHERE old_customer_id IS NOT NULL)`;
+
+  await tx.$executeRaw`
+    INSERT INTO application (id, external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
                              decision, decided_on, campaign_code, merchant_code, updated_at)
-    SELECT external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
+    SELECT app_id, external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
            decision, decided_on, campaign_code, merchant_code, now()
-    FROM app_change WHERE app_id IS NULL ORDER BY external_id`;
+    FROM app_change WHERE is_new ORDER BY external_id`;
   if (counts.updated > 0) {
     await tx.$executeRaw`
       UPDATE application a SET
         customer_id = c.customer_id, branch_id = c.branch_id, manager_id = c.manager_id, channel = c.channel,
         received_on = c.received_on, keyed_on = c.keyed_on, decision = c.decision, decided_on = c.decided_on,
         campaign_code = c.campaign_code, merchant_code = c.merchant_code, updated_at = now()
-      FROM app_change c WHERE a.id = c.app_id`;
+      FROM app_change c WHERE NOT c.is_new AND a.id = c.app_id`;
   }
-  await refreshFirstApprovals(tx, customers);
-  await delta.addFirstApprovals(+1, customers);
-  await delta.addChangedApplications();
+  await tx.$executeRaw`
+    UPDATE batch_customer bc SET new_first = f.app_id
+    FROM (${firstApprovalsAmong(Prisma.sql`application`, Prisma.sql`customer_id`, Prisma.sql`SELECT id FROM batch_customer`)}) f
+    WHERE f.customer = bc.id`;
+  await tx.$executeRaw`
+    UPDATE customer c SET first_approved_application_id = bc.new_first
+    FROM batch_customer bc WHERE c.id = bc.id AND bc.old_first IS DISTINCT FROM bc.new_first`;
+
+  const delta = await RollupDelta.open(tx);
+  await delta.addStagedApplications();
   await delta.apply();
   return counts;
 }

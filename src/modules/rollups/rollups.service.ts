@@ -67,23 +67,14 @@ export class RollupDelta {
   }
 
   /**
-   * Adds `sign` × the NEW_CUSTOMERS contributions of these customers' first approvals as they
-   * stand now; `customers` is a query of customer ids.
+   * Adds what the batch staged by recordApplications (records.service.ts) moves: from app_change,
+   * −1 for what each replaced application counted (its old_* columns) and +1 for what it counts
+   * now, for APPLICATIONS, APPROVALS and ACTIVATIONS; +1 NEW_CUSTOMERS for the first approval of
+   * each customer first seen in the batch (is_first); and from batch_customer, for each customer
+   * seen before, −1 for its old first approval as it stood before the write and +1 for its new
+   * one as it stands now, wherever they differ or that application changed.
    */
-  async addFirstApprovals(sign: 1 | -1, customers: Prisma.Sql): Promise<void> {
-    await this.tx.$executeRaw`
-      INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
-      SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on, ${sign}::int
-      FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id
-      WHERE cu.id IN (${customers})`;
-  }
-
-  /**
-   * Adds the APPLICATIONS, APPROVALS and ACTIVATIONS contributions of the rows in app_change
-   * (records.service.ts): −1 for what an existing application counted before (its old_* columns),
-   * +1 for what it counts now.
-   */
-  async addChangedApplications(): Promise<void> {
+  async addStagedApplications(): Promise<void> {
     await this.tx.$executeRaw`
       INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
       SELECT x.branch_id, x.manager_id, x.campaign_code, x.merchant_code, x.metric, x.day, x.delta
@@ -95,9 +86,27 @@ export class RollupDelta {
         (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPLICATIONS'::"Metric", c.keyed_on, 1),
         (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPROVALS'::"Metric",
          CASE WHEN c.decision = 'APPROVED' THEN c.decided_on END, 1),
-        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, 1)
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'NEW_CUSTOMERS'::"Metric",
+         CASE WHEN c.is_first THEN c.decided_on END, 1)
       ) AS x(branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
-      WHERE x.branch_id IS NOT NULL AND x.day IS NOT NULL`;
+      WHERE x.branch_id IS NOT NULL AND x.day IS NOT NULL
+      UNION ALL
+      SELECT CASE WHEN ch.app_id IS NULL THEN a.branch_id ELSE ch.old_branch_id END,
+             CASE WHEN ch.app_id IS NULL THEN a.manager_id ELSE ch.old_manager_id END,
+             CASE WHEN ch.app_id IS NULL THEN a.campaign_code ELSE ch.old_campaign_code END,
+             CASE WHEN ch.app_id IS NULL THEN a.merchant_code ELSE ch.old_merchant_code END,
+             'NEW_CUSTOMERS'::"Metric", CASE WHEN ch.app_id IS NULL THEN a.decided_on ELSE ch.old_decided_on END, -1
+      FROM batch_customer bc
+      LEFT JOIN app_change ch ON ch.app_id = bc.old_first AND NOT ch.is_new
+      JOIN application a ON a.id = bc.old_first
+      WHERE bc.old_first IS DISTINCT FROM bc.new_first OR ch.app_id IS NOT NULL
+      UNION ALL
+      SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on, 1
+      FROM batch_customer bc
+      LEFT JOIN app_change ch ON ch.app_id = bc.new_first
+      JOIN application a ON a.id = bc.new_first
+      WHERE bc.old_first IS DISTINCT FROM bc.new_first OR ch.app_id IS NOT NULL`;
   }
 
   /** Applies the net changes to every ancestor of each unit, and to each manager. */
@@ -159,24 +168,26 @@ function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
 /**
  * The one definition of a customer's first-ever approved application: earliest decision date,
  * then earliest receipt, then application number, so the choice is total and repeatable.
- * `customers` narrows it to some customers, a query of their ids (null: all).
+ * Over `apps` (the application table, or rows shaped like it), whose customers are in the
+ * column `customer`; `customers` narrows it to some of them, a query of their keys (null: all).
+ * Rows (customer, app_id).
  */
-function firstApprovals(customers: Prisma.Sql | null): Prisma.Sql {
-  const only = customers ? Prisma.sql`AND a.customer_id IN (${customers})` : Prisma.empty;
+export function firstApprovalsAmong(apps: Prisma.Sql, customer: Prisma.Sql, customers: Prisma.Sql | null = null): Prisma.Sql {
+  const only = customers ? Prisma.sql`AND a.${customer} IN (${customers})` : Prisma.empty;
   return Prisma.sql`
-    SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
-    FROM application a WHERE a.decision = 'APPROVED' ${only}
-    ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id`;
+    SELECT DISTINCT ON (a.${customer}) a.${customer} AS customer, a.id AS app_id
+    FROM ${apps} a WHERE a.decision = 'APPROVED' ${only}
+    ORDER BY a.${customer}, a.decided_on, a.received_on, a.external_id`;
 }
 
-/** Re-derives the first approval of these customers, a query of their ids (null: of every customer). */
-export async function refreshFirstApprovals(tx: Tx, customers: Prisma.Sql | null): Promise<void> {
-  // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
-  const ids = customers ? Prisma.sql`SELECT DISTINCT * FROM (${customers}) c(id)` : Prisma.sql`SELECT id FROM customer`;
+const firstApprovals = () => firstApprovalsAmong(Prisma.sql`application`, Prisma.sql`customer_id`);
+
+/** Re-derives the first approval of every customer. */
+export async function refreshFirstApprovals(tx: Tx): Promise<void> {
+  // Callers hold the record-write lock, so no concurrent batch can move these records.
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
-    FROM (SELECT ids.id, first.app_id FROM (${ids}) ids
-          LEFT JOIN (${firstApprovals(customers)}) first ON first.customer_id = ids.id) f
+    FROM (SELECT cu.id, first.app_id FROM customer cu LEFT JOIN (${firstApprovals()}) first ON first.customer = cu.id) f
     WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }
 
@@ -185,7 +196,7 @@ export async function rebuildRollups(db: Db): Promise<void> {
   await db.$transaction(
     async (tx) => {
       await lockRecordWrites(tx);
-      await refreshFirstApprovals(tx, null);
+      await refreshFirstApprovals(tx);
       // DELETE, not TRUNCATE: dashboards keep reading the old rollups (MVCC) until this commits,
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
@@ -222,7 +233,7 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
   for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.app_id AS expected
-    FROM customer cu LEFT JOIN (${firstApprovals(null)}) first ON first.customer_id = cu.id
+    FROM customer cu LEFT JOIN (${firstApprovals()}) first ON first.customer = cu.id
     WHERE cu.first_approved_application_id IS DISTINCT FROM first.app_id`;
   all.unshift(...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })));
   return { differences: all.slice(0, limit), total: all.length };
