@@ -116,14 +116,19 @@ async function stageApplications(tx: Tx, rows: readonly ApplicationRow[]): Promi
     channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date, decision "Decision" NOT NULL,
     decided_on date, campaign_code text, merchant_code text
   ) ON COMMIT DELETE ROWS`;
+  // Every array goes as text[] (the embedded database's adapter sends arrays of other types as text).
   await tx.$executeRaw`
     INSERT INTO app_batch
-    SELECT * FROM unnest(${rows.map((_, i) => i)}::int[], ${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.customerId)}::text[],
-                         ${rows.map((r) => r.branchCode)}::text[], ${rows.map((r) => r.managerCode ?? null)}::text[],
-                         ${rows.map((r) => r.channel)}::"ApplicationChannel"[], ${rows.map((r) => r.receivedOn)}::date[],
-                         ${rows.map((r) => r.keyedOn ?? null)}::date[], ${rows.map((r) => r.decision)}::"Decision"[],
-                         ${rows.map((r) => r.decidedOn ?? null)}::date[], ${rows.map((r) => r.campaignCode ?? null)}::text[],
-                         ${rows.map((r) => r.merchantCode ?? null)}::text[])`;
+    SELECT r.idx::int, r.external_id, r.customer_ext, r.branch_code, r.manager_code, r.channel::"ApplicationChannel",
+           r.received_on::date, r.keyed_on::date, r.decision::"Decision", r.decided_on::date, r.campaign_code, r.merchant_code
+    FROM unnest(${rows.map((_, i) => String(i))}::text[], ${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.customerId)}::text[],
+                ${rows.map((r) => r.branchCode)}::text[], ${rows.map((r) => r.managerCode ?? null)}::text[],
+                ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.receivedOn)}::text[],
+                ${rows.map((r) => r.keyedOn ?? null)}::text[], ${rows.map((r) => r.decision)}::text[],
+                ${rows.map((r) => r.decidedOn ?? null)}::text[], ${rows.map((r) => r.campaignCode ?? null)}::text[],
+                ${rows.map((r) => r.merchantCode ?? null)}::text[])
+         AS r(idx, external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on, decision,
+              decided_on, campaign_code, merchant_code)`;
 }
 
 /**

