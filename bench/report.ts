@@ -204,7 +204,7 @@ Produced by \`npm run bench\` (bench/run.ts); every figure below is measured, no
 data, \`--duration S\`, \`--warmup S\`, \`--concurrency 1,8\`, \`--pool N\` change the load,
 \`--import-rows N\` the import's size (1 M by default, 10 M with \`--10m\`; 1 M is always measured
 too), \`--skip-import\` leaves the import out, \`--import-profile-rows N\` sizes the in-process
-import whose statements are timed (50,000; 0 for none), \`--no-server-profile\` skips the server's CPU profile.
+import whose statements are timed (100,000: two batches of the default 50,000; 0 for none), \`--no-server-profile\` skips the server's CPU profile.
 
 \`promotionsNear\` (the mobile query) is measured in the same run on 100,000 merchants and 10,000
 promotions built beside the records (\`--no-promotions\` leaves it out, \`--rebuild-promotions\`
