@@ -16,7 +16,7 @@ export interface CpuSnapshot {
 }
 
 /** utime + stime (+ the times of waited-for children when `children`) of a process, in ms. */
-function procCpuMs(pid: number | string, children: boolean): number | null {
+export function procCpuMs(pid: number | string, children: boolean): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -28,7 +28,7 @@ function procCpuMs(pid: number | string, children: boolean): number | null {
   }
 }
 
-function postgresCpuMs(): number {
+export function postgresCpuMs(): number {
   let total = 0;
   for (const e of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;

@@ -17,6 +17,7 @@ import path from "node:path";
 import pg from "pg";
 import { runImport } from "../src/modules/import/import.service.js";
 import { verifyRollups } from "../src/modules/rollups/rollups.service.js";
+import { postgresCpuMs, procCpuMs } from "./cpu.js";
 import { loadAverage } from "./report.js";
 import { bulkPrisma, fmt, quoteIdent } from "./synthetic.js";
 
@@ -40,6 +41,9 @@ export interface ImportRun {
   samples: RssSample[];
   exitCode: number | null;
   summaryLine: string;
+  /** CPU time over the run: the import process (last sample before it exited), and every PostgreSQL process. */
+  importCpuSeconds: number;
+  postgresCpuSeconds: number;
   loadAtStart: string;
   copySeconds: number;
   copyRowsPerSecond: number;
@@ -94,7 +98,7 @@ interface Org {
   customers: number;
 }
 
-async function readOrg(client: pg.Client): Promise<Org> {
+export async function readOrg(client: pg.Client): Promise<Org> {
   const outlets = await client.query<{ id: number; code: string }>("SELECT id, code FROM branch WHERE level = 'OUTLET' ORDER BY id");
   const managers = await client.query<{ id: number; code: string; branch_id: number; branch_code: string }>(
     "SELECT m.id, m.code, m.branch_id, b.code AS branch_code FROM account_manager m JOIN branch b ON b.id = m.branch_id ORDER BY m.id",
@@ -119,7 +123,7 @@ const COPY_COLUMNS = "external_id, customer_id, branch_id, manager_id, channel, 
  * an existing customer of the bench (CU…), 10 % the new customer of an earlier imported row
  * (IMPC<j>, j < k), 70 % a new one (IMPC<k>). Channels and managers as in the synthetic bank.
  */
-async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number): Promise<void> {
+export async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number): Promise<void> {
   const imp = fs.createWriteStream(importFile);
   const raw = fs.createWriteStream(copyFile);
   const write = async (stream: fs.WriteStream, text: string) => {
@@ -230,7 +234,10 @@ async function runImportCommand(root: string, scratchUrl: string, file: string, 
   child.stderr!.on("data", onData);
   const status = `/proc/${child.pid}/status`;
   let lastLogged = 0;
+  let childCpuMs = 0;
+  const pg0 = postgresCpuMs();
   const sample = () => {
+    childCpuMs = procCpuMs(child.pid!, false) ?? childCpuMs;
     try {
       const s = fs.readFileSync(status, "utf8");
       const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(s)?.[1] ?? 0);
@@ -250,10 +257,11 @@ async function runImportCommand(root: string, scratchUrl: string, file: string, 
   const exitCode = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   clearInterval(timer);
   const seconds = (performance.now() - t0) / 1000;
+  const postgresCpuSeconds = (postgresCpuMs() - pg0) / 1000;
   const summaryLine = /^\d+ rows read in .*$/m.exec(output)?.[0] ?? output.trim().split("\n").slice(-3).join(" / ");
   if (exitCode !== 0) throw new Error(`the import exited with ${exitCode}:\n${output.slice(-3000)}`);
   const total = Number(/^(\d+) rows read/m.exec(summaryLine)?.[1] ?? rows);
-  return { seconds, rowsPerSecond: total / seconds, peakRssMb: mb(peakKb), samples, exitCode, summaryLine };
+  return { seconds, rowsPerSecond: total / seconds, peakRssMb: mb(peakKb), samples, exitCode, summaryLine, importCpuSeconds: childCpuMs / 1000, postgresCpuSeconds };
 }
 
 /** psql \copy of the table-shaped file into a fresh table LIKE application INCLUDING ALL. */
@@ -280,18 +288,32 @@ async function rawCopy(scratchUrl: string, client: pg.Client, file: string, rows
 }
 
 /** A short name for a statement the import sends. */
-function importLabel(text: string): string {
+export function importLabel(text: string): string {
   const t = text.replace(/\s+/g, " ").trim();
   if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(t)) return t.split(" ")[0].toUpperCase();
   if (/pg_advisory_xact_lock/.test(t)) return "advisory lock (record writes)";
   if (/CREATE TEMP TABLE IF NOT EXISTS rollup_delta/.test(t)) return "CREATE TEMP TABLE rollup_delta";
-  if (/^INSERT INTO rollup_delta/.test(t)) return "rollup_delta ± contributions (before/after)";
+  if (/^INSERT INTO rollup_delta/.test(t)) return "rollup_delta: contributions that move";
+  if (/^SELECT set_config/.test(t)) return "set_config (planner settings for the batch)";
+  if (/^CREATE TEMP TABLE IF NOT EXISTS (\w+)/.test(t)) return `CREATE TEMP TABLE ${/^CREATE TEMP TABLE IF NOT EXISTS (\w+)/.exec(t)![1]}`;
+  if (/^INSERT INTO app_batch/.test(t)) return "stage the batch (unnest → app_batch)";
+  if (/^SELECT 'unit' AS k/.test(t)) return "lookups for the row checks (units, managers, activations)";
+  if (/^DELETE FROM app_batch/.test(t)) return "drop rejected rows from the stage";
+  if (/^INSERT INTO app_change/.test(t)) return "changed rows → app_change (customer, unit, manager, old row)";
+  if (/^SELECT count\(\*\) FILTER/.test(t)) return "count created/updated";
+  if (/^WITH firsts AS/.test(t)) return "INSERT new customers with their first approval";
+  if (/^INSERT INTO batch_customer/.test(t)) return "customers seen before → batch_customer";
+  if (/^UPDATE application/.test(t)) return "UPDATE changed applications";
+  if (/^UPDATE batch_customer/.test(t)) return "first approvals of customers seen before";
+  if (/^UPDATE customer c SET first_approved_application_id = bc/.test(t)) return "UPDATE customer first approvals that moved";
+  if (/^INSERT INTO rollup_merchant_day/.test(t)) return "apply delta → rollup_merchant_day";
+  if (/^INSERT INTO rollup_campaign_day/.test(t)) return "apply delta → rollup_campaign_day";
   if (/^INSERT INTO rollup_branch_day/.test(t)) return "apply delta → rollup_branch_day (via closure)";
   if (/^INSERT INTO rollup_manager_day/.test(t)) return "apply delta → rollup_manager_day";
   if (/^DELETE FROM rollup_delta/.test(t)) return "DELETE FROM rollup_delta";
   if (/^INSERT INTO customer/.test(t)) return "INSERT customers (ON CONFLICT DO NOTHING)";
   if (/^SELECT id FROM customer WHERE external_id/.test(t)) return "customer ids by external_id";
-  if (/^INSERT INTO application/.test(t)) return "INSERT applications (upsert, RETURNING)";
+  if (/^INSERT INTO application/.test(t)) return "INSERT new applications (with their foreign-key checks)";
   if (/^UPDATE customer c SET first_approved_application_id/.test(t)) return "refreshFirstApprovals";
   if (/FROM "public"\."branch"/.test(t)) return "units by code";
   if (/FROM "public"\."account_manager"/.test(t)) return "managers by code";

@@ -126,7 +126,7 @@ function parseArgs(argv: string[]): Options {
     out: path.join(root, "bench", "results.md"),
     importRows: null,
     skipImport: false,
-    importProfileRows: 50_000,
+    importProfileRows: 100_000,
     profileServer: true,
     promotions: true,
     rebuildPromotions: false,

@@ -32,7 +32,7 @@ export const GENERATOR_VERSION = 3;
  * Bump when what the rollups hold changes: a reused database whose rollups were built by
  * another version (or never, as in data built before rollups existed) gets them rebuilt.
  */
-export const ROLLUPS_VERSION = 1;
+export const ROLLUPS_VERSION = 2; // 2: rebuildRollups writes the rows in key order
 
 export const PERIOD = "2021-Q1";
 export const PROVINCE_CODE = "P01";

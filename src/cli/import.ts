@@ -1,5 +1,7 @@
 /**
- * npm run import -- <kind> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson]
+ * npm run import -- <kind> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]
+ *
+ * Every written batch is recorded in the audit trail under SUBJECT (default cli:<OS user>).
  *
  * kinds: units, managers, targets, applications, activations, merchants, circles, visits. See docs/import.md.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
@@ -13,6 +15,9 @@ import { openDatabase } from "../db/database.js";
 import { IMPORT_KINDS, isImportKind } from "../modules/import/import.kinds.js";
 import { ImportFileError, runImport, type ImportProgress } from "../modules/import/import.service.js";
 
+/** A batch is one transaction, held in memory while it is written: this bounds both. */
+const MAX_BATCH_SIZE = 200_000;
+
 const USAGE = `usage: npm run import -- <${Object.keys(IMPORT_KINDS).join("|")}> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]`;
 
 async function main(): Promise<number> {
@@ -20,15 +25,15 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       "dry-run": { type: "boolean", default: false },
-      "batch-size": { type: "string", default: "5000" },
+      "batch-size": { type: "string" },
       report: { type: "string" },
       format: { type: "string" },
       as: { type: "string" },
     },
   });
   const [kind, file] = positionals;
-  const batchSize = Number(values["batch-size"]);
-  if (!kind || !file || !isImportKind(kind) || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) {
+  const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
+  if (!kind || !file || !isImportKind(kind) || (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE))) {
     console.error(USAGE);
     return 2;
   }

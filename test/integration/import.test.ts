@@ -197,6 +197,41 @@ describe("import", () => {
     expect((await verifyRollups(db())).total).toBe(0);
   });
 
+  it("an import and the recordApplications mutation given the same rows leave the same data", async () => {
+    // Customers shared across rows and batches, and corrections that move applications onto
+    // another customer (one first seen in that very batch) or another unit, back-dated.
+    const header = "externalId,customerId,branchCode,managerCode,channel,receivedOn,keyedOn,decision,decidedOn,campaignCode,merchantCode";
+    const first = Array.from({ length: 1_500 }, (_, i) => {
+      const day = String((i % 28) + 1).padStart(2, "0");
+      const decision = i % 4 === 0 ? "REJECTED" : i % 9 === 0 ? "PENDING" : "APPROVED";
+      return `S${i},SC${i % 300},${i % 2 ? "SX-LL-01-01" : "SX-LL-01"},${i % 3 ? "M-SX-LL-0002" : ""},ONLINE,2021-02-${day},2021-02-${day},${decision},${decision === "PENDING" ? "" : `2021-02-${day}`},${i % 5 ? "" : "CAMP-1"},`;
+    });
+    const second = Array.from({ length: 600 }, (_, k) => {
+      const i = k * 2;
+      const day = String((i % 9) + 1).padStart(2, "0");
+      return `S${i},SC${k % 3 ? 5_000 + k : i % 300},SX-LL-01-01,,PAPER,2021-01-${day},2021-01-${day},APPROVED,2021-01-${day},,M-${k % 4}`;
+    });
+    const files = [csvFile("same-1.csv", [header, ...first]), csvFile("same-2.csv", [header, ...second])];
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    for (const file of files) expect(await importFile("applications", file, { batchSize: 700 })).toMatchObject({ rejected: 0 });
+    const imported = await dataChecksums(db());
+    expect((await verifyRollups(db())).total).toBe(0);
+
+    await api.reset();
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const columns = header.split(",");
+    for (const lines of [first, second]) {
+      const rows = lines.map((l) => Object.fromEntries(l.split(",").flatMap((v, c) => (v === "" ? [] : [[columns[c], v]]))));
+      for (let i = 0; i < rows.length; i += 1_000) {
+        const res = await api.gql("mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created updated unchanged } }", { in: rows.slice(i, i + 1_000) });
+        expect(res.errors).toBeUndefined();
+      }
+    }
+    expect(await dataChecksums(db())).toEqual(imported);
+  });
+
   it("8 concurrent imports of the same file have the effect of one", async () => {
     const file = applicationsFile("concurrent.csv", 4_000);
     await importFile("units", path.join(examples, "units.csv"));

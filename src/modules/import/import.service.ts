@@ -21,6 +21,7 @@ export interface ImportOptions {
   kind: ImportKindName;
   file: string;
   format?: ImportFormat;
+  /** Rows per batch; the kind's own default (IMPORT_KINDS) when not given. */
   batchSize?: number;
   dryRun?: boolean;
   /** Where bad rows are reported, one JSON object per line: { line, field, reason }. */
@@ -107,7 +108,7 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
 export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
   const kind = IMPORT_KINDS[options.kind];
   const format = options.format ?? formatOf(options.file);
-  const batchSize = options.batchSize ?? 5_000;
+  const batchSize = options.batchSize ?? kind.batchSize;
   const totalBytes = fs.statSync(options.file).size;
   const report = fs.createWriteStream(options.reportPath);
   const summary: ImportSummary = {

@@ -66,6 +66,49 @@ export class RollupDelta {
       SELECT branch_id, manager_id, campaign_code, merchant_code, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
   }
 
+  /**
+   * Adds what the batch staged by recordApplications (records.service.ts) moves: from app_change,
+   * −1 for what each replaced application counted (its old_* columns) and +1 for what it counts
+   * now, for APPLICATIONS, APPROVALS and ACTIVATIONS; +1 NEW_CUSTOMERS for the first approval of
+   * each customer first seen in the batch (is_first); and from batch_customer, for each customer
+   * seen before, −1 for its old first approval as it stood before the write and +1 for its new
+   * one as it stands now, wherever they differ or that application changed.
+   */
+  async addStagedApplications(): Promise<void> {
+    await this.tx.$executeRaw`
+      INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      SELECT x.branch_id, x.manager_id, x.campaign_code, x.merchant_code, x.metric, x.day, x.delta
+      FROM app_change c CROSS JOIN LATERAL (VALUES
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'APPLICATIONS'::"Metric", c.old_keyed_on, -1),
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'APPROVALS'::"Metric",
+         CASE WHEN c.old_decision = 'APPROVED' THEN c.old_decided_on END, -1),
+        (c.old_branch_id, c.old_manager_id, c.old_campaign_code, c.old_merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, -1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPLICATIONS'::"Metric", c.keyed_on, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'APPROVALS'::"Metric",
+         CASE WHEN c.decision = 'APPROVED' THEN c.decided_on END, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'ACTIVATIONS'::"Metric", c.activated_on, 1),
+        (c.branch_id, c.manager_id, c.campaign_code, c.merchant_code, 'NEW_CUSTOMERS'::"Metric",
+         CASE WHEN c.is_first THEN c.decided_on END, 1)
+      ) AS x(branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
+      WHERE x.branch_id IS NOT NULL AND x.day IS NOT NULL
+      UNION ALL
+      SELECT CASE WHEN ch.app_id IS NULL THEN a.branch_id ELSE ch.old_branch_id END,
+             CASE WHEN ch.app_id IS NULL THEN a.manager_id ELSE ch.old_manager_id END,
+             CASE WHEN ch.app_id IS NULL THEN a.campaign_code ELSE ch.old_campaign_code END,
+             CASE WHEN ch.app_id IS NULL THEN a.merchant_code ELSE ch.old_merchant_code END,
+             'NEW_CUSTOMERS'::"Metric", CASE WHEN ch.app_id IS NULL THEN a.decided_on ELSE ch.old_decided_on END, -1
+      FROM batch_customer bc
+      LEFT JOIN app_change ch ON ch.app_id = bc.old_first AND NOT ch.is_new
+      JOIN application a ON a.id = bc.old_first
+      WHERE bc.old_first IS DISTINCT FROM bc.new_first OR ch.app_id IS NOT NULL
+      UNION ALL
+      SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on, 1
+      FROM batch_customer bc
+      LEFT JOIN app_change ch ON ch.app_id = bc.new_first
+      JOIN application a ON a.id = bc.new_first
+      WHERE bc.old_first IS DISTINCT FROM bc.new_first OR ch.app_id IS NOT NULL`;
+  }
+
   /** Applies the net changes to every ancestor of each unit, and to each manager. */
   async apply(): Promise<void> {
     await this.tx.$executeRaw`
@@ -125,25 +168,26 @@ function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
 /**
  * The one definition of a customer's first-ever approved application: earliest decision date,
  * then earliest receipt, then application number, so the choice is total and repeatable.
- * `customerIds` narrows it to some customers (null: all).
+ * Over `apps` (the application table, or rows shaped like it), whose customers are in the
+ * column `customer`; `customers` narrows it to some of them, a query of their keys (null: all).
+ * Rows (customer, app_id).
  */
-function firstApprovals(customerIds: readonly number[] | null): Prisma.Sql {
-  const only = customerIds ? Prisma.sql`AND a.customer_id = ANY(${[...customerIds]}::int[])` : Prisma.empty;
+export function firstApprovalsAmong(apps: Prisma.Sql, customer: Prisma.Sql, customers: Prisma.Sql | null = null): Prisma.Sql {
+  const only = customers ? Prisma.sql`AND a.${customer} IN (${customers})` : Prisma.empty;
   return Prisma.sql`
-    SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS app_id
-    FROM application a WHERE a.decision = 'APPROVED' ${only}
-    ORDER BY a.customer_id, a.decided_on, a.received_on, a.external_id`;
+    SELECT DISTINCT ON (a.${customer}) a.${customer} AS customer, a.id AS app_id
+    FROM ${apps} a WHERE a.decision = 'APPROVED' ${only}
+    ORDER BY a.${customer}, a.decided_on, a.received_on, a.external_id`;
 }
 
-/** Re-derives the first approval of these customers (null: of every customer). */
-export async function refreshFirstApprovals(tx: Tx, customerIds: readonly number[] | null): Promise<void> {
-  if (customerIds?.length === 0) return;
-  // Callers hold the record-write lock, so no concurrent batch can move these customers' records.
-  const customers = customerIds ? Prisma.sql`SELECT unnest(${[...customerIds]}::int[]) AS id` : Prisma.sql`SELECT id FROM customer`;
+const firstApprovals = () => firstApprovalsAmong(Prisma.sql`application`, Prisma.sql`customer_id`);
+
+/** Re-derives the first approval of every customer. */
+export async function refreshFirstApprovals(tx: Tx): Promise<void> {
+  // Callers hold the record-write lock, so no concurrent batch can move these records.
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
-    FROM (SELECT ids.id, first.app_id FROM (${customers}) ids
-          LEFT JOIN (${firstApprovals(customerIds)}) first ON first.customer_id = ids.id) f
+    FROM (SELECT cu.id, first.app_id FROM customer cu LEFT JOIN (${firstApprovals()}) first ON first.customer = cu.id) f
     WHERE c.id = f.id AND c.first_approved_application_id IS DISTINCT FROM f.app_id`;
 }
 
@@ -152,14 +196,18 @@ export async function rebuildRollups(db: Db): Promise<void> {
   await db.$transaction(
     async (tx) => {
       await lockRecordWrites(tx);
-      await refreshFirstApprovals(tx, null);
+      await refreshFirstApprovals(tx);
       // DELETE, not TRUNCATE: dashboards keep reading the old rollups (MVCC) until this commits,
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
       for (const { table } of KEYED_ROLLUPS) await tx.$executeRaw`DELETE FROM ${table}`;
-      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords()}`;
+      // In key order: the rows then lie in the table as in its primary key, so a write batch,
+      // which applies its delta in key order too, finds neighbouring keys on the same pages
+      // (measured: a 100,000-key delta onto rollup_manager_day at 10 M records, 370 ms against
+      // 580..720 ms with the rows in random order).
+      await tx.$executeRaw`INSERT INTO rollup_branch_day (branch_id, metric, day, count) ${branchRollupFromRecords()} ORDER BY 1, 2, 3`;
       for (const { table, key } of KEYED_ROLLUPS) {
-        await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)}`;
+        await tx.$executeRaw`INSERT INTO ${table} (${key}, metric, day, count) ${keyedRollupFromRecords(key)} ORDER BY 1, 2, 3`;
       }
     },
     { timeout: 3_600_000, maxWait: 60_000 },
@@ -189,7 +237,7 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
   for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
   const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.app_id AS expected
-    FROM customer cu LEFT JOIN (${firstApprovals(null)}) first ON first.customer_id = cu.id
+    FROM customer cu LEFT JOIN (${firstApprovals()}) first ON first.customer = cu.id
     WHERE cu.first_approved_application_id IS DISTINCT FROM first.app_id`;
   all.unshift(...firsts.map((d) => ({ table: "customer.first_approved_application_id" as const, ...d })));
   return { differences: all.slice(0, limit), total: all.length };
