@@ -36,6 +36,7 @@ export interface RunningServer {
 }
 
 export async function startServer(database: Database, config: Config, logger: Logger): Promise<RunningServer> {
+  const verifyToken = createAuthenticator(config); // first: no signing key, no server
   const app = express();
   const httpServer = http.createServer(app);
   const limits = armor(limitsOf(config));
@@ -82,7 +83,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   app.use(
     "/graphql",
     express.json({ limit: config.BODY_LIMIT_BYTES }),
-    authenticate(createAuthenticator(config)),
+    authenticate(verifyToken),
     limiter.middleware,
     trustedDocuments(config, TRUSTED_MANIFEST),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(database.prisma, config, res.locals.claims as Claims | null) }),

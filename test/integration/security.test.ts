@@ -8,6 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import { documentHash, TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.js";
 import { CALLERS, twoCities } from "../fixtures/access.js";
 import { seed } from "../fixtures/scenarios.js";
@@ -240,8 +241,10 @@ describe("production settings", () => {
     expect(res.errors).toBeUndefined();
   });
 
-  it("refuses to start without a signing key", async () => {
+  it("refuses to start without a signing key, while the command-line tools (which verify no tokens) still run", async () => {
     await expect(startTestApi({ NODE_ENV: "production", JWT_SECRET: "" }, { reset: false })).rejects.toThrow(/JWT_SECRET/);
+    const cli = loadConfig({ NODE_ENV: "production", DATABASE_URL: "postgres://db.internal/cardgrowth" });
+    expect([cli.devTokens, cli.JWT_SECRET]).toEqual([false, undefined]);
   });
 });
 

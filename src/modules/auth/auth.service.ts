@@ -36,6 +36,9 @@ export type Authenticate = (authorization: string | undefined) => Promise<Claims
 
 /** Returns the function that turns an Authorization header into claims (null: anonymous). */
 export function createAuthenticator(config: Config): Authenticate {
+  if (!config.JWT_SECRET && !config.JWKS_URL) {
+    throw new Error("Invalid configuration:\n  JWT_SECRET: set it (or JWKS_URL) in production: tokens cannot be verified otherwise");
+  }
   const key: Uint8Array | JWTVerifyGetKey = config.JWKS_URL
     ? createRemoteJWKSet(new URL(config.JWKS_URL))
     : new TextEncoder().encode(config.JWT_SECRET!);
