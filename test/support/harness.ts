@@ -70,7 +70,10 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
   });
   const database = await openPostgres(url, 4, { countStatements: true });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.
-  const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent"));
+  const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent")).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
   const tokens = new Map<string, Promise<string>>();
   const token = (who: Exclude<As, "ANONYMOUS">) => {
     const key = `${who.role}|${who.unit ?? ""}|${who.sub ?? ""}`;
