@@ -88,6 +88,15 @@ describe("tokens", () => {
     }
   });
 
+  it("a token accepted once is refused once it expires (verified tokens are remembered only until their exp)", async () => {
+    const token = await sign({ sub: "short-lived", role: "HQ" }, { expiresIn: 2 });
+    expect((await post(api.server.url, { query: RANKING }, { authorization: `Bearer ${token}` })).errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2_100));
+    const late = await post(api.server.url, { query: RANKING }, { authorization: `Bearer ${token}` });
+    expect([late.status, codeOf(late)]).toEqual([401, "UNAUTHENTICATED"]);
+    expect(late.errors![0].message).toMatch(/expired/);
+  });
+
   it("a valid token is accepted", async () => {
     const res = await post(api.server.url, { query: RANKING }, { authorization: `Bearer ${await sign({ sub: "a", role: "HQ" })}` });
     expect(res.errors).toBeUndefined();
