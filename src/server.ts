@@ -63,7 +63,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     ],
   });
   await apollo.start();
-  const limiter = rateLimit(config);
+  const limiter = await rateLimit(config, logger);
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");

@@ -8,6 +8,7 @@ import type { RequestHandler } from "express";
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
 import type { Claims } from "../modules/auth/auth.service.js";
 import { sendError } from "./errors.js";
 
@@ -16,9 +17,20 @@ export interface RateLimit {
   close(): Promise<void>;
 }
 
-export function rateLimit(config: Config): RateLimit {
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : null;
+/** How long a starting server waits for Redis before counting in memory until Redis answers. */
+const REDIS_CONNECT_WAIT_MS = 2_000;
+
+export async function rateLimit(config: Config, logger: Logger): Promise<RateLimit> {
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) : null;
   redis?.on("error", () => {}); // the insurance limiter covers an outage; ioredis keeps reconnecting
+  if (redis) {
+    // Without this, the first requests would find no connection yet and count in memory only.
+    const ready = await Promise.race([
+      redis.connect().then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, REDIS_CONNECT_WAIT_MS, false).unref()),
+    ]);
+    if (!ready) logger.warn("Redis (REDIS_URL) is not answering: rate limits are counted per instance until it does");
+  }
   const limiter = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix });
     return redis ? new RateLimiterRedis({ storeClient: redis, points, duration: 60, keyPrefix: `cardgrowth:${keyPrefix}`, insuranceLimiter: memory }) : memory;
