@@ -51,7 +51,11 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
-  /** Document limits (src/graphql/limits.ts): graphql-armor's defaults unless tuned here. */
+  /**
+   * Document limits (src/graphql/limits.ts), graphql-armor's defaults unless tuned here: field
+   * depth (fragments flattened), aliases, directives, lexical tokens (counted while parsing),
+   * and graphql-armor's cost (objects 2, scalars 1, ×1.5 per level).
+   */
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(6),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(1_000).default(15),
   MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(1_000).default(50),

@@ -52,6 +52,20 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** No valid bearer token where one is needed; the message says what was wrong with it. */
+export class UnauthenticatedError extends AppError {
+  constructor(reason: string) {
+    super("UNAUTHENTICATED", `Not authenticated: ${reason}`);
+  }
+}
+
+/** The caller's role or unit does not reach this; `issues` name the refused rows of a batch. */
+export class ForbiddenError extends AppError {
+  constructor(message = "Forbidden: your role or unit does not give access to this", issues: readonly FieldIssue[] = []) {
+    super("FORBIDDEN", message, issues);
+  }
+}
+
 function describeIssues(issues: readonly FieldIssue[]): string {
   const shown = issues.slice(0, 10).map((i) => `${i.index === undefined ? "" : `input[${i.index}].`}${i.field}: ${i.reason}`);
   const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : "";

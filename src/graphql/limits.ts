@@ -13,29 +13,6 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { Config } from "../config.js";
 import { GraphQLError as GraphQLErrorClass, type GraphQLError, type ValidationContext } from "graphql";
 
-export interface Limits {
-  /** Nesting of fields (fragments flattened). */
-  maxDepth: number;
-  /** Aliased fields per document: aliases multiply work without making the document longer. */
-  maxAliases: number;
-  /** Directives per document. */
-  maxDirectives: number;
-  /** Lexical tokens per document (checked while parsing, so a huge document costs little). */
-  maxTokens: number;
-  /** graphql-armor's cost: objects 2, scalars 1, times 1.5 per level of depth. */
-  maxCost: number;
-}
-
-export function limitsOf(config: Config): Limits {
-  return {
-    maxDepth: config.MAX_QUERY_DEPTH,
-    maxAliases: config.MAX_QUERY_ALIASES,
-    maxDirectives: config.MAX_QUERY_DIRECTIVES,
-    maxTokens: config.MAX_QUERY_TOKENS,
-    maxCost: config.MAX_QUERY_COST,
-  };
-}
-
 /** The `extensions.code` of each limit's refusal. */
 export const LIMIT_CODES = ["QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_DIRECTIVES", "TOO_MANY_TOKENS", "QUERY_TOO_COSTLY"] as const;
 export type LimitCode = (typeof LIMIT_CODES)[number];
@@ -64,17 +41,17 @@ function tagged(code: LimitCode) {
   };
 }
 
-/** Apollo plugins and validation rules that enforce LIMITS and hide field suggestions. */
-export function armor(limits: Limits) {
+/** Apollo plugins, validation rules and parse options that enforce the MAX_QUERY_* limits and hide field suggestions. */
+export function armor(config: Config) {
   const { plugins, validationRules } = new ApolloArmor({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...tagged("QUERY_TOO_DEEP") },
-    maxAliases: { n: limits.maxAliases, allowList: [], ...tagged("TOO_MANY_ALIASES") },
-    maxDirectives: { n: limits.maxDirectives, ...tagged("TOO_MANY_DIRECTIVES") },
+    maxDepth: { n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true, ...tagged("QUERY_TOO_DEEP") },
+    maxAliases: { n: config.MAX_QUERY_ALIASES, allowList: [], ...tagged("TOO_MANY_ALIASES") },
+    maxDirectives: { n: config.MAX_QUERY_DIRECTIVES, ...tagged("TOO_MANY_DIRECTIVES") },
     // Counted by graphql-js's own parser (parseOptions below): armor's token plugin throws
     // outside Apollo's parse step, which Apollo would answer with a 500.
     maxTokens: { enabled: false },
     costLimit: {
-      maxCost: limits.maxCost,
+      maxCost: config.MAX_QUERY_COST,
       objectCost: 2,
       scalarCost: 1,
       depthCostFactor: 1.5,
@@ -86,5 +63,5 @@ export function armor(limits: Limits) {
     blockFieldSuggestion: { enabled: true },
   }).protect();
   // graphql-armor is typed against Apollo's CommonJS declarations; the objects are the same.
-  return { plugins: plugins as unknown as ApolloServerPlugin<any>[], validationRules, parseOptions: { maxTokens: limits.maxTokens } };
+  return { plugins: plugins as unknown as ApolloServerPlugin<any>[], validationRules, parseOptions: { maxTokens: config.MAX_QUERY_TOKENS } };
 }

@@ -122,9 +122,11 @@ export function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
   return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
 }
 
-/** The roles allowed on each root field, read from the resolvers' @Allow decorators. */
+/** The roles allowed on each root field, read once from the resolvers' @Allow decorators. */
+let allowedByField: Map<string, readonly string[]> | undefined;
 function allowedRoles(): Map<string, readonly string[]> {
-  const allowed = new Map<string, readonly string[]>();
+  if (allowedByField) return allowedByField;
+  const allowed = (allowedByField = new Map<string, readonly string[]>());
   for (const f of getMetadataStorage().authorizedFields) {
     const check = (f.roles as unknown as { roles?: readonly string[] }[])[0];
     if (check?.roles) allowed.set(f.fieldName, check.roles);

@@ -16,7 +16,7 @@ import {
   type Role,
   type Viewer,
 } from "../../domain/access.js";
-import { AppError, type FieldIssue } from "../../errors.js";
+import { ForbiddenError, UnauthenticatedError, type AppError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
 
 export type Caller = Role | "ANONYMOUS";
@@ -24,15 +24,9 @@ export type Caller = Role | "ANONYMOUS";
 export type Rule<T = any> = (viewer: Viewer, root: T, ctx: Context) => boolean;
 type Check = { roles: readonly Caller[] } | { rule: Rule };
 
-export class ForbiddenError extends AppError {
-  constructor(message = "Forbidden: your role or unit does not give access to this", issues: readonly FieldIssue[] = []) {
-    super("FORBIDDEN", message, issues);
-  }
-}
-
 /** Refusal for the viewer: anonymous callers are told to sign in, signed-in ones that they may not. */
 export function refusal(viewer: Viewer): AppError {
-  return viewer.role === "ANONYMOUS" ? new AppError("UNAUTHENTICATED", "Not authenticated: sign in to use this") : new ForbiddenError();
+  return viewer.role === "ANONYMOUS" ? new UnauthenticatedError("sign in to use this") : new ForbiddenError();
 }
 
 /** The roles that may call a root field. */

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/database.js";
 import { ROLES, SCOPED_ROLES, type Role, type Viewer } from "../../domain/access.js";
-import { AppError } from "../../errors.js";
+import { UnauthenticatedError } from "../../errors.js";
 
 /** What a verified token asserts. */
 export interface Claims {
@@ -25,12 +25,6 @@ const claimsSchema = z
     unit: z.string().min(1).max(64).optional(),
   })
   .refine((c) => !SCOPED_ROLES.includes(c.role) || c.unit !== undefined, { message: "a unit claim is required for this role", path: ["unit"] });
-
-export class UnauthenticatedError extends AppError {
-  constructor(reason: string) {
-    super("UNAUTHENTICATED", `Not authenticated: ${reason}`);
-  }
-}
 
 /** Verified tokens remembered per process (each entry is a few hundred bytes). */
 const VERIFIED_TOKENS_KEPT = 10_000;

@@ -4,8 +4,9 @@
  */
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
+import { ForbiddenError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { Allow, ForbiddenError, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
+import { Allow, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { AttributedResults } from "../results/results.type.js";
 import { decodeCursor, PageArgs, type Page } from "../common/relay.js";

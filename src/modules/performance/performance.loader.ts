@@ -4,6 +4,7 @@
  */
 import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
+import { groupBy } from "../common/group-by.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import type { AsOfWindow, Period } from "../../domain/period.js";
 import { rankStandings, type Standing } from "../../domain/ranking.js";
@@ -37,17 +38,6 @@ export interface RankingKey {
 
 export type BranchStandingRow = Standing<{ code: string; actual: number; target: number | null; branch: Branch }>;
 export type ManagerStandingRow = Standing<{ code: string; actual: number; target: number | null; manager: AccountManager }>;
-
-function groupBy<K, G extends string>(keys: readonly K[], groupOf: (k: K) => G): Map<G, K[]> {
-  const groups = new Map<G, K[]>();
-  for (const k of keys) {
-    const g = groupOf(k);
-    const list = groups.get(g);
-    if (list) list.push(k);
-    else groups.set(g, [k]);
-  }
-  return groups;
-}
 
 const rankingKey = (k: RankingKey) => `${k.unitId}|${k.period.code}|${k.window.end}|${k.metric}`;
 

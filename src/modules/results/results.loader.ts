@@ -4,6 +4,7 @@
  */
 import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
+import { groupBy } from "../common/group-by.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import type { Period } from "../../domain/period.js";
 import { resultsOf, type ResultOwner } from "./results.service.js";
@@ -19,11 +20,7 @@ export interface ResultsKey {
 export function createResultsLoader(db: Db) {
   return new DataLoader<ResultsKey, AttributedResults, string>(
     async (keys) => {
-      const groups = new Map<string, ResultsKey[]>();
-      for (const k of keys) {
-        const g = `${k.owner}|${k.period}|${k.asOf}`;
-        groups.set(g, [...(groups.get(g) ?? []), k]);
-      }
+      const groups = groupBy(keys, (k) => `${k.owner}|${k.period}|${k.asOf}`);
       const answers = new Map<string, AttributedResults>();
       await Promise.all(
         [...groups.values()].map(async (group) => {

@@ -69,11 +69,15 @@ export async function resultsOf(db: Db, owner: ResultOwner, list: number[], peri
       SELECT owner_id, count(*)::int AS n, sum(cost_fen)::bigint AS cost FROM (${sql.redemptions(list)}) r
       WHERE local_date BETWEEN ${w.start}::date AND ${w.end}::date GROUP BY owner_id`,
   ]);
+  const visitsOf = new Map(visits.map((r) => [r.owner_id, r]));
+  const usedOf = new Map(used.map((r) => [r.owner_id, r]));
+  const metricsOf = new Map<number, Record<string, number>>();
+  for (const r of metrics) metricsOf.set(r.owner_id, { ...metricsOf.get(r.owner_id), [r.metric]: r.n });
   const byOwner = new Map<number, AttributedResults>();
   for (const id of list) {
-    const v = visits.find((r) => r.owner_id === id);
-    const m = Object.fromEntries(metrics.filter((r) => r.owner_id === id).map((r) => [r.metric, r.n]));
-    const u = used.find((r) => r.owner_id === id);
+    const v = visitsOf.get(id);
+    const m = metricsOf.get(id) ?? {};
+    const u = usedOf.get(id);
     byOwner.set(
       id,
       Object.assign(new AttributedResults(), {

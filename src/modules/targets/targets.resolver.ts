@@ -1,8 +1,8 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { canSetStaffTarget, canSetUnitTarget } from "../../domain/access.js";
-import type { FieldIssue } from "../../errors.js";
+import { ForbiddenError, type FieldIssue } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { Allow, ForbiddenError } from "../auth/auth.guard.js";
+import { Allow } from "../auth/auth.guard.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { TargetInput } from "./targets.input.js";
 import { setTargets } from "./targets.service.js";
