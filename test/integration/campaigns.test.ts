@@ -370,8 +370,9 @@ describe("promotionsNear", () => {
 });
 
 describe("campaign results", () => {
-  it("a page of campaigns with their results costs the same statements for 1 campaign as for 3, and each keeps its own figures", async () => {
-    const LIST = `{ campaigns(first: 10) { edges { node { code results(period: "2021-Q1", asOf: "2021-03-31") { visits merchantsVisited redemptions budget } } } } }`;
+  it("a page of campaigns with their eligibility and results costs the same statements for 1 campaign as for 3, and each keeps its own", async () => {
+    const LIST = `{ campaigns(first: 10) { edges { node { code circleCodes merchantCodes
+      results(period: "2021-Q1", asOf: "2021-03-31") { visits merchantsVisited redemptions budget } } } } }`;
     await activeCampaign({ code: "C-1", budget: 100 });
     const one = await api.countStatements(async () => expect((await api.gql(LIST)).data.campaigns.edges).toHaveLength(1));
     await activeCampaign({ code: "C-2", budget: 200, merchantCodes: [], circleCodes: [] });
@@ -379,7 +380,11 @@ describe("campaign results", () => {
     let rows: any[] = [];
     const three = await api.countStatements(async () => (rows = (await api.gql(LIST)).data.campaigns.edges.map((e: any) => e.node)));
     expect(three).toBe(one);
-    expect(rows.map((r) => [r.code, r.results.budget])).toEqual([["C-1", 100], ["C-2", 200], ["C-3", 300]]);
+    expect(rows.map((r) => [r.code, r.results.budget, r.circleCodes, r.merchantCodes])).toEqual([
+      ["C-1", 100, ["K1"], ["M1", "M3"]],
+      ["C-2", 200, [], []],
+      ["C-3", 300, ["K1"], ["M1", "M3"]],
+    ]);
   });
 
   it("counts visits, signed merchants, attributed records and redemptions in the window", async () => {

@@ -57,6 +57,16 @@ export class CampaignsResolver {
     return (await ctx.loaders.org.branchById.load(c.branchId))!;
   }
 
+  @FieldResolver(() => [String], { description: "Codes of the eligible business circles." })
+  async circleCodes(@Root() c: Campaign, @Ctx() ctx: Context): Promise<string[]> {
+    return (await ctx.loaders.campaigns.eligibleCodes.load(c.dbId)).circles;
+  }
+
+  @FieldResolver(() => [String], { description: "Codes of the merchants eligible on their own (besides the circles' members)." })
+  async merchantCodes(@Root() c: Campaign, @Ctx() ctx: Context): Promise<string[]> {
+    return (await ctx.loaders.campaigns.eligibleCodes.load(c.dbId)).merchants;
+  }
+
   @FieldResolver(() => [Promotion])
   promotions(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Promotion[]> {
     return ctx.loaders.campaigns.promotionsOf.load(c.dbId);

@@ -39,12 +39,9 @@ const date = (d: Date) => d.toISOString().slice(0, 10);
 
 // ---- reading -----------------------------------------------------------------------------
 
-const campaignInclude = {
-  circles: { select: { circle: { select: { code: true } } } },
-  merchants: { select: { merchant: { select: { code: true } } } },
-} as const;
-
-type CampaignRow = Prisma.CampaignGetPayload<{ include: typeof campaignInclude }>;
+// The eligibility lists (up to MAX_ELIGIBLE codes each) are loaded only when asked for
+// (campaigns.loader.ts), not with every campaign a promotion or a page refers to.
+type CampaignRow = Prisma.CampaignGetPayload<object>;
 
 function toCampaign(row: CampaignRow): Campaign {
   return Object.assign(new Campaign(), {
@@ -59,8 +56,6 @@ function toCampaign(row: CampaignRow): Campaign {
     spent: yuan(row.spentFen)!,
     remaining: yuan(row.budgetFen - row.spentFen)!,
     status: row.status,
-    circleCodes: row.circles.map((c) => c.circle.code).sort(),
-    merchantCodes: row.merchants.map((m) => m.merchant.code).sort(),
   });
 }
 
@@ -111,12 +106,12 @@ export function toPromotion(p: PromotionRow): Promotion {
 }
 
 export async function findCampaign(db: Db | Tx, code: string): Promise<Campaign | null> {
-  const row = await db.campaign.findUnique({ where: { code }, include: campaignInclude });
+  const row = await db.campaign.findUnique({ where: { code } });
   return row ? toCampaign(row) : null;
 }
 
 export async function findCampaignsById(db: Db, ids: readonly number[]): Promise<Map<number, Campaign>> {
-  const rows = await db.campaign.findMany({ where: { id: { in: [...ids] } }, include: campaignInclude });
+  const rows = await db.campaign.findMany({ where: { id: { in: [...ids] } } });
   return new Map(rows.map((r) => [r.id, toCampaign(r)]));
 }
 
@@ -260,7 +255,7 @@ export async function listCampaigns(db: Db, filter: CampaignFilter, first: numbe
     ...(filter.branchCode ? { branch: { ancestors: { some: { ancestor: { code: filter.branchCode } } } } } : {}),
   };
   const [rows, totalCount] = await Promise.all([
-    db.campaign.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, include: campaignInclude, orderBy: { code: "asc" }, take: first + 1 }),
+    db.campaign.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
     db.campaign.count({ where }),
   ]);
   return toPage(rows.map(toCampaign), first, (c) => c.code, afterCode, totalCount);
@@ -603,20 +598,23 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
     const [{ n }] = await db.$queryRaw<{ n: bigint }[]>`${hits} SELECT count(*) AS n FROM hits WHERE distance <= ${args.radiusMeters}::float8`;
     total = Number(n);
   }
-  const page = rows.map((r) => ({ c: r, distance: r.distance }));
-  const pagePromotions = [...new Set(page.map((p) => p.c.pid))];
+  const pagePromotions = [...new Set(rows.map((r) => r.pid))];
   const [promotionRows, merchantRows, used] = await Promise.all([
     db.promotion.findMany({ where: { id: { in: pagePromotions } } }),
-    db.merchant.findMany({ where: { id: { in: [...new Set(page.map((p) => p.c.mid))] } } }),
+    db.merchant.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.mid))] } } }),
     args.cardToken ? usage(db, pagePromotions, args.cardToken, localDate, periodOf("WEEK", localDate).code) : Promise.resolve(null),
   ]);
-  const promotions = new Map(promotionRows.map((p) => [p.id, p]));
+  // A promotion appears on one edge per nearby merchant: build it and judge its schedule once.
+  const promotions = new Map(
+    promotionRows.map((row) => {
+      const promotion = toPromotion(row);
+      return [row.id, { row, promotion, open: openings(promotion.schedule, local) }];
+    }),
+  );
   const merchants = new Map(merchantRows.map((m) => [m.id, toMerchant(m)]));
 
-  const edges = page.map(({ c, distance }, i) => {
-    const row = promotions.get(c.pid)!;
-    const promotion = toPromotion(row);
-    const open = openings(promotion.schedule, local);
+  const edges = rows.map((c, i) => {
+    const { row, promotion, open } = promotions.get(c.pid)!;
     const u = used?.get(c.pid) ?? { day: 0, week: 0, total: 0 };
     const left = (limit: number | null, count: number) => (limit == null ? null : Math.max(limit - count, 0));
     const remainingForCard: CardLimits | null = used
@@ -625,7 +623,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
     const node = Object.assign(new NearbyPromotion(), {
       promotion,
       merchant: merchants.get(c.mid)!,
-      distanceMeters: Math.round(distance),
+      distanceMeters: Math.round(c.distance),
       availableUntil: open.closesAt?.toJSDate() ?? null,
       nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,
       remainingForCard,

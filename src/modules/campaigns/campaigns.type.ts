@@ -21,9 +21,6 @@ export class Campaign extends Node {
   @Field(() => Float, { description: "Yuan spent on redemptions so far." }) spent!: number;
   @Field(() => Float, { description: "Yuan left." }) remaining!: number;
   @Field(() => CampaignStatus) status!: CampaignStatus;
-  @Field(() => [String], { description: "Codes of the eligible business circles." }) circleCodes!: string[];
-  @Field(() => [String], { description: "Codes of the merchants eligible on their own (besides the circles' members)." })
-  merchantCodes!: string[];
 }
 
 @ObjectType({ description: "A weekly window in the bank's time zone; an end before the start runs past midnight." })
