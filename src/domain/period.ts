@@ -127,7 +127,12 @@ export function asOfWindow(period: Period, asOf: BusinessDate): AsOfWindow {
  * judged against (2021-Q1 as of 2021-02-28 is 59/90). 0 before the period, 1 after it.
  */
 export function timeProgress(period: Period, asOf: BusinessDate): number {
-  return asOfWindow(period, asOf).daysElapsed / period.days;
+  return progressOf(period, asOfWindow(period, asOf));
+}
+
+/** `timeProgress` from a window the caller already holds. */
+export function progressOf(period: Period, window: AsOfWindow): number {
+  return window.daysElapsed / period.days;
 }
 
 export type Granularity = "DAY" | "WEEK" | "MONTH";

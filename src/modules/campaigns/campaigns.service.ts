@@ -8,7 +8,7 @@ import type { Db } from "../../db/database.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
-import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
+import { AppError, BadInputError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { idempotentWrite } from "../common/idempotency.js";
 import { decodeCursor, encodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
@@ -148,11 +148,16 @@ async function replaceEligibility(tx: Tx, campaignId: number, circleIds: number[
   }
 }
 
-/** Locks the campaign row first, then reads it, so checks see what concurrent writers committed. */
-async function lockCampaign(tx: Tx, code: string) {
+/** Locks the campaign row first, then reads it, so checks see what concurrent writers committed; null when there is none. */
+async function lockCampaignOrNull(tx: Tx, code: string) {
   const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${code} FOR UPDATE`;
-  if (!row) throw new NotFoundError("campaign", code, "code");
-  return (await tx.campaign.findUnique({ where: { id: row.id } }))!;
+  return row ? tx.campaign.findUnique({ where: { id: row.id } }) : null;
+}
+
+async function lockCampaign(tx: Tx, code: string) {
+  const campaign = await lockCampaignOrNull(tx, code);
+  if (!campaign) throw new NotFoundError("campaign", code, "code");
+  return campaign;
 }
 
 /** Serialises creates of one code, so two racing creates give one row and one clear error. */
@@ -271,8 +276,7 @@ export async function createPromotion(db: Db, input: CreatePromotionInput): Prom
     checkName(issues, undefined, "title", input.title);
     checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
     // Locked, so a concurrent change of the campaign's period or status cannot slip past the checks.
-    const [found] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM campaign WHERE code = ${input.campaignCode} FOR UPDATE`;
-    const campaign = found ? await tx.campaign.findUnique({ where: { id: found.id } }) : null;
+    const campaign = await lockCampaignOrNull(tx, input.campaignCode);
     if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
     else {
       if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
@@ -408,7 +412,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
   const localWeek = periodOf("WEEK", localDate).code;
 
   const outcome = await inTransaction(db, {}, async (tx): Promise<Redemption | Refusal> => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`redeem:${input.transactionId}`}))`;
+    await lockCode(tx, "redeem", input.transactionId);
     const previous = await tx.redemption.findUnique({ where: { transactionId: input.transactionId }, include: { promotion: { select: { code: true } } } });
     if (previous) return replay(tx, previous, input, at, spendFen!);
 
@@ -546,7 +550,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   if (first < 1 || first > 50) issues.add(undefined, "first", `${first} must be 1..50`);
   issues.throwIfAny();
   const offset = args.after ? Number(decodeCursor(args.after)) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new AppError("BAD_USER_INPUT", "after: not a cursor this API issued", [{ field: "after", reason: "not a cursor this API issued" }]);
+  if (!Number.isInteger(offset) || offset < 0) throw BadInputError.single("after", "not a cursor this API issued");
 
   const at = args.at ?? now;
   const local = DateTime.fromJSDate(at, { zone });

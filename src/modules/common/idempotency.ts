@@ -4,7 +4,7 @@
  * transaction, so two concurrent calls with one key run one after the other.
  */
 import { createHash } from "node:crypto";
-import { AppError } from "../../errors.js";
+import { AppError, BadInputError } from "../../errors.js";
 import type { Db } from "../../db/database.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { inTransaction } from "./validate.js";
@@ -23,33 +23,6 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export async function idempotent(
-  tx: Prisma.TransactionClient,
-  operation: string,
-  key: string,
-  input: object,
-  run: () => Promise<string>,
-): Promise<{ result: string; replayed: boolean }> {
-  if (key.length < 8 || key.length > 128) {
-    throw new AppError("BAD_USER_INPUT", "idempotencyKey: must be 8 to 128 characters", [{ field: "idempotencyKey", reason: "must be 8 to 128 characters" }]);
-  }
-  const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
-  const hash = createHash("sha256").update(canonical(rest)).digest("hex");
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${operation}:${key}`}))`;
-  const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
-  if (seen) {
-    if (seen.requestHash !== hash) {
-      throw new AppError("CONFLICT", `idempotencyKey: "${key}" was already used for a different ${operation} request`, [
-        { field: "idempotencyKey", reason: "already used with a different input" },
-      ]);
-    }
-    return { result: (seen.response as { result: string }).result, replayed: true };
-  }
-  const result = await run();
-  await tx.idempotencyKey.create({ data: { operation, key, requestHash: hash, response: { result } } });
-  return { result, replayed: false };
-}
-
 /**
  * A create/update call in one transaction, idempotent by `input.idempotencyKey`; `run` returns
  * the code of what it wrote, and a replay returns that code without running again.
@@ -60,5 +33,23 @@ export async function idempotentWrite(
   input: { idempotencyKey: string },
   run: (tx: Prisma.TransactionClient) => Promise<string>,
 ): Promise<string> {
-  return inTransaction(db, {}, async (tx) => (await idempotent(tx, operation, input.idempotencyKey, input, () => run(tx))).result);
+  const key = input.idempotencyKey;
+  if (key.length < 8 || key.length > 128) throw BadInputError.single("idempotencyKey", "must be 8 to 128 characters");
+  const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
+  const hash = createHash("sha256").update(canonical(rest)).digest("hex");
+  return inTransaction(db, {}, async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${operation}:${key}`}))`;
+    const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
+    if (seen) {
+      if (seen.requestHash !== hash) {
+        throw new AppError("CONFLICT", `idempotencyKey: "${key}" was already used for a different ${operation} request`, [
+          { field: "idempotencyKey", reason: "already used with a different input" },
+        ]);
+      }
+      return (seen.response as { result: string }).result;
+    }
+    const result = await run(tx);
+    await tx.idempotencyKey.create({ data: { operation, key, requestHash: hash, response: { result } } });
+    return result;
+  });
 }

@@ -27,9 +27,10 @@ export function checkCode(issues: IssueCollector, index: number | undefined, fie
   return true;
 }
 
-export function checkName(issues: IssueCollector, index: number | undefined, field: string, value: string): void {
+/** Non-blank free text of at most `max` characters (a name by default). */
+export function checkName(issues: IssueCollector, index: number | undefined, field: string, value: string, max = MAX_NAME_LENGTH): void {
   if (value.trim().length === 0) issues.add(index, field, "must not be blank");
-  else if (value.length > MAX_NAME_LENGTH) issues.add(index, field, `must be at most ${MAX_NAME_LENGTH} characters`);
+  else if (value.length > max) issues.add(index, field, `must be at most ${max} characters`);
 }
 
 /** Reports the second and later rows that repeat a key already seen in the batch (null: no key). */

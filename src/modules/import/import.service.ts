@@ -135,22 +135,17 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       await audit(rows, AuditOutcome.FAILED, { rows: rows.length }, "INTERNAL_SERVER_ERROR").catch(() => {});
       throw err;
     }
-    await audit(rows, AuditOutcome.SUCCEEDED, {
-      rows: rows.length,
-      created: outcome.created,
-      updated: outcome.updated,
-      unchanged: outcome.unchanged,
-      rejected: new Set(outcome.rejected.map((i) => i.index)).size,
-    });
-    summary.created += outcome.created;
-    summary.updated += outcome.updated;
-    summary.unchanged += outcome.unchanged;
     const badLines = new Set<number>();
     for (const issue of outcome.rejected) {
       const line = rows[issue.index!].line;
       badLines.add(line);
       reportIssue({ line, field: issue.field, reason: issue.reason });
     }
+    const { created, updated, unchanged } = outcome;
+    await audit(rows, AuditOutcome.SUCCEEDED, { rows: rows.length, created, updated, unchanged, rejected: badLines.size });
+    summary.created += created;
+    summary.updated += updated;
+    summary.unchanged += unchanged;
     summary.rejected += badLines.size;
     summary.batches += 1;
     options.onProgress?.(summary);

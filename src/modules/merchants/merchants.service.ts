@@ -70,12 +70,6 @@ function dbDate(date: BusinessDate): Date {
 
 // ---- Field checks -------------------------------------------------------------------------
 
-/** Non-blank free text of at most `max` characters. */
-function checkText(issues: IssueCollector, index: number, field: string, value: string, max: number): void {
-  if (value.trim().length === 0) issues.add(index, field, "must not be blank");
-  else if (value.length > max) issues.add(index, field, `must be at most ${max} characters`);
-}
-
 /** A finite number within ±`limit` degrees (a service caller, unlike GraphQL, can pass NaN). */
 function checkDegrees(issues: IssueCollector, index: number, field: string, value: number, limit: number): void {
   if (typeof value !== "number" || !Number.isFinite(value)) issues.add(index, field, "must be a finite number");
@@ -114,7 +108,7 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
         checkCode(issues, i, "code", row.code);
         checkName(issues, i, "name", row.name);
         checkName(issues, i, "category", row.category);
-        checkText(issues, i, "address", row.address, MAX_ADDRESS_LENGTH);
+        checkName(issues, i, "address", row.address, MAX_ADDRESS_LENGTH);
         checkDegrees(issues, i, "latitude", row.latitude, 90);
         checkDegrees(issues, i, "longitude", row.longitude, 180);
         if (!units.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
@@ -225,8 +219,10 @@ function checkMembers(issues: IssueCollector, index: number, codes: readonly str
   if (codes.length > MAX_CIRCLE_MEMBERS) return issues.add(index, "merchantCodes", `holds ${codes.length} merchants; at most ${MAX_CIRCLE_MEMBERS}`);
   const unknown = [...new Set(codes.filter((c) => !known.has(c)))];
   if (unknown.length > 0) issues.add(index, "merchantCodes", `unknown merchant${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => `"${c}"`).join(", ")}`);
-  const repeated = [...new Set(codes.filter((c, i) => codes.indexOf(c) !== i))];
-  if (repeated.length > 0) issues.add(index, "merchantCodes", `lists ${repeated.map((c) => `"${c}"`).join(", ")} more than once`);
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const c of codes) (seen.has(c) ? repeated : seen).add(c);
+  if (repeated.size > 0) issues.add(index, "merchantCodes", `lists ${[...repeated].map((c) => `"${c}"`).join(", ")} more than once`);
 }
 
 /** Records visits keyed by (manager, merchant, day); a repeat with the same outcome and note is unchanged. */

@@ -8,7 +8,7 @@
 import type { Db } from "../../db/database.js";
 import { completionRate } from "../../domain/completion.js";
 import type { BusinessDate } from "../../domain/dates.js";
-import { asOfWindow, seriesBuckets, timeProgress, type Period } from "../../domain/period.js";
+import { asOfWindow, progressOf, seriesBuckets, type Period } from "../../domain/period.js";
 import type { Context } from "../../graphql/context.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { OrgLevel } from "../org/org.enums.js";
@@ -123,13 +123,8 @@ export function buildPerformance(
   period: Period,
   asOf: BusinessDate,
 ): Performance {
-  return Object.assign(new Performance(), {
-    subject,
-    period,
-    asOf,
-    window: asOfWindow(period, asOf),
-    timeProgress: timeProgress(period, asOf),
-  });
+  const window = asOfWindow(period, asOf);
+  return Object.assign(new Performance(), { subject, period, asOf, window, timeProgress: progressOf(period, window) });
 }
 
 export async function metricProgress(ctx: Context, p: Performance, metric: Metric): Promise<MetricProgress> {

@@ -6,7 +6,7 @@
  */
 import type { Db } from "../../db/database.js";
 import type { BusinessDate } from "../../domain/dates.js";
-import { asOfWindow, timeProgress, type Period } from "../../domain/period.js";
+import { asOfWindow, progressOf, type Period } from "../../domain/period.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { AttributedResults, CampaignResults } from "./results.type.js";
 
@@ -73,6 +73,7 @@ export async function resultsOf(db: Db, owner: ResultOwner, list: number[], peri
   const usedOf = new Map(used.map((r) => [r.owner_id, r]));
   const metricsOf = new Map<number, Record<string, number>>();
   for (const r of metrics) metricsOf.set(r.owner_id, { ...metricsOf.get(r.owner_id), [r.metric]: r.n });
+  const progress = progressOf(period, w);
   const byOwner = new Map<number, AttributedResults>();
   for (const id of list) {
     const v = visitsOf.get(id);
@@ -83,7 +84,7 @@ export async function resultsOf(db: Db, owner: ResultOwner, list: number[], peri
       Object.assign(new AttributedResults(), {
         period,
         asOf,
-        timeProgress: timeProgress(period, asOf),
+        timeProgress: progress,
         visits: v?.visits ?? 0,
         merchantsVisited: v?.visited ?? 0,
         merchantsSigned: v?.signed ?? 0,

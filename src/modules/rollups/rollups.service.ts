@@ -145,10 +145,21 @@ const OWN_FROM_RECORDS = Prisma.sql`
   UNION ALL SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric", a.decided_on
     FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id`;
 
+/**
+ * Counts the records once into a temporary table (dropped at commit) that every rollup is then
+ * derived from: one pass over the record tables instead of one per rollup table.
+ */
+async function countOwnFromRecords(tx: Tx): Promise<void> {
+  await tx.$executeRaw`
+    CREATE TEMP TABLE own_counts ON COMMIT DROP AS
+    SELECT branch_id, manager_id, campaign_code, merchant_code, metric, day, count(*)::int AS n
+    FROM (${OWN_FROM_RECORDS}) o GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
 function branchRollupFromRecords(): Prisma.Sql {
   return Prisma.sql`
-    SELECT c.ancestor_id AS branch_id, o.metric, o.day, count(*)::int AS count
-    FROM (${OWN_FROM_RECORDS}) o JOIN branch_closure c ON c.descendant_id = o.branch_id
+    SELECT c.ancestor_id AS branch_id, o.metric, o.day, sum(o.n)::int AS count
+    FROM own_counts o JOIN branch_closure c ON c.descendant_id = o.branch_id
     GROUP BY c.ancestor_id, o.metric, o.day`;
 }
 
@@ -161,7 +172,7 @@ const KEYED_ROLLUPS = [
 
 function keyedRollupFromRecords(key: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
-    SELECT ${key}, metric, day, count(*)::int AS count FROM (${OWN_FROM_RECORDS}) o
+    SELECT ${key}, metric, day, sum(n)::int AS count FROM own_counts
     WHERE ${key} IS NOT NULL GROUP BY ${key}, metric, day`;
 }
 
@@ -197,6 +208,7 @@ export async function rebuildRollups(db: Db): Promise<void> {
     async (tx) => {
       await lockRecordWrites(tx);
       await refreshFirstApprovals(tx);
+      await countOwnFromRecords(tx);
       // DELETE, not TRUNCATE: dashboards keep reading the old rollups (MVCC) until this commits,
       // instead of queueing behind an exclusive lock for the whole rebuild.
       await tx.$executeRaw`DELETE FROM rollup_branch_day`;
@@ -221,11 +233,23 @@ export interface RollupDifference {
   expected: number | null;
 }
 
-/** Compares the stored rollups (and first approvals) with a recomputation from the records. */
+/**
+ * Compares the stored rollups (and first approvals) with a recomputation from the records, all
+ * in one snapshot, so that writes landing meanwhile cannot show up as differences.
+ */
 export async function verifyRollups(db: Db, limit = 100): Promise<{ differences: RollupDifference[]; total: number }> {
+  return db.$transaction((tx) => verifyIn(tx, limit), {
+    isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead,
+    timeout: 3_600_000,
+    maxWait: 60_000,
+  });
+}
+
+async function verifyIn(tx: Tx, limit: number): Promise<{ differences: RollupDifference[]; total: number }> {
+  await countOwnFromRecords(tx);
   const all: RollupDifference[] = [];
   const compare = async (name: RollupDifference["table"], table: Prisma.Sql, key: Prisma.Sql, expected: Prisma.Sql) => {
-    const rows = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+    const rows = await tx.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
       SELECT concat_ws('|', coalesce(s.${key}, e.${key}), coalesce(s.metric, e.metric), coalesce(s.day, e.day)) AS key,
              s.count AS stored, e.count AS expected
       FROM (SELECT * FROM ${table} WHERE count <> 0) s
@@ -235,7 +259,7 @@ export async function verifyRollups(db: Db, limit = 100): Promise<{ differences:
   };
   await compare("rollup_branch_day", Prisma.raw("rollup_branch_day"), Prisma.raw("branch_id"), branchRollupFromRecords());
   for (const { name, table, key } of KEYED_ROLLUPS) await compare(name, table, key, keyedRollupFromRecords(key));
-  const firsts = await db.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
+  const firsts = await tx.$queryRaw<{ key: string; stored: number | null; expected: number | null }[]>`
     SELECT cu.external_id AS key, cu.first_approved_application_id AS stored, first.app_id AS expected
     FROM customer cu LEFT JOIN (${firstApprovals()}) first ON first.customer = cu.id
     WHERE cu.first_approved_application_id IS DISTINCT FROM first.app_id`;
