@@ -19,7 +19,7 @@ export interface ScheduleWindow {
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 
 /** Minutes after midnight of "HH:MM"; throws RangeError on anything else. */
-export function parseTimeOfDay(value: string): number {
+function parseTimeOfDay(value: string): number {
   const m = TIME.exec(value);
   if (!m) throw new RangeError(`"${value}" is not a time of day HH:MM`);
   return value === "24:00" ? 1440 : Number(m[1]) * 60 + Number(m[2]);

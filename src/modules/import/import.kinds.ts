@@ -71,7 +71,7 @@ export interface ImportKind {
 }
 
 /** The default batch: what the API takes in one call. */
-export const DEFAULT_BATCH_SIZE = 5_000;
+const DEFAULT_BATCH_SIZE = 5_000;
 
 function kind<S extends z.ZodObject>(
   columns: S,

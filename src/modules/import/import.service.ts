@@ -58,7 +58,7 @@ export interface RowIssue {
 /** Thrown before any row is read when the file cannot be imported at all (bad header, …). */
 export class ImportFileError extends Error {}
 
-export function formatOf(file: string): ImportFormat {
+function formatOf(file: string): ImportFormat {
   if (/\.csv$/i.test(file)) return "csv";
   if (/\.(ndjson|jsonl)$/i.test(file)) return "ndjson";
   throw new ImportFileError(`cannot tell the format of "${file}": name it .csv, .ndjson or .jsonl, or pass --format`);

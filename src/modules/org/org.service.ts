@@ -66,9 +66,9 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
       for (const row of rows) tree.set(row.code, { code: row.code, level: row.level, parentCode: row.parentCode ?? null });
       validateTree(issues, rows, tree);
     });
-    const counts: WriteOutcome = { created: 0, updated: 0, unchanged: 0, rejected };
+    const returned: { inserted: boolean }[] = [];
     for (const wave of parentFirstWaves(rows)) {
-      const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
+      const written = await tx.$queryRaw<{ inserted: boolean }[]>`
         INSERT INTO branch (code, name, level, parent_id, updated_at)
         SELECT r.code, r.name, r.level::"OrgLevel", p.id, now()
         FROM unnest(${wave.map((r) => r.code)}::text[], ${wave.map((r) => r.name)}::text[],
@@ -79,16 +79,13 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
           SET name = EXCLUDED.name, level = EXCLUDED.level, parent_id = EXCLUDED.parent_id, updated_at = now()
           WHERE (branch.name, branch.level, branch.parent_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.parent_id)
         RETURNING (xmax = 0) AS inserted`;
-      const c = countWrites(wave.length, returned);
-      counts.created += c.created;
-      counts.updated += c.updated;
-      counts.unchanged += c.unchanged;
+      returned.push(...written);
     }
     const idOf = new Map(existing.map((b) => [b.code, b.id]));
     const moved = rows.filter((r) => before.has(r.code) && before.get(r.code)!.parentCode !== (r.parentCode ?? null)).map((r) => idOf.get(r.code)!);
     const treeChanged = moved.length > 0 || rows.some((r) => !before.has(r.code));
-    if (treeChanged) await rebuildClosureKeepingRollups(tx, new Set(existing.map((b) => b.id)), moved);
-    return counts;
+    if (treeChanged) await rebuildClosureKeepingRollups(tx, moved);
+    return { ...countWrites(rows.length, returned), rejected };
   });
 }
 
@@ -147,39 +144,37 @@ function parentFirstWaves(input: readonly BranchInput[]): BranchInput[][] {
  * read, so a re-org costs the same at 10 M records as at 10 k. Units new in this call have no
  * records yet, so gaining them changes no figure.
  */
-async function rebuildClosureKeepingRollups(tx: Prisma.TransactionClient, existingIds: ReadonlySet<number>, movedIds: readonly number[]): Promise<void> {
+async function rebuildClosureKeepingRollups(tx: Prisma.TransactionClient, movedIds: readonly number[]): Promise<void> {
   await lockRecordWrites(tx);
-  if (movedIds.length > 0) {
-    await tx.$executeRaw`
-      CREATE TEMP TABLE moved_own ON COMMIT DROP AS
-      WITH units AS (SELECT DISTINCT descendant_id AS id FROM branch_closure WHERE ancestor_id = ANY(${[...movedIds]}::int[])),
-      children AS (
-        SELECT c.ancestor_id AS parent, r.metric, r.day, sum(r.count) AS n
-        FROM branch_closure c JOIN rollup_branch_day r ON r.branch_id = c.descendant_id
-        WHERE c.depth = 1 AND c.ancestor_id IN (SELECT id FROM units)
-        GROUP BY c.ancestor_id, r.metric, r.day)
-      SELECT r.branch_id, r.metric, r.day, (r.count - coalesce(ch.n, 0))::int AS n
-      FROM rollup_branch_day r JOIN units u ON u.id = r.branch_id
-      LEFT JOIN children ch ON ch.parent = r.branch_id AND ch.metric = r.metric AND ch.day = r.day`;
-  }
-  const pairs = async () =>
-    new Set(
-      (await tx.$queryRaw<{ a: number; d: number }[]>`SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure`)
-        .filter((p) => existingIds.has(p.d))
-        .map((p) => `${p.a}:${p.d}`),
-    );
-  const before = await pairs();
+  if (movedIds.length === 0) return rebuildClosure(tx); // only new units: no figure moves
+  await tx.$executeRaw`
+    CREATE TEMP TABLE moved_own ON COMMIT DROP AS
+    WITH units AS (SELECT DISTINCT descendant_id AS id FROM branch_closure WHERE ancestor_id = ANY(${[...movedIds]}::int[])),
+    children AS (
+      SELECT c.ancestor_id AS parent, r.metric, r.day, sum(r.count) AS n
+      FROM branch_closure c JOIN rollup_branch_day r ON r.branch_id = c.descendant_id
+      WHERE c.depth = 1 AND c.ancestor_id IN (SELECT id FROM units)
+      GROUP BY c.ancestor_id, r.metric, r.day)
+    SELECT r.branch_id, r.metric, r.day, (r.count - coalesce(ch.n, 0))::int AS n
+    FROM rollup_branch_day r JOIN units u ON u.id = r.branch_id
+    LEFT JOIN children ch ON ch.parent = r.branch_id AND ch.metric = r.metric AND ch.day = r.day`;
+  // The moved units' ancestors before and after: an ancestor lost gives −1, one gained +1.
+  await tx.$executeRaw`
+    CREATE TEMP TABLE moved_ancestors_before ON COMMIT DROP AS
+    SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure WHERE descendant_id IN (SELECT branch_id FROM moved_own)`;
   await rebuildClosure(tx);
-  const after = await pairs();
-  const changes = [
-    ...[...before].filter((p) => !after.has(p)).map((p) => [...p.split(":").map(Number), -1]),
-    ...[...after].filter((p) => !before.has(p)).map((p) => [...p.split(":").map(Number), 1]),
-  ];
-  if (changes.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO rollup_branch_day AS r (branch_id, metric, day, count)
     SELECT x.a, o.metric, o.day, sum(x.sign * o.n)::int
-    FROM unnest(${changes.map((c) => c[0])}::int[], ${changes.map((c) => c[1])}::int[], ${changes.map((c) => c[2])}::int[]) AS x(a, d, sign)
+    FROM (
+      SELECT a, d, -1 AS sign FROM (
+        SELECT a, d FROM moved_ancestors_before
+        EXCEPT SELECT ancestor_id, descendant_id FROM branch_closure) lost
+      UNION ALL
+      SELECT a, d, 1 FROM (
+        SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure WHERE descendant_id IN (SELECT branch_id FROM moved_own)
+        EXCEPT SELECT a, d FROM moved_ancestors_before) gained
+    ) x
     JOIN moved_own o ON o.branch_id = x.d
     GROUP BY x.a, o.metric, o.day
     HAVING sum(x.sign * o.n) <> 0

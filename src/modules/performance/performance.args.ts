@@ -6,7 +6,7 @@ import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
 import { Metric } from "./performance.enums.js";
 
 /** The most standings one manager ranking returns. */
-export const MAX_RANKING_ROWS = 1_000;
+const MAX_RANKING_ROWS = 1_000;
 
 @ArgsType()
 export class PerformanceArgs {

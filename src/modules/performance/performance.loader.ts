@@ -149,4 +149,3 @@ function actualKey(k: ActualKey): string {
   return `${k.kind}|${k.id}|${k.metric}|${k.start}|${k.end}`;
 }
 
-export type PerformanceLoaders = ReturnType<typeof createPerformanceLoaders>;

@@ -74,12 +74,6 @@ export async function targets(db: Db, kind: SubjectKind, ids: readonly number[],
   return new Map(rows.map((t) => [`${kind === "branch" ? t.branchId : t.managerId}:${t.metric}`, t.value]));
 }
 
-export interface Contestant<R> {
-  row: R;
-  actual: number;
-  target: number | null;
-}
-
 /**
  * A ranking's whole input in one statement: the contestants with their actual (from the
  * rollups) and target. A dashboard's hottest query, so it avoids the three round trips that

@@ -7,7 +7,6 @@ import { compareDates } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import { Metric } from "../performance/performance.enums.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { firstApprovalsAmong, lockRecordWrites, RollupDelta } from "../rollups/rollups.service.js";
 import { Decision } from "./records.enums.js";
@@ -261,18 +260,17 @@ export async function recordActivations(
     const apps = rows.map((r) => byId.get(r.applicationExternalId)!);
     const appIds = apps.map((a) => a.id);
     const delta = await RollupDelta.open(tx);
-    await delta.add(-1, appIds, [], [Metric.ACTIVATIONS]);
+    await delta.addActivations(-1, appIds);
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO activation (application_id, activated_on, first_spend_on, updated_at)
-      SELECT a.id, r.activated_on::date, r.first_spend_on::date, now()
-      FROM unnest(${rows.map((r) => r.applicationExternalId)}::text[], ${rows.map((r) => r.activatedOn)}::text[],
-                  ${rows.map((r) => r.firstSpendOn ?? null)}::text[]) AS r(external_id, activated_on, first_spend_on)
-      JOIN application a ON a.external_id = r.external_id
+      SELECT r.application_id, r.activated_on::date, r.first_spend_on::date, now()
+      FROM unnest(${appIds}::int[], ${rows.map((r) => r.activatedOn)}::text[],
+                  ${rows.map((r) => r.firstSpendOn ?? null)}::text[]) AS r(application_id, activated_on, first_spend_on)
       ON CONFLICT (application_id) DO UPDATE SET
         activated_on = EXCLUDED.activated_on, first_spend_on = EXCLUDED.first_spend_on, updated_at = now()
       WHERE (activation.activated_on, activation.first_spend_on) IS DISTINCT FROM (EXCLUDED.activated_on, EXCLUDED.first_spend_on)
       RETURNING (xmax = 0) AS inserted`;
-    await delta.add(+1, appIds, [], [Metric.ACTIVATIONS]);
+    await delta.addActivations(+1, appIds);
     await delta.apply();
     return { ...countWrites(rows.length, returned), rejected };
   });

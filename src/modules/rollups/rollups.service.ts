@@ -9,41 +9,14 @@
  */
 import type { Db } from "../../db/database.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { Metric } from "../performance/performance.enums.js";
 
 type Tx = Prisma.TransactionClient;
 
 /** Serialises record writes: the "before" snapshot must not race another writer of the same rows. */
-export const RECORD_WRITE_LOCK = 7_240_002;
+const RECORD_WRITE_LOCK = 7_240_002;
 
 export async function lockRecordWrites(tx: Tx): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RECORD_WRITE_LOCK})`;
-}
-
-/**
- * One row per (unit, manager, metric, day) that the given applications — and the first
- * approvals of the given customers — count towards.
- */
-function contributions(appIds: readonly number[], customerIds: readonly number[], metrics: readonly Metric[]): Prisma.Sql {
-  const parts: Prisma.Sql[] = [];
-  const apps = Prisma.sql`${[...appIds]}::int[]`;
-  if (appIds.length && metrics.includes(Metric.APPLICATIONS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'APPLICATIONS'::"Metric" AS metric, a.keyed_on AS day
-      FROM application a WHERE a.id = ANY(${apps}) AND a.keyed_on IS NOT NULL`);
-  }
-  if (appIds.length && metrics.includes(Metric.APPROVALS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'APPROVALS'::"Metric" AS metric, a.decided_on AS day
-      FROM application a WHERE a.id = ANY(${apps}) AND a.decision = 'APPROVED'`);
-  }
-  if (appIds.length && metrics.includes(Metric.ACTIVATIONS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'ACTIVATIONS'::"Metric" AS metric, v.activated_on AS day
-      FROM activation v JOIN application a ON a.id = v.application_id WHERE v.application_id = ANY(${apps})`);
-  }
-  if (customerIds.length && metrics.includes(Metric.NEW_CUSTOMERS)) {
-    parts.push(Prisma.sql`SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'NEW_CUSTOMERS'::"Metric" AS metric, a.decided_on AS day
-      FROM customer cu JOIN application a ON a.id = cu.first_approved_application_id WHERE cu.id = ANY(${[...customerIds]}::int[])`);
-  }
-  return Prisma.join(parts, " UNION ALL ");
 }
 
 /** A transaction's pending rollup changes, accumulated in a temporary table. */
@@ -58,12 +31,16 @@ export class RollupDelta {
     return new RollupDelta(tx);
   }
 
-  /** Adds `sign` × the contributions of these rows as they stand now. */
-  async add(sign: 1 | -1, appIds: readonly number[], customerIds: readonly number[], metrics: readonly Metric[] = ALL): Promise<void> {
-    if (appIds.length === 0 && customerIds.length === 0) return;
+  /**
+   * Adds `sign` × what the activations of these applications count towards as they stand now
+   * (recordActivations: −1 before its write, +1 after). The ACTIVATIONS part of OWN_FROM_RECORDS.
+   */
+  async addActivations(sign: 1 | -1, appIds: readonly number[]): Promise<void> {
+    if (appIds.length === 0) return;
     await this.tx.$executeRaw`
       INSERT INTO rollup_delta_v2 (branch_id, manager_id, campaign_code, merchant_code, metric, day, delta)
-      SELECT branch_id, manager_id, campaign_code, merchant_code, metric, day, ${sign}::int FROM (${contributions(appIds, customerIds, metrics)}) c`;
+      SELECT a.branch_id, a.manager_id, a.campaign_code, a.merchant_code, 'ACTIVATIONS'::"Metric", v.activated_on, ${sign}::int
+      FROM activation v JOIN application a ON a.id = v.application_id WHERE v.application_id = ANY(${[...appIds]}::int[])`;
   }
 
   /**
@@ -134,8 +111,6 @@ export class RollupDelta {
   }
 }
 
-const ALL: readonly Metric[] = [Metric.APPLICATIONS, Metric.APPROVALS, Metric.NEW_CUSTOMERS, Metric.ACTIVATIONS];
-
 /** Every unit's own daily counts, computed from the records. */
 const OWN_FROM_RECORDS = Prisma.sql`
   SELECT branch_id, manager_id, campaign_code, merchant_code, 'APPLICATIONS'::"Metric" AS metric, keyed_on AS day FROM application WHERE keyed_on IS NOT NULL
@@ -194,7 +169,7 @@ export function firstApprovalsAmong(apps: Prisma.Sql, customer: Prisma.Sql, cust
 const firstApprovals = () => firstApprovalsAmong(Prisma.sql`application`, Prisma.sql`customer_id`);
 
 /** Re-derives the first approval of every customer. */
-export async function refreshFirstApprovals(tx: Tx): Promise<void> {
+async function refreshFirstApprovals(tx: Tx): Promise<void> {
   // Callers hold the record-write lock, so no concurrent batch can move these records.
   await tx.$executeRaw`
     UPDATE customer c SET first_approved_application_id = f.app_id
