@@ -4,7 +4,7 @@
  */
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
-import { applyMigrations, migrationStatus } from "./db/migrations.js";
+import { applyMigrations, unappliedMigrations } from "./db/migrations.js";
 import { isEmpty, loadDemo } from "./demo/load.js";
 import type { Logger } from "./logger.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -24,8 +24,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const applied = await applyMigrations(database.adapterFactory);
       if (applied.length) logger.info({ applied }, "migrations applied");
     } else {
-      const status = await migrationStatus(database.adapterFactory);
-      if (!status.applied) logger.warn({ status }, "database schema is not up to date: run `npm run db:migrate`");
+      const pending = await unappliedMigrations(database.prisma);
+      if (pending.length) logger.warn({ pending }, "database schema is not up to date: run `npm run db:migrate` (`npm run db:status` for details)");
     }
     if (database.kind === "embedded" && (await isEmpty(database.prisma))) {
       logger.info("empty embedded database: loading the demo story");

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+import type { Db } from "./database.js";
 
 /** The project root: the nearest folder above this file that holds prisma/ (from src/ or dist/src/). */
 function findProjectRoot(): string {
@@ -112,6 +113,19 @@ export interface MigrationStatus {
   failed: string[];
   edited: string[];
   problem: string | null;
+}
+
+/**
+ * The migrations of the folder that the database has not applied, from `_prisma_migrations`
+ * alone: what a server checks at start, without loading the schema engine (`migrationStatus`,
+ * which also finds edited and failed ones, is for `npm run db:status`).
+ */
+export async function unappliedMigrations(db: Db): Promise<string[]> {
+  const names = readMigrations().migrationDirectories.map((d) => d.path);
+  const applied = await db.$queryRaw<{ migration_name: string }[]>`
+    SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`.catch(() => []); // no table yet: none applied
+  const done = new Set(applied.map((m) => m.migration_name));
+  return names.filter((n) => !done.has(n));
 }
 
 /** `prisma migrate status`. */

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openPostgres } from "../../src/db/database.js";
+import { migrationStatus, readMigrations, unappliedMigrations } from "../../src/db/migrations.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -19,5 +21,25 @@ describe("smoke", () => {
     expect(w.data.upsertBranches).toEqual({ created: 2, updated: 0, unchanged: 0 });
     const r = await api.gql(`{ branch(code: "P") { code children { code parent { code } } } }`);
     expect(r.data.branch).toEqual({ code: "P", children: [{ code: "C1", parent: { code: "P" } }] });
+  });
+
+  it("the start-up migration check agrees with the schema engine's status", async () => {
+    expect(await unappliedMigrations(api.database.prisma)).toEqual([]);
+    expect((await migrationStatus(api.database.adapterFactory)).pending).toEqual([]);
+    const [{ n }] = await api.database.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM _prisma_migrations`;
+    expect(n).toBeGreaterThan(0);
+    // An empty database has none of them applied.
+    const url = new URL(inject("databaseUrl"));
+    const admin = api.database.prisma;
+    await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS cardgrowth_empty_test`);
+    await admin.$executeRawUnsafe(`CREATE DATABASE cardgrowth_empty_test`);
+    url.pathname = "/cardgrowth_empty_test";
+    const empty = await openPostgres(url.toString(), 1);
+    try {
+      expect(await unappliedMigrations(empty.prisma)).toEqual(readMigrations().migrationDirectories.map((d) => d.path));
+    } finally {
+      await empty.close();
+      await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS cardgrowth_empty_test`);
+    }
   });
 });
