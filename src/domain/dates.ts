@@ -19,6 +19,16 @@ export function toDateTime(date: BusinessDate): DateTime {
   return dt;
 }
 
+/** The JavaScript Date a DATE column holds for a business date (UTC midnight, as Prisma maps DATE). */
+export function toDbDate(date: BusinessDate): Date {
+  return new Date(`${date}T00:00:00.000Z`);
+}
+
+/** The business date of a DATE column's value. */
+export function fromDbDate(d: Date): BusinessDate {
+  return d.toISOString().slice(0, 10);
+}
+
 /** Converts back from luxon; dates built by `toDateTime` are valid, so the ISO date exists. */
 export function fromDateTime(dt: DateTime): BusinessDate {
   return dt.toISODate() as BusinessDate;

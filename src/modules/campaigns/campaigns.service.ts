@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
-import type { BusinessDate } from "../../domain/dates.js";
+import { fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, BadInputError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
@@ -16,7 +16,8 @@ import { checkCode, checkName, checkOrder, inTransaction } from "../common/valid
 import { toMerchant } from "../merchants/merchants.service.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, PromotionsNearArgs, RedeemPromotionInput, TransitionCampaignInput, UpdateCampaignInput } from "./campaigns.input.js";
-import { Campaign, NearbyPromotion, Promotion, Redemption, type CardLimits } from "./campaigns.type.js";
+import { Campaign, NearbyPromotion, Promotion, Redemption, type CardLimits } from "./campaigns.type.js";import { inSubtree } from "../org/org.service.js";
+
 
 type Tx = Prisma.TransactionClient;
 const MAX_YUAN = 1e10;
@@ -35,7 +36,6 @@ function toFen(issues: IssueCollector, field: string, yuan: number | null | unde
   return null;
 }
 const yuan = (fen: bigint | number | null): number | null => (fen == null ? null : Number(fen) / 100);
-const date = (d: Date) => d.toISOString().slice(0, 10);
 
 // ---- reading -----------------------------------------------------------------------------
 
@@ -50,8 +50,8 @@ function toCampaign(row: CampaignRow): Campaign {
     branchId: row.branchId,
     code: row.code,
     name: row.name,
-    startsOn: date(row.startsOn),
-    endsOn: date(row.endsOn),
+    startsOn: fromDbDate(row.startsOn),
+    endsOn: fromDbDate(row.endsOn),
     budget: yuan(row.budgetFen)!,
     spent: yuan(row.spentFen)!,
     remaining: yuan(row.budgetFen - row.spentFen)!,
@@ -96,8 +96,8 @@ export function toPromotion(p: PromotionRow): Promotion {
       prizeStock: p.prizeStock,
       prizeValue: k === PromotionKind.LUCKY_DRAW ? yuan(p.amountFen) : null,
     },
-    validFrom: date(p.validFrom),
-    validTo: date(p.validTo),
+    validFrom: fromDbDate(p.validFrom),
+    validTo: fromDbDate(p.validTo),
     schedule: p.schedule as unknown as Window[],
     limits: { perDay: p.perCardPerDay, perWeek: p.perCardPerWeek, perCampaign: p.perCardPerCampaign },
     budgetCap: yuan(p.budgetCapFen),
@@ -187,8 +187,8 @@ export async function createCampaign(db: Db, input: CreateCampaignInput): Promis
         code: input.code,
         name: input.name,
         branchId: unit!.id,
-        startsOn: new Date(`${input.startsOn}T00:00:00Z`),
-        endsOn: new Date(`${input.endsOn}T00:00:00Z`),
+        startsOn: toDbDate(input.startsOn),
+        endsOn: toDbDate(input.endsOn),
         budgetFen: BigInt(budgetFen!),
       },
     });
@@ -203,8 +203,8 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promis
     const current = await lockCampaign(tx, input.code);
     const issues = new IssueCollector();
     if (input.name != null) checkName(issues, undefined, "name", input.name);
-    const startsOn = input.startsOn ?? date(current.startsOn);
-    const endsOn = input.endsOn ?? date(current.endsOn);
+    const startsOn = input.startsOn ?? fromDbDate(current.startsOn);
+    const endsOn = input.endsOn ?? fromDbDate(current.endsOn);
     checkOrder(issues, undefined, { field: "startsOn", value: startsOn }, { field: "endsOn", value: endsOn });
     if (current.status === CampaignStatus.ENDED) issues.add(undefined, "code", "an ENDED campaign cannot change");
     const budgetFen = toFen(issues, "budget", input.budget);
@@ -212,7 +212,7 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promis
       issues.add(undefined, "budget", `${input.budget} is below the ${yuan(current.spentFen)} yuan already spent`);
     }
     const outside = await tx.promotion.findFirst({
-      where: { campaignId: current.id, OR: [{ validFrom: { lt: new Date(`${startsOn}T00:00:00Z`) } }, { validTo: { gt: new Date(`${endsOn}T00:00:00Z`) } }] },
+      where: { campaignId: current.id, OR: [{ validFrom: { lt: toDbDate(startsOn) } }, { validTo: { gt: toDbDate(endsOn) } }] },
       select: { code: true },
     });
     if (outside) issues.add(undefined, input.startsOn ? "startsOn" : "endsOn", `promotion "${outside.code}" would fall outside the campaign's period`);
@@ -222,8 +222,8 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promis
       where: { id: current.id },
       data: {
         ...(input.name != null ? { name: input.name } : {}),
-        startsOn: new Date(`${startsOn}T00:00:00Z`),
-        endsOn: new Date(`${endsOn}T00:00:00Z`),
+        startsOn: toDbDate(startsOn),
+        endsOn: toDbDate(endsOn),
         ...(budgetFen != null ? { budgetFen: BigInt(budgetFen) } : {}),
       },
     });
@@ -257,7 +257,7 @@ export async function listCampaigns(db: Db, filter: CampaignFilter, first: numbe
   const afterCode = decodeCursor(after);
   const where: Prisma.CampaignWhereInput = {
     ...(filter.status ? { status: filter.status } : {}),
-    ...(filter.branchCode ? { branch: { ancestors: { some: { ancestor: { code: filter.branchCode } } } } } : {}),
+    ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
   };
   const [rows, totalCount] = await Promise.all([
     db.campaign.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
@@ -279,8 +279,8 @@ export async function createPromotion(db: Db, input: CreatePromotionInput): Prom
     const campaign = await lockCampaignOrNull(tx, input.campaignCode);
     if (!campaign) issues.add(undefined, "campaignCode", `unknown campaign "${input.campaignCode}"`);
     else {
-      if (input.validFrom < date(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${date(campaign.startsOn)}`);
-      if (input.validTo > date(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${date(campaign.endsOn)}`);
+      if (input.validFrom < fromDbDate(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${fromDbDate(campaign.startsOn)}`);
+      if (input.validTo > fromDbDate(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${fromDbDate(campaign.endsOn)}`);
       if (campaign.status === CampaignStatus.ENDED) issues.add(undefined, "campaignCode", "the campaign has ENDED");
     }
     if (await tx.promotion.findUnique({ where: { code: input.code }, select: { id: true } })) issues.add(undefined, "code", `a promotion "${input.code}" already exists`);
@@ -304,8 +304,8 @@ export async function createPromotion(db: Db, input: CreatePromotionInput): Prom
         listPriceFen: rule.listPriceFen == null ? null : BigInt(rule.listPriceFen),
         drawOdds: rule.drawOdds,
         prizeStock: rule.prizeStock,
-        validFrom: new Date(`${input.validFrom}T00:00:00Z`),
-        validTo: new Date(`${input.validTo}T00:00:00Z`),
+        validFrom: toDbDate(input.validFrom),
+        validTo: toDbDate(input.validTo),
         schedule: input.schedule.map((w) => ({ days: [...new Set(w.days)], start: w.start, end: w.end })),
         perCardPerDay: input.limits?.perDay ?? null,
         perCardPerWeek: input.limits?.perWeek ?? null,
@@ -431,8 +431,8 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
         ? new Refusal("BUDGET_EXHAUSTED", "the campaign's budget is spent")
         : new Refusal("PROMOTION_NOT_AVAILABLE", `the campaign is ${campaign.status}`);
     }
-    if (localDate < date(campaign.starts_on) || localDate > date(campaign.ends_on) || localDate < date(promotion.validFrom) || localDate > date(promotion.validTo)) {
-      return new Refusal("PROMOTION_NOT_AVAILABLE", `the promotion is valid ${date(promotion.validFrom)}..${date(promotion.validTo)}, not on ${localDate}`);
+    if (localDate < fromDbDate(campaign.starts_on) || localDate > fromDbDate(campaign.ends_on) || localDate < fromDbDate(promotion.validFrom) || localDate > fromDbDate(promotion.validTo)) {
+      return new Refusal("PROMOTION_NOT_AVAILABLE", `the promotion is valid ${fromDbDate(promotion.validFrom)}..${fromDbDate(promotion.validTo)}, not on ${localDate}`);
     }
     if (!isOpenAt(promotion.schedule as unknown as Window[], local)) {
       return new Refusal("OUTSIDE_SCHEDULE", `the promotion is not open at ${local.toFormat("ccc HH:mm")} (${zone})`);
@@ -475,7 +475,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
     await tx.redemption.create({
       data: {
         transactionId: input.transactionId, promotionId: promotion.id, merchantId: merchant.id, cardToken: input.cardToken, at,
-        localDate: new Date(`${localDate}T00:00:00Z`), localWeek, spendFen: BigInt(spendFen!), costFen, won,
+        localDate: toDbDate(localDate), localWeek, spendFen: BigInt(spendFen!), costFen, won,
       },
     });
     await tx.promotion.update({

@@ -5,10 +5,11 @@
  */
 import type { Db } from "../../db/database.js";
 import type { VisitScope } from "../../domain/access.js";
-import { compareDates, type BusinessDate } from "../../domain/dates.js";
+import { compareDates, fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { decodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
+import { inSubtree } from "../org/org.service.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { CircleKind, VisitOutcome } from "./merchants.enums.js";
@@ -57,15 +58,10 @@ export function toVisit(row: VisitRow): Visit {
     managerId: row.managerId,
     merchantId: row.merchantId,
     // A DATE column comes back as midnight UTC of that day.
-    visitedOn: row.visitedOn.toISOString().slice(0, 10),
+    visitedOn: fromDbDate(row.visitedOn),
     outcome: row.outcome,
     note: row.note,
   });
-}
-
-/** The Prisma value of a DATE column for a business date. */
-function dbDate(date: BusinessDate): Date {
-  return new Date(`${date}T00:00:00.000Z`);
 }
 
 // ---- Field checks -------------------------------------------------------------------------
@@ -266,9 +262,6 @@ function visitKey(row: VisitInput): string {
 // ---- Top-level listings -------------------------------------------------------------------
 
 /** Rows owned by `branchCode` or any unit below it (the closure holds each unit at depth 0 too). */
-function inSubtree(branchCode: string): Prisma.BranchWhereInput {
-  return { ancestors: { some: { ancestor: { code: branchCode } } } };
-}
 
 export interface MerchantFilter {
   branchCode?: string | null;
@@ -365,11 +358,11 @@ export async function listVisits(
     ...(Object.keys(manager).length > 0 ? { manager } : {}),
     ...(filter.merchantCode != null ? { merchant: { code: filter.merchantCode } } : {}),
     ...(filter.from || filter.to
-      ? { visitedOn: { ...(filter.from ? { gte: dbDate(filter.from) } : {}), ...(filter.to ? { lte: dbDate(filter.to) } : {}) } }
+      ? { visitedOn: { ...(filter.from ? { gte: toDbDate(filter.from) } : {}), ...(filter.to ? { lte: toDbDate(filter.to) } : {}) } }
       : {}),
   };
   const afterWhere: Prisma.VisitWhereInput = cursor
-    ? { OR: [{ visitedOn: { lt: dbDate(cursor.on) } }, { visitedOn: dbDate(cursor.on), id: { lt: cursor.id } }] }
+    ? { OR: [{ visitedOn: { lt: toDbDate(cursor.on) } }, { visitedOn: toDbDate(cursor.on), id: { lt: cursor.id } }] }
     : {};
   const [rows, totalCount] = await Promise.all([
     db.visit.findMany({ where: { AND: [where, afterWhere] }, orderBy: [{ visitedOn: "desc" }, { id: "desc" }], take: first + 1 }),

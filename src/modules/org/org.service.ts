@@ -182,6 +182,11 @@ async function rebuildClosureKeepingRollups(tx: Prisma.TransactionClient, movedI
     ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
 }
 
+/** Units in the subtree of the unit with this code (the unit itself included), as a Prisma filter. */
+export function inSubtree(branchCode: string): Prisma.BranchWhereInput {
+  return { ancestors: { some: { ancestor: { code: branchCode } } } };
+}
+
 /** Recomputes the closure table from parent links; a few thousand rows at a bank's size. */
 export async function rebuildClosure(tx: Prisma.TransactionClient): Promise<void> {
   await tx.$executeRaw`DELETE FROM branch_closure`;

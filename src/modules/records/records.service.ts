@@ -3,7 +3,7 @@
  * one transaction, together with the derived first approval of every customer they touch.
  */
 import type { Db } from "../../db/database.js";
-import { compareDates } from "../../domain/dates.js";
+import { compareDates, fromDbDate } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
@@ -251,7 +251,7 @@ export async function recordActivations(
         if (app.decision !== Decision.APPROVED) {
           return issues.add(i, "applicationExternalId", `application "${row.applicationExternalId}" is ${app.decision}; only an APPROVED one can be activated`);
         }
-        const decided = app.decidedOn!.toISOString().slice(0, 10);
+        const decided = fromDbDate(app.decidedOn!);
         if (compareDates(row.activatedOn, decided) < 0) issues.add(i, "activatedOn", `${row.activatedOn} is before the approval on ${decided}`);
       });
       checkUnique(issues, rows, "applicationExternalId", (r) => r.applicationExternalId);
