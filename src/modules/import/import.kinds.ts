@@ -49,8 +49,9 @@ function parseDateCached(s: string): string {
 }
 const date = z.preprocess(blankToNull, parsed(parseDateCached));
 const optionalDate = z.preprocess(blankToNull, parsed(parseDateCached).nullable());
-const oneOf = <T extends Record<string, string>>(values: T) =>
-  z.preprocess(blankToNull, z.enum(values, { error: `must be one of ${Object.values(values).join(", ")}` }));
+const oneOf = <T extends Record<string, string>>(values: T) => z.enum(values, { error: `must be one of ${Object.values(values).join(", ")}` });
+const required = <T extends z.ZodType>(t: T) => z.preprocess(blankToNull, t);
+const optional = <T extends z.ZodType>(t: T) => z.preprocess(blankToNull, t.nullable());
 const int = z.preprocess(
   (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : blankToNull(v)),
   z.number({ error: "must be a whole number" }).int("must be a whole number").min(-2_147_483_648).max(2_147_483_647),
@@ -91,7 +92,7 @@ const byCode = (r: { code: string }) => r.code;
 
 export const IMPORT_KINDS = {
   units: kind(
-    z.strictObject({ code: text, name: text, level: oneOf(OrgLevel), parentCode: optionalText }),
+    z.strictObject({ code: text, name: text, level: required(oneOf(OrgLevel)), parentCode: optionalText }),
     byCode,
     upsertBranches,
   ),
@@ -101,7 +102,7 @@ export const IMPORT_KINDS = {
       branchCode: optionalText,
       managerCode: optionalText,
       period: z.preprocess(blankToNull, parsed(parsePeriod)),
-      metric: oneOf(Metric),
+      metric: required(oneOf(Metric)),
       value: int,
     }),
     (r) => `${r.branchCode ?? ""}|${r.managerCode ?? ""}|${r.period.code}|${r.metric}`,
@@ -113,10 +114,10 @@ export const IMPORT_KINDS = {
       customerId: text,
       branchCode: text,
       managerCode: optionalText,
-      channel: oneOf(ApplicationChannel),
+      channel: required(oneOf(ApplicationChannel)),
       receivedOn: date,
       keyedOn: optionalDate,
-      decision: z.preprocess(blankToNull, z.enum(Decision, { error: `must be one of ${Object.values(Decision).join(", ")}` }).nullable()),
+      decision: optional(oneOf(Decision)),
       decidedOn: optionalDate,
       campaignCode: optionalText,
       merchantCode: optionalText,
@@ -141,7 +142,7 @@ export const IMPORT_KINDS = {
     z.strictObject({
       code: text,
       name: text,
-      kind: oneOf(CircleKind),
+      kind: required(oneOf(CircleKind)),
       branchCode: text,
       // One cell: member codes separated by "|" (CSV), or a JSON array (NDJSON).
       merchantCodes: z.preprocess((v) => (typeof v === "string" ? v.split("|").map((c) => c.trim()).filter(Boolean) : blankToNull(v) ?? []), z.array(z.string())),
@@ -150,7 +151,7 @@ export const IMPORT_KINDS = {
     upsertBusinessCircles,
   ),
   visits: kind(
-    z.strictObject({ managerCode: text, merchantCode: text, visitedOn: date, outcome: oneOf(VisitOutcome), note: optionalText }),
+    z.strictObject({ managerCode: text, merchantCode: text, visitedOn: date, outcome: required(oneOf(VisitOutcome)), note: optionalText }),
     (r) => `${r.managerCode}|${r.merchantCode}|${r.visitedOn}`,
     recordVisits,
   ),

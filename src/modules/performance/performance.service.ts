@@ -17,6 +17,12 @@ import { MetricProgress, Performance, SeriesPoint } from "./performance.type.js"
 
 export type SubjectKind = "branch" | "manager";
 
+/** The daily rollup each kind of subject is read from. */
+const ROLLUP = {
+  branch: { table: Prisma.raw("rollup_branch_day"), key: Prisma.raw("branch_id") },
+  manager: { table: Prisma.raw("rollup_manager_day"), key: Prisma.raw("manager_id") },
+} as const satisfies Record<SubjectKind, { table: Prisma.Sql; key: Prisma.Sql }>;
+
 /**
  * Actuals of the metrics in [start, end] for each subject id, as `${id}:${metric}` → count,
  * summed from the daily rollups (a unit's rollup already covers its whole subtree). One
@@ -31,8 +37,7 @@ export async function actuals(
   end: BusinessDate,
 ): Promise<Map<string, number>> {
   if (ids.length === 0 || end < start) return new Map();
-  const table = kind === "branch" ? Prisma.raw("rollup_branch_day") : Prisma.raw("rollup_manager_day");
-  const key = kind === "branch" ? Prisma.raw("branch_id") : Prisma.raw("manager_id");
+  const { table, key } = ROLLUP[kind];
   const rows = await db.$queryRaw<{ id: number; metric: Metric; n: number }[]>`
     SELECT ${key} AS id, metric, sum(count)::int AS n FROM ${table}
     WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ANY(${[...metrics]}::"Metric"[])
@@ -55,8 +60,7 @@ export async function dailyActuals(
 ): Promise<Map<number, Map<BusinessDate, number>>> {
   const byId = new Map<number, Map<BusinessDate, number>>(ids.map((id) => [id, new Map()]));
   if (ids.length === 0 || end < start) return byId;
-  const table = kind === "branch" ? Prisma.raw("rollup_branch_day") : Prisma.raw("rollup_manager_day");
-  const key = kind === "branch" ? Prisma.raw("branch_id") : Prisma.raw("manager_id");
+  const { table, key } = ROLLUP[kind];
   const rows = await db.$queryRaw<{ id: number; day: string; n: number }[]>`
     SELECT ${key} AS id, to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM ${table}
     WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`;
