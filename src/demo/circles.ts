@@ -16,7 +16,8 @@
  * zone, never from the clock.
  */
 import { DateTime } from "luxon";
-import { addDays, compareDates, toDateTime, type BusinessDate } from "../domain/dates.js";
+import { addDays, compareDates, eachDay, toDateTime, type BusinessDate } from "../domain/dates.js";
+import { periodOf } from "../domain/period.js";
 import { CircleKind, OrgLevel, PromotionKind, VisitOutcome } from "../generated/prisma/enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, RedeemPromotionInput } from "../modules/campaigns/campaigns.input.js";
 import type { DayOfWeek } from "../modules/campaigns/campaigns.enums.js";
@@ -349,21 +350,13 @@ function buildCampaign(campaignCode: string, branchCode: string, circles: readon
   return { campaign, promotions };
 }
 
-function daysOfQuarter(): BusinessDate[] {
-  const days: BusinessDate[] = [];
-  for (let d: BusinessDate = Q1.start; compareDates(d, Q1.end) <= 0; d = addDays(d, 1)) days.push(d);
-  return days;
-}
 
 /** Local time in the bank's zone → the instant `redeem` receives. */
 function instant(day: BusinessDate, hour: number, minute: number): Date {
   return DateTime.fromISO(`${day}T${pad(hour, 2)}:${pad(minute, 2)}:00`, { zone: CIRCLES.zone }).toJSDate();
 }
 
-const isoWeek = (day: BusinessDate) => {
-  const dt = toDateTime(day);
-  return `${dt.weekYear}-W${pad(dt.weekNumber, 2)}`;
-};
+const isoWeek = (day: BusinessDate) => periodOf("WEEK", day).code;
 
 /**
  * Redemptions that the service accepts: inside each promotion's schedule, within its per-card
@@ -373,7 +366,7 @@ const isoWeek = (day: BusinessDate) => {
  */
 function buildRedemptions(rng: Random, lists: Lists): RedeemPromotionInput[] {
   const P = CIRCLES.promotions;
-  const days = daysOfQuarter();
+  const days = eachDay(Q1.start, Q1.end);
   const saturdays = days.filter((d) => toDateTime(d).weekday === 6);
   const used = new Set<string>();
   const drafts: Omit<RedeemPromotionInput, "transactionId">[] = [];

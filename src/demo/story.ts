@@ -16,7 +16,7 @@
  * over dates, units, staff and channels. It comes from a seeded PRNG, never Math.random or the
  * clock, so the same seed always tells the same story, row for row.
  */
-import { addDays, compareDates, maxDate, minDate, toDateTime, type BusinessDate } from "../domain/dates.js";
+import { addDays, compareDates, eachDay, maxDate, minDate, toDateTime, type BusinessDate } from "../domain/dates.js";
 import { parsePeriod } from "../domain/period.js";
 import { ApplicationChannel, Decision, Metric, OrgLevel } from "../generated/prisma/enums.js";
 import type { AccountManagerInput, BranchInput } from "../modules/org/org.input.js";
@@ -139,11 +139,7 @@ const Q4_2020: DateRange = { start: "2020-10-01", end: "2020-12-31" };
 const JAN_FEB: DateRange = { start: "2021-01-01", end: "2021-02-28" };
 const MARCH: DateRange = { start: "2021-03-01", end: "2021-03-31" };
 
-function daysOf(range: DateRange): BusinessDate[] {
-  const days: BusinessDate[] = [];
-  for (let d = range.start; compareDates(d, range.end) <= 0; d = addDays(d, 1)) days.push(d);
-  return days;
-}
+const daysOf = (range: DateRange): BusinessDate[] => eachDay(range.start, range.end);
 
 /**
  * Day arithmetic by table look-up: the story shifts dates a few hundred thousand times, and

@@ -84,3 +84,10 @@ export function daysBetweenInclusive(start: BusinessDate, end: BusinessDate): nu
   const days = toDateTime(end).diff(toDateTime(start), "days").days + 1;
   return Math.max(0, Math.round(days));
 }
+
+/** Every date from `start` to `end`, inclusive (empty when `end` is before `start`). */
+export function eachDay(start: BusinessDate, end: BusinessDate): BusinessDate[] {
+  const days: BusinessDate[] = [];
+  for (let d = start; compareDates(d, end) <= 0; d = addDays(d, 1)) days.push(d);
+  return days;
+}

@@ -1,5 +1,8 @@
 import { describe, it, expect } from "vitest";
 import {
+  eachDay,
+  fromDbDate,
+  toDbDate,
   addDays,
   compareDates,
   daysBetweenInclusive,
@@ -110,3 +113,20 @@ describe("small helpers", () => {
     expect(() => addDays("2021-02-30", 1)).toThrow(RangeError);
   });
 });
+
+describe("eachDay", () => {
+  it.each([
+    ["2021-02-27", "2021-03-02", ["2021-02-27", "2021-02-28", "2021-03-01", "2021-03-02"]],
+    ["2020-02-28", "2020-03-01", ["2020-02-28", "2020-02-29", "2020-03-01"]],
+    ["2021-01-01", "2021-01-01", ["2021-01-01"]],
+    ["2021-01-02", "2021-01-01", []],
+  ])("%s..%s", (start, end, days) => expect(eachDay(start, end)).toEqual(days));
+});
+
+describe("DATE column values", () => {
+  it.each(["2021-02-28", "1900-01-01", "2999-12-31"])("%s survives the round trip at UTC midnight", (day) => {
+    expect(toDbDate(day).toISOString()).toBe(`${day}T00:00:00.000Z`);
+    expect(fromDbDate(toDbDate(day))).toBe(day);
+  });
+});
+
