@@ -7,10 +7,19 @@ import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
 import { visitScopeOf, type Viewer, type VisitScope } from "../../domain/access.js";
 import { toPage, type Page } from "../common/relay.js";
-import { circleMemberPages, merchantVisitPages, toCircle, toMerchant, visitCursorKey, visitScopeWhere, type PageKey } from "./merchants.service.js";
+import {
+  circleMemberPages,
+  merchantVisitPages,
+  toCircle,
+  toMerchant,
+  visitCursorKey,
+  visitScopeWhere,
+  type PageKey,
+  type VisitCursor,
+} from "./merchants.service.js";
 import type { BusinessCircle, Merchant, Visit } from "./merchants.types.js";
 
-const pageKeyOf = (k: PageKey) => `${k.parentId}:${k.first}:${k.after ?? ""}`;
+const pageKeyOf = (k: PageKey<unknown>) => `${k.parentId}:${k.first}:${k.after ?? ""}`;
 
 /** Parents without rows count 0. */
 function countsFor(ids: readonly number[], rows: { id: number; n: number }[]): number[] {
@@ -61,7 +70,7 @@ export function createMerchantLoaders(db: Db, viewer: () => Promise<Viewer>) {
   });
 
   /** A page of a circle's members, by merchant code. */
-  const membersPage = new DataLoader<PageKey, Page<Merchant>, string>(
+  const membersPage = new DataLoader<PageKey<string>, Page<Merchant>, string>(
     async (keys) => {
       const [pages, totals] = await Promise.all([circleMemberPages(db, keys), Promise.all(keys.map((k) => memberCount.load(k.parentId)))]);
       return pages.map((p, i) => {
@@ -72,7 +81,7 @@ export function createMerchantLoaders(db: Db, viewer: () => Promise<Viewer>) {
     { cacheKeyFn: pageKeyOf },
   );
   /** A page of a merchant's visits, newest first. */
-  const visitsPage = new DataLoader<PageKey, Page<Visit>, string>(
+  const visitsPage = new DataLoader<PageKey<VisitCursor>, Page<Visit>, string>(
     async (keys) => {
       const scope = await visitScope();
       const [pages, totals] = await Promise.all([merchantVisitPages(db, keys, scope), Promise.all(keys.map((k) => visitCount.load(k.parentId)))]);

@@ -50,8 +50,7 @@ export class MerchantsResolver {
   @FieldResolver(() => VisitConnection, { description: "Staff visits to the merchant, newest first (only those the caller may read)." })
   @Guard(visitReaders)
   visits(@Root() m: Merchant, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
-    parseVisitCursor(after); // a bad cursor fails this field alone, not the whole batch
-    return ctx.loaders.merchants.visitsPage.load({ parentId: m.dbId, first, after });
+    return ctx.loaders.merchants.visitsPage.load({ parentId: m.dbId, first, after, cursor: parseVisitCursor(after) });
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates merchants by code; atomic, idempotent." })
@@ -90,8 +89,7 @@ export class BusinessCircleResolver {
   @FieldResolver(() => MerchantConnection, { description: "The circle's merchants, by code." })
   @Guard(staffOnly)
   merchants(@Root() c: BusinessCircle, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
-    decodeCursor(after); // a bad cursor fails this field alone, not the whole batch
-    return ctx.loaders.merchants.membersPage.load({ parentId: c.dbId, first, after });
+    return ctx.loaders.merchants.membersPage.load({ parentId: c.dbId, first, after, cursor: decodeCursor(after) });
   }
 
   @FieldResolver(() => Int, { description: "Number of merchants in the circle." })

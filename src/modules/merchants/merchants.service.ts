@@ -316,7 +316,10 @@ export function visitCursorKey(v: Visit): string {
   return `${v.visitedOn}|${v.dbId}`;
 }
 
-export function parseVisitCursor(after: string | null | undefined): { on: BusinessDate; id: number } | null {
+/** A position in a newest-first list of visits. */
+export type VisitCursor = { on: BusinessDate; id: number };
+
+export function parseVisitCursor(after: string | null | undefined): VisitCursor | null {
   const key = decodeCursor(after);
   if (key === null) return null;
   const match = /^(\d{4}-\d{2}-\d{2})\|(\d+)$/.exec(key);
@@ -324,7 +327,6 @@ export function parseVisitCursor(after: string | null | undefined): { on: Busine
   return { on: match[1], id: Number(match[2]) };
 }
 
-/** Visits newest first, keyset-paged; `branchCode` means the visiting manager's unit subtree. */
 /** The visits a viewer may read, as a Prisma filter (see domain/access.ts visitScopeOf). */
 export function visitScopeWhere(scope: NonNullable<VisitScope>): Prisma.VisitWhereInput {
   if ("all" in scope) return {};
@@ -338,6 +340,7 @@ function visitScopeSql(scope: NonNullable<VisitScope>): Prisma.Sql {
   return Prisma.sql`AND v.manager_id IN (SELECT m.id FROM account_manager m WHERE m.branch_id = ANY(${[...scope.managerUnits]}::int[]))`;
 }
 
+/** Visits newest first, keyset-paged; `branchCode` means the visiting manager's unit subtree. */
 export async function listVisits(
   db: Db,
   filter: VisitFilter,
@@ -373,11 +376,16 @@ export async function listVisits(
 
 // ---- Per-parent pages, batched by the loaders ---------------------------------------------
 
-/** One parent's page request: the parent's id, the page size and the decoded cursor. */
-export interface PageKey {
+/**
+ * One parent's page request: the parent's id, the page size, the cursor as given (`after`, for
+ * `toPage` and the loader's cache key) and as decoded by the resolver (`cursor`), so that a bad
+ * cursor fails its own field before any batch is formed.
+ */
+export interface PageKey<C> {
   parentId: number;
   first: number;
   after: string | null | undefined;
+  cursor: C | null;
 }
 
 /** `first + 1` rows after one parent's cursor; `after` is the cursor given, for `toPage`. */
@@ -390,8 +398,8 @@ export interface RawPage<T> {
  * The members of many circles, one page each, in one statement: a LATERAL join runs each
  * circle's keyset query with its own cursor and limit. Totals come from a separate count.
  */
-export async function circleMemberPages(db: Db, keys: readonly PageKey[]): Promise<RawPage<Merchant>[]> {
-  const afters = keys.map((k) => decodeCursor(k.after));
+export async function circleMemberPages(db: Db, keys: readonly PageKey<string>[]): Promise<RawPage<Merchant>[]> {
+  const afters = keys.map((k) => k.cursor);
   const rows = await db.$queryRaw<(MerchantRow & { ord: bigint })[]>`
     SELECT k.ord, m.id, m.code, m.name, m.category, m.address, m.latitude, m.longitude, m.branch_id AS "branchId"
     FROM unnest(${keys.map((k) => k.parentId)}::int[], ${afters}::text[], ${keys.map((k) => k.first + 1)}::int[])
@@ -408,8 +416,8 @@ export async function circleMemberPages(db: Db, keys: readonly PageKey[]): Promi
 }
 
 /** The visits of many merchants, one page each (newest first), in one statement. */
-export async function merchantVisitPages(db: Db, keys: readonly PageKey[], scope: NonNullable<VisitScope>): Promise<RawPage<Visit>[]> {
-  const cursors = keys.map((k) => parseVisitCursor(k.after));
+export async function merchantVisitPages(db: Db, keys: readonly PageKey<VisitCursor>[], scope: NonNullable<VisitScope>): Promise<RawPage<Visit>[]> {
+  const cursors = keys.map((k) => k.cursor);
   const rows = await db.$queryRaw<(VisitRow & { ord: bigint })[]>`
     SELECT k.ord, v.id, v.manager_id AS "managerId", v.merchant_id AS "merchantId", v.visited_on AS "visitedOn", v.outcome::text AS outcome, v.note
     FROM unnest(${keys.map((k) => k.parentId)}::int[], ${cursors.map((c) => c?.on ?? null)}::date[],
