@@ -1,7 +1,16 @@
 import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+import { engineOf, TEST_ENGINES } from "./test/support/engine.js";
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Three projects: the domain rules once, and the same integration files on each database engine
+ * (PostgreSQL, and the embedded PGlite that `npm start` uses). `TEST_DATABASE=postgres` or
+ * `=embedded` narrows the integration run to one engine; unset, both run.
+ */
+const only = process.env.TEST_DATABASE ? engineOf(process.env.TEST_DATABASE) : undefined;
+const engines = TEST_ENGINES.filter((e) => !only || e === only);
 
 export default defineConfig({
   resolve: {
@@ -10,13 +19,27 @@ export default defineConfig({
     alias: { graphql: require.resolve("graphql/index.js") },
   },
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/global-setup.ts"],
     // type-graphql reads decorator metadata through this polyfill.
     setupFiles: ["reflect-metadata"],
-    // Integration files share one database; run files one at a time, tests inside in order.
-    fileParallelism: false,
+    // The two engines' projects run side by side (one worker each); the unit tests take either.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      ...engines.map((engine) => ({
+        extends: true as const,
+        test: {
+          name: engine,
+          // Files of one engine share its database (PostgreSQL) or its CPU-bound WASM: one at a time.
+          fileParallelism: false,
+          include: ["test/integration/**/*.test.ts"],
+          // `npm start`'s own path (a fresh embedded folder) runs once, with the embedded project.
+          exclude: engine === "postgres" ? ["test/integration/embedded.test.ts"] : [],
+          env: { TEST_DATABASE: engine },
+          globalSetup: ["test/support/global-setup.ts"],
+        },
+      })),
+    ],
   },
 });

@@ -4,7 +4,7 @@
  */
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
-import { applyMigrations, unappliedMigrations } from "./db/migrations.js";
+import { migrate, unappliedMigrations } from "./db/migrations.js";
 import { isEmpty, loadDemo } from "./demo/load.js";
 import type { Logger } from "./logger.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -21,7 +21,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // The embedded database is ours, so we migrate it. A real PostgreSQL is migrated on
     // purpose (npm run db:migrate) unless MIGRATE_ON_START says otherwise.
     if (database.kind === "embedded" || config.MIGRATE_ON_START) {
-      const applied = await applyMigrations(database.adapterFactory);
+      const applied = await migrate(database);
       if (applied.length) logger.info({ applied }, "migrations applied");
     } else {
       const pending = await unappliedMigrations(database.prisma);

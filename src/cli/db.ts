@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
-import { applyMigrations, diffMigrationsToSchema, migrationStatus, migrationsDir } from "../db/migrations.js";
+import { migrate, diffMigrationsToSchema, migrationStatus, migrationsDir } from "../db/migrations.js";
 
 async function main(argv: string[]): Promise<number> {
   const [command, name] = argv;
@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
   const db = await openDatabase(loadConfig());
   try {
     if (command === "migrate") {
-      const applied = await applyMigrations(db.adapterFactory);
+      const applied = await migrate(db);
       console.log(applied.length ? `Applied: ${applied.join(", ")}` : "No pending migrations.");
       return 0;
     }

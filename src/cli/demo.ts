@@ -10,7 +10,7 @@ import "reflect-metadata";
 import { performance } from "node:perf_hooks";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
-import { applyMigrations } from "../db/migrations.js";
+import { migrate } from "../db/migrations.js";
 import { loadDemo } from "../demo/load.js";
 import { TRUNCATE_ALL } from "../db/tables.js";
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const db = await openDatabase(config);
   try {
-    const applied = await applyMigrations(db.adapterFactory);
+    const applied = await migrate(db);
     if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);
     await db.prisma.$executeRawUnsafe(TRUNCATE_ALL);
     const started = performance.now();

@@ -42,8 +42,14 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  let db;
+  try {
+    db = await openDatabase(loadConfig());
+  } catch (err) {
+    console.error(`import: ${(err as Error).message}`); // e.g. the embedded database is held by the server
+    return 2;
+  }
   const progress = progressReporter();
-  const db = await openDatabase(loadConfig());
   try {
     const summary = await runImport(db.prisma, {
       kind,

@@ -9,6 +9,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapt
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { lockDataDir } from "./embedded-lock.js";
 
 export type Db = PrismaClient;
 
@@ -19,12 +20,20 @@ export interface Database {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   /** Counts the SQL statements sent, for tests that prove batching. */
   readonly statements: { count: number };
+  /**
+   * Call after migrating through this connection. PGlite reads the array types once when it
+   * opens, so on a first start `$1::"Metric"[]` would be sent as "A,B" (malformed array literal)
+   * until it learns the types the migrations created.
+   */
+  schemaChanged(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** Emit query events so `statements.count` moves (tests). */
   countStatements?: boolean;
+  /** Count into this counter instead of a new one (a test database reopened keeps its count). */
+  statements?: { count: number };
 }
 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
@@ -43,6 +52,7 @@ export async function openPostgres(url: string, poolSize = 10, options: OpenOpti
     prisma: prisma.client,
     adapterFactory,
     statements: prisma.statements,
+    schemaChanged: async () => {},
     close: () => prisma.client.$disconnect(),
   };
 }
@@ -52,7 +62,14 @@ export async function openEmbedded(dataDir: string, options: OpenOptions = {}): 
   const { PGlite } = await import("@electric-sql/pglite");
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
   fs.mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  const unlock = lockDataDir(dataDir);
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = await PGlite.create(dataDir);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const adapterFactory = new PrismaPGlite(pglite);
   const prisma = newClient(adapterFactory, options);
   return {
@@ -60,15 +77,20 @@ export async function openEmbedded(dataDir: string, options: OpenOptions = {}): 
     prisma: prisma.client,
     adapterFactory,
     statements: prisma.statements,
+    schemaChanged: () => pglite.refreshArrayTypes(),
     close: async () => {
-      await prisma.client.$disconnect();
-      await pglite.close();
+      try {
+        await prisma.client.$disconnect();
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }
 
 function newClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: OpenOptions) {
-  const statements = { count: 0 };
+  const statements = options.statements ?? { count: 0 };
   const client = new PrismaClient({
     adapter,
     log: options.countStatements ? [{ emit: "event", level: "query" }] : [],

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
-import type { Db } from "./database.js";
+import type { Database, Db } from "./database.js";
 
 /** The project root: the nearest folder above this file that holds prisma/ (from src/ or dist/src/). */
 function findProjectRoot(): string {
@@ -60,14 +60,27 @@ interface WasmApi {
   instantiate(bytes: Uint8Array, imports: Record<string, unknown>): Promise<{ instance: { exports: Record<string, unknown> } }>;
 }
 type EngineModule = typeof import("@prisma/schema-engine-wasm");
-let engineModule: Promise<EngineModule> | undefined;
+
+/**
+ * The engine's glue module is one per process (Node's module cache), and so is the WASM instance
+ * it drives, even when this file is loaded twice (test runners do): the instance and a queue
+ * that runs one engine at a time live on globalThis, so a second load neither re-instantiates
+ * it under a running migration nor runs two engines at once.
+ */
+interface SharedEngine {
+  module?: Promise<EngineModule>;
+  queue: Promise<unknown>;
+}
+const shared: SharedEngine = ((globalThis as Record<symbol, SharedEngine | undefined>)[Symbol.for("cardgrowth.schema-engine")] ??= {
+  queue: Promise.resolve(),
+});
 
 /**
  * The package is built for bundlers (`import * as wasm from "./x.wasm"`), which Node 20 cannot
  * import; instantiate the module ourselves the way its glue expects.
  */
 function loadEngineModule(): Promise<EngineModule> {
-  engineModule ??= (async () => {
+  shared.module ??= (async () => {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm"));
     const glue = (await import(pathToFileURL(path.join(dir, "schema_engine_bg.js")).href)) as EngineModule & {
@@ -81,22 +94,26 @@ function loadEngineModule(): Promise<EngineModule> {
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
   })();
-  return engineModule;
+  return shared.module;
 }
 
-async function withEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, run: (engine: SchemaEngine) => Promise<T>): Promise<T> {
-  const { SchemaEngine } = await loadEngineModule();
-  const schema = fs.readFileSync(schemaPath, "utf8");
-  const engine = await SchemaEngine.new(
-    { datamodels: [[schemaPath, schema]] },
-    () => {},
-    bindMigrationAwareSqlAdapterFactory(factory),
-  );
-  try {
-    return await run(engine);
-  } finally {
-    engine.free();
-  }
+function withEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, run: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+  const turn = shared.queue.then(async () => {
+    const { SchemaEngine } = await loadEngineModule();
+    const schema = fs.readFileSync(schemaPath, "utf8");
+    const engine = await SchemaEngine.new(
+      { datamodels: [[schemaPath, schema]] },
+      () => {},
+      bindMigrationAwareSqlAdapterFactory(factory),
+    );
+    try {
+      return await run(engine);
+    } finally {
+      engine.free();
+    }
+  });
+  shared.queue = turn.catch(() => undefined);
+  return turn;
 }
 
 /** `prisma migrate deploy`: applies pending migrations; returns the names applied. */
@@ -105,6 +122,13 @@ export async function applyMigrations(factory: SqlMigrationAwareDriverAdapterFac
     const out = await engine.applyMigrations({ migrationsList: readMigrations(), filters: noFilters });
     return out.appliedMigrationNames;
   });
+}
+
+/** `applyMigrations` through an open database, which then learns the types they created. */
+export async function migrate(database: Database): Promise<string[]> {
+  const applied = await applyMigrations(database.adapterFactory);
+  if (applied.length) await database.schemaChanged();
+  return applied;
 }
 
 export interface MigrationStatus {

@@ -53,4 +53,15 @@ describe("embedded default database", () => {
     expect(rest).toHaveLength(10);
     expect(rest.every((s: any) => s.completionRate < first.completionRate)).toBe(true);
   });
+
+  it("answers a unit's performance on the very first start (the enum arrays the migrations created are known to the driver)", async () => {
+    const token = await signToken(config, { sub: "demo-manager", role: "BRANCH_MANAGER", unit: "SX-LL" });
+    const res = await gql(`{ branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-02-28") {
+      timeProgress metrics { metric actual target } rank(metric: NEW_CUSTOMERS) } } }`, token);
+    expect(res.errors).toBeUndefined();
+    const performance = res.data.branch.performance;
+    expect(performance.timeProgress).toBeCloseTo(59 / 90, 10);
+    expect(performance.metrics.find((m: any) => m.metric === "NEW_CUSTOMERS")).toEqual({ metric: "NEW_CUSTOMERS", actual: 6245, target: 4700 });
+    expect(performance.rank).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { openPostgres } from "../../src/db/database.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationStatus, readMigrations, unappliedMigrations } from "../../src/db/migrations.js";
+import { openEmptyDatabase } from "../support/database.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -29,17 +29,11 @@ describe("smoke", () => {
     const [{ n }] = await api.database.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM _prisma_migrations`;
     expect(n).toBeGreaterThan(0);
     // An empty database has none of them applied.
-    const url = new URL(inject("databaseUrl"));
-    const admin = api.database.prisma;
-    await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS cardgrowth_empty_test`);
-    await admin.$executeRawUnsafe(`CREATE DATABASE cardgrowth_empty_test`);
-    url.pathname = "/cardgrowth_empty_test";
-    const empty = await openPostgres(url.toString(), 1);
+    const empty = await openEmptyDatabase();
     try {
       expect(await unappliedMigrations(empty.prisma)).toEqual(readMigrations().migrationDirectories.map((d) => d.path));
     } finally {
       await empty.close();
-      await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS cardgrowth_empty_test`);
     }
   });
 });

@@ -1,22 +1,63 @@
 /**
- * Creates and migrates the integration-test database once per run. It is dropped and made
- * anew each time, so it must be ours: the name has to contain "test".
+ * Prepares the database an integration project runs on, once per run:
+ * - `postgres`: drops, re-creates and migrates the test database. It is dropped each time, so it
+ *   must be ours: the name has to contain "test".
+ * - `embedded`: migrates a template data folder of the embedded PostgreSQL (PGlite); each test
+ *   file opens its own copy of it (test/support/database.ts), since one folder serves one process.
  */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import { promisify } from "node:util";
+import os from "node:os";
+import path from "node:path";
 import type { TestProject } from "vitest/node";
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
-import { openPostgres } from "../../src/db/database.js";
+import { openEmbedded, openPostgres } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
+import { engineOf, type TestEngine } from "./engine.js";
 
 export const DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cardgrowth_test";
 
 declare module "vitest" {
   export interface ProvidedContext {
+    engine: TestEngine;
+    /** PostgreSQL: the migrated test database. */
     databaseUrl: string;
+    /** Embedded: the migrated template data folder that each test file copies. */
+    embeddedTemplate: string;
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+/**
+ * Tests that run the real commands (the import CLI, `npm start`'s server) run them from dist/:
+ * built once per run, before any project starts, so no test rebuilds it under another's feet.
+ */
+function buildOnce(): Promise<unknown> {
+  const key = Symbol.for("cardgrowth.test.build");
+  const shared = globalThis as Record<symbol, Promise<unknown> | undefined>;
+  const root = path.resolve(import.meta.dirname, "../..");
+  return (shared[key] ??= promisify(execFile)("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root }));
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | void> {
+  await buildOnce();
+  const engine = engineOf(project.config.env?.TEST_DATABASE);
+  project.provide("engine", engine);
+  project.provide("databaseUrl", "");
+  project.provide("embeddedTemplate", "");
+  if (engine === "embedded") {
+    const template = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-test-template-"));
+    const db = await openEmbedded(template);
+    try {
+      await applyMigrations(db.adapterFactory);
+    } finally {
+      await db.close();
+    }
+    project.provide("embeddedTemplate", template);
+    return () => fs.rmSync(template, { recursive: true, force: true });
+  }
+
   const url = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   const target = parseIntoClientConfig(url);
   const name = target.database ?? "";

@@ -1,16 +1,17 @@
 /**
- * A real server over real HTTP on a real PostgreSQL: what every integration test talks to.
+ * A real server over real HTTP on a real database (PostgreSQL or the embedded one, by project):
+ * what every integration test talks to.
  */
 import { Kind, OperationTypeNode, parse } from "graphql";
 import { getMetadataStorage } from "type-graphql";
-import { expect, inject } from "vitest";
+import { expect } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
-import { openPostgres, type Database } from "../../src/db/database.js";
 import { TRUNCATE_ALL } from "../../src/db/tables.js";
 import { createLogger } from "../../src/logger.js";
 import type { Role } from "../../src/domain/access.js";
 import { signToken } from "../../src/modules/auth/auth.service.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { openTestDatabase, type TestDatabase } from "./database.js";
 
 /** The key test servers verify tokens with. */
 export const TEST_JWT_SECRET = "integration-tests-only-secret-0123456789";
@@ -36,7 +37,7 @@ export interface GqlResponse<T = any> {
 
 export interface TestApi {
   readonly server: RunningServer;
-  readonly database: Database;
+  readonly database: TestDatabase;
   readonly config: Config;
   /**
    * Sends a document as the first role that may call all its root fields (HQ, MARKETING,
@@ -55,9 +56,9 @@ export interface TestApi {
 
 
 export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
-  const url = inject("databaseUrl");
+  const database = await openTestDatabase();
   const config = loadConfig({
-    DATABASE_URL: url,
+    ...database.env,
     PORT: "0",
     HOST: "127.0.0.1",
     NODE_ENV: "test",
@@ -68,7 +69,6 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000",
     ...env,
   });
-  const database = await openPostgres(url, 4, { countStatements: true });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.
   const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent")).catch(async (err: unknown) => {
     await database.close();
