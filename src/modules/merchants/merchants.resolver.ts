@@ -45,7 +45,7 @@ export class MerchantsResolver {
   }
 
   @FieldResolver(() => [BusinessCircle], { description: "The business circles the merchant belongs to, by code." })
-  // Not capped; in the bench a merchant is in one circle or none.
+  // Not capped: an estimate (the bench's merchants belong to 0.8 circles on average).
   @Limits({ rows: Rows.upTo(10) })
   circles(@Root() m: Merchant, @Ctx() ctx: Context): Promise<BusinessCircle[]> {
     return ctx.loaders.merchants.circlesOfMerchant.load(m.dbId);
