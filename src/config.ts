@@ -52,15 +52,17 @@ const schema = z.object({
   /** Requests per minute per client address for anonymous callers (the mobile app). */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /**
-   * Document limits (src/graphql/limits.ts), graphql-armor's defaults unless tuned here: field
-   * depth (fragments flattened), aliases, directives, lexical tokens (counted while parsing),
-   * and graphql-armor's cost (objects 2, scalars 1, ×1.5 per level).
+   * Document limits (src/graphql/limits.ts): field depth as a client sees it (fragments
+   * flattened, a connection's `edges { node }` one level), aliases, directives, lexical tokens
+   * (counted while parsing), and cost, the rows a document can read (an object 1, a scalar 0,
+   * a list or connection × its rows): signed-in callers' budget, then anonymous callers'.
    */
-  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(6),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(7),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(1_000).default(15),
   MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(1_000).default(50),
   MAX_QUERY_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1_000),
-  MAX_QUERY_COST: z.coerce.number().int().min(1).max(100_000_000).default(5_000),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
+  MAX_QUERY_COST_ANONYMOUS: z.coerce.number().int().min(1).max(100_000_000).default(1_000),
   /** Largest request body in bytes; a full MAX_BATCH_SIZE write batch must fit. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(2_000_000),
   /**

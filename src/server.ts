@@ -18,7 +18,7 @@ import type { Database } from "./db/database.js";
 import { cacheControlPlugin } from "./graphql/cache-control.js";
 import { createContext, type Context } from "./graphql/context.js";
 import { createFormatError } from "./graphql/format-error.js";
-import { armor } from "./graphql/limits.js";
+import { documentLimits } from "./graphql/limits.js";
 import { createSchema } from "./graphql/schema.js";
 import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
 import { authenticate } from "./http/authenticate.js";
@@ -39,7 +39,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const verifyToken = createAuthenticator(config); // first: no signing key, no server
   const app = express();
   const httpServer = http.createServer(app);
-  const limits = armor(config);
+  const limits = documentLimits(config);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),
     formatError: createFormatError(logger),
@@ -58,8 +58,9 @@ export async function startServer(database: Database, config: Config, logger: Lo
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
       cacheControlPlugin(),
-      auditPlugin(logger),
+      // Before the audit: a document over its cost budget is refused before any plugin sees it run.
       ...limits.plugins,
+      auditPlugin(logger),
     ],
   });
   await apollo.start();

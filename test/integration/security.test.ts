@@ -104,15 +104,15 @@ describe("tokens", () => {
   });
 });
 
-describe("document limits (graphql-armor defaults)", () => {
+describe("document limits", () => {
   const nest = (depth: number) => `{ branch(code: "P") ${"{ parent ".repeat(depth - 2)}{ code }${" }".repeat(depth - 2)} }`;
   it.each([
-    ["depth 7", nest(7), "QUERY_TOO_DEEP"],
+    ["depth 8", nest(8), "QUERY_TOO_DEEP"],
     ["16 aliases", `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: branch(code: "P") { code }`).join(" ")} }`, "TOO_MANY_ALIASES"],
     ["51 directives", `{ branch(code: "P") { code ${"@include(if: true) ".repeat(51)} } }`, "TOO_MANY_DIRECTIVES"],
     ["1,001 tokens", `{ branch(code: "P") { ${"code ".repeat(1_000)} } }`, "TOO_MANY_TOKENS"],
     [
-      "cost above 5,000",
+      "cost above 10,000",
       `{ branches(first: 100) { edges { node { children { children { performance(period: "2021-Q1") { metrics { actual target completionRate } } } } } } } }`,
       "QUERY_TOO_COSTLY",
     ],
@@ -126,8 +126,8 @@ describe("document limits (graphql-armor defaults)", () => {
     expect(statements).toBe(0);
   });
 
-  it("depth 6, 15 aliases and a 1,000-token document are accepted", async () => {
-    for (const query of [nest(6), `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: branch(code: "P") { code }`).join(" ")} }`]) {
+  it("depth 7, 15 aliases and a 1,000-token document are accepted", async () => {
+    for (const query of [nest(7), `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: branch(code: "P") { code }`).join(" ")} }`]) {
       expect((await api.as(CALLERS.HQ).gql(query)).errors).toBeUndefined();
     }
   });

@@ -2,7 +2,8 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Q
 import { ROLES, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
 import { Allow, Guard, staffOnly } from "../auth/auth.guard.js";
-import { Connection, PageArgs } from "../common/relay.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
+import { Connection, MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { withBudget } from "../results/results.service.js";
@@ -47,6 +48,7 @@ export class CampaignsResolver {
   }
 
   @Query(() => CampaignConnection)
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Allow(...STAFF)
   campaigns(@Args() { branchCode, status, first, after }: CampaignListArgs, @Ctx() ctx: Context) {
     return listCampaigns(ctx.db, { branchCode, status }, first, after);
@@ -68,6 +70,8 @@ export class CampaignsResolver {
   }
 
   @FieldResolver(() => [Promotion])
+  // Not capped: an estimate (the story runs one a week, 13 a quarter; the bench 25 per campaign).
+  @Limits({ rows: Rows.upTo(50) })
   promotions(@Root() c: Campaign, @Ctx() ctx: Context): Promise<Promotion[]> {
     return ctx.loaders.campaigns.promotionsOf.load(c.dbId);
   }
@@ -107,6 +111,7 @@ export class PromotionsResolver {
   @Query(() => PromotionConnection, {
     description: "Promotions usable at `at` (default now) at merchants within the radius, nearest first. Cacheable for 30 s (privately with cardToken).",
   })
+  @Limits({ rows: Rows.page(50) }) // the service refuses more than 50
   @Allow("ANONYMOUS", ...ROLES)
   promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
     // A signed-in caller may see staff-only fields, so only anonymous answers without a card are shared.

@@ -2,6 +2,7 @@ import { Field, Float, Int, ObjectType } from "type-graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, Node } from "../common/relay.js";
 import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
@@ -62,7 +63,8 @@ export class Promotion extends Node {
   @Field(() => PromotionRule) rule!: PromotionRule;
   @Field(() => DateScalar) validFrom!: BusinessDate;
   @Field(() => DateScalar) validTo!: BusinessDate;
-  @Field(() => [ScheduleWindow], { description: "Empty: all day, every day." }) schedule!: ScheduleWindow[];
+  // Not capped: an estimate, a window a day.
+  @Field(() => [ScheduleWindow], { description: "Empty: all day, every day." }) @Limits({ rows: Rows.upTo(7) }) schedule!: ScheduleWindow[];
   @Field(() => CardLimits) limits!: CardLimits;
   // Budgets are the bank's business, not the cardholder's.
   @Field(() => Float, { nullable: true, description: "Yuan; null: only the campaign's budget applies." }) @Guard(staffOnly) budgetCap!: number | null;

@@ -6,6 +6,7 @@
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from "type-graphql";
 import { Max, Min } from "class-validator";
 import { BadInputError } from "../../errors.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
 
 export function toGlobalId(type: string, key: string): string {
   return Buffer.from(`${type}:${key}`, "utf8").toString("base64url");
@@ -87,8 +88,10 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
 
   @ObjectType(`${name}Connection`)
   class ConnectionType {
-    @Field(() => [Edge]) edges!: Edge[];
-    @Field(() => PageInfo) pageInfo!: PageInfo;
+    // One row per edge, counted by the connection field's page size; `edges { node }` is one level.
+    @Field(() => [Edge]) @Limits({ rows: Rows.ofPage, cost: 0, depth: 0 }) edges!: Edge[];
+    // Comes with the page: no cost, no level of its own.
+    @Field(() => PageInfo) @Limits({ cost: 0, depth: 0 }) pageInfo!: PageInfo;
     @Field(() => Int, { description: "Number of nodes across all pages." }) totalCount!: number;
   }
   return ConnectionType;

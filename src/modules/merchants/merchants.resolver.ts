@@ -9,7 +9,8 @@ import type { Context } from "../../graphql/context.js";
 import { Allow, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { AttributedResults } from "../results/results.type.js";
-import { decodeCursor, PageArgs, type Page } from "../common/relay.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
+import { decodeCursor, MAX_PAGE_SIZE, PageArgs, type Page } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { AccountManager } from "../org/account-manager.type.js";
 import { Branch } from "../org/branch.type.js";
@@ -31,6 +32,7 @@ export class MerchantsResolver {
   }
 
   @Query(() => MerchantConnection, { description: "Merchants ordered by code, optionally of a unit's subtree, of a circle or matching a search." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Allow(...STAFF)
   merchants(@Args() { branchCode, circleCode, search, first, after }: MerchantListArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
     return listMerchants(ctx.db, { branchCode, circleCode, search }, first, after);
@@ -43,11 +45,14 @@ export class MerchantsResolver {
   }
 
   @FieldResolver(() => [BusinessCircle], { description: "The business circles the merchant belongs to, by code." })
+  // Not capped: an estimate (the bench's merchants belong to 0.8 circles on average).
+  @Limits({ rows: Rows.upTo(10) })
   circles(@Root() m: Merchant, @Ctx() ctx: Context): Promise<BusinessCircle[]> {
     return ctx.loaders.merchants.circlesOfMerchant.load(m.dbId);
   }
 
   @FieldResolver(() => VisitConnection, { description: "Staff visits to the merchant, newest first (only those the caller may read)." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Guard(visitReaders)
   visits(@Root() m: Merchant, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
     return ctx.loaders.merchants.visitsPage.load({ parentId: m.dbId, first, after, cursor: parseVisitCursor(after) });
@@ -69,6 +74,7 @@ export class BusinessCircleResolver {
   }
 
   @Query(() => BusinessCircleConnection, { description: "Business circles ordered by code, optionally of a unit's subtree or of one kind." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Allow(...STAFF)
   businessCircles(@Args() { branchCode, kind, first, after }: CircleListArgs, @Ctx() ctx: Context): Promise<Page<BusinessCircle>> {
     return listCircles(ctx.db, { branchCode, kind }, first, after);
@@ -87,12 +93,14 @@ export class BusinessCircleResolver {
   }
 
   @FieldResolver(() => MerchantConnection, { description: "The circle's merchants, by code." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Guard(staffOnly)
   merchants(@Root() c: BusinessCircle, @Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Page<Merchant>> {
     return ctx.loaders.merchants.membersPage.load({ parentId: c.dbId, first, after, cursor: decodeCursor(after) });
   }
 
   @FieldResolver(() => Int, { description: "Number of merchants in the circle." })
+  @Limits({ cost: 1 }) // a count of its own
   merchantCount(@Root() c: BusinessCircle, @Ctx() ctx: Context): Promise<number> {
     return ctx.loaders.merchants.memberCount.load(c.dbId);
   }
@@ -109,6 +117,7 @@ export class VisitResolver {
   @Query(() => VisitConnection, {
     description: "Staff visits, newest first, optionally by the managers of a unit's subtree, of one merchant or manager, or in a date range.",
   })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async visits(@Args() { branchCode, merchantCode, managerCode, from, to, first, after }: VisitListArgs, @Ctx() ctx: Context): Promise<Page<Visit>> {
     const scope = visitScopeOf(await ctx.viewer())!;

@@ -2,13 +2,14 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { canSeeStaff, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
 import { Allow, demand, Guard, staffVisible, staffFigures, unitFigures, unitStaff } from "../auth/auth.guard.js";
-import { fromGlobalId, Node } from "../common/relay.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
+import { fromGlobalId, MAX_PAGE_SIZE, Node } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { Performance } from "../performance/performance.type.js";
 import { buildPerformance } from "../performance/performance.service.js";
 import { AccountManager, AccountManagerConnection } from "./account-manager.type.js";
-import { Branch, BranchConnection } from "./branch.type.js";
+import { Branch, BranchConnection, CHILDREN_ESTIMATE } from "./branch.type.js";
 import { AccountManagerInput, BranchInput, BranchListArgs, ManagerListArgs } from "./org.input.js";
 import { listBranches, listManagers, upsertAccountManagers, upsertBranches } from "./org.service.js";
 
@@ -32,6 +33,7 @@ export class BranchResolver {
   }
 
   @Query(() => BranchConnection, { description: "Units ordered by code, optionally under one parent, at one level or matching a search." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Allow(...STAFF)
   branches(@Args() { parentCode, level, search, first, after }: BranchListArgs, @Ctx() ctx: Context) {
     return listBranches(ctx.db, { parentCode, level, search }, first, after);
@@ -54,6 +56,7 @@ export class BranchResolver {
   }
 
   @FieldResolver(() => [Branch], { description: "Direct children, ordered by code." })
+  @Limits({ rows: Rows.upTo(CHILDREN_ESTIMATE) })
   children(@Root() b: Branch, @Ctx() ctx: Context): Promise<Branch[]> {
     return ctx.loaders.org.childrenOf.load(b.dbId);
   }
@@ -65,6 +68,7 @@ export class BranchResolver {
   }
 
   @FieldResolver(() => AccountManagerConnection, { description: "Account managers of this unit (or its whole subtree), by code." })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
   @Guard(unitStaff)
   accountManagers(@Root() b: Branch, @Args() { includeSubtree, first, after }: ManagerListArgs, @Ctx() ctx: Context) {
     return listManagers(ctx.db, b.dbId, includeSubtree, first, after);

@@ -6,7 +6,7 @@ import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
 import { Metric } from "./performance.enums.js";
 
 /** The most standings one manager ranking returns. */
-const MAX_RANKING_ROWS = 1_000;
+export const MAX_RANKING_ROWS = 1_000;
 
 @ArgsType()
 export class PerformanceArgs {

@@ -4,7 +4,9 @@ import { canRankChildrenOf, canRankManagersOf } from "../../domain/access.js";
 import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
 import { Allow, demand } from "../auth/auth.guard.js";
-import { BranchRankingArgs, ManagerRankingArgs } from "./performance.args.js";
+import { Limits, Rows } from "../../graphql/field-limits.js";
+import { CHILDREN_ESTIMATE } from "../org/branch.type.js";
+import { BranchRankingArgs, ManagerRankingArgs, MAX_RANKING_ROWS } from "./performance.args.js";
 import { ALL_METRICS, Granularity, Metric } from "./performance.enums.js";
 import { metricProgress, rankOf, series } from "./performance.service.js";
 import { BranchStanding, ManagerStanding, MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
@@ -12,6 +14,7 @@ import { BranchStanding, ManagerStanding, MetricProgress, Performance, SeriesPoi
 @Resolver(() => Performance)
 export class PerformanceResolver {
   @FieldResolver(() => [MetricProgress], { description: "Every metric, in a fixed order." })
+  @Limits({ rows: Rows.upTo(ALL_METRICS.length) })
   metrics(@Root() p: Performance, @Ctx() ctx: Context): Promise<MetricProgress[]> {
     return Promise.all(ALL_METRICS.map((m) => metricProgress(ctx, p, m)));
   }
@@ -25,11 +28,14 @@ export class PerformanceResolver {
     nullable: true,
     description: "Rank among the parent's direct children (for a manager: among the managers of their unit's subtree); null at the root.",
   })
+  @Limits({ cost: 1 }) // reads the peers' ranking, shared by the peers on the same page
   rank(@Root() p: Performance, @Arg("metric", () => Metric) metric: Metric, @Ctx() ctx: Context): Promise<number | null> {
     return rankOf(ctx, p, metric);
   }
 
   @FieldResolver(() => [SeriesPoint], { description: "Actuals per bucket from the period's first day to the as-of date." })
+  // The longest period is a quarter: at most 92 days, 14 ISO weeks, 3 months.
+  @Limits({ rows: Rows.byArgument("granularity", { [Granularity.DAY]: 92, [Granularity.WEEK]: 14, [Granularity.MONTH]: 3 }) })
   series(
     @Root() p: Performance,
     @Arg("metric", () => Metric) metric: Metric,
@@ -43,6 +49,7 @@ export class PerformanceResolver {
 @Resolver()
 export class RankingResolver {
   @Query(() => [BranchStanding], { description: "The direct children of a unit, ranked (shared/domain.md ranking rules)." })
+  @Limits({ rows: Rows.upTo(CHILDREN_ESTIMATE) })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async branchRanking(@Args() { parentCode, period, metric, asOf }: BranchRankingArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
     const [viewer, parent] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(parentCode)]);
@@ -52,6 +59,7 @@ export class RankingResolver {
   }
 
   @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
+  @Limits({ rows: Rows.page(MAX_RANKING_ROWS) })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async accountManagerRanking(@Args() { branchCode, period, metric, asOf, first }: ManagerRankingArgs, @Ctx() ctx: Context): Promise<ManagerStanding[]> {
     const [viewer, unit] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(branchCode)]);
