@@ -169,8 +169,16 @@ function notFound(res: express.Response): void {
   res.status(404).type("text/plain").send("Not Found");
 }
 
-/** The vendor files, as their packages publish them, and ours; read once, named by their hash. */
-function loadAssets() {
+type Assets = ReturnType<typeof readAssets>;
+let assetsRead: Assets | undefined;
+
+/** The files, read once per process (tests start many servers). */
+function loadAssets(): Assets {
+  return (assetsRead ??= readAssets());
+}
+
+/** The vendor files, as their packages publish them, and ours, named by their hash. */
+function readAssets() {
   const require = createRequire(import.meta.url);
   const fromPackage = (pkg: string, file: string) => readFileSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file));
   const asset = (name: string, type: string, body: Buffer): Asset => {
@@ -195,7 +203,7 @@ function withoutSourceMap(body: Buffer): Buffer {
 }
 
 /** What the page's script needs: the endpoint, the callers (with tokens in development) and the tabs. */
-async function page(config: Config, assets: ReturnType<typeof loadAssets>): Promise<string> {
+async function page(config: Config, assets: Assets): Promise<string> {
   const callers = config.devTokens
     ? await Promise.all(
         DEMO_CALLERS.map(async (c) => ({
