@@ -71,15 +71,21 @@ const schema = z.object({
    * production, `off` elsewhere.
    */
   TRUSTED_DOCUMENTS: z.enum(["off", "anonymous", "all"]).optional(),
+  /**
+   * The GraphQL IDE a browser gets at /graphql (src/http/ide.ts), served from this server.
+   * Default: `on` outside production, `off` in production.
+   */
+  GRAPHQL_IDE: z.enum(["on", "off"]).optional(),
 });
 
 /** Signs and verifies tokens outside production when no key is configured; never accepted in production. */
 export const DEV_JWT_SECRET = "development-only-key-never-use-in-production";
 
 export type Config = Readonly<
-  Omit<z.infer<typeof schema>, "TRUSTED_DOCUMENTS"> & {
+  Omit<z.infer<typeof schema>, "TRUSTED_DOCUMENTS" | "GRAPHQL_IDE"> & {
     readonly dataDir: string;
     readonly TRUSTED_DOCUMENTS: "off" | "anonymous" | "all";
+    readonly GRAPHQL_IDE: "on" | "off";
     /** True when tokens are checked with DEV_JWT_SECRET (nothing configured, not production). In production without a key, JWT_SECRET stays unset. */
     readonly devTokens: boolean;
   }
@@ -102,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     JWT_SECRET: devTokens ? DEV_JWT_SECRET : c.JWT_SECRET,
     TRUSTED_DOCUMENTS: c.TRUSTED_DOCUMENTS ?? (production ? "anonymous" : "off"),
+    GRAPHQL_IDE: c.GRAPHQL_IDE ?? (production ? "off" : "on"),
     devTokens,
     dataDir: path.resolve(c.DATA_DIR),
   });

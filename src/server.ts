@@ -1,6 +1,7 @@
 /**
- * The HTTP server: Express with Apollo at /graphql and a health check. Returned handle closes
- * everything in order (HTTP first, in-flight requests drained).
+ * The HTTP server: Express with Apollo at /graphql, the GraphQL IDE for browsers (src/http/ide.ts)
+ * and a health check. Returned handle closes everything in order (HTTP first, in-flight requests
+ * drained).
  *
  * A request to /graphql meets, in order: the body size limit, the bearer token, the caller's
  * rate limit, the trusted-document check, then Apollo (CSRF prevention, document limits, field
@@ -9,7 +10,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
@@ -23,6 +24,7 @@ import { createSchema } from "./graphql/schema.js";
 import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
 import { authenticate } from "./http/authenticate.js";
 import { sendError } from "./http/errors.js";
+import { graphqlIde } from "./http/ide.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
 import type { Logger } from "./logger.js";
@@ -57,6 +59,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing page loads Apollo Sandbox from a CDN; our IDE is served from here (src/http/ide.ts).
+      ApolloServerPluginLandingPageDisabled(),
       cacheControlPlugin(),
       // Before the audit: a document over its cost budget is refused before any plugin sees it run.
       ...limits.plugins,
@@ -73,6 +77,9 @@ export async function startServer(database: Database, config: Config, logger: Lo
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", database: database.kind });
   });
+  // A browser opening the server lands in the GraphQL IDE (later: the dashboard).
+  app.get("/", (_req, res) => res.redirect(302, "/graphql"));
+  app.use(graphqlIde(config));
   const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) return next(err);
     if (err?.type === "entity.too.large") return sendError(res, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${config.BODY_LIMIT_BYTES} bytes`);
