@@ -1,12 +1,25 @@
 /**
  * The one place that reads the environment. Everything else receives a validated `Config`.
  */
+import { isIP } from "node:net";
 import path from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 
 /** `VAR=` in a shell or an env file means "not set". */
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
+
+/** The names Express (proxy-addr) gives to address ranges, usable in TRUSTED_PROXIES. */
+const PROXY_RANGE_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+/** An IP address, a CIDR range ("10.0.0.0/8") or one of PROXY_RANGE_NAMES. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, prefix, extra] = entry.split("/");
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -41,6 +54,11 @@ const schema = z.object({
   JWT_SECRET: z.preprocess(emptyAsUnset, z.string().min(32, "must be at least 32 characters").optional()),
   /** Or: a JWKS URL whose keys sign the tokens (RS256/ES256/EdDSA), e.g. the bank's identity provider. */
   JWKS_URL: z.preprocess(emptyAsUnset, z.string().url().optional()),
+  /**
+   * The longest life a token may claim, in hours: a token whose `exp` lies further ahead (or
+   * whose `exp` − `iat` is longer) is refused, so a leaked token cannot be used for years.
+   */
+  JWT_MAX_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** When set, tokens must carry this `iss` … */
   JWT_ISSUER: z.string().min(1).optional(),
   /** … and this `aud`. */
@@ -65,6 +83,26 @@ const schema = z.object({
   MAX_QUERY_COST_ANONYMOUS: z.coerce.number().int().min(1).max(100_000_000).default(1_000),
   /** Largest request body in bytes; a full MAX_BATCH_SIZE write batch must fit. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(2_000_000),
+  /**
+   * Largest body of an anonymous request or of one that names a trusted document: the mobile
+   * app sends a few variables, never a batch, so the public internet gets no room for more.
+   */
+  ANONYMOUS_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(16_384),
+  /** Deepest nesting of arrays and objects in a JSON body; checked on the raw bytes before parsing. */
+  MAX_JSON_DEPTH: z.coerce.number().int().min(2).max(1_000).default(64),
+  /**
+   * The proxies (load balancers) whose X-Forwarded-For is believed, comma-separated: IP
+   * addresses, CIDR ranges, or loopback / linklocal / uniquelocal. Unset: none, the client
+   * address is the connection's (anyone could otherwise pick the address rate limits key on).
+   */
+  TRUSTED_PROXIES: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .optional()
+      .transform((v) => (v ?? "").split(",").map((e) => e.trim()).filter((e) => e !== ""))
+      .refine((list) => list.every(isProxyAddress), `each entry must be an IP address, a CIDR range or one of ${PROXY_RANGE_NAMES.join(", ")}`),
+  ),
   /**
    * Who must send a trusted document (an allow-listed operation, by hash) instead of free text:
    * nobody, anonymous callers (the mobile app), or everyone. Default: `anonymous` in

@@ -3,9 +3,12 @@
  * and a health check. Returned handle closes everything in order (HTTP first, in-flight requests
  * drained).
  *
- * A request to /graphql meets, in order: the body size limit, the bearer token, the caller's
- * rate limit, the trusted-document check, then Apollo (CSRF prevention, document limits, field
- * authorization, error masking).
+ * A request to /graphql meets, in order: the bearer token (verified from the header alone), the
+ * rate limit (every request counts, a forged token against its address), the token's refusal,
+ * the body (a small limit for anonymous callers, nesting depth checked before parsing), the
+ * trusted-document check, then Apollo (CSRF prevention, document limits, input strings, field
+ * authorization, error masking). Cheap refusals come first, so a request that will be refused
+ * costs as little as possible.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,14 +19,17 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
+import { AppError } from "./errors.js";
 import { cacheControlPlugin } from "./graphql/cache-control.js";
 import { createContext, type Context } from "./graphql/context.js";
 import { createFormatError } from "./graphql/format-error.js";
 import { documentLimits } from "./graphql/limits.js";
+import { requestChecksPlugin } from "./graphql/request-checks.js";
 import { createSchema } from "./graphql/schema.js";
 import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
-import { authenticate } from "./http/authenticate.js";
-import { sendError } from "./http/errors.js";
+import { authenticate, refuseInvalidToken } from "./http/authenticate.js";
+import { jsonBody } from "./http/body.js";
+import { sendError, withHttpStatus } from "./http/errors.js";
 import { graphqlIde } from "./http/ide.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
@@ -62,6 +68,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
       // Apollo's landing page loads Apollo Sandbox from a CDN; our IDE is served from here (src/http/ide.ts).
       ApolloServerPluginLandingPageDisabled(),
       cacheControlPlugin(),
+      requestChecksPlugin(),
       // Before the audit: a document over its cost budget is refused before any plugin sees it run.
       ...limits.plugins,
       auditPlugin(logger),
@@ -72,8 +79,10 @@ export async function startServer(database: Database, config: Config, logger: Lo
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");
-  // Behind the bank's load balancer the client address is in X-Forwarded-For; anonymous rate limits key on it.
-  app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  // Behind the bank's load balancer the client address is in X-Forwarded-For; anonymous rate
+  // limits key on it. Only the configured proxies are believed: from anywhere else the header
+  // is the client's own choice.
+  app.set("trust proxy", config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false);
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", database: database.kind });
   });
@@ -82,19 +91,33 @@ export async function startServer(database: Database, config: Config, logger: Lo
   app.use(graphqlIde(config));
   const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) return next(err);
-    if (err?.type === "entity.too.large") return sendError(res, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${config.BODY_LIMIT_BYTES} bytes`);
+    if (err?.type === "entity.too.large") return sendError(res, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${err.limit} bytes`);
+    if (err?.type === "entity.too.deep") return sendError(res, 400, "JSON_TOO_DEEP", err.message);
     if (err?.type === "entity.parse.failed") return sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
-    if (err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") return sendError(res, 415, "BAD_REQUEST", "Unsupported body encoding");
+    if (err?.type === "encoding.unsupported" || err?.type === "charset.unsupported" || err?.type === "encoding.not.utf8") {
+      return sendError(res, 415, "BAD_REQUEST", "Unsupported body encoding: send UTF-8 JSON");
+    }
     logger.error({ err }, "unexpected error before GraphQL");
     sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
   };
   app.use(
     "/graphql",
-    express.json({ limit: config.BODY_LIMIT_BYTES }),
     authenticate(verifyToken),
     limiter.middleware,
+    refuseInvalidToken,
+    jsonBody(config),
     trustedDocuments(config, TRUSTED_MANIFEST),
-    expressMiddleware(apollo, { context: async ({ res }) => createContext(database.prisma, config, res.locals.claims as Claims | null) }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const context = createContext(database.prisma, config, res.locals.claims as Claims | null);
+        // A scoped token whose unit (or account manager) does not exist is refused like a
+        // forged one, before anything runs; for the other roles this costs nothing.
+        await context.viewer().catch((err: unknown) => {
+          throw err instanceof AppError ? withHttpStatus(err, 401) : err;
+        });
+        return context;
+      },
+    }),
     bodyErrors,
   );
 

@@ -1,6 +1,9 @@
 /**
  * npm run token -- --role HQ [--unit SX-LL] [--sub alice] [--hours 8]
  *
+ * `--unit` is required for BRANCH_MANAGER and ACCOUNT_MANAGER, and an account manager's
+ * `--sub` must be their account-manager code (the server checks it belongs to the unit).
+ *
  * Prints a bearer token signed with JWT_SECRET (or, outside production with no key set, the
  * development key the server then uses too). For local use and tests; in production tokens
  * come from the bank's identity provider.
@@ -23,12 +26,16 @@ async function main(): Promise<number> {
     console.error(`--unit <branch code> is required for ${role}`);
     return 2;
   }
-  const hours = Number(values.hours);
-  if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 30) {
-    console.error("--hours must be a number of hours between 0 and 720");
+  if (role === "ACCOUNT_MANAGER" && !values.sub) {
+    console.error("--sub <account-manager code> is required for ACCOUNT_MANAGER");
     return 2;
   }
   const config = loadConfig();
+  const hours = Number(values.hours);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > config.JWT_MAX_TTL_HOURS) {
+    console.error(`--hours must be a number of hours above 0 and at most ${config.JWT_MAX_TTL_HOURS} (JWT_MAX_TTL_HOURS)`);
+    return 2;
+  }
   const sub = values.sub ?? `dev-${role.toLowerCase()}`;
   console.log(await signToken(config, { sub, role, unit: values.unit ?? null }, Math.round(hours * 3600)));
   return 0;

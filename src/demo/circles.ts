@@ -359,8 +359,9 @@ function instant(day: BusinessDate, hour: number, minute: number): Date {
 const isoWeek = (day: BusinessDate) => periodOf("WEEK", day).code;
 
 /**
- * Redemptions that the service accepts: inside each promotion's schedule, within its per-card
- * limits, spends that qualify. About two hundred: each is one call (one transaction) of
+ * Redemptions that the service accepts, as the acquiring platform would report them (only it
+ * may: shared/domain.md): inside each promotion's schedule, within its per-card limits, spends
+ * that qualify. About two hundred: each is one call (one transaction) of
  * `redeem`, the slowest part of the first start on the embedded database. The lucky draw is left out: the server draws its winners from
  * crypto randomness, which would make the story's spend differ from one load to the next.
  */
@@ -373,7 +374,7 @@ function buildRedemptions(rng: Random, lists: Lists): RedeemPromotionInput[] {
   /** A card that has not yet used the promotion in the limit's window ("day" or "week"). */
   const card = (promotion: string, window: string) => {
     for (;;) {
-      const token = `tok_demo_${pad(rng.int(1, 4_000), 6)}`;
+      const token = `tok_demo_card_${pad(rng.int(1, 4_000), 6)}`; // the card-token shape: 16+ characters, not all digits
       if (!used.has(`${promotion}|${token}|${window}`)) return used.add(`${promotion}|${token}|${window}`), token;
     }
   };

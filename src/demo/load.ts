@@ -98,8 +98,8 @@ async function loadCampaign(db: Db, story: DemoStory): Promise<Pick<DemoSummary,
   for (const redemption of story.redemptions) {
     if (done.has(redemption.transactionId)) redemptions.unchanged++;
     else {
-      // Played back at its own time: the service judges `at` against its clock, so the clock is
-      // set to the moment the card was used in 2021.
+      // The acquirer's reports, played back at their own time: the service judges `at` against
+      // its clock, so the clock is set to the moment the card was used in 2021.
       await redeem(db, redemption, { zone: CIRCLES.zone, now: redemption.at!, maxSkewSeconds: 0 });
       redemptions.created++;
     }

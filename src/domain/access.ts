@@ -10,14 +10,19 @@
  *   their unit.
  * - ACCOUNT_MANAGER reads their own figures and visits, their unit's manager ranking, and the
  *   rankings of the units above them; they see the names of the managers of their own unit.
- * - MARKETING reads and writes merchants, circles, campaigns and promotions; no figures of
- *   units or staff, no visits.
+ * - MARKETING reads and writes merchants, circles, campaigns and promotions, and reads their
+ *   aggregate results; no figures of units or staff, no visits.
  * - INGEST writes records, org data and targets (the feeds and the import); it reads nothing.
- * - ANONYMOUS (the mobile app) finds promotions near a place and redeems with a card token.
+ * - ACQUIRER (the acquiring platform that processed the payment) reports promotion uses; it
+ *   reads nothing but the offers near a place.
+ * - ANONYMOUS (the mobile app) finds promotions near a place; it never reports a use.
+ * - The results of a campaign or business circle (visits, applications, redemptions, money
+ *   spent) are figures of the unit that owns it: readable by those who may read that unit's
+ *   figures, and by MARKETING, who runs campaigns and circles.
  * Unit names and codes are not secret to staff: rankings publish them to peers.
  */
 
-export const ROLES = ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER", "MARKETING", "INGEST"] as const;
+export const ROLES = ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER", "MARKETING", "INGEST", "ACQUIRER"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Roles whose token must name a unit (the `unit` claim). */
@@ -40,7 +45,7 @@ export type Viewer =
   | {
       readonly role: Role;
       readonly sub: string;
-      /** Present for scoped roles whose `unit` claim names an existing unit. */
+      /** Present for scoped roles (a token whose `unit` names no unit is refused before it gets a viewer). */
       readonly scope: UnitScope | null;
       /** For ACCOUNT_MANAGER: the manager the token's `sub` names, if it exists. */
       readonly managerId: number | null;
@@ -59,6 +64,15 @@ function inSubtree(v: Viewer, unitId: number): boolean {
 /** May the viewer read a unit's figures (performance, series)? */
 export function canReadUnitFigures(v: Viewer, unitId: number): boolean {
   return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+}
+
+/**
+ * May the viewer read what a campaign or business circle owned by `ownerUnitId` brought in
+ * (its results, its spending)? Those sums are the owning unit's figures; marketing, who runs
+ * campaigns and circles everywhere, reads them too.
+ */
+export function canReadOwnedResults(v: Viewer, ownerUnitId: number): boolean {
+  return v.role === "MARKETING" || canReadUnitFigures(v, ownerUnitId);
 }
 
 /** May the viewer list a unit's staff? */
@@ -88,7 +102,7 @@ export function canReadStaffFigures(v: Viewer, m: StaffRef): boolean {
 /** May the viewer read the ranking of the direct children of `parentId`? */
 export function canRankChildrenOf(v: Viewer, parentId: number): boolean {
   if (v.role === "HQ") return true;
-  if (v.role === "BRANCH_MANAGER") return inSubtree(v, parentId) || v.scope!.ancestors.has(parentId);
+  if (v.role === "BRANCH_MANAGER") return inSubtree(v, parentId) || (v.scope !== null && v.scope.ancestors.has(parentId));
   if (v.role === "ACCOUNT_MANAGER") return v.scope !== null && v.scope.ancestors.has(parentId);
   return false;
 }

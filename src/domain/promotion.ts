@@ -178,3 +178,17 @@ export function redemptionCost(rule: PromotionRule, spendFen: number, won: boole
       return { costFen: won ? (rule.amountFen ?? 0) : 0 };
   }
 }
+
+const CARD_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Why a string is not a card token, or null when it is. A card token (issued by the card
+ * network or the acquirer for one card) is 16–64 characters of letters, digits, '_' and '-'
+ * with at least one letter: an all-digit string could be a card number (PAN), which the bank
+ * never stores or receives here.
+ */
+export function cardTokenProblem(token: string): string | null {
+  if (!CARD_TOKEN.test(token)) return "must be a card token: 16 to 64 letters, digits, '_' or '-'";
+  if (!/[A-Za-z]/.test(token)) return "must be a card token with at least one letter, never a card number";
+  return null;
+}

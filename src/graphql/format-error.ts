@@ -21,10 +21,22 @@ const REQUEST_ERROR_CODES = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
+/**
+ * graphql-js's "Did you mean …?" hints (field, argument, type and enum value names) tell a
+ * stranger what the schema holds, which production keeps to itself (no introspection).
+ */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/** The error we raised, whether it arrives as itself, from a resolver, or wrapped by Apollo before execution. */
+function ourError(error: unknown): unknown {
+  const original = unwrapResolverError(error);
+  return original instanceof GraphQLError && original.originalError instanceof AppError ? original.originalError : original;
+}
+
 export function createFormatError(logger: Logger) {
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const where = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
-    const original = unwrapResolverError(error);
+    const original = ourError(error);
 
     if (original instanceof AppError) {
       return {
@@ -43,11 +55,12 @@ export function createFormatError(logger: Logger) {
     const code = formatted.extensions?.code;
     if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
       const cause = error instanceof GraphQLError ? error.originalError : undefined;
+      const message = formatted.message.replace(SUGGESTION, "");
       const limit = limitCodeOf(cause, formatted.message);
-      if (limit) return { message: formatted.message, ...where, extensions: { code: limit } };
+      if (limit) return { message, ...where, extensions: { code: limit } };
       // A bad scalar literal is a validation error to graphql-js, but it is bad input to a client.
       const fromScalar = cause instanceof GraphQLError && cause.extensions.code === "BAD_USER_INPUT";
-      return { message: formatted.message, ...where, extensions: { code: fromScalar ? "BAD_USER_INPUT" : code } };
+      return { message, ...where, extensions: { code: fromScalar ? "BAD_USER_INPUT" : code } };
     }
     logger.error({ err: original, path: formatted.path }, "unexpected error while serving a request");
     return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };

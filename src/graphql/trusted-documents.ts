@@ -4,6 +4,8 @@
  * `extensions.persistedQuery.sha256Hash`); the server runs the document it holds for that
  * hash. With TRUSTED_DOCUMENTS=anonymous (production's default) an anonymous caller can run
  * nothing else, so the public internet meets a fixed list of operations, not a query language.
+ * The app only reads: a promotion's use is reported by the acquiring platform (ACQUIRER), never
+ * by the app.
  *
  * `npm run documents` prints the manifest (hash → document) for the app's build.
  */
@@ -34,9 +36,6 @@ export const TRUSTED_DOCUMENTS: readonly string[] = [
       }
     }
   }
-}`,
-  `mutation RedeemPromotion($input: RedeemPromotionInput!) {
-  redeemPromotion(input: $input) { transactionId promotionCode merchantCode at spend cost won }
 }`,
 ];
 

@@ -1,8 +1,11 @@
 /**
- * Per-subject rate limits (rate-limiter-flexible): signed-in callers by role and subject,
- * anonymous callers by client address. Kept in memory, or in Redis when REDIS_URL is set so
- * that several API instances share one budget; if Redis stops answering, each instance falls
- * back to its own memory rather than refusing everyone or letting everyone through.
+ * Per-subject rate limits (rate-limiter-flexible): signed-in callers by role and subject (from
+ * a verified token only, so nobody can spend another subject's budget), anonymous callers and
+ * those whose token failed verification by client address (req.ip: the connection's, or the
+ * X-Forwarded-For of a TRUSTED_PROXIES proxy). Every request is counted before its body is
+ * read. Kept in memory, or in Redis when REDIS_URL is set so that several API instances share
+ * one budget; if Redis stops answering, each instance falls back to its own memory rather than
+ * refusing everyone or letting everyone through.
  */
 import type { RequestHandler } from "express";
 import { Redis } from "ioredis";

@@ -23,6 +23,10 @@ export function trustedDocuments(config: Config, manifest: ReadonlyMap<string, s
     const body = (req.method === "POST" && req.body && typeof req.body === "object" ? req.body : null) as Body | null;
     const hash = body ? requestedHash(body) : undefined;
     if (body && hash !== undefined) {
+      // A trusted document carries a few variables: the anonymous body limit applies whoever sends it.
+      if (((res.locals.bodyBytes as number | undefined) ?? 0) > config.ANONYMOUS_BODY_LIMIT_BYTES) {
+        return sendError(res, 413, "PAYLOAD_TOO_LARGE", `A trusted document's request body may be at most ${config.ANONYMOUS_BODY_LIMIT_BYTES} bytes`);
+      }
       const document = manifest.get(hash.toLowerCase());
       if (document === undefined) return sendError(res, 400, "PERSISTED_QUERY_NOT_FOUND", "Unknown document id: not a trusted document");
       body.query = document;

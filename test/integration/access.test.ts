@@ -2,18 +2,16 @@
  * Who may see and do what, through the real API: a matrix of callers × operations, then the
  * sibling-unit leak tests, one per type that holds figures, staff or records.
  */
+import { getMetadataStorage } from "type-graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CALLERS, twoCities, twoCityMerchants, twoCityVisits, type CallerName } from "../fixtures/access.js";
-import { writeMerchants } from "../fixtures/merchants.js";
-import { seed } from "../fixtures/scenarios.js";
+import { createSchema } from "../../src/graphql/schema.js";
+import { CALLERS, seedTwoCities, type CallerName } from "../fixtures/access.js";
 import { codeOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
-  await seed(api, twoCities);
-  await writeMerchants(api, "merchants", twoCityMerchants);
-  await writeMerchants(api, "visits", twoCityVisits);
+  await seedTwoCities(api);
 });
 afterAll(() => api?.close());
 
@@ -42,39 +40,52 @@ const OPERATIONS: Record<string, string> = {
   merchants: `{ merchants(first: 10) { totalCount edges { node { code branch { code } } } } }`,
   promotionsNear: `{ promotionsNear(latitude: 31.23, longitude: 121.47) { totalCount } }`,
   auditTrail: `{ auditTrail(first: 5) { totalCount } }`,
+  ownCityCampaignResults: `{ campaign(code: "CAMP1") { code results(period: "${Q}", asOf: "2021-01-31") { applications newCustomers visits } } }`,
+  otherCityCampaignResults: `{ campaign(code: "CAMP2") { code results(period: "${Q}", asOf: "2021-01-31") { applications newCustomers } } }`,
+  otherCityCampaignSpending: `{ campaign(code: "CAMP2") { code spent remaining } }`,
+  otherCityPromotionSpending: `{ promotion(code: "PR2") { code spent } }`,
+  ownCityCircleResults: `{ businessCircle(code: "K1") { code results(period: "${Q}", asOf: "2021-01-31") { visits applications } } }`,
+  otherCityCircleResults: `{ businessCircle(code: "K2") { code results(period: "${Q}", asOf: "2021-01-31") { visits applications } } }`,
 };
 
 const F = "FORBIDDEN";
 const U = "UNAUTHENTICATED";
-// Rows: operation; columns: HQ, BM_C1, BM_S1, AM_M11, MARKETING, INGEST, ANONYMOUS.
+// Rows: operation; columns: HQ, BM_C1, BM_S1, AM_M11, MARKETING, INGEST, ACQUIRER, ANONYMOUS.
 const MATRIX: [string, ...string[]][] = [
-  ["provinceRanking", "ok", "ok", "ok", "ok", F, F, U],
-  ["otherCityRanking", "ok", F, F, F, F, F, U],
-  ["unknownUnitRanking", "NOT_FOUND", F, F, F, F, F, U],
-  ["subBranchFigures", "ok", "ok", "ok", F, F, F, U],
-  ["otherCityFigures", "ok", F, F, F, F, F, U],
-  ["unitNames", "ok", "ok", "ok", "ok", "ok", F, U],
-  ["subBranchStaff", "ok", "ok", "ok", F, F, F, U],
-  ["ownManager", "ok", "ok", "ok", "ok", F, F, U],
-  ["colleague", "ok", "ok", "ok", "ok", F, F, U],
-  ["colleagueFigures", "ok", "ok", "ok", F, F, F, U],
-  ["otherCityManager", "ok", F, F, F, F, F, U],
-  ["unknownManager", "ok", F, F, F, F, F, U],
-  ["subBranchManagerRanking", "ok", "ok", "ok", "ok", F, F, U],
-  ["cityManagerRanking", "ok", "ok", F, F, F, F, U],
-  ["visits", "ok", "ok", "ok", "ok", F, F, U],
-  ["merchants", "ok", "ok", "ok", "ok", "ok", F, U],
-  ["promotionsNear", "ok", "ok", "ok", "ok", "ok", "ok", "ok"],
-  ["auditTrail", "ok", F, F, F, F, F, U],
+  ["provinceRanking", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["otherCityRanking", "ok", F, F, F, F, F, F, U],
+  ["unknownUnitRanking", "NOT_FOUND", F, F, F, F, F, F, U],
+  ["subBranchFigures", "ok", "ok", "ok", F, F, F, F, U],
+  ["otherCityFigures", "ok", F, F, F, F, F, F, U],
+  ["unitNames", "ok", "ok", "ok", "ok", "ok", F, F, U],
+  ["subBranchStaff", "ok", "ok", "ok", F, F, F, F, U],
+  ["ownManager", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["colleague", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["colleagueFigures", "ok", "ok", "ok", F, F, F, F, U],
+  ["otherCityManager", "ok", F, F, F, F, F, F, U],
+  ["unknownManager", "ok", F, F, F, F, F, F, U],
+  ["subBranchManagerRanking", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["cityManagerRanking", "ok", "ok", F, F, F, F, F, U],
+  ["visits", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["merchants", "ok", "ok", "ok", "ok", "ok", F, F, U],
+  ["promotionsNear", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"],
+  ["auditTrail", "ok", F, F, F, F, F, F, U],
+  // Campaign and circle results sum the owning unit's records: its figures' readers, and marketing.
+  ["ownCityCampaignResults", "ok", "ok", F, F, "ok", F, F, U],
+  ["otherCityCampaignResults", "ok", F, F, F, "ok", F, F, U],
+  ["otherCityCampaignSpending", "ok", F, F, F, "ok", F, F, U],
+  ["otherCityPromotionSpending", "ok", F, F, F, "ok", F, F, U],
+  ["ownCityCircleResults", "ok", "ok", F, F, "ok", F, F, U],
+  ["otherCityCircleResults", "ok", F, F, F, "ok", F, F, U],
 ];
-const COLUMNS: CallerName[] = ["HQ", "BM_C1", "BM_S1", "AM_M11", "MARKETING", "INGEST", "ANONYMOUS"];
+const COLUMNS: CallerName[] = ["HQ", "BM_C1", "BM_S1", "AM_M11", "MARKETING", "INGEST", "ACQUIRER", "ANONYMOUS"];
 
 describe("queries: callers × operations", () => {
   const cases = MATRIX.flatMap(([op, ...expected]) => COLUMNS.map((caller, i) => [op, caller, expected[i]] as const));
   it.each(cases)("%s as %s → %s", async (op, caller, expected) => {
     const res = await as(caller, OPERATIONS[op]);
     expect(outcome(res)).toBe(expected);
-    if (expected !== "ok") expect(JSON.stringify(res.data ?? null)).not.toMatch(/Zhao|Wang|Li Na|"actual":\d/);
+    if (expected !== "ok") expect(JSON.stringify(res.data ?? null)).not.toMatch(/Zhao|Wang|Li Na|"actual":\d|"(applications|newCustomers|visits|spent|remaining)":\d/);
   });
 
   it("scoped lists hold only the caller's part: visits by staff of the subtree, or the caller's own", async () => {
@@ -116,13 +127,19 @@ describe("mutations: callers × writes", () => {
       { in: [{ managerCode: "M11", merchantCode: "ME1", visitedOn: "2021-01-20", outcome: "FOLLOW_UP" }] },
     ],
     upsertBranches: ["mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { unchanged } }", { in: [{ code: "P", name: "Province", level: "PROVINCE" }] }],
+    // PR2's campaign is a draft: whoever gets past the access check meets the promotion's rules.
+    redeemPromotion: [
+      "mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { cost } }",
+      { in: { transactionId: "tx-access-1", promotionCode: "PR2", merchantCode: "ME2", cardToken: "tok_access_card_0001", spend: 50 } },
+    ],
   };
   const WRITE_MATRIX: [string, ...string[]][] = [
-    ["recordApplications", F, F, F, F, F, "ok", U],
-    ["setTargetBelow", F, "ok", F, F, F, "ok", U],
-    ["createCampaign", F, F, F, F, "ok", F, U],
-    ["ownVisit", F, F, F, "ok", F, "ok", U],
-    ["upsertBranches", F, F, F, F, F, "ok", U],
+    ["recordApplications", F, F, F, F, F, "ok", F, U],
+    ["setTargetBelow", F, "ok", F, F, F, "ok", F, U],
+    ["createCampaign", F, F, F, F, "ok", F, F, U],
+    ["ownVisit", F, F, F, "ok", F, "ok", F, U],
+    ["upsertBranches", F, F, F, F, F, "ok", F, U],
+    ["redeemPromotion", F, F, F, F, F, F, "PROMOTION_NOT_AVAILABLE", U],
   ];
   const cases = WRITE_MATRIX.flatMap(([op, ...expected]) => COLUMNS.map((caller, i) => [op, caller, expected[i]] as const));
   it.each(cases)("%s as %s → %s", async (op, caller, expected) => {
@@ -175,5 +192,76 @@ describe("sibling units: nothing beyond what rankings publish, whatever the path
       { rank: 1, actual: 5, branch: { code: "S1", name: "Sub-branch one" } },
       { rank: 2, actual: 4, branch: { code: "S2", name: "Sub-branch two" } },
     ]);
+  });
+});
+
+describe("campaign and circle results: only for those who may see the owning unit's figures", () => {
+  it("a sub-branch manager refused the city's figures cannot read them through the city's campaign", async () => {
+    expect(codeOf(await as("BM_S1", `{ branch(code: "C1") { ${perf} } }`))).toBe(F);
+    const res = await as("BM_S1", `{ campaign(code: "CAMP1") { code results(period: "${Q}", asOf: "2021-01-31") { applications newCustomers visits } } }`);
+    expect(res.errors!.map((e) => [e.path?.join("."), e.extensions?.code])).toEqual([["campaign.results", F]]);
+    expect(JSON.stringify(res.data)).not.toMatch(/"(applications|newCustomers|visits)"/);
+  });
+
+  it("an account manager cannot read another city's circle visit counts", async () => {
+    const res = await as("AM_M11", `{ businessCircle(code: "K2") { code results(period: "${Q}", asOf: "2021-01-31") { visits merchantsVisited } } }`);
+    expect(res.errors!.map((e) => [e.path?.join("."), e.extensions?.code])).toEqual([["businessCircle.results", F]]);
+    expect(JSON.stringify(res.data)).not.toMatch(/"visits"/);
+  });
+
+  it("nor through a promotion's campaign, a circle's merchants' promotions, or a list", async () => {
+    const viaPromotion = await as("BM_S1", `{ promotion(code: "PR1") { spent campaign { spent remaining results(period: "${Q}", asOf: "2021-01-31") { newCustomers } } } }`);
+    expect(codeOf(viaPromotion)).toBe(F);
+    expect(JSON.stringify(viaPromotion.data)).not.toMatch(/"(spent|remaining|newCustomers)"/);
+    const list = await as("BM_C1", `{ campaigns(first: 10) { edges { node { code results(period: "${Q}", asOf: "2021-01-31") { applications } } } } }`);
+    // C2's campaign is refused where it stands (results are non-null, so the list goes with it).
+    expect(list.errors!.map((e) => e.extensions?.code)).toEqual([F]);
+    expect(list.errors![0].path).toEqual(["campaigns", "edges", expect.any(Number), "node", "results"]);
+    expect(JSON.stringify(list.data)).not.toMatch(/"applications":5/);
+  });
+
+  it("the owning unit's managers and marketing read the actual figures", async () => {
+    // As of 01-15: the visits recorded by the write tests above (01-20) are not counted yet.
+    const camp = await as("BM_C1", `{ campaign(code: "CAMP1") { spent results(period: "${Q}", asOf: "2021-01-15") { applications newCustomers visits merchantsSigned } } }`);
+    expect(camp.errors).toBeUndefined();
+    expect(camp.data.campaign).toEqual({ spent: 0, results: { applications: 3, newCustomers: 3, visits: 2, merchantsSigned: 1 } });
+    const circle = await as("MARKETING", `{ businessCircle(code: "K2") { results(period: "${Q}", asOf: "2021-01-31") { visits applications newCustomers } } }`);
+    expect(circle.errors).toBeUndefined();
+    expect(circle.data.businessCircle.results).toEqual({ visits: 1, applications: 5, newCustomers: 5 });
+  });
+});
+
+describe("every field says who may use it, where it is declared", () => {
+  it("every root query and mutation carries @Allow (a new one without it fails here)", async () => {
+    const schema = await createSchema();
+    const allowed = new Set(getMetadataStorage().authorizedFields.filter((a) => (a.roles[0] as { roles?: unknown })?.roles).map((a) => a.fieldName));
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`));
+    expect(roots.length).toBeGreaterThan(20);
+    expect(roots.filter((r) => !allowed.has(r.split(".")[1]))).toEqual([]);
+  });
+
+  it("every field that holds figures, staff, visits or sums of records carries @Guard", async () => {
+    const schema = await createSchema();
+    const storage = getMetadataStorage();
+    const guardedTypesAndFields = new Set<string>();
+    const typeName = (target: Function) => storage.objectTypes.find((o) => o.target === target)?.name;
+    for (const a of storage.authorizedFields) {
+      if (!(a.roles[0] as { rule?: unknown })?.rule) continue;
+      const resolver = storage.resolverClasses.find((r) => r.target === a.target);
+      const owner = resolver ? typeName(resolver.getObjectType() as Function) : typeName(a.target);
+      guardedTypesAndFields.add(`${owner}.${a.fieldName}`);
+    }
+    const SENSITIVE_TYPES = /^(Performance|AttributedResults|CampaignResults|AccountManagerConnection|VisitConnection)$/;
+    const SUMS = new Set(["Campaign.spent", "Campaign.remaining", "Promotion.spent", "Promotion.budgetCap"]);
+    const unguarded: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!("getFields" in type) || type.name.startsWith("__") || type.name === "Query" || type.name === "Mutation" || !("getInterfaces" in type)) continue;
+      for (const [name, field] of Object.entries(type.getFields())) {
+        const returns = String(field.type).replace(/[[\]!]/g, "");
+        const key = `${type.name}.${name}`;
+        if ((SENSITIVE_TYPES.test(returns) || SUMS.has(key)) && !guardedTypesAndFields.has(key)) unguarded.push(key);
+      }
+    }
+    expect(unguarded).toEqual([]);
   });
 });

@@ -38,8 +38,8 @@ describe("audit trail", () => {
     const input = { idempotencyKey: "key-12345678", code: "AUD", name: "Audited", branchCode: "C1", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 100 };
     expect((await api.as({ role: "MARKETING", sub: "mkt-1" }).gql(campaign, { in: input })).errors).toBeUndefined();
     const redeem = "mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { cost } }";
-    const anonymous = await api.as("ANONYMOUS").gql(redeem, { in: { transactionId: "tx-00000001", promotionCode: "NOPE", merchantCode: "ME1", cardToken: "card-token-00000001", spend: 10 } });
-    expect(anonymous.errors).toBeDefined();
+    const acquirer = await api.as({ role: "ACQUIRER", sub: "acquirer-1" }).gql(redeem, { in: { transactionId: "tx-00000001", promotionCode: "NOPE", merchantCode: "ME1", cardToken: "card-token-00000001", spend: 10 } });
+    expect(acquirer.errors).toBeDefined();
   });
 
   it("records each attempt: who, what, the key and the outcome, newest first", async () => {
@@ -47,7 +47,7 @@ describe("audit trail", () => {
     expect(res.errors).toBeUndefined();
     const rows = res.data.auditTrail.edges.map((e: any) => e.node);
     expect(rows.map((r: any) => [r.subject, r.role, r.operation, r.outcome, r.errorCode, r.idempotencyKey, r.target])).toEqual([
-      ["anonymous", "ANONYMOUS", "redeemPromotion", "REJECTED", "NOT_FOUND", "tx-00000001", "NOPE at ME1"],
+      ["acquirer-1", "ACQUIRER", "redeemPromotion", "REJECTED", "NOT_FOUND", "tx-00000001", "NOPE at ME1"],
       ["mkt-1", "MARKETING", "createCampaign", "SUCCEEDED", null, "key-12345678", "AUD"],
       ["hq-analyst", "HQ", "recordApplications", "DENIED", "FORBIDDEN", null, "1 row(s)"],
       ["card-feed", "INGEST", "recordApplications", "REJECTED", "BAD_USER_INPUT", null, "1 row(s)"],

@@ -42,6 +42,8 @@ const CAMPAIGN = `mutation($in: CreateCampaignInput!) { createCampaign(input: $i
 const MOVE = `mutation($in: TransitionCampaignInput!) { transitionCampaign(input: $in) { status } }`;
 const PROMO = `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code rule { kind headline } schedule { days start end } limits { perDay } } }`;
 const REDEEM = `mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { transactionId cost won } }`;
+/** Uses are reported by the acquiring platform. */
+const ACQUIRER = { role: "ACQUIRER" } as const;
 
 function campaignInput(over: Record<string, unknown> = {}) {
   return { idempotencyKey: key(), code: "WEEKLY", name: "Weekly promotions", branchCode: "C", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 1000, merchantCodes: ["M1", "M3"], circleCodes: ["K1"], ...over };
@@ -59,7 +61,7 @@ function promo(over: Record<string, unknown> = {}) {
 
 function redemption(over: Record<string, unknown> = {}) {
   // 2021-01-09 is a Saturday; 02:00 UTC is 10:00 in Shanghai.
-  return { transactionId: `T-${++keys}`, promotionCode: "CARWASH", merchantCode: "M1", cardToken: "tok_card_000001", at: "2021-01-09T02:00:00Z", spend: 30, ...over };
+  return { transactionId: `T-${++keys}`, promotionCode: "CARWASH", merchantCode: "M1", cardToken: "tok_card_00000001", at: "2021-01-09T02:00:00Z", spend: 30, ...over };
 }
 
 beforeEach(async () => {
@@ -112,7 +114,7 @@ describe("campaigns", () => {
     expect((await api.gql(UPDATE, { in: update })).data.updateCampaign).toEqual({ budget: 1500, merchantCodes: ["M1"], circleCodes: ["K1"] });
     expect((await api.gql(UPDATE, { in: update })).data.updateCampaign.budget).toBe(1500);
     await api.gql(PROMO, { in: promo() });
-    await api.gql(REDEEM, { in: redemption() });
+    await api.as(ACQUIRER).gql(REDEEM, { in: redemption() });
     const tooLow = await api.gql(UPDATE, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 20 } });
     expect(tooLow.errors![0].extensions!.issues!.map((i) => i.field)).toEqual(["budget"]);
   });
@@ -159,18 +161,18 @@ describe("redemptions", () => {
   it("accepts a use, costs the bank the difference, and replays by transaction id", async () => {
     await api.gql(PROMO, { in: promo() });
     const input = redemption();
-    const first = await api.gql(REDEEM, { in: input });
+    const first = await api.as(ACQUIRER).gql(REDEEM, { in: input });
     expect(first.data.redeemPromotion).toEqual({ transactionId: input.transactionId, cost: 29, won: null });
-    expect((await api.gql(REDEEM, { in: input })).data.redeemPromotion).toEqual(first.data.redeemPromotion);
+    expect((await api.as(ACQUIRER).gql(REDEEM, { in: input })).data.redeemPromotion).toEqual(first.data.redeemPromotion);
     expect(await api.database.prisma.redemption.count()).toBe(1);
-    expect(codeOf(await api.gql(REDEEM, { in: { ...input, spend: 40 } }))).toBe("CONFLICT");
+    expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: { ...input, spend: 40 } }))).toBe("CONFLICT");
     const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining } }`);
     expect(campaign.data.campaign).toEqual({ spent: 29, remaining: 971 });
   });
 
   it("never pays more than the regular price minus the fixed price, whatever spend is reported", async () => {
     await api.gql(PROMO, { in: promo() });
-    const res = await api.gql(REDEEM, { in: redemption({ spend: 5_000_000 }) });
+    const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ spend: 5_000_000 }) });
     expect(res.data.redeemPromotion.cost).toBe(29);
   });
 
@@ -178,7 +180,7 @@ describe("redemptions", () => {
     const strict = await startTestApi({}, { reset: false }); // a second server on the same data
     try {
       await strict.gql(PROMO, { in: promo() });
-      const res = await strict.gql(REDEEM, { in: redemption() });
+      const res = await strict.as(ACQUIRER).gql(REDEEM, { in: redemption() });
       expect(codeOf(res)).toBe("BAD_USER_INPUT");
       expect(res.errors![0].message).toContain("at: must be within 300 s");
     } finally {
@@ -193,7 +195,7 @@ describe("redemptions", () => {
     [{ cardToken: "6222020200112233445" }, "BAD_USER_INPUT"],
   ])("refuses %j with %s", async (over, code) => {
     await api.gql(PROMO, { in: promo() });
-    expect(codeOf(await api.gql(REDEEM, { in: redemption(over) }))).toBe(code);
+    expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption(over) }))).toBe(code);
     expect(await api.database.prisma.redemption.count()).toBe(0);
   });
 
@@ -207,20 +209,20 @@ describe("redemptions", () => {
     ["2021-01-04T17:30:00Z", false], // Tuesday 01:30: Monday has no window
   ])("a Sunday-night window at %s is open: %s", async (at, open) => {
     await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SUNDAY"], start: "22:00", end: "02:00" }] }) });
-    const res = await api.gql(REDEEM, { in: redemption({ at }) });
+    const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ at }) });
     if (open) expect(res.errors).toBeUndefined();
     else expect(codeOf(res)).toBe("OUTSIDE_SCHEDULE");
   });
 
   it("keeps per-card limits per day and per ISO week in the bank's time zone", async () => {
     await api.gql(PROMO, { in: promo({ limits: { perDay: 1, perWeek: 2 } }) });
-    const use = (at: string, card = "tok_card_000001") => api.gql(REDEEM, { in: redemption({ at, cardToken: card }) });
+    const use = (at: string, card = "tok_card_00000001") => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ at, cardToken: card }) });
     expect((await use("2021-01-09T02:00:00Z")).errors).toBeUndefined(); // Saturday 10:00
     expect(codeOf(await use("2021-01-09T15:00:00Z"))).toBe("LIMIT_EXCEEDED"); // Saturday 23:00, same local day
     expect((await use("2021-01-09T16:30:00Z")).errors).toBeUndefined(); // Sunday 00:30 local: a new day
     expect(codeOf(await use("2021-01-10T10:00:00Z"))).toBe("LIMIT_EXCEEDED"); // Sunday: week limit 2
     expect((await use("2021-01-10T16:30:00Z")).errors).toBeUndefined(); // Monday 00:30 local: a new ISO week
-    expect((await use("2021-01-09T02:00:00Z", "tok_card_000002")).errors).toBeUndefined(); // another card
+    expect((await use("2021-01-09T02:00:00Z", "tok_card_00000002")).errors).toBeUndefined(); // another card
   });
 
   it("50 simultaneous redemptions against the last yuan never overspend, and the spent campaign pauses itself", async () => {
@@ -228,7 +230,7 @@ describe("redemptions", () => {
     await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 100 } });
     await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: `tok_card_${String(i).padStart(6, "0")}` }) })),
+      Array.from({ length: 50 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: `tok_card_${String(i).padStart(8, "0")}` }) })),
     );
     expect(results.filter((r) => !r.errors)).toHaveLength(10);
     expect(results.filter((r) => codeOf(r) === "BUDGET_EXHAUSTED")).toHaveLength(40);
@@ -240,8 +242,8 @@ describe("redemptions", () => {
   it("refuses a use the remaining budget cannot cover, without pausing a campaign that still has money", async () => {
     await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 15 } });
     await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
-    expect((await api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK" }) })).errors).toBeUndefined();
-    const second = await api.gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: "tok_card_000002" }) });
+    expect((await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK" }) })).errors).toBeUndefined();
+    const second = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: "tok_card_00000002" }) });
     expect(codeOf(second)).toBe("BUDGET_EXHAUSTED");
     expect(second.errors![0].message).toContain("5 yuan left");
     expect((await api.gql(`{ campaign(code: "WEEKLY") { status } }`)).data.campaign.status).toBe("ACTIVE");
@@ -249,14 +251,14 @@ describe("redemptions", () => {
 
   it("20 simultaneous uses of one card respect its daily limit", async () => {
     await api.gql(PROMO, { in: promo({ limits: { perDay: 3 } }) });
-    const results = await Promise.all(Array.from({ length: 20 }, () => api.gql(REDEEM, { in: redemption() })));
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.as(ACQUIRER).gql(REDEEM, { in: redemption() })));
     expect(results.filter((r) => !r.errors)).toHaveLength(3);
     expect(results.filter((r) => codeOf(r) === "LIMIT_EXCEEDED")).toHaveLength(17);
   });
 
   it("a lucky draw never gives away more prizes than its stock", async () => {
     await api.gql(PROMO, { in: promo({ code: "DRAW", rule: { kind: "LUCKY_DRAW", drawOdds: 1, prizeStock: 2, prizeValue: 88 } }) });
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.gql(REDEEM, { in: redemption({ promotionCode: "DRAW", cardToken: `tok_draw_${i}xxxx` }) })));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "DRAW", cardToken: `tok_draw_${i}xxxxxxxx` }) })));
     expect(results.filter((r) => r.data?.redeemPromotion?.won === true)).toHaveLength(2);
     expect(results.filter((r) => codeOf(r) === "OUT_OF_STOCK")).toHaveLength(8);
   });
@@ -333,8 +335,8 @@ describe("promotionsNear", () => {
   });
 
   it("tells a card what it has left, and is cached publicly only without a card", async () => {
-    await api.gql(REDEEM, { in: redemption() });
-    const withCard = await near({ card: "tok_card_000001" });
+    await api.as(ACQUIRER).gql(REDEEM, { in: redemption() });
+    const withCard = await near({ card: "tok_card_00000001" });
     expect(withCard.data.promotionsNear.edges[1].node.remainingForCard).toEqual({ perDay: 1 });
     expect(withCard.cacheControl).toBe("private, max-age=30");
     const anonymous = await near({});
@@ -417,7 +419,7 @@ describe("campaign results", () => {
       app("X1", "CU4", "2021-01-10", null), // not attributed
     ]);
     await write(api, "activations", [{ applicationExternalId: "W1", activatedOn: "2021-01-10" }]);
-    await api.gql(REDEEM, { in: redemption() });
+    await api.as(ACQUIRER).gql(REDEEM, { in: redemption() });
     const res = await api.gql(`{ campaign(code: "WEEKLY") { results(period: "2021-Q1", asOf: "2021-02-28") {
       asOf timeProgress visits merchantsVisited merchantsSigned applications approvals newCustomers activations
       redemptions redemptionCost budget spentSoFar budgetUsed } } }`);

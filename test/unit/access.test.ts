@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  canReadOwnedResults,
   canReadStaffFigures,
   canReadUnitFigures,
   canRankChildrenOf,
@@ -53,6 +54,22 @@ describe("unit figures", () => {
     ["anonymous", anonymous, S1, false],
     ["manager whose unit claim names no unit", bmUnknownUnit, S1, false],
   ] as const)("%s", (_, v, unit, expected) => expect(canReadUnitFigures(v, unit)).toBe(expected));
+});
+
+describe("results of a campaign or circle owned by a unit", () => {
+  const acquirer = viewer("ACQUIRER");
+  it.each([
+    ["HQ, any owner", hq, T1, true],
+    ["marketing, any owner", marketing, T1, true],
+    ["city manager, own city's", bmC1, C1, true],
+    ["city manager, a sub-branch's", bmC1, S1, true],
+    ["sub-branch manager, the city's above", bmS1, C1, false],
+    ["city manager, the other city's", bmC1, C2, false],
+    ["account manager, own unit's", amS1, S1, false],
+    ["ingest", ingest, S1, false],
+    ["acquirer", acquirer, S1, false],
+    ["anonymous", anonymous, S1, false],
+  ] as const)("%s", (_, v, owner, expected) => expect(canReadOwnedResults(v, owner)).toBe(expected));
 });
 
 describe("staff: who they are, and their figures", () => {

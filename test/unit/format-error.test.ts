@@ -36,3 +36,14 @@ describe("formatError", () => {
     expect(formatError(err.toJSON(), err)).toMatchObject({ extensions: { code: "GRAPHQL_PARSE_FAILED" } });
   });
 });
+
+describe("formatError: no suggestions", () => {
+  it.each([
+    ['Value "APPLICATION" does not exist in "Metric" enum. Did you mean the enum value "APPLICATIONS" or "ACTIVATIONS"?', "GRAPHQL_VALIDATION_FAILED", 'Value "APPLICATION" does not exist in "Metric" enum.'],
+    ['Cannot query field "nme" on type "Branch". Did you mean "name"?', "GRAPHQL_VALIDATION_FAILED", 'Cannot query field "nme" on type "Branch".'],
+    ['Variable "$m" got invalid value "X"; Value "X" does not exist in "Metric" enum. Did you mean the enum value "APPLICATIONS"?', "BAD_USER_INPUT", 'Variable "$m" got invalid value "X"; Value "X" does not exist in "Metric" enum.'],
+  ])("%s", (message, code, shown) => {
+    const err = new GraphQLError(message, { extensions: { code } });
+    expect(formatError(err.toJSON(), err).message).toBe(shown);
+  });
+});

@@ -1,6 +1,6 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
-import { canTransition, isOpenAt, openings, redemptionCost, scheduleProblems, type ScheduleWindow } from "../../src/domain/promotion.js";
+import { canTransition, cardTokenProblem, isOpenAt, openings, redemptionCost, scheduleProblems, type ScheduleWindow } from "../../src/domain/promotion.js";
 
 const zone = "Asia/Shanghai";
 const at = (iso: string) => DateTime.fromISO(iso, { zone });
@@ -96,5 +96,23 @@ describe("redemptionCost", () => {
     [{ kind: "FIXED_PRICE", amountFen: 100 }, 100],
   ] as const)("%j on %i fen does not qualify", (rule, spend) => {
     expect(redemptionCost(rule, spend, false)).toHaveProperty("reason");
+  });
+});
+
+describe("cardTokenProblem", () => {
+  it.each([
+    ["tok_card_00000001", null],
+    ["A1b2-C3d4_E5f6G7h8", null],
+    ["x".repeat(64), null],
+    ["tok_card_000001", "16 to 64"], // 15 characters
+    ["x".repeat(65), "16 to 64"],
+    ["tok card 00000001", "16 to 64"],
+    ["tok_card_0000000\u0000", "16 to 64"],
+    ["6222020200112233445", "never a card number"], // a card number's shape
+    ["1234567890123456-_", "never a card number"],
+  ])("%j → %s", (token, problem) => {
+    const found = cardTokenProblem(token);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toContain(problem);
   });
 });

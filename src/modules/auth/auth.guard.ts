@@ -7,6 +7,7 @@
  */
 import { Authorized, type AuthChecker } from "type-graphql";
 import {
+  canReadOwnedResults,
   canReadStaffFigures,
   canReadUnitFigures,
   canReadUnitStaff,
@@ -20,8 +21,8 @@ import { ForbiddenError, UnauthenticatedError, type AppError } from "../../error
 import type { Context } from "../../graphql/context.js";
 
 export type Caller = Role | "ANONYMOUS";
-/** A rule about the object a field sits on. */
-export type Rule<T = any> = (viewer: Viewer, root: T, ctx: Context) => boolean;
+/** A rule about the object a field sits on; async when it needs a loaded row (through the request's loaders). */
+export type Rule<T = any> = (viewer: Viewer, root: T, ctx: Context) => boolean | Promise<boolean>;
 type Check = { roles: readonly Caller[] } | { rule: Rule };
 
 /** Refusal for the viewer: anonymous callers are told to sign in, signed-in ones that they may not. */
@@ -37,8 +38,10 @@ export const Guard = <T>(rule: Rule<T>) => Authorized<Check>({ rule });
 
 export const authChecker: AuthChecker<Context, Check> = async ({ root, context }, checks) => {
   const viewer = await context.viewer();
-  const ok = checks.every((c) => ("roles" in c ? c.roles.includes(viewer.role) : c.rule(viewer, root, context)));
-  if (!ok) throw refusal(viewer);
+  for (const c of checks) {
+    const ok = "roles" in c ? c.roles.includes(viewer.role) : await c.rule(viewer, root, context);
+    if (!ok) throw refusal(viewer);
+  }
   return true;
 };
 
@@ -54,6 +57,15 @@ export const staffOnly: Rule = (v) => STAFF.includes(v.role as Role);
 
 /** A unit's figures. */
 export const unitFigures: Rule<{ dbId: number }> = (v, b) => canReadUnitFigures(v, b.dbId);
+
+/** What a campaign or business circle brought in (results, spending): the owning unit's figures. */
+export const ownedResults: Rule<{ branchId: number }> = (v, owned) => canReadOwnedResults(v, owned.branchId);
+
+/** What a promotion has spent: a figure of the unit that owns its campaign. */
+export const promotionResults: Rule<{ campaignId: number }> = async (v, p, ctx) => {
+  const campaign = await ctx.loaders.campaigns.campaignById.load(p.campaignId);
+  return campaign !== null && canReadOwnedResults(v, campaign.branchId);
+};
 
 /** A unit's list of staff. */
 export const unitStaff: Rule<{ dbId: number }> = (v, b) => canReadUnitStaff(v, b.dbId);

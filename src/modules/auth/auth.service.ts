@@ -26,6 +26,9 @@ const claimsSchema = z
   })
   .refine((c) => !SCOPED_ROLES.includes(c.role) || c.unit !== undefined, { message: "a unit claim is required for this role", path: ["unit"] });
 
+/** How far an identity provider's clock may run ahead of ours when a token's lifetime is judged. */
+const CLOCK_LEEWAY_SECONDS = 60;
+
 /** Verified tokens remembered per process (each entry is a few hundred bytes). */
 const VERIFIED_TOKENS_KEPT = 10_000;
 
@@ -45,6 +48,7 @@ export function createAuthenticator(config: Config): Authenticate {
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     requiredClaims: ["exp"],
   };
+  const maxTtlSeconds = config.JWT_MAX_TTL_HOURS * 3600;
   // A client sends the same token with every request until it expires. Its signature was
   // checked the first time: the same bytes verify the same way, so only the clock is checked
   // again. WebCrypto verification was a tenth of a dashboard request's server time.
@@ -64,6 +68,12 @@ export function createAuthenticator(config: Config): Authenticate {
       if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError("the token has expired");
       if (err instanceof joseErrors.JWTClaimValidationFailed) throw new UnauthenticatedError(`the token's ${err.claim} claim is not accepted`);
       throw new UnauthenticatedError("the token is malformed or its signature is not valid");
+    }
+    // A stolen token is only good until it expires: one that claims a longer life than the
+    // bank allows (exp in the year 9999) is refused, not trusted for its whole life.
+    const exp = payload.exp!;
+    if (exp - now > maxTtlSeconds + CLOCK_LEEWAY_SECONDS || (payload.iat !== undefined && exp - payload.iat > maxTtlSeconds)) {
+      throw new UnauthenticatedError(`the token's exp claim is not accepted: a token may live at most ${config.JWT_MAX_TTL_HOURS} h (JWT_MAX_TTL_HOURS)`);
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) {
@@ -92,8 +102,10 @@ export async function signToken(config: Config, claims: { sub: string; role: Rol
 
 /**
  * The viewer behind some claims: for the unit-scoped roles, the unit's subtree and ancestors
- * and (for an account manager) the manager the token names, in one statement. A unit or
- * manager that does not exist leaves the viewer with no scope: they then see nothing scoped.
+ * and (for an account manager) the manager the token names, in one statement. A token whose
+ * unit does not exist, or an account manager's whose `sub` is not a manager of that unit, is
+ * refused (UnauthenticatedError): the identity provider and the org tree disagree about who
+ * the caller is, so nothing they would see can be right.
  */
 export async function loadViewer(db: Db, claims: Claims | null): Promise<Viewer> {
   if (!claims) return { role: "ANONYMOUS" };
@@ -103,9 +115,12 @@ export async function loadViewer(db: Db, claims: Claims | null): Promise<Viewer>
     SELECT b.id AS unit_id,
            (SELECT array_agg(c.descendant_id) FROM branch_closure c WHERE c.ancestor_id = b.id) AS subtree,
            (SELECT array_agg(c.ancestor_id) FROM branch_closure c WHERE c.descendant_id = b.id AND c.ancestor_id <> b.id) AS ancestors,
-           (SELECT m.id FROM account_manager m WHERE m.code = ${claims.sub} AND ${claims.role} = 'ACCOUNT_MANAGER') AS manager_id
+           (SELECT m.id FROM account_manager m WHERE m.code = ${claims.sub} AND m.branch_id = b.id AND ${claims.role} = 'ACCOUNT_MANAGER') AS manager_id
     FROM (SELECT 1) one LEFT JOIN branch b ON b.code = ${claims.unit}`;
-  if (row?.unit_id == null) return base;
+  if (row?.unit_id == null) throw new UnauthenticatedError(`the token's unit claim names no unit ("${claims.unit}")`);
+  if (claims.role === "ACCOUNT_MANAGER" && row.manager_id === null) {
+    throw new UnauthenticatedError(`the token's sub claim names no account manager of unit "${claims.unit}"`);
+  }
   return {
     ...base,
     scope: { unitId: row.unit_id, subtree: new Set(row.subtree ?? []), ancestors: new Set(row.ancestors ?? []) },

@@ -1,7 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { ROLES, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
-import { Allow, Guard, staffOnly } from "../auth/auth.guard.js";
+import { Allow, Guard, ownedResults, staffOnly } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
@@ -77,6 +77,7 @@ export class CampaignsResolver {
   }
 
   @FieldResolver(() => CampaignResults, { description: "What the campaign brought in over a period, as of a date (default today)." })
+  @Guard(ownedResults)
   async results(@Root() c: Campaign, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<CampaignResults> {
     return withBudget(await ctx.loaders.results.load({ owner: "campaign", id: c.dbId, period, asOf: asOf ?? ctx.today }), c);
   }
@@ -135,7 +136,8 @@ export class PromotionsResolver {
     description:
       "Records a card's use of a promotion. Refusals carry a code: PROMOTION_NOT_AVAILABLE, OUTSIDE_SCHEDULE, MERCHANT_NOT_ELIGIBLE, SPEND_NOT_ELIGIBLE, LIMIT_EXCEEDED, BUDGET_EXHAUSTED, OUT_OF_STOCK. Idempotent by transactionId.",
   })
-  @Allow("ANONYMOUS", ...ROLES)
+  // Only the acquiring platform that processed the payment reports a use (shared/domain.md).
+  @Allow("ACQUIRER")
   redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context): Promise<Redemption> {
     return redeem(ctx.db, input, { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS });
   }

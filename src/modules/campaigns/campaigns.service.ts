@@ -7,7 +7,7 @@ import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
-import { canTransition, CAMPAIGN_TRANSITIONS, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { canTransition, CAMPAIGN_TRANSITIONS, cardTokenProblem, DAYS_OF_WEEK, isOpenAt, isOpenAtLocal, openings, redemptionCost, scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, BadInputError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { idempotentWrite } from "../common/idempotency.js";
@@ -401,9 +401,8 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
     issues.add(undefined, "at", `must be within ${clock.maxSkewSeconds} s of the server's clock (${now.toISOString()})`);
   }
   checkCode(issues, undefined, "transactionId", input.transactionId);
-  if (input.cardToken.length < 8 || input.cardToken.length > 128 || /^\d{13,19}$/.test(input.cardToken)) {
-    issues.add(undefined, "cardToken", "must be a card token (8..128 characters), never a card number");
-  }
+  const tokenProblem = cardTokenProblem(input.cardToken);
+  if (tokenProblem) issues.add(undefined, "cardToken", tokenProblem);
   const spendFen = toFen(issues, "spend", input.spend);
   issues.throwIfAny();
   const at = input.at ?? now;
@@ -548,6 +547,8 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   if (!(args.radiusMeters >= 1 && args.radiusMeters <= 50_000)) issues.add(undefined, "radiusMeters", `${args.radiusMeters} must be 1..50000`);
   const first = args.first ?? 20;
   if (first < 1 || first > 50) issues.add(undefined, "first", `${first} must be 1..50`);
+  const tokenProblem = args.cardToken ? cardTokenProblem(args.cardToken) : null;
+  if (tokenProblem) issues.add(undefined, "cardToken", tokenProblem);
   issues.throwIfAny();
   const offset = args.after ? Number(decodeCursor(args.after)) : 0;
   if (!Number.isInteger(offset) || offset < 0) throw BadInputError.single("after", "not a cursor this API issued");

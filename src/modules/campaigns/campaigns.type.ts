@@ -6,7 +6,7 @@ import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, Node } from "../common/relay.js";
 import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
-import { Guard, staffOnly } from "../auth/auth.guard.js";
+import { Guard, ownedResults, promotionResults, staffOnly } from "../auth/auth.guard.js";
 
 /** A marketing programme with a period, a budget and eligible circles and merchants. */
 @ObjectType({ implements: Node, description: "A marketing programme with a period, a budget and eligible circles and merchants." })
@@ -19,8 +19,9 @@ export class Campaign extends Node {
   @Field(() => DateScalar) startsOn!: BusinessDate;
   @Field(() => DateScalar) endsOn!: BusinessDate;
   @Field(() => Float, { description: "Yuan." }) budget!: number;
-  @Field(() => Float, { description: "Yuan spent on redemptions so far." }) spent!: number;
-  @Field(() => Float, { description: "Yuan left." }) remaining!: number;
+  // What was spent sums the campaign's redemptions: the owning unit's figures.
+  @Field(() => Float, { description: "Yuan spent on redemptions so far." }) @Guard(ownedResults) spent!: number;
+  @Field(() => Float, { description: "Yuan left." }) @Guard(ownedResults) remaining!: number;
   @Field(() => CampaignStatus) status!: CampaignStatus;
 }
 
@@ -68,7 +69,7 @@ export class Promotion extends Node {
   @Field(() => CardLimits) limits!: CardLimits;
   // Budgets are the bank's business, not the cardholder's.
   @Field(() => Float, { nullable: true, description: "Yuan; null: only the campaign's budget applies." }) @Guard(staffOnly) budgetCap!: number | null;
-  @Field(() => Float, { description: "Yuan spent so far." }) @Guard(staffOnly) spent!: number;
+  @Field(() => Float, { description: "Yuan spent so far." }) @Guard(promotionResults) spent!: number;
 }
 
 @ObjectType({ description: "A promotion usable now at a merchant near the cardholder." })

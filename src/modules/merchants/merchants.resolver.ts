@@ -6,7 +6,7 @@ import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } f
 import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
 import { ForbiddenError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { Allow, Guard, staffOnly, visitReaders } from "../auth/auth.guard.js";
+import { Allow, Guard, ownedResults, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { AttributedResults } from "../results/results.type.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
@@ -81,7 +81,7 @@ export class BusinessCircleResolver {
   }
 
   @FieldResolver(() => AttributedResults, { description: "What the circle's merchants brought in over a period, as of a date (default today)." })
-  @Guard(staffOnly)
+  @Guard(ownedResults)
   results(@Root() c: BusinessCircle, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Promise<AttributedResults> {
     return ctx.loaders.results.load({ owner: "circle", id: c.dbId, period, asOf: asOf ?? ctx.today });
   }
