@@ -35,7 +35,7 @@ export default defineConfig({
           fileParallelism: false,
           include: ["test/integration/**/*.test.ts"],
           // `npm start`'s own path (a fresh embedded folder) runs once, with the embedded project.
-          exclude: engine === "postgres" ? ["test/integration/embedded.test.ts"] : [],
+          exclude: engine === "postgres" ? ["test/integration/embedded.test.ts", "test/integration/readme.test.ts"] : [],
           env: { TEST_DATABASE: engine },
           globalSetup: ["test/support/global-setup.ts"],
         },

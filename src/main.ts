@@ -15,10 +15,11 @@ async function main(): Promise<void> {
   if (config.GRAPHQL_IDE === "on") console.log(`  Open it in a browser for the GraphQL IDE${config.devTokens ? ", with the demo callers' tokens at hand" : ""}.\n`);
   if (config.devTokens) {
     // A newcomer can query the demo at once; these tokens work only with the development key.
-    const [hq, manager] = await Promise.all(["hq", "branch-manager"].map((id) => signToken(config, DEMO_CALLERS.find((c) => c.id === id)!.claims!)));
+    const signed = await Promise.all(DEMO_CALLERS.flatMap((c) => (c.claims ? [signToken(config, c.claims).then((token) => ({ label: c.label, token }))] : [])));
+    const width = Math.max(...signed.map((s) => s.label.length)) + 1;
     console.log(`  Development tokens (8 h; send as "Authorization: Bearer <token>"; more with npm run token):`);
-    console.log(`    HQ:                     ${hq}`);
-    console.log(`    SX-LL branch manager:   ${manager}\n`);
+    for (const { label, token } of signed) console.log(`    ${`${label}:`.padEnd(width)} ${token}`);
+    console.log("");
   }
 
   const shutdown = async (signal: string) => {

@@ -1,7 +1,7 @@
 /**
  * Who a newcomer tries the demo story as: one caller of each kind, with the claims of their
- * development token. The GraphQL IDE offers them (src/http/ide.ts); `npm start` prints the
- * first two.
+ * development token. The GraphQL IDE offers them (src/http/ide.ts); `npm start` prints their
+ * tokens, and the README's examples name the one they run as (`# as: <label>`).
  */
 import type { Role } from "../domain/access.js";
 import { DEMO } from "./story.js";
@@ -41,5 +41,11 @@ export const DEMO_CALLERS: readonly DemoCaller[] = [
     claims: { sub: ACCOUNT_MANAGER, role: "ACCOUNT_MANAGER", unit: SUB_BRANCH },
   },
   { id: "marketing", label: "Marketing", description: "merchants, business circles, campaigns", claims: { sub: "demo-marketing", role: "MARKETING" } },
+  {
+    id: "acquirer",
+    label: "Acquirer",
+    description: "the merchant platform (通联): reports redemptions, reads nothing",
+    claims: { sub: "demo-acquirer", role: "ACQUIRER" },
+  },
   { id: "anonymous", label: "No token", description: "the card app: promotionsNear only", claims: null },
 ];

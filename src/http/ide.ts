@@ -104,9 +104,9 @@ mutation CreateCampaign {
     caller: "anonymous",
     variables: `{ "card": null }`,
     query: `# The card app's query, without a token:
-# offers usable now near a cardholder.
+# offers near a cardholder on a Saturday morning of the story.
 query Nearby($card: String) {
-  promotionsNear(latitude: 37.518, longitude: 111.141, radiusMeters: 2000, cardToken: $card, first: 20) {
+  promotionsNear(latitude: 37.518, longitude: 111.141, radiusMeters: 2000, at: "2021-01-09T10:00:00+08:00", cardToken: $card, first: 20) {
     totalCount
     edges { cursor node {
       distanceMeters availableUntil nextAvailableAt

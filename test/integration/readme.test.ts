@@ -1,0 +1,147 @@
+/**
+ * The README is a test: the product started the way `npm start` starts it (the built server,
+ * the embedded database in a fresh folder, no configuration), then every GraphQL example of the
+ * README run as written, each with the printed development token of the caller its first line
+ * names (`# as: <caller>`), and the curl example with its body and its caller's token.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_CALLERS } from "../../src/demo/callers.js";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+interface Example {
+  readonly caller: string;
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+}
+
+/** Every ```graphql block, with the caller its `# as:` line names. */
+function graphqlExamples(): Example[] {
+  return [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map(([, query]) => {
+    const caller = /^# as: (.+)$/m.exec(query)?.[1];
+    if (!caller) throw new Error(`README example without "# as: <caller>":\n${query}`);
+    return { caller, query };
+  });
+}
+
+/** Every curl example: its JSON body, and the caller whose token `npm run token` makes for it. */
+function curlExamples(): Example[] {
+  return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, script]) => {
+    if (!script.includes("curl ")) return [];
+    const role = /--role (\w+)/.exec(script)?.[1];
+    const unit = /--unit ([\w-]+)/.exec(script)?.[1];
+    const caller = DEMO_CALLERS.find((c) => c.claims?.role === role && c.claims?.unit === unit);
+    if (!caller) throw new Error(`README curl example as ${role} ${unit ?? ""}: no demo caller prints that token`);
+    const body = JSON.parse(/-d '([^']*)'/.exec(script)![1]) as { query: string; variables?: Record<string, unknown> };
+    return [{ caller: caller.label, ...body }];
+  });
+}
+
+let child: ChildProcess;
+let dataDir: string;
+let url: string;
+const tokens = new Map<string, string>();
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-readme-"));
+  // A newcomer's environment: nothing configured but where to put the data and a free port.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|JWT_|JWKS_|NODE_ENV|TEST_|REDIS_URL)/.test(k)));
+  child = spawn("node", [path.join(root, "dist/src/main.js")], {
+    cwd: root,
+    env: { ...env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (chunk) => (err += String(chunk)));
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`npm start's server exited with ${code}:\n${out}\n${err}`)));
+    child.stdout!.on("data", (chunk) => {
+      out += String(chunk);
+      // The token block ends with an empty line.
+      if (/Development tokens[^\n]*\n(?:\s+.+\n)+\n/.test(out)) resolve();
+    });
+  });
+  url = /GraphQL API ready at (\S+)/.exec(out)![1];
+  for (const caller of DEMO_CALLERS) {
+    const token = new RegExp(`^\\s+${caller.label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\s+(\\S+)$`, "m").exec(out)?.[1];
+    if (token) tokens.set(caller.label, token);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(example: Example) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const token = tokens.get(example.caller);
+  if (token) headers.authorization = `Bearer ${token}`;
+  else expect(example.caller, "a README example names a caller npm start prints no token for").toBe("No token");
+  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query: example.query, variables: example.variables }) });
+  return { status: res.status, ...((await res.json()) as { data?: any; errors?: unknown[] }) };
+}
+
+describe("the README's examples on a fresh npm start", () => {
+  it("prints the URL and a token for every demo caller that has one", () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect([...tokens.keys()]).toEqual(DEMO_CALLERS.filter((c) => c.claims).map((c) => c.label));
+  });
+
+  it("finds the examples", () => {
+    expect(graphqlExamples().length).toBeGreaterThanOrEqual(3);
+    expect(curlExamples()).toHaveLength(1);
+  });
+
+  it("every example answers without errors", async () => {
+    for (const example of [...graphqlExamples(), ...curlExamples()]) {
+      const res = await run(example);
+      expect({ status: res.status, errors: res.errors }, example.query).toEqual({ status: 200, errors: undefined });
+    }
+  });
+
+  it("the ranking example: SX-LL first of Shanxi's 11 city branches, 6,245 new customers against 4,700", async () => {
+    const ranking = graphqlExamples().find((e) => e.query.includes("branchRanking"))!;
+    const { data } = await run(ranking);
+    expect(data.branchRanking).toHaveLength(11);
+    expect(data.branchRanking[0]).toMatchObject({ rank: 1, actual: 6245, target: 4700, branch: { code: "SX-LL" } });
+    // 6,245 ÷ 4,700 = 1.32872…, shown as 132.87 %.
+    expect(data.branchRanking[0].completionRate).toBeCloseTo(1.3287, 4);
+  });
+
+  it("the curl example: time progress 59/90, new customers 6,245 / 4,700, rank 1", async () => {
+    const { data } = await run(curlExamples()[0]);
+    const performance = data.branch.performance;
+    // 2021-Q1 as of 2021-02-28: 31 + 28 = 59 of 90 days.
+    expect(performance.timeProgress).toBeCloseTo(59 / 90, 10);
+    expect(performance.metrics.find((m: any) => m.metric === "NEW_CUSTOMERS")).toMatchObject({ actual: 6245, target: 4700 });
+    expect(performance.rank).toBe(1);
+  });
+
+  it("the campaign example creates LL-WEEKLY and its 1-yuan car wash, and replays unchanged", async () => {
+    const create = graphqlExamples().find((e) => e.query.includes("createCampaign"))!;
+    const first = await run(create);
+    expect(first.data).toMatchObject({ createCampaign: { code: "LL-WEEKLY", status: "DRAFT" }, createPromotion: { code: "LL-CARWASH" } });
+    expect(await run(create)).toEqual(first);
+  });
+
+  it("the card app's example lists the story's car wash offer, nearest first", async () => {
+    const nearby = graphqlExamples().find((e) => e.query.includes("promotionsNear"))!;
+    const { data } = await run(nearby);
+    const edges = data.promotionsNear.edges;
+    expect(edges.length).toBeGreaterThan(0);
+    const distances = edges.map((e: any) => e.node.distanceMeters);
+    expect(distances).toEqual([...distances].sort((a, b) => a - b));
+    expect(edges.some((e: any) => e.node.promotion.rule.kind === "FIXED_PRICE")).toBe(true);
+  });
+});
