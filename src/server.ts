@@ -4,7 +4,7 @@
  *
  * A request to /graphql meets, in order: the body size limit, the bearer token, the caller's
  * rate limit, the trusted-document check, then Apollo (CSRF prevention, document limits, field
- * authorization, error masking).
+ * authorization, error masking). A mutation refused for its token is audited on the way out.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +26,7 @@ import { sendError } from "./http/errors.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
 import type { Logger } from "./logger.js";
+import { auditRefusedTokens } from "./modules/audit/audit.http.js";
 import { auditPlugin } from "./modules/audit/audit.plugin.js";
 import { createAuthenticator, type Claims } from "./modules/auth/auth.service.js";
 
@@ -82,6 +83,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   };
   app.use(
     "/graphql",
+    auditRefusedTokens(database.prisma, logger, limits.parseOptions),
     express.json({ limit: config.BODY_LIMIT_BYTES }),
     authenticate(verifyToken),
     limiter.middleware,

@@ -1,6 +1,8 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { ROLES, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
+import { auditStamp } from "../audit/audit.plugin.js";
 import { Allow, Guard, staffOnly } from "../auth/auth.guard.js";
 import { Connection, PageArgs } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
@@ -79,20 +81,20 @@ export class CampaignsResolver {
 
   @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
-  createCampaign(@Arg("input") input: CreateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
-    return createCampaign(ctx.db, input);
+  createCampaign(@Arg("input") input: CreateCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
+    return createCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
   }
 
   @Mutation(() => Campaign, { description: "Changes a campaign's name, dates, budget or eligibility. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
-  updateCampaign(@Arg("input") input: UpdateCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
-    return updateCampaign(ctx.db, input);
+  updateCampaign(@Arg("input") input: UpdateCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
+    return updateCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
   }
 
   @Mutation(() => Campaign, { description: "Moves a campaign along its lifecycle; illegal moves are refused. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
-  transitionCampaign(@Arg("input") input: TransitionCampaignInput, @Ctx() ctx: Context): Promise<Campaign> {
-    return transitionCampaign(ctx.db, input);
+  transitionCampaign(@Arg("input") input: TransitionCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
+    return transitionCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
   }
 }
 
@@ -122,8 +124,8 @@ export class PromotionsResolver {
 
   @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
-  createPromotion(@Arg("input") input: CreatePromotionInput, @Ctx() ctx: Context): Promise<Promotion> {
-    return createPromotion(ctx.db, input);
+  createPromotion(@Arg("input") input: CreatePromotionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Promotion> {
+    return createPromotion(ctx.db, input, { audit: auditStamp(ctx, info) });
   }
 
   @Mutation(() => Redemption, {
@@ -131,7 +133,8 @@ export class PromotionsResolver {
       "Records a card's use of a promotion. Refusals carry a code: PROMOTION_NOT_AVAILABLE, OUTSIDE_SCHEDULE, MERCHANT_NOT_ELIGIBLE, SPEND_NOT_ELIGIBLE, LIMIT_EXCEEDED, BUDGET_EXHAUSTED, OUT_OF_STOCK. Idempotent by transactionId.",
   })
   @Allow("ANONYMOUS", ...ROLES)
-  redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context): Promise<Redemption> {
-    return redeem(ctx.db, input, { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS });
+  redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Redemption> {
+    const clock = { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS };
+    return redeem(ctx.db, input, clock, { audit: auditStamp(ctx, info) });
   }
 }
