@@ -190,6 +190,9 @@ describe("import", () => {
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(30_000);
     expect(partial % 1_000).toBe(0); // whole batches only: each one is atomic
+    // Each committed batch committed its audit entry with it; the batch cut short left none.
+    const entries = await db().auditEntry.findMany({ where: { operation: "import:applications" }, orderBy: { id: "asc" } });
+    expect(entries.map((e) => [e.outcome, (e.details as { created: number }).created])).toEqual(Array(partial / 1_000).fill(["SUCCEEDED", 1_000]));
 
     const rerun = runCli(["applications", file, "--batch-size", "1000", "--report", path.join(work, "rerun.ndjson")]);
     expect(await exitOf(rerun)).toBe(0);
