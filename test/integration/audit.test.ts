@@ -5,9 +5,20 @@
  * right after the commit), and each root field's outcome is exact.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {
+  buildSchema,
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  type GraphQLInputType,
+} from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DATA_TABLES } from "../../src/db/tables.js";
 import { signToken } from "../../src/modules/auth/auth.service.js";
 import { runImport } from "../../src/modules/import/import.service.js";
 import { CALLERS, twoCities } from "../fixtures/access.js";
@@ -313,5 +324,118 @@ describe("audit trail that survives a kill right after the commit", () => {
       const trail = await db.auditEntry.findMany({ where: { subject } });
       expect(trail.map((e) => [e.operation, e.outcome, (e.details as { created: number }).created])).toEqual([["recordApplications", "SUCCEEDED", 5_000]]);
     }
+  });
+});
+
+describe("audit fuzz over every mutation", () => {
+  /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+  function random(seed: number) {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  let serial = 0;
+  // Plausible values (known codes, fresh codes, valid dates) let some writes through; hostile
+  // ones are what an attacker sends.
+  const PLAUSIBLE: Record<string, () => unknown[]> = {
+    String: () => ["S1", "C1", "O1", "M11", `FZ-${++serial}`, `key-fuzz-${String(++serial).padStart(6, "0")}`],
+    Date: () => ["2021-01-12", "2021-02-01"],
+    Period: () => ["2021-Q1", "2021-02", "2021-W05"],
+    DateTime: () => [new Date().toISOString()],
+    Int: () => [0, 1, 5],
+    Float: () => [0, 1.5, 30],
+    Boolean: () => [true, false],
+  };
+  /** Plausible values by input field name: the codes of the two-city bank, fresh codes and keys. */
+  const BY_NAME: Record<string, () => unknown[]> = {
+    idempotencyKey: () => [`key-fuzz-${String(++serial).padStart(6, "0")}`],
+    transactionId: () => [`tx-fuzz-${++serial}`],
+    code: () => [`FZ-${++serial}`],
+    branchCode: () => ["S1", "C1", "O1"],
+    parentCode: () => ["C1", "S1"],
+    managerCode: () => ["M11", "M12"],
+    merchantCode: () => ["FZ-ME"],
+    merchantCodes: () => ["FZ-ME"],
+    cardToken: () => ["card-token-fuzz-0001"],
+    latitude: () => [31.2],
+    longitude: () => [121.4],
+    at: () => [new Date().toISOString()],
+  };
+  const HOSTILE: Record<string, () => unknown[]> = {
+    String: () => ["", " ", "a\u0000b", "x\uD800y", "\uDC00", "%_\\", "x".repeat(300), "漢字-1", "S1\u0000"],
+    Date: () => ["2021-02-30", "21-1-1", "2021-01-12\u0000"],
+    Period: () => ["2021-Q5", "\uD800", "2021"],
+    DateTime: () => ["yesterday", "2021-01-01T00:00:00Z"],
+    Int: () => [-1, 2_147_483_647, -2_147_483_648],
+    Float: () => [-3, 0.001, 1e12, 1e300],
+    Boolean: () => [true, false],
+  };
+
+  /** A value of `type` from a pool of scalars; nullable fields are sometimes left out. */
+  function valueOf(type: GraphQLInputType, rnd: () => number, pool: typeof PLAUSIBLE, name = "", depth = 0): unknown {
+    const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)];
+    if (isNonNullType(type)) return valueOf(type.ofType, rnd, pool, name, depth);
+    if (isListType(type)) return Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => valueOf(type.ofType, rnd, pool, name, depth + 1));
+    if (isEnumType(type)) return pick(type.getValues()).value;
+    if (isInputObjectType(type)) {
+      const fields = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) || (depth < 3 && rnd() < 0.6));
+      return Object.fromEntries(fields.map((f) => [f.name, valueOf(f.type, rnd, pool, f.name, depth + 1)]));
+    }
+    const byName = pool === PLAUSIBLE ? BY_NAME[name] : undefined;
+    return pick((byName ?? pool[getNamedType(type).name] ?? pool.String)());
+  }
+
+  /** Every data table but the trail's, fingerprinted: a refused write must leave them as they were. */
+  async function fingerprint(): Promise<string> {
+    const tables = DATA_TABLES.filter((t) => t !== "audit_entry");
+    const sql = tables.map((t) => `SELECT '${t}' AS t, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS sum FROM ${t} x`).join(" UNION ALL ");
+    const rows = await api.database.prisma.$queryRawUnsafe<{ t: string; sum: string }[]>(sql);
+    return rows.map((r) => `${r.t}:${r.sum}`).join(" ");
+  }
+
+  /** Per mutation: each caller twice with plausible values, twice with hostile ones, in three document shapes. */
+  const VARIANTS = 24;
+
+  beforeAll(async () => {
+    await api.as(CALLERS.MARKETING).gql("mutation($m: [MerchantInput!]!) { upsertMerchants(input: $m) { created } }", { m: [merchant("FZ-ME", "S1")] });
+  });
+
+  it("every request gets exactly one entry matching its answer; no 5xx, no half-writes", async () => {
+    const schema = buildSchema(fs.readFileSync(path.resolve(import.meta.dirname, "../../schema.graphql"), "utf8"));
+    const callers = Object.values(CALLERS);
+    const rnd = random(10);
+    const tally = { tried: 0, succeeded: 0, refused: 0, status5xx: 0, internal: 0, halfWrites: 0, missingEntries: 0, extraEntries: 0, wrongOutcomes: 0 };
+    const shapes = [
+      (f: string, t: string) => `mutation($in: ${t}) { r: ${f}(input: $in) { __typename } }`,
+      (f: string, t: string) => `mutation($in: ${t}) { ... on Mutation { r: ${f}(input: $in) { __typename } } }`,
+      (f: string, t: string) => `mutation($in: ${t}) { ...F } fragment F on Mutation { r: ${f}(input: $in) { __typename } }`,
+    ];
+    for (const field of Object.values(schema.getMutationType()!.getFields())) {
+      const inputType = field.args.find((a) => a.name === "input")!.type;
+      for (let i = 0; i < VARIANTS; i++) {
+        const before = { count: await api.database.prisma.auditEntry.count(), data: await fingerprint() };
+        const res = await api.as(callers[i % callers.length]).gql(shapes[i % shapes.length](field.name, String(inputType)), { in: valueOf(inputType, rnd, Math.floor(i / callers.length) % 2 ? HOSTILE : PLAUSIBLE) });
+        const after = await api.database.prisma.auditEntry.findMany({ orderBy: { id: "asc" }, skip: before.count });
+        tally.tried += 1;
+        if (res.status >= 500) tally.status5xx += 1;
+        const code = codeOf(res);
+        if (code === "INTERNAL_SERVER_ERROR") tally.internal += 1;
+        if (res.errors) tally.refused += 1;
+        else tally.succeeded += 1;
+        if (after.length === 0) tally.missingEntries += 1;
+        if (after.length > 1) tally.extraEntries += 1;
+        const entry = after[0];
+        if (entry && (res.errors ? entry.outcome === "SUCCEEDED" || entry.errorCode !== code || entry.operation !== field.name : entry.outcome !== "SUCCEEDED")) {
+          tally.wrongOutcomes += 1;
+        }
+        if (res.errors && (await fingerprint()) !== before.data) tally.halfWrites += 1;
+      }
+    }
+    console.log(`audit fuzz: ${JSON.stringify(tally)}`);
+    expect(tally).toMatchObject({ status5xx: 0, halfWrites: 0, missingEntries: 0, extraEntries: 0, wrongOutcomes: 0 });
+    expect(tally.tried).toBe(Object.keys(schema.getMutationType()!.getFields()).length * VARIANTS);
   });
 });
