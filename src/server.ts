@@ -8,7 +8,7 @@
  * the body (a small limit for anonymous callers, nesting depth checked before parsing), the
  * trusted-document check, then Apollo (CSRF prevention, document limits, input strings, field
  * authorization, error masking). Cheap refusals come first, so a request that will be refused
- * costs as little as possible.
+ * costs as little as possible. A request refused for its token is audited on the way out.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,6 +34,7 @@ import { graphqlIde } from "./http/ide.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
 import type { Logger } from "./logger.js";
+import { auditRefusedTokens } from "./modules/audit/audit.http.js";
 import { auditPlugin } from "./modules/audit/audit.plugin.js";
 import { createAuthenticator, type Claims } from "./modules/auth/auth.service.js";
 
@@ -47,6 +48,10 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const verifyToken = createAuthenticator(config); // first: no signing key, no server
   const app = express();
   const httpServer = http.createServer(app);
+  // Idle kept-alive connections outlive a load balancer's idle timeout (60 s is usual), so the
+  // server never closes one that a client is reusing at that moment (a reset request).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const limits = documentLimits(config);
   const apollo = new ApolloServer<Context>({
     schema: await createSchema(),
@@ -102,6 +107,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   };
   app.use(
     "/graphql",
+    auditRefusedTokens(database.prisma, logger, limits.parseOptions),
     authenticate(verifyToken),
     limiter.middleware,
     refuseInvalidToken,

@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/database.js";
 import type { Viewer } from "../domain/access.js";
 import { todayIn, type BusinessDate } from "../domain/dates.js";
+import type { AuditStamp } from "../modules/audit/audit.service.js";
 import { loadViewer, type Claims } from "../modules/auth/auth.service.js";
 import { CachePolicy } from "./cache-control.js";
 import { createCampaignLoaders } from "../modules/campaigns/campaigns.loader.js";
@@ -27,6 +28,8 @@ export interface Context {
   readonly published: WeakSet<object>;
   /** What HTTP caches may do with this response (see src/graphql/cache-control.ts). */
   readonly cache: CachePolicy;
+  /** The audit stamp of each mutation root field that ran, by response key (the audit plugin's). */
+  readonly auditStamps: Map<string, AuditStamp>;
 }
 
 function createLoaders(db: Db, viewer: () => Promise<Viewer>) {
@@ -57,5 +60,6 @@ export function createContext(db: Db, config: Config, claims: Claims | null, now
     },
     loaders: createLoaders(db, getViewer),
     cache: new CachePolicy(),
+    auditStamps: new Map(),
   };
 }

@@ -199,6 +199,9 @@ describe("import", () => {
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(12_000);
     expect(partial % 400).toBe(0); // whole batches only: each one is atomic
+    // Each committed batch committed its audit entry with it; the batch cut short left none.
+    const entries = await db().auditEntry.findMany({ where: { operation: "import:applications" }, orderBy: { id: "asc" } });
+    expect(entries.map((e) => [e.outcome, (e.details as { created: number }).created])).toEqual(Array(partial / 400).fill(["SUCCEEDED", 400]));
 
     await api.database.released(async () => {
       const rerun = runCli(["applications", file, "--batch-size", "400", "--report", path.join(work, "rerun.ndjson")]);

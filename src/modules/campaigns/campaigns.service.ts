@@ -12,7 +12,7 @@ import { AppError, BadInputError, IssueCollector, NotFoundError, type ErrorCode 
 import { Prisma } from "../../generated/prisma/client.js";
 import { idempotentWrite } from "../common/idempotency.js";
 import { decodeCursor, encodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
-import { checkCode, checkName, checkOrder, inTransaction } from "../common/validate.js";
+import { checkCode, checkName, checkOrder, inTransaction, type AuditOptions } from "../common/validate.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, PromotionsNearArgs, RedeemPromotionInput, TransitionCampaignInput, UpdateCampaignInput } from "./campaigns.input.js";
@@ -167,8 +167,8 @@ async function lockCode(tx: Tx, kind: string, code: string) {
 
 const MAX_ELIGIBLE = 10_000;
 
-export async function createCampaign(db: Db, input: CreateCampaignInput): Promise<Campaign> {
-  const code = await idempotentWrite(db, "createCampaign", input, async (tx) => {
+export async function createCampaign(db: Db, input: CreateCampaignInput, options: AuditOptions = {}): Promise<Campaign> {
+  const code = await idempotentWrite(db, "createCampaign", input, options, async (tx) => {
     await lockCode(tx, "campaign", input.code);
     const issues = new IssueCollector();
     checkCode(issues, undefined, "code", input.code);
@@ -198,8 +198,8 @@ export async function createCampaign(db: Db, input: CreateCampaignInput): Promis
   return (await findCampaign(db, code))!;
 }
 
-export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promise<Campaign> {
-  const code = await idempotentWrite(db, "updateCampaign", input, async (tx) => {
+export async function updateCampaign(db: Db, input: UpdateCampaignInput, options: AuditOptions = {}): Promise<Campaign> {
+  const code = await idempotentWrite(db, "updateCampaign", input, options, async (tx) => {
     const current = await lockCampaign(tx, input.code);
     const issues = new IssueCollector();
     if (input.name != null) checkName(issues, undefined, "name", input.name);
@@ -233,8 +233,8 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput): Promis
   return (await findCampaign(db, code))!;
 }
 
-export async function transitionCampaign(db: Db, input: TransitionCampaignInput): Promise<Campaign> {
-  const code = await idempotentWrite(db, "transitionCampaign", input, async (tx) => {
+export async function transitionCampaign(db: Db, input: TransitionCampaignInput, options: AuditOptions = {}): Promise<Campaign> {
+  const code = await idempotentWrite(db, "transitionCampaign", input, options, async (tx) => {
     const current = await lockCampaign(tx, input.code);
     if (!canTransition(current.status, input.to)) {
       const allowed = CAMPAIGN_TRANSITIONS[current.status];
@@ -268,8 +268,8 @@ export async function listCampaigns(db: Db, filter: CampaignFilter, first: numbe
 
 // ---- promotions --------------------------------------------------------------------------
 
-export async function createPromotion(db: Db, input: CreatePromotionInput): Promise<Promotion> {
-  const code = await idempotentWrite(db, "createPromotion", input, async (tx) => {
+export async function createPromotion(db: Db, input: CreatePromotionInput, options: AuditOptions = {}): Promise<Promotion> {
+  const code = await idempotentWrite(db, "createPromotion", input, options, async (tx) => {
     await lockCode(tx, "promotion", input.code);
     const issues = new IssueCollector();
     checkCode(issues, undefined, "code", input.code);
@@ -393,7 +393,7 @@ export interface Clock {
   maxSkewSeconds: number;
 }
 
-export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock): Promise<Redemption> {
+export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, options: AuditOptions = {}): Promise<Redemption> {
   const { zone } = clock;
   const now = clock.now ?? new Date();
   const issues = new IssueCollector();
@@ -410,7 +410,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
   const localDate = local.toISODate()!;
   const localWeek = periodOf("WEEK", localDate).code;
 
-  const outcome = await inTransaction(db, {}, async (tx): Promise<Redemption | Refusal> => {
+  const attempt = async (tx: Tx): Promise<Redemption | Refusal> => {
     await lockCode(tx, "redeem", input.transactionId);
     const previous = await tx.redemption.findUnique({ where: { transactionId: input.transactionId }, include: { promotion: { select: { code: true } } } });
     if (previous) return replay(tx, previous, input, at, spendFen!);
@@ -490,9 +490,13 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock):
       transactionId: input.transactionId, promotionCode: promotion.code, merchantCode: input.merchantCode, at,
       spend: yuan(spendFen!)!, cost: yuan(costFen)!, won,
     });
+  };
+  return inTransaction(db, options, async (tx) => {
+    const outcome = await attempt(tx);
+    // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
+    if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
+    return outcome;
   });
-  if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
-  return outcome;
 }
 
 const num = (v: bigint | null) => (v == null ? null : Number(v));

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { AppError, BadInputError } from "../../errors.js";
 import type { Db } from "../../db/database.js";
 import type { Prisma } from "../../generated/prisma/client.js";
-import { inTransaction } from "./validate.js";
+import { inTransaction, type AuditOptions } from "./validate.js";
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
 function canonical(value: unknown): string {
@@ -25,19 +25,21 @@ function canonical(value: unknown): string {
 
 /**
  * A create/update call in one transaction, idempotent by `input.idempotencyKey`; `run` returns
- * the code of what it wrote, and a replay returns that code without running again.
+ * the code of what it wrote, and a replay returns that code without running again. A replay is
+ * audited like the first call (`options.audit`): the caller asked, and got a success.
  */
 export async function idempotentWrite(
   db: Db,
   operation: string,
   input: { idempotencyKey: string },
+  options: AuditOptions,
   run: (tx: Prisma.TransactionClient) => Promise<string>,
 ): Promise<string> {
   const key = input.idempotencyKey;
   if (key.length < 8 || key.length > 128) throw BadInputError.single("idempotencyKey", "must be 8 to 128 characters");
   const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
   const hash = createHash("sha256").update(canonical(rest)).digest("hex");
-  return inTransaction(db, {}, async (tx) => {
+  return inTransaction(db, options, async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${operation}:${key}`}))`;
     const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
     if (seen) {

@@ -6,6 +6,7 @@ import { compareDates, type BusinessDate } from "../../domain/dates.js";
 import type { Db } from "../../db/database.js";
 import { BadInputError, IssueCollector, type FieldIssue } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
+import { noteCommitted, recordWrite, type AuditStamp } from "../audit/audit.service.js";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
 export const MAX_CODE_LENGTH = 64;
@@ -65,7 +66,15 @@ export interface WriteOptions {
   skipInvalid?: boolean;
   /** Check and write everything, then roll back. */
   dryRun?: boolean;
+  /**
+   * Who asked for the write: its audit entry is written in the write's own transaction, so it
+   * commits (or rolls back) with the write. A dry run records nothing.
+   */
+  audit?: AuditStamp;
 }
+
+/** The options of a single create/update call: only who asked, for the audit trail. */
+export type AuditOptions = Pick<WriteOptions, "audit">;
 
 /**
  * Runs `check` over the rows; without `skipInvalid` throws every issue found, otherwise drops
@@ -105,19 +114,24 @@ const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
 
 /**
  * Runs a write in one transaction. With `dryRun` the transaction does all its work, checks
- * included, and is then rolled back, so the caller learns exactly what would happen.
+ * included, and is then rolled back, so the caller learns exactly what would happen. With an
+ * `audit` stamp, the write's entry is the transaction's last statement.
  */
 export async function inTransaction<T>(db: Db, options: WriteOptions, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  let outcome: T;
   try {
-    return await db.$transaction(async (tx) => {
+    outcome = await db.$transaction(async (tx) => {
       const outcome = await work(tx);
       if (options.dryRun) throw new DryRun(outcome);
+      if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
       return outcome;
     }, TX_OPTIONS);
   } catch (err) {
     if (err instanceof DryRun) return err.outcome as T;
     throw err;
   }
+  if (options.audit) noteCommitted(options.audit);
+  return outcome;
 }
 
 export const MAX_SEARCH_LENGTH = 100;

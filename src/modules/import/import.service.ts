@@ -3,7 +3,7 @@
  * size), checks each record's cells, and hands batches to the same services the GraphQL
  * mutations use, in "skip bad rows" mode. Each batch is one transaction, and every write is an
  * idempotent upsert, so an import that is killed at any point and run again ends with exactly
- * the data of one clean run.
+ * the data of one clean run. A batch's audit entry commits with the batch.
  */
 import fs from "node:fs";
 import readline from "node:readline";
@@ -11,8 +11,8 @@ import { parse as parseCsv } from "csv-parse";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Db } from "../../db/database.js";
-import { recordAudit } from "../audit/audit.service.js";
-import { AuditOutcome } from "../audit/audit.type.js";
+import { AppError } from "../../errors.js";
+import { recordAudit, refusedEntry, type AuditStamp } from "../audit/audit.service.js";
 import { IMPORT_KINDS, type ImportKindName } from "./import.kinds.js";
 
 export type ImportFormat = "csv" | "ndjson";
@@ -120,19 +120,29 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
   };
 
   type Batch = { line: number; row: unknown }[];
-  const audit = async (rows: Batch, outcome: AuditOutcome, details: unknown, errorCode: string | null = null) => {
-    if (!options.auditSubject || options.dryRun) return;
-    // The same rows give the same key, so a replayed batch shows up as such in the trail.
-    const key = createHash("sha256").update(rows.map((b) => kind.keyOf(b.row)).join("\n")).digest("hex").slice(0, 32);
-    const target = `lines ${rows[0].line}-${rows[rows.length - 1].line} of ${path.basename(options.file)}`;
-    await recordAudit(db, [{ subject: options.auditSubject, role: "INGEST", operation: `import:${options.kind}`, idempotencyKey: key, outcome, errorCode, target, details }]);
+  /** Who writes this batch, for the audit trail; none on a dry run, which records nothing. */
+  const stampOf = (rows: Batch): AuditStamp | undefined => {
+    if (!options.auditSubject || options.dryRun) return undefined;
+    return {
+      subject: options.auditSubject,
+      role: "INGEST",
+      operation: `import:${options.kind}`,
+      // The same rows give the same key, so a replayed batch shows up as such in the trail.
+      idempotencyKey: createHash("sha256").update(rows.map((b) => kind.keyOf(b.row)).join("\n")).digest("hex").slice(0, 32),
+      target: `lines ${rows[0].line}-${rows[rows.length - 1].line} of ${path.basename(options.file)}`,
+      details: { rows: rows.length },
+    };
   };
   const write = async (rows: Batch) => {
+    const audit = stampOf(rows);
     let outcome: Awaited<ReturnType<typeof kind.write>>;
     try {
-      outcome = await kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun });
+      // The batch's entry is written in the batch's transaction: committed rows always have it.
+      outcome = await kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit });
     } catch (err) {
-      await audit(rows, AuditOutcome.FAILED, { rows: rows.length }, "INTERNAL_SERVER_ERROR").catch(() => {});
+      // Rolled back: nothing was written, so the entry that says so is written on its own.
+      const [code, issues] = err instanceof AppError ? [err.code, err.issues] : ["INTERNAL_SERVER_ERROR", undefined];
+      if (audit) await recordAudit(db, [refusedEntry(audit, code, issues)]).catch(() => {});
       throw err;
     }
     const badLines = new Set<number>();
@@ -142,7 +152,6 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       reportIssue({ line, field: issue.field, reason: issue.reason });
     }
     const { created, updated, unchanged } = outcome;
-    await audit(rows, AuditOutcome.SUCCEEDED, { rows: rows.length, created, updated, unchanged, rejected: badLines.size });
     summary.created += created;
     summary.updated += updated;
     summary.unchanged += unchanged;

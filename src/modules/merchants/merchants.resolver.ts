@@ -2,10 +2,12 @@
  * Merchants, business circles and the visit log. Resolvers stay thin: queries and writes go
  * to the service, relations to the per-request loaders.
  */
-import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
 import { ForbiddenError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
+import { auditStamp } from "../audit/audit.plugin.js";
 import { Allow, Guard, ownedResults, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { AttributedResults } from "../results/results.type.js";
@@ -60,8 +62,8 @@ export class MerchantsResolver {
 
   @Mutation(() => WriteResult, { description: "Creates or updates merchants by code; atomic, idempotent." })
   @Allow("MARKETING")
-  upsertMerchants(@Arg("input", () => [MerchantInput]) input: MerchantInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  upsertMerchants(@Arg("input", () => [MerchantInput]) input: MerchantInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
+    return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }
 
@@ -107,8 +109,12 @@ export class BusinessCircleResolver {
 
   @Mutation(() => WriteResult, { description: "Creates or updates business circles by code, replacing each one's members; atomic, idempotent." })
   @Allow("MARKETING")
-  upsertBusinessCircles(@Arg("input", () => [BusinessCircleInput]) input: BusinessCircleInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  upsertBusinessCircles(
+    @Arg("input", () => [BusinessCircleInput]) input: BusinessCircleInput[],
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<WriteResult> {
+    return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }
 
@@ -138,7 +144,7 @@ export class VisitResolver {
     description: "Records visits keyed by (managerCode, merchantCode, visitedOn); atomic, idempotent. An account manager records only their own.",
   })
   @Allow("INGEST", "ACCOUNT_MANAGER")
-  async recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+  async recordVisits(@Arg("input", () => [VisitInput]) input: VisitInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
     const viewer = await ctx.viewer();
     if (viewer.role !== "INGEST") {
       const managers = await ctx.loaders.org.managerByCode.loadMany(input.map((v) => v.managerCode));
@@ -148,6 +154,6 @@ export class VisitResolver {
       });
       if (others.length) throw new ForbiddenError(`Forbidden: ${others.length} visit(s) are not yours to record`, others);
     }
-    return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+    return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }

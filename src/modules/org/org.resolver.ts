@@ -1,6 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from "type-graphql";
 import { canSeeStaff, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
+import { auditStamp } from "../audit/audit.plugin.js";
 import { Allow, demand, Guard, staffVisible, staffFigures, unitFigures, unitStaff } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { fromGlobalId, MAX_PAGE_SIZE, Node } from "../common/relay.js";
@@ -76,8 +78,8 @@ export class BranchResolver {
 
   @Mutation(() => WriteResult, { description: "Creates or updates units by code; atomic, idempotent." })
   @Allow("INGEST")
-  upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
+    return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }
 
@@ -103,7 +105,11 @@ export class AccountManagerResolver {
 
   @Mutation(() => WriteResult, { description: "Creates or updates account managers by code; atomic, idempotent." })
   @Allow("INGEST")
-  upsertAccountManagers(@Arg("input", () => [AccountManagerInput]) input: AccountManagerInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  upsertAccountManagers(
+    @Arg("input", () => [AccountManagerInput]) input: AccountManagerInput[],
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<WriteResult> {
+    return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }

@@ -1,5 +1,7 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, Info, Mutation, Resolver } from "type-graphql";
 import type { Context } from "../../graphql/context.js";
+import { auditStamp } from "../audit/audit.plugin.js";
 import { Allow } from "../auth/auth.guard.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { ActivationInput, ApplicationInput } from "./records.input.js";
@@ -9,13 +11,13 @@ import { recordActivations, recordApplications } from "./records.service.js";
 export class RecordsResolver {
   @Mutation(() => WriteResult, { description: "Creates or updates applications by externalId; atomic, idempotent." })
   @Allow("INGEST")
-  recordApplications(@Arg("input", () => [ApplicationInput]) input: ApplicationInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return recordApplications(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  recordApplications(@Arg("input", () => [ApplicationInput]) input: ApplicationInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
+    return recordApplications(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates activations by application; atomic, idempotent." })
   @Allow("INGEST")
-  recordActivations(@Arg("input", () => [ActivationInput]) input: ActivationInput[], @Ctx() ctx: Context): Promise<WriteResult> {
-    return recordActivations(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+  recordActivations(@Arg("input", () => [ActivationInput]) input: ActivationInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
+    return recordActivations(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }

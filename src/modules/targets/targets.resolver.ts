@@ -1,7 +1,9 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, Info, Mutation, Resolver } from "type-graphql";
 import { canSetStaffTarget, canSetUnitTarget } from "../../domain/access.js";
 import { ForbiddenError, type FieldIssue } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
+import { auditStamp } from "../audit/audit.plugin.js";
 import { Allow } from "../auth/auth.guard.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { TargetInput } from "./targets.input.js";
@@ -13,7 +15,7 @@ export class TargetsResolver {
     description: "Sets plan figures for units or account managers; atomic, idempotent. A branch manager sets them below their own unit.",
   })
   @Allow("INGEST", "BRANCH_MANAGER")
-  async setTargets(@Arg("input", () => [TargetInput]) input: TargetInput[], @Ctx() ctx: Context): Promise<WriteResult> {
+  async setTargets(@Arg("input", () => [TargetInput]) input: TargetInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
     const viewer = await ctx.viewer();
     if (viewer.role !== "INGEST") {
       // Unknown codes get the same answer as codes outside the caller's unit.
@@ -38,6 +40,6 @@ export class TargetsResolver {
         throw new ForbiddenError(`Forbidden: ${outside.length} target(s) lie outside your unit`, outside);
       }
     }
-    return setTargets(ctx.db, input, ctx.config.MAX_BATCH_SIZE);
+    return setTargets(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
   }
 }
