@@ -158,33 +158,32 @@ describe("audit trail that cannot be bypassed", () => {
     expect(all.map((r: any) => JSON.parse(r.details))).toEqual(Array(4).fill({ created: 1, updated: 0, unchanged: 0 }));
   });
 
-  it("a NUL byte, a lone surrogate or an endless value in one write does not erase the request's other entries", async () => {
+  it("a NUL byte or a lone surrogate refuses the whole request before it runs, and that refusal is recorded; an endless value is cut, and the good write before it keeps its entry", async () => {
     const doc = `mutation($m: [MerchantInput!]!, $c: CreateCampaignInput!, $d: CreateCampaignInput!) {
       m: upsertMerchants(input: $m) { created } c: createCampaign(input: $c) { code } d: createCampaign(input: $d) { code } }`;
-    // graphql-js runs mutation fields one after another and stops at the first that fails, so
-    // each bad string gets its own request, after a good write.
-    const bad = [
+    // Not text: the request is refused before anything runs (nothing written), naming the field.
+    const notText = [
       campaign("NUL\u0000X", { idempotencyKey: "key-\u0000-nul-01", name: "a\u0000b" }),
       campaign("SUR\uD800X", { idempotencyKey: "key-\uDC00-sur-01", name: "lone \uD800 surrogate" }),
-      campaign("LONG", { idempotencyKey: "k".repeat(10_000) }),
     ];
-    for (const [i, c] of bad.entries()) {
+    for (const [i, c] of notText.entries()) {
       const res = await marketing().gql(doc, { m: [merchant(`NUL-M${i}`, "S1")], c, d: campaign(`AFTER${i}`) });
-      expect(res.data?.m ?? null, JSON.stringify(res.errors)).toBeNull(); // the failed non-null field nulls the whole answer
-      expect(res.errors).toHaveLength(1);
-      expect(await api.database.prisma.merchant.count({ where: { code: `NUL-M${i}` } })).toBe(1);
+      expect(codeOf(res)).toBe("BAD_USER_INPUT");
+      expect(res.errors![0].extensions!.issues!.map((x) => x.field).sort()).toEqual(["input.code", "input.idempotencyKey", "input.name"]);
+      expect(await api.database.prisma.merchant.count({ where: { code: `NUL-M${i}` } })).toBe(0);
     }
+    // Text, but endless: the good write runs, the bad one is refused by its rule, both recorded.
+    const res = await marketing().gql(doc, { m: [merchant("LONG-M", "S1")], c: campaign("LONG", { idempotencyKey: "k".repeat(10_000) }), d: campaign("AFTER-LONG") });
+    expect(res.errors).toHaveLength(1);
+    expect(await api.database.prisma.merchant.count({ where: { code: "LONG-M" } })).toBe(1);
     const { rows, all } = await entries();
-    // Refused (or, until NUL bytes are refused as bad input, failed in the database): either
-    // way recorded, and the good write before it too.
-    expect(rows.map((r: any[]) => [r[0], r[1] === "FAILED" ? "REJECTED" : r[1]])).toEqual([
-      ["upsertMerchants", "SUCCEEDED"], ["createCampaign", "REJECTED"],
-      ["upsertMerchants", "SUCCEEDED"], ["createCampaign", "REJECTED"],
-      ["upsertMerchants", "SUCCEEDED"], ["createCampaign", "REJECTED"],
+    expect(rows.map((r: any[]) => [r[0], r[1], r[2]])).toEqual([
+      ["upsertMerchants,createCampaign", "REJECTED", "BAD_USER_INPUT"],
+      ["upsertMerchants,createCampaign", "REJECTED", "BAD_USER_INPUT"],
+      ["upsertMerchants", "SUCCEEDED", null],
+      ["createCampaign", "REJECTED", "BAD_USER_INPUT"],
     ]);
-    const [nul, sur, long] = [all[1], all[3], all[5]];
-    expect([nul.target, nul.idempotencyKey]).toEqual(["NUL\u2400X", "key-\u2400-nul-01"]);
-    expect([sur.target, sur.idempotencyKey]).toEqual(["SUR\uFFFDX", "key-\uFFFD-sur-01"]);
+    const long = all[3];
     expect(long.idempotencyKey).toBe(`${"k".repeat(200)}…[+9800 chars]`);
     expect(JSON.parse(long.details).issues).toEqual([{ field: "idempotencyKey", reason: "must be 8 to 128 characters" }]);
   });
@@ -237,21 +236,24 @@ describe("audit trail that cannot be bypassed", () => {
       });
       expect(res.status).toBe(401);
     }
-    // Queries refused the same ways are not write attempts.
+    // Queries refused by validation or parsing are not write attempts.
     expect(codeOf(await ingest().gql("{ nope }"))).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(codeOf(await ingest().gql("{ branch(code: "))).toBe("GRAPHQL_PARSE_FAILED");
     const query = await fetch(api.server.url, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer forged" }, body: JSON.stringify({ query: "{ branch(code: \"P\") { code } }" }) });
     expect(query.status).toBe(401);
 
     const { rows, all } = await entries();
+    // A request refused for its token is refused before its body is read (src/server.ts), so
+    // its entry cannot say what it asked for: every such refusal is recorded, as "unparsed".
     expect(rows).toEqual([
       ["setTargets,recordVisits", "REJECTED", "GRAPHQL_VALIDATION_FAILED", null],
       ["setTargets", "REJECTED", "TOO_MANY_ALIASES", null],
       ["unparsed", "REJECTED", "GRAPHQL_PARSE_FAILED", null],
-      ["setTargets", "DENIED", "UNAUTHENTICATED", null],
-      ["setTargets", "DENIED", "UNAUTHENTICATED", null],
+      ["unparsed", "DENIED", "UNAUTHENTICATED", null],
+      ["unparsed", "DENIED", "UNAUTHENTICATED", null],
+      ["unparsed", "DENIED", "UNAUTHENTICATED", null],
     ]);
-    expect(all.map((r: any) => r.subject)).toEqual(["feed", "feed", "feed", "anonymous", "anonymous"]);
+    expect(all.map((r: any) => r.subject)).toEqual(["feed", "feed", "feed", "anonymous", "anonymous", "anonymous"]);
     expect(JSON.parse(all[4].details).message).toMatch(/^Not authenticated/);
     expect(await api.database.prisma.target.count({ where: { period: { startsWith: "2023" } } })).toBe(0);
   });

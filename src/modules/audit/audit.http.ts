@@ -1,9 +1,12 @@
 /**
  * Refusals the HTTP layer sends before GraphQL runs that the audit trail must still show: a
- * mutation request whose bearer token is forged, expired or malformed (HTTP 401). The refusal
- * is held back until its entry is written, as the plugin's entries are written before their
- * response goes out. Rate-limited requests are not recorded: shedding load must not cost an
- * insert per refused request.
+ * request whose bearer token is forged, expired or malformed (HTTP 401). Such a request is
+ * refused before its body is read (reading it is work an attacker would choose), so its entry
+ * names the operation only when it is already known (a GET's query string), else "unparsed":
+ * every failed authentication is recorded, queries included. The refusal is held back until
+ * its entry is written, as the plugin's entries are written before their response goes out.
+ * Rate-limited requests are not recorded: shedding load must not cost an insert per refused
+ * request (and the rate limit bounds how many forged tokens reach this point).
  */
 import type { RequestHandler, Response } from "express";
 import type { ParseOptions } from "graphql";
