@@ -21,7 +21,8 @@ export default defineConfig({
   test: {
     // type-graphql reads decorator metadata through this polyfill.
     setupFiles: ["reflect-metadata"],
-    // The two engines' projects run side by side (one worker each); the unit tests take either.
+    // Every integration file works on its own copy of its engine's database, so files (of both
+    // engines) run two at a time, one per core.
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -31,8 +32,6 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: engine,
-          // Files of one engine share its database (PostgreSQL) or its CPU-bound WASM: one at a time.
-          fileParallelism: false,
           include: ["test/integration/**/*.test.ts"],
           // `npm start`'s own path (a fresh embedded folder) runs once, with the embedded project.
           exclude: engine === "postgres" ? ["test/integration/embedded.test.ts", "test/integration/readme.test.ts"] : [],

@@ -2,12 +2,15 @@
  * The database an integration test runs on, whichever engine its project names: the same test
  * files run on PostgreSQL and on the embedded PostgreSQL (PGlite) that `npm start` uses.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
 import { inject } from "vitest";
 import { openEmbedded, openPostgres, type Database } from "../../src/db/database.js";
-import type { TestEngine } from "./engine.js";
+import { COPY_MARK, type TestEngine } from "./engine.js";
 
 export interface TestDatabase extends Database {
   readonly engine: TestEngine;
@@ -24,10 +27,14 @@ export function testEngine(): TestEngine {
   return inject("engine");
 }
 
-/** A new connection pool to the test database (PostgreSQL), or a share of this file's copy of the embedded one. */
+/**
+ * A new connection pool to this file's database (PostgreSQL), or a share of this file's copy of
+ * the embedded one. Each test file has its own database, copied from the migrated template, so
+ * files run side by side.
+ */
 export async function openTestDatabase(): Promise<TestDatabase> {
   if (testEngine() === "postgres") {
-    const url = inject("databaseUrl");
+    const url = await fileDatabaseUrl();
     const db = await openPostgres(url, 4, { countStatements: true });
     return Object.assign(db, { engine: "postgres" as const, env: { DATABASE_URL: url }, released: <T>(fn: () => Promise<T>) => fn() });
   }
@@ -35,22 +42,46 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return embedded.share();
 }
 
+/**
+ * Runs statements on the server's maintenance database, never on a test database: a template
+ * must have no connections while it is copied.
+ */
+export async function onPostgresServer(templateUrl: string, ...statements: string[]): Promise<void> {
+  const client = new pg.Client({ ...parseIntoClientConfig(templateUrl), database: "postgres" });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+let fileDatabase: Promise<string> | undefined;
+function fileDatabaseUrl(): Promise<string> {
+  return (fileDatabase ??= (async () => {
+    const url = new URL(inject("databaseUrl"));
+    const template = url.pathname.slice(1);
+    const name = `${template}${COPY_MARK}${process.pid}_${randomUUID().slice(0, 8)}`;
+    await onPostgresServer(url.toString(), `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    url.pathname = `/${name}`;
+    return url.toString();
+  })());
+}
+
 /** A database with no migrations applied, on the project's engine, dropped by `close`. */
 export async function openEmptyDatabase(): Promise<Database> {
   if (testEngine() === "postgres") {
-    const url = new URL(inject("databaseUrl"));
-    const name = `${url.pathname.slice(1)}_empty`;
-    const admin = await openPostgres(url.toString(), 1);
-    await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}"`);
-    await admin.prisma.$executeRawUnsafe(`CREATE DATABASE "${name}"`);
+    const template = inject("databaseUrl");
+    const url = new URL(template);
+    const name = `${url.pathname.slice(1)}${COPY_MARK}empty_${process.pid}`;
+    await onPostgresServer(template, `DROP DATABASE IF EXISTS "${name}"`, `CREATE DATABASE "${name}"`);
     url.pathname = `/${name}`;
     const empty = await openPostgres(url.toString(), 1);
     return {
       ...empty,
       async close() {
         await empty.close();
-        await admin.prisma.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${name}"`);
-        await admin.close();
+        await onPostgresServer(template, `DROP DATABASE IF EXISTS "${name}"`);
       },
     };
   }

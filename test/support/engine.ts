@@ -7,3 +7,6 @@ export function engineOf(value: string | undefined): TestEngine {
   if ((TEST_ENGINES as readonly string[]).includes(value)) return value as TestEngine;
   throw new Error(`TEST_DATABASE must be one of ${TEST_ENGINES.join(", ")}, not "${value}"`);
 }
+
+/** Databases a PostgreSQL run makes besides its template are named `<template>__…`; its global setup drops them. */
+export const COPY_MARK = "__";

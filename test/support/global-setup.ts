@@ -1,7 +1,8 @@
 /**
  * Prepares the database an integration project runs on, once per run:
- * - `postgres`: drops, re-creates and migrates the test database. It is dropped each time, so it
- *   must be ours: the name has to contain "test".
+ * - `postgres`: drops, re-creates and migrates the test database, the template each test file
+ *   copies (test/support/database.ts). It is dropped each time, so it must be ours: the name has
+ *   to contain "test".
  * - `embedded`: migrates a template data folder of the embedded PostgreSQL (PGlite); each test
  *   file opens its own copy of it (test/support/database.ts), since one folder serves one process.
  */
@@ -15,7 +16,7 @@ import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { openEmbedded, openPostgres } from "../../src/db/database.js";
 import { applyMigrations } from "../../src/db/migrations.js";
-import { engineOf, type TestEngine } from "./engine.js";
+import { COPY_MARK, engineOf, type TestEngine } from "./engine.js";
 
 export const DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/cardgrowth_test";
 
@@ -64,13 +65,20 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   if (!/test/i.test(name)) {
     throw new Error(`Refusing to run integration tests against database "${name}": its name must contain "test".`);
   }
+  // The template, and the copies a previous run may have left (each test file makes its own).
   const admin = new pg.Client({ ...target, database: "postgres" });
   await admin.connect();
+  const dropAll = async () => {
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [`${name}${COPY_MARK}`]);
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  };
   try {
+    await dropAll();
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
+  } catch (err) {
     await admin.end();
+    throw err;
   }
   const db = await openPostgres(url, 2);
   try {
@@ -79,4 +87,8 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     await db.close();
   }
   project.provide("databaseUrl", url);
+  return async () => {
+    await dropAll();
+    await admin.end();
+  };
 }
