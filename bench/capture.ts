@@ -10,7 +10,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { parseIntoClientConfig } from "pg-connection-string";
 import { loadConfig } from "../src/config.js";
 import { PrismaClient } from "../src/generated/prisma/client.js";
-import { createContext } from "../src/graphql/context.js";
+import { createContext } from "../src/graphql/create-context.js";
 import type { Statement } from "./load.js";
 
 /** The key the bench's server and its requests share (the server runs with NODE_ENV=production, which needs one). */

@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { runImport } from "../src/modules/import/import.service.js";
-import { verifyRollups } from "../src/modules/rollups/rollups.service.js";
+import { verifyRollups } from "../src/figures/rebuild.js";
 import { postgresCpuMs, procCpuMs } from "./cpu.js";
 import { loadAverage } from "./report.js";
 import { bulkPrisma, fmt, quoteIdent } from "./synthetic.js";

@@ -24,7 +24,7 @@ import { openPostgres } from "../src/db/database.js";
 import { applyMigrations } from "../src/db/migrations.js";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { rebuildClosure } from "../src/modules/org/org.service.js";
-import { rebuildRollups } from "../src/modules/rollups/rollups.service.js";
+import { rebuildRollups } from "../src/figures/rebuild.js";
 
 /** Bump when the generator changes: data built by another version is rebuilt. */
 export const GENERATOR_VERSION = 3;

@@ -6,7 +6,7 @@
 import "reflect-metadata";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
-import { rebuildRollups, verifyRollups } from "../modules/rollups/rollups.service.js";
+import { rebuildRollups, verifyRollups } from "../figures/rebuild.js";
 
 async function main(command: string | undefined): Promise<number> {
   if (command !== "verify" && command !== "rebuild") {

@@ -1,8 +1,10 @@
+import { ROLLUP_TABLES } from "../figures/tables.js";
+
 /** Every table that holds data (not `_prisma_migrations`), children first: what a reset empties. */
 export const DATA_TABLES = [
   "audit_entry", "idempotency_key", "redemption", "promotion", "campaign_merchant", "campaign_circle", "campaign",
   "visit", "circle_member", "business_circle", "merchant",
-  "rollup_campaign_day", "rollup_merchant_day", "rollup_branch_day", "rollup_manager_day",
+  ...ROLLUP_TABLES,
   "activation", "application", "customer", "target", "account_manager", "branch_closure", "branch",
 ] as const;
 

@@ -6,15 +6,21 @@ import { authChecker } from "../modules/auth/auth.guard.js";
 import { CampaignsResolver, PromotionsResolver } from "../modules/campaigns/campaigns.resolver.js";
 import { BusinessCircleResolver, MerchantsResolver, VisitResolver } from "../modules/merchants/merchants.resolver.js";
 import { AccountManagerResolver, BranchResolver } from "../modules/org/org.resolver.js";
-import { PerformanceResolver, RankingResolver } from "../modules/performance/performance.resolver.js";
+import { BranchPerformanceResolver, ManagerPerformanceResolver, PerformanceResolver, RankingResolver } from "../modules/performance/performance.resolver.js";
+// After performance.resolver.js: a type's resolved fields are listed in the order their modules
+// are evaluated, and Branch.accountManagers follows Branch.performance in schema.graphql.
+import { BranchStaffResolver } from "../modules/org/branch-staff.resolver.js";
 import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
 
 export const resolvers = [
   BranchResolver,
   AccountManagerResolver,
+  BranchPerformanceResolver,
+  ManagerPerformanceResolver,
   PerformanceResolver,
   RankingResolver,
+  BranchStaffResolver,
   TargetsResolver,
   RecordsResolver,
   MerchantsResolver,

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runImport, type ImportSummary } from "../../src/modules/import/import.service.js";
-import { verifyRollups } from "../../src/modules/rollups/rollups.service.js";
+import { verifyRollups } from "../../src/figures/rebuild.js";
 import { dataChecksums } from "../support/checksums.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 

@@ -4,7 +4,7 @@
  * re-orgs — a recomputation from the records finds no difference.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rebuildRollups, verifyRollups } from "../../src/modules/rollups/rollups.service.js";
+import { rebuildRollups, verifyRollups } from "../../src/figures/rebuild.js";
 import { write } from "../fixtures/scenarios.js";
 import { dataChecksums } from "../support/checksums.js";
 import { startTestApi, type TestApi } from "../support/harness.js";

@@ -3,17 +3,14 @@ import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Roo
 import { canSeeStaff, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
 import { auditStamp } from "../audit/audit.plugin.js";
-import { Allow, demand, Guard, staffVisible, staffFigures, unitFigures, unitStaff } from "../auth/auth.guard.js";
+import { Allow, demand, Guard, staffVisible } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { fromGlobalId, MAX_PAGE_SIZE, Node } from "../common/relay.js";
 import { WriteResult } from "../common/write-result.type.js";
-import { PerformanceArgs } from "../performance/performance.args.js";
-import { Performance } from "../performance/performance.type.js";
-import { buildPerformance } from "../performance/performance.service.js";
-import { AccountManager, AccountManagerConnection } from "./account-manager.type.js";
+import { AccountManager } from "./account-manager.type.js";
 import { Branch, BranchConnection, CHILDREN_ESTIMATE } from "./branch.type.js";
-import { AccountManagerInput, BranchInput, BranchListArgs, ManagerListArgs } from "./org.input.js";
-import { listBranches, listManagers, upsertAccountManagers, upsertBranches } from "./org.service.js";
+import { AccountManagerInput, BranchInput, BranchListArgs } from "./org.input.js";
+import { listBranches, upsertAccountManagers, upsertBranches } from "./org.service.js";
 
 /**
  * A manager the viewer may see. A viewer who cannot see every manager gets the same refusal
@@ -63,19 +60,6 @@ export class BranchResolver {
     return ctx.loaders.org.childrenOf.load(b.dbId);
   }
 
-  @FieldResolver(() => Performance, { description: "Figures of the unit and everything below it." })
-  @Guard(unitFigures)
-  performance(@Root() b: Branch, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
-    return buildPerformance({ kind: "branch", id: b.dbId, rankAmong: b.parentId }, period, asOf ?? ctx.today);
-  }
-
-  @FieldResolver(() => AccountManagerConnection, { description: "Account managers of this unit (or its whole subtree), by code." })
-  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
-  @Guard(unitStaff)
-  accountManagers(@Root() b: Branch, @Args() { includeSubtree, first, after }: ManagerListArgs, @Ctx() ctx: Context) {
-    return listManagers(ctx.db, b.dbId, includeSubtree, first, after);
-  }
-
   @Mutation(() => WriteResult, { description: "Creates or updates units by code; atomic, idempotent." })
   @Allow("INGEST")
   upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
@@ -95,12 +79,6 @@ export class AccountManagerResolver {
   @Guard(staffVisible)
   async branch(@Root() m: AccountManager, @Ctx() ctx: Context): Promise<Branch> {
     return (await ctx.loaders.org.branchById.load(m.branchId))!;
-  }
-
-  @FieldResolver(() => Performance, { description: "The manager's own figures; rank is among the managers of their unit's subtree." })
-  @Guard(staffFigures)
-  performance(@Root() m: AccountManager, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
-    return buildPerformance({ kind: "manager", id: m.dbId, rankAmong: m.branchId }, period, asOf ?? ctx.today);
   }
 
   @Mutation(() => WriteResult, { description: "Creates or updates account managers by code; atomic, idempotent." })

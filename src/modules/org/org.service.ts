@@ -7,7 +7,8 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import { lockRecordWrites } from "../rollups/rollups.service.js";
+import { mergeChanged, type FiguresChanged } from "../../figures/changed.js";
+import { moveFiguresWithUnits } from "../../figures/reorg.js";
 import { AccountManager } from "./account-manager.type.js";
 import { Branch } from "./branch.type.js";
 import { LEVEL_DEPTH, type OrgLevel } from "./org.enums.js";
@@ -43,7 +44,7 @@ interface TreeNode {
   parentCode: string | null;
 }
 
-export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
+export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome & { figuresChanged: FiguresChanged }> {
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
@@ -84,8 +85,9 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
     const idOf = new Map(existing.map((b) => [b.code, b.id]));
     const moved = rows.filter((r) => before.has(r.code) && before.get(r.code)!.parentCode !== (r.parentCode ?? null)).map((r) => idOf.get(r.code)!);
     const treeChanged = moved.length > 0 || rows.some((r) => !before.has(r.code));
-    if (treeChanged) await rebuildClosureKeepingRollups(tx, moved);
-    return { ...countWrites(rows.length, returned), rejected };
+    // The closure is rebuilt after the tree changed, and the moved subtrees' figures go with them.
+    const figuresChanged = treeChanged ? await moveFiguresWithUnits(tx, moved, () => rebuildClosure(tx)) : mergeChanged();
+    return { ...countWrites(rows.length, returned), rejected, figuresChanged };
   });
 }
 
@@ -135,51 +137,6 @@ function parentFirstWaves(input: readonly BranchInput[]): BranchInput[][] {
   const waves: BranchInput[][] = [];
   for (const row of input) (waves[depthOf(row)] ??= []).push(row);
   return waves.filter(Boolean);
-}
-
-/**
- * Rebuilds the closure after the tree changed and moves the moved subtrees' figures with them:
- * each unit's own daily counts (its rollup less its children's, read from the old tree) are
- * subtracted from the ancestors it left and added to those it joined. Only rollup rows are
- * read, so a re-org costs the same at 10 M records as at 10 k. Units new in this call have no
- * records yet, so gaining them changes no figure.
- */
-async function rebuildClosureKeepingRollups(tx: Prisma.TransactionClient, movedIds: readonly number[]): Promise<void> {
-  await lockRecordWrites(tx);
-  if (movedIds.length === 0) return rebuildClosure(tx); // only new units: no figure moves
-  await tx.$executeRaw`
-    CREATE TEMP TABLE moved_own ON COMMIT DROP AS
-    WITH units AS (SELECT DISTINCT descendant_id AS id FROM branch_closure WHERE ancestor_id = ANY(${[...movedIds]}::int[])),
-    children AS (
-      SELECT c.ancestor_id AS parent, r.metric, r.day, sum(r.count) AS n
-      FROM branch_closure c JOIN rollup_branch_day r ON r.branch_id = c.descendant_id
-      WHERE c.depth = 1 AND c.ancestor_id IN (SELECT id FROM units)
-      GROUP BY c.ancestor_id, r.metric, r.day)
-    SELECT r.branch_id, r.metric, r.day, (r.count - coalesce(ch.n, 0))::int AS n
-    FROM rollup_branch_day r JOIN units u ON u.id = r.branch_id
-    LEFT JOIN children ch ON ch.parent = r.branch_id AND ch.metric = r.metric AND ch.day = r.day`;
-  // The moved units' ancestors before and after: an ancestor lost gives −1, one gained +1.
-  await tx.$executeRaw`
-    CREATE TEMP TABLE moved_ancestors_before ON COMMIT DROP AS
-    SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure WHERE descendant_id IN (SELECT branch_id FROM moved_own)`;
-  await rebuildClosure(tx);
-  await tx.$executeRaw`
-    INSERT INTO rollup_branch_day AS r (branch_id, metric, day, count)
-    SELECT x.a, o.metric, o.day, sum(x.sign * o.n)::int
-    FROM (
-      SELECT a, d, -1 AS sign FROM (
-        SELECT a, d FROM moved_ancestors_before
-        EXCEPT SELECT ancestor_id, descendant_id FROM branch_closure) lost
-      UNION ALL
-      SELECT a, d, 1 FROM (
-        SELECT ancestor_id AS a, descendant_id AS d FROM branch_closure WHERE descendant_id IN (SELECT branch_id FROM moved_own)
-        EXCEPT SELECT a, d FROM moved_ancestors_before) gained
-    ) x
-    JOIN moved_own o ON o.branch_id = x.d
-    GROUP BY x.a, o.metric, o.day
-    HAVING sum(x.sign * o.n) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (branch_id, metric, day) DO UPDATE SET count = r.count + EXCLUDED.count`;
 }
 
 /** Units in the subtree of the unit with this code (the unit itself included), as a Prisma filter. */

@@ -13,7 +13,7 @@ import type { Branch } from "../org/branch.type.js";
 import type { OrgLoaders } from "../org/org.loader.js";
 import { toBranch, toManager } from "../org/org.service.js";
 import type { Metric } from "./performance.enums.js";
-import { actuals, childrenWithFigures, dailyActuals, subtreeManagersWithFigures, targets, type SubjectKind } from "./performance.service.js";
+import { actuals, childrenWithFigures, dailyActuals, subtreeManagersWithFigures, targets, type SubjectKind } from "../../figures/reads.js";
 
 interface ActualKey {
   kind: SubjectKind;
@@ -144,6 +144,8 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
 
   return { actual, daily, target, branchRanking, managerRanking };
 }
+
+export type PerformanceLoaders = ReturnType<typeof createPerformanceLoaders>;
 
 function actualKey(k: ActualKey): string {
   return `${k.kind}|${k.id}|${k.metric}|${k.start}|${k.end}`;

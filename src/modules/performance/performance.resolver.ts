@@ -3,12 +3,13 @@ import { asOfWindow } from "../../domain/period.js";
 import { canRankChildrenOf, canRankManagersOf } from "../../domain/access.js";
 import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { Allow, demand } from "../auth/auth.guard.js";
+import { Allow, demand, Guard, staffFigures, unitFigures } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
-import { CHILDREN_ESTIMATE } from "../org/branch.type.js";
-import { BranchRankingArgs, ManagerRankingArgs, MAX_RANKING_ROWS } from "./performance.args.js";
+import { AccountManager } from "../org/account-manager.type.js";
+import { Branch, CHILDREN_ESTIMATE } from "../org/branch.type.js";
+import { BranchRankingArgs, ManagerRankingArgs, MAX_RANKING_ROWS, PerformanceArgs } from "./performance.args.js";
 import { ALL_METRICS, Granularity, Metric } from "./performance.enums.js";
-import { metricProgress, rankOf, series } from "./performance.service.js";
+import { buildPerformance, metricProgress, rankOf, series } from "./performance.service.js";
 import { BranchStanding, ManagerStanding, MetricProgress, Performance, SeriesPoint } from "./performance.type.js";
 
 @Resolver(() => Performance)
@@ -16,12 +17,12 @@ export class PerformanceResolver {
   @FieldResolver(() => [MetricProgress], { description: "Every metric, in a fixed order." })
   @Limits({ rows: Rows.upTo(ALL_METRICS.length) })
   metrics(@Root() p: Performance, @Ctx() ctx: Context): Promise<MetricProgress[]> {
-    return Promise.all(ALL_METRICS.map((m) => metricProgress(ctx, p, m)));
+    return Promise.all(ALL_METRICS.map((m) => metricProgress(ctx.loaders.performance, p, m)));
   }
 
   @FieldResolver(() => MetricProgress, { description: "One metric." })
   metric(@Root() p: Performance, @Arg("metric", () => Metric) metric: Metric, @Ctx() ctx: Context): Promise<MetricProgress> {
-    return metricProgress(ctx, p, metric);
+    return metricProgress(ctx.loaders.performance, p, metric);
   }
 
   @FieldResolver(() => Int, {
@@ -30,7 +31,7 @@ export class PerformanceResolver {
   })
   @Limits({ cost: 1 }) // reads the peers' ranking, shared by the peers on the same page
   rank(@Root() p: Performance, @Arg("metric", () => Metric) metric: Metric, @Ctx() ctx: Context): Promise<number | null> {
-    return rankOf(ctx, p, metric);
+    return rankOf(ctx.loaders.performance, p, metric);
   }
 
   @FieldResolver(() => [SeriesPoint], { description: "Actuals per bucket from the period's first day to the as-of date." })
@@ -42,7 +43,26 @@ export class PerformanceResolver {
     @Arg("granularity", () => Granularity, { defaultValue: Granularity.WEEK }) granularity: Granularity,
     @Ctx() ctx: Context,
   ): Promise<SeriesPoint[]> {
-    return series(ctx, p, metric, granularity);
+    return series(ctx.loaders.performance, p, metric, granularity);
+  }
+}
+
+/** The figures of a unit: a field of the org tree's Branch, declared here so that org needs nothing of performance. */
+@Resolver(() => Branch)
+export class BranchPerformanceResolver {
+  @FieldResolver(() => Performance, { description: "Figures of the unit and everything below it." })
+  @Guard(unitFigures)
+  performance(@Root() b: Branch, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
+    return buildPerformance({ kind: "branch", id: b.dbId, rankAmong: b.parentId }, period, asOf ?? ctx.today);
+  }
+}
+
+@Resolver(() => AccountManager)
+export class ManagerPerformanceResolver {
+  @FieldResolver(() => Performance, { description: "The manager's own figures; rank is among the managers of their unit's subtree." })
+  @Guard(staffFigures)
+  performance(@Root() m: AccountManager, @Args() { period, asOf }: PerformanceArgs, @Ctx() ctx: Context): Performance {
+    return buildPerformance({ kind: "manager", id: m.dbId, rankAmong: m.branchId }, period, asOf ?? ctx.today);
   }
 }
 

@@ -5,7 +5,7 @@ import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
 import { AccountManager } from "../org/account-manager.type.js";
 import { Branch } from "../org/branch.type.js";
 import { Metric } from "./performance.enums.js";
-import type { SubjectKind } from "./performance.service.js";
+import type { SubjectKind } from "../../figures/reads.js";
 
 @ObjectType({ description: "One metric's actual against its target." })
 export class MetricProgress {

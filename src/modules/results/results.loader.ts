@@ -7,7 +7,8 @@ import type { Db } from "../../db/database.js";
 import { groupBy } from "../common/group-by.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import type { Period } from "../../domain/period.js";
-import { resultsOf, type ResultOwner } from "./results.service.js";
+import type { ResultOwner } from "../../figures/reads.js";
+import { resultsOf } from "./results.service.js";
 import type { AttributedResults } from "./results.type.js";
 
 export interface ResultsKey {

@@ -1,0 +1,255 @@
+/**
+ * The typed staging of a batch of applications: the batch goes into a temporary table once
+ * (app_batch), its lookups come back in one statement for the caller's per-row checks, and the
+ * checked rows are written set-based with their customers, first approvals and rollup delta.
+ * records/ owns the rules; this file owns the staging tables, which nothing else names.
+ */
+import { Prisma } from "../generated/prisma/client.js";
+import { mergeChanged, type FiguresChanged } from "./changed.js";
+import { FiguresLedger } from "./ledger.js";
+import { contributions, firstApprovalsAmong } from "./metrics.js";
+
+type Tx = Prisma.TransactionClient;
+
+/** One application as a feed sends it (codes, not ids), already shaped by records/. */
+export interface StagedApplication {
+  externalId: string;
+  customerId: string;
+  branchCode: string;
+  managerCode?: string | null;
+  channel: string;
+  receivedOn: string;
+  keyedOn?: string | null;
+  decision: string;
+  decidedOn?: string | null;
+  campaignCode?: string | null;
+  merchantCode?: string | null;
+}
+
+/** What the database knows about a staged batch, for the per-row checks. */
+export interface BatchLookups {
+  /** Unit codes that name no unit. */
+  unknownUnits: Set<string>;
+  /** Manager codes that name no account manager. */
+  unknownManagers: Set<string>;
+  /** `${managerCode}|${branchCode}` pairs where the unit is outside the manager's subtree. */
+  outside: Set<string>;
+  /** Applications of the batch whose card is activated, by external id: the activation day. */
+  activatedOn: Map<string, string>;
+}
+
+/** A batch staged in this transaction; row i of the input is idx i. */
+export class ApplicationBatch {
+  private constructor(private readonly tx: Tx) {}
+
+  static async stage(tx: Tx, rows: readonly StagedApplication[]): Promise<ApplicationBatch> {
+    await stageApplications(tx, rows);
+    return new ApplicationBatch(tx);
+  }
+
+  /** Every lookup the per-row checks need, in one statement. */
+  async lookups(): Promise<BatchLookups> {
+  const found = await this.tx.$queryRaw<{ k: "unit" | "manager" | "outside" | "activated"; key: string; value: string | null }[]>`
+    SELECT 'unit' AS k, s.code AS key, NULL AS value
+    FROM (SELECT DISTINCT branch_code AS code FROM app_batch) s
+    WHERE NOT EXISTS (SELECT 1 FROM branch b WHERE b.code = s.code)
+    UNION ALL
+    SELECT 'manager', s.code, NULL
+    FROM (SELECT DISTINCT manager_code AS code FROM app_batch WHERE manager_code IS NOT NULL) s
+    WHERE NOT EXISTS (SELECT 1 FROM account_manager m WHERE m.code = s.code)
+    UNION ALL
+    -- A manager is credited only with what their own unit's subtree takes in, so that manager
+    -- rankings add up to the unit figures they sit under.
+    SELECT 'outside', p.m || '|' || p.u, NULL
+    FROM (SELECT DISTINCT manager_code AS m, branch_code AS u FROM app_batch WHERE manager_code IS NOT NULL) p
+    JOIN account_manager am ON am.code = p.m JOIN branch b ON b.code = p.u
+    WHERE NOT EXISTS (SELECT 1 FROM branch_closure c WHERE c.ancestor_id = am.branch_id AND c.descendant_id = b.id)
+    UNION ALL
+    SELECT 'activated', a.external_id, to_char(v.activated_on, 'YYYY-MM-DD')
+    FROM app_batch s JOIN application a ON a.external_id = s.external_id JOIN activation v ON v.application_id = a.id`;
+    return {
+      unknownUnits: new Set(found.filter((f) => f.k === "unit").map((f) => f.key)),
+      unknownManagers: new Set(found.filter((f) => f.k === "manager").map((f) => f.key)),
+      outside: new Set(found.filter((f) => f.k === "outside").map((f) => f.key)),
+      activatedOn: new Map(found.filter((f) => f.k === "activated").map((f) => [f.key, f.value!])),
+    };
+  }
+
+  /** Leaves the rows at these indexes out of the write (they were rejected). */
+  async drop(indexes: readonly number[]): Promise<void> {
+    if (indexes.length === 0) return;
+    await this.tx.$executeRaw`DELETE FROM app_batch WHERE idx = ANY(${[...new Set(indexes)]}::int[])`;
+  }
+
+  /** Writes the rows left (unique external ids, known codes); returns the counts and whose figures moved. */
+  write(): Promise<{ created: number; updated: number; figuresChanged: FiguresChanged }> {
+    return writeStagedApplications(this.tx);
+  }
+}
+
+/** Puts the batch into app_batch (a temporary table emptied at commit), row i with idx i. */
+async function stageApplications(tx: Tx, rows: readonly StagedApplication[]): Promise<void> {
+  await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS app_batch (
+    idx int NOT NULL, external_id text NOT NULL, customer_ext text NOT NULL, branch_code text NOT NULL, manager_code text,
+    channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date, decision "Decision" NOT NULL,
+    decided_on date, campaign_code text, merchant_code text
+  ) ON COMMIT DELETE ROWS`;
+  // Every array goes as text[] (the embedded database's adapter sends arrays of other types as text).
+  await tx.$executeRaw`
+    INSERT INTO app_batch
+    SELECT r.idx::int, r.external_id, r.customer_ext, r.branch_code, r.manager_code, r.channel::"ApplicationChannel",
+           r.received_on::date, r.keyed_on::date, r.decision::"Decision", r.decided_on::date, r.campaign_code, r.merchant_code
+    FROM unnest(${rows.map((_, i) => String(i))}::text[], ${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.customerId)}::text[],
+                ${rows.map((r) => r.branchCode)}::text[], ${rows.map((r) => r.managerCode ?? null)}::text[],
+                ${rows.map((r) => r.channel)}::text[], ${rows.map((r) => r.receivedOn)}::text[],
+                ${rows.map((r) => r.keyedOn ?? null)}::text[], ${rows.map((r) => r.decision)}::text[],
+                ${rows.map((r) => r.decidedOn ?? null)}::text[], ${rows.map((r) => r.campaignCode ?? null)}::text[],
+                ${rows.map((r) => r.merchantCode ?? null)}::text[])
+         AS r(idx, external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on, decision,
+              decided_on, campaign_code, merchant_code)`;
+}
+
+/**
+ * Writes the checked rows of app_batch (unique external ids, known codes) with their customers,
+ * first approvals and rollups. A row that would change nothing is left alone.
+ *
+ * New applications get their ids up front, so a customer first seen in this batch is created
+ * with its first approval already set (all of its applications are in the batch); the first
+ * approvals of customers seen before are re-derived from the table after the write. The rollup
+ * delta then counts, for each customer, only what moved: the old first approval as it stood
+ * before (−1) and the new one as it stands now (+1), when they differ or that application changed.
+ */
+async function writeStagedApplications(tx: Tx): Promise<{ created: number; updated: number; figuresChanged: FiguresChanged }> {
+  // The rows that change something: app_id is the new id of a new application (is_new) or the
+  // id of the one it replaces; old_* what that one held; customer_id is null until a customer
+  // first seen here (new_customer) is created; customer_first that customer's first approval.
+  await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS app_change (
+    app_id int NOT NULL, is_new boolean NOT NULL, external_id text NOT NULL,
+    customer_ext text NOT NULL, customer_id int, new_customer boolean NOT NULL, customer_first int,
+    is_first boolean NOT NULL DEFAULT false,
+    branch_id int NOT NULL, manager_id int, channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date,
+    decision "Decision" NOT NULL, decided_on date, campaign_code text, merchant_code text,
+    old_customer_id int, old_branch_id int, old_manager_id int, old_keyed_on date, old_decision "Decision",
+    old_decided_on date, old_campaign_code text, old_merchant_code text, activated_on date
+  ) ON COMMIT DELETE ROWS`;
+  await tx.$executeRaw`
+    INSERT INTO app_change (app_id, is_new, external_id, customer_ext, customer_id, new_customer, customer_first,
+      branch_id, manager_id, channel, received_on, keyed_on, decision, decided_on, campaign_code, merchant_code,
+      old_customer_id, old_branch_id, old_manager_id, old_keyed_on, old_decision, old_decided_on, old_campaign_code,
+      old_merchant_code, activated_on)
+    SELECT coalesce(a.id, nextval(pg_get_serial_sequence('application', 'id'))), a.id IS NULL, s.external_id,
+           s.customer_ext, cu.id, cu.id IS NULL, cu.first_approved_application_id,
+           b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on, s.campaign_code, s.merchant_code,
+           a.customer_id, a.branch_id, a.manager_id, a.keyed_on, a.decision, a.decided_on, a.campaign_code, a.merchant_code,
+           v.activated_on
+    FROM app_batch s
+    LEFT JOIN customer cu ON cu.external_id = s.customer_ext
+    JOIN branch b ON b.code = s.branch_code
+    LEFT JOIN account_manager m ON m.code = s.manager_code
+    LEFT JOIN application a ON a.external_id = s.external_id
+    LEFT JOIN activation v ON v.application_id = a.id
+    WHERE a.id IS NULL
+       OR (a.customer_id, a.branch_id, a.manager_id, a.channel, a.received_on, a.keyed_on, a.decision, a.decided_on,
+           a.campaign_code, a.merchant_code)
+          IS DISTINCT FROM
+          (cu.id, b.id, m.id, s.channel, s.received_on, s.keyed_on, s.decision, s.decided_on, s.campaign_code, s.merchant_code)
+    ORDER BY s.external_id`;
+  const [counts] = await tx.$queryRaw<{ created: number; updated: number }[]>`
+    SELECT count(*) FILTER (WHERE is_new)::int AS created, count(*) FILTER (WHERE NOT is_new)::int AS updated FROM app_change`;
+  if (counts.created + counts.updated === 0) return { ...counts, figuresChanged: mergeChanged() };
+
+  // Customers first seen in this batch, created with their first approval.
+  await tx.$executeRaw`
+    WITH firsts AS (${firstApprovalsAmong(Prisma.sql`(SELECT app_id AS id, customer_ext, decision, decided_on, received_on, external_id FROM app_change WHERE new_customer)`, Prisma.sql`customer_ext`)}),
+    created AS (
+      INSERT INTO customer (external_id, first_approved_application_id)
+      SELECT n.customer_ext, f.app_id FROM (SELECT DISTINCT customer_ext FROM app_change WHERE new_customer) n
+      LEFT JOIN firsts f ON f.customer = n.customer_ext
+      ORDER BY 1
+      RETURNING id, external_id, first_approved_application_id)
+    UPDATE app_change c SET customer_id = created.id, is_first = (c.app_id = created.first_approved_application_id) IS TRUE
+    FROM created WHERE c.new_customer AND c.customer_ext = created.external_id`;
+  // Customers seen before whose first approval the batch may move: those of the changed rows,
+  // and the previous customers of the applications it re-assigns.
+  await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS batch_customer (id int NOT NULL, old_first int, new_first int) ON COMMIT DELETE ROWS`;
+  await tx.$executeRaw`
+    INSERT INTO batch_customer (id, old_first)
+    SELECT customer_id, customer_first FROM app_change WHERE NOT new_customer
+    UNION
+    SELECT cu.id, cu.first_approved_application_id FROM customer cu
+    WHERE cu.id IN (SELECT old_customer_id FROM app_change WHERE old_customer_id IS NOT NULL)`;
+
+  await tx.$executeRaw`
+    INSERT INTO application (id, external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
+                             decision, decided_on, campaign_code, merchant_code, updated_at)
+    SELECT app_id, external_id, customer_id, branch_id, manager_id, channel, received_on, keyed_on,
+           decision, decided_on, campaign_code, merchant_code, now()
+    FROM app_change WHERE is_new ORDER BY external_id`;
+  if (counts.updated > 0) {
+    await tx.$executeRaw`
+      UPDATE application a SET
+        customer_id = c.customer_id, branch_id = c.branch_id, manager_id = c.manager_id, channel = c.channel,
+        received_on = c.received_on, keyed_on = c.keyed_on, decision = c.decision, decided_on = c.decided_on,
+        campaign_code = c.campaign_code, merchant_code = c.merchant_code, updated_at = now()
+      FROM app_change c WHERE NOT c.is_new AND a.id = c.app_id`;
+  }
+  await tx.$executeRaw`
+    UPDATE batch_customer bc SET new_first = f.app_id
+    FROM (${firstApprovalsAmong(Prisma.sql`application`, Prisma.sql`customer_id`, Prisma.sql`SELECT id FROM batch_customer`)}) f
+    WHERE f.customer = bc.id`;
+  await tx.$executeRaw`
+    UPDATE customer c SET first_approved_application_id = bc.new_first
+    FROM batch_customer bc WHERE c.id = bc.id AND bc.old_first IS DISTINCT FROM bc.new_first`;
+
+  const ledger = await FiguresLedger.open(tx);
+  await addStagedApplications(ledger);
+  return { ...counts, figuresChanged: await ledger.apply() };
+}
+
+/**
+ * Adds what the staged batch moves: from app_change, −1 for what each replaced application
+ * counted (its old_* columns) and +1 for what it counts now; NEW_CUSTOMERS +1 for the first
+ * approval of each customer first seen in the batch (is_first); and from batch_customer, for
+ * each customer seen before, −1 for its old first approval as it stood before the write and +1
+ * for its new one as it stands now, wherever they differ or that application changed.
+ */
+async function addStagedApplications(ledger: FiguresLedger): Promise<void> {
+  const movedFirst = Prisma.sql`bc.old_first IS DISTINCT FROM bc.new_first OR ch.app_id IS NOT NULL`;
+  const wasOrIs = (column: string) => Prisma.raw(`CASE WHEN ch.app_id IS NULL THEN a.${column} ELSE ch.old_${column} END`);
+  // An app_change row as it was (old_* columns; its old first approval is handled below) and as it is now.
+  const changeRow = (prefix: "old_" | "") => ({
+    branchId: Prisma.raw(`c.${prefix}branch_id`),
+    managerId: Prisma.raw(`c.${prefix}manager_id`),
+    campaignCode: Prisma.raw(`c.${prefix}campaign_code`),
+    merchantCode: Prisma.raw(`c.${prefix}merchant_code`),
+    keyedOn: Prisma.raw(`c.${prefix}keyed_on`),
+    decision: Prisma.raw(`c.${prefix}decision`),
+    decidedOn: Prisma.raw(`c.${prefix}decided_on`),
+    activatedOn: Prisma.sql`c.activated_on`,
+  });
+  await ledger.add(Prisma.sql`
+    ${contributions(changeRow("old_"), Prisma.sql`app_change c`, null, -1)}
+    UNION ALL
+    ${contributions({ ...changeRow(""), isFirst: Prisma.sql`c.is_first` }, Prisma.sql`app_change c`, null, 1)}
+    UNION ALL
+    ${contributions(
+      {
+        branchId: wasOrIs("branch_id"),
+        managerId: wasOrIs("manager_id"),
+        campaignCode: wasOrIs("campaign_code"),
+        merchantCode: wasOrIs("merchant_code"),
+        decidedOn: wasOrIs("decided_on"),
+        isFirst: Prisma.sql`true`,
+      },
+      Prisma.sql`batch_customer bc LEFT JOIN app_change ch ON ch.app_id = bc.old_first AND NOT ch.is_new JOIN application a ON a.id = bc.old_first`,
+      movedFirst,
+      -1,
+    )}
+    UNION ALL
+    ${contributions(
+      { branchId: Prisma.sql`a.branch_id`, managerId: Prisma.sql`a.manager_id`, campaignCode: Prisma.sql`a.campaign_code`, merchantCode: Prisma.sql`a.merchant_code`, decidedOn: Prisma.sql`a.decided_on`, isFirst: Prisma.sql`true` },
+      Prisma.sql`batch_customer bc LEFT JOIN app_change ch ON ch.app_id = bc.new_first JOIN application a ON a.id = bc.new_first`,
+      movedFirst,
+      1,
+    )}`);
+}
