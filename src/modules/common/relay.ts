@@ -78,6 +78,52 @@ export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, a
   };
 }
 
+/**
+ * The one keyset pager: decodes the cursor (`position` turns its key into the list's position,
+ * throwing BadInputError for a key this list never issued), fetches `first + 1` rows after it
+ * and the total in parallel, and builds the page. A page costs one range scan and one count
+ * however deep it is.
+ */
+export async function keysetPage<C, R, T>(page: {
+  first: number;
+  after: string | null | undefined;
+  position: (key: string) => C;
+  rows: (after: C | null, take: number) => Promise<R[]>;
+  count: () => Promise<number>;
+  node: (row: R) => T;
+  key: (node: T) => string;
+}): Promise<Page<T>> {
+  const key = decodeCursor(page.after);
+  const after = key === null ? null : page.position(key);
+  const [rows, totalCount] = await Promise.all([page.rows(after, page.first + 1), page.count()]);
+  return toPage(rows.map(page.node), page.first, page.key, key, totalCount);
+}
+
+/** A Prisma model that lists rows by their unique code (its `findMany` and `count`). */
+interface ByCode<W, R> {
+  findMany(args: { where: W; orderBy: { code: "asc" }; take: number }): Promise<R[]>;
+  count(args: { where: W }): Promise<number>;
+}
+
+/** Most lists: the rows of `model` matching `where`, in code order, keyset-paged by code. */
+export function pageByCode<W extends object, R, T extends { code: string }>(
+  model: ByCode<W, R>,
+  where: W,
+  first: number,
+  after: string | null | undefined,
+  node: (row: R) => T,
+): Promise<Page<T>> {
+  return keysetPage({
+    first,
+    after,
+    position: (code) => code,
+    rows: (afterCode, take) => model.findMany({ where: (afterCode === null ? where : { ...where, code: { gt: afterCode } }) as W, orderBy: { code: "asc" }, take }),
+    count: () => model.count({ where }),
+    node,
+    key: (n) => n.code,
+  });
+}
+
 /** A Relay connection type for `nodeType`, named `<name>Connection` with `<name>Edge`. */
 export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
   @ObjectType(`${name}Edge`)

@@ -4,13 +4,14 @@
  * keyset-paged listings, including the per-parent pages the loaders batch.
  */
 import type { Db } from "../../db/database.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { VisitScope } from "../../domain/access.js";
 import { compareDates, fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { decodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
 import { inSubtree } from "../org/org.service.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { CircleKind, VisitOutcome } from "./merchants.enums.js";
 import type { BusinessCircleInput, MerchantInput, VisitInput } from "./merchants.input.js";

@@ -1,7 +1,8 @@
 /** Plan figures: one per (unit or manager, period, metric); setting one again overwrites it. */
 import type { Db } from "../../db/database.js";
+import { inTransaction } from "../../db/transaction.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { checkBatchSize, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkUnique, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { TargetInput } from "./targets.input.js";
 
