@@ -6,9 +6,9 @@ import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { periodOf } from "../../domain/period.js";
 import { cardTokenProblem, DAYS_OF_WEEK, isOpenAtLocal, openings, type ScheduleWindow as Window } from "../../domain/promotion.js";
-import { BadInputError, IssueCollector } from "../../errors.js";
+import { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { decodeCursor, encodeCursor, type Page } from "../common/relay.js";
+import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
 import { cardUsage, campaignMerchants, NO_USE } from "./campaigns.sql.js";
@@ -33,8 +33,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const tokenProblem = args.cardToken ? cardTokenProblem(args.cardToken) : null;
   if (tokenProblem) issues.add(undefined, "cardToken", tokenProblem);
   issues.throwIfAny();
-  const offset = args.after ? Number(decodeCursor(args.after)) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw BadInputError.single("after", "not a cursor this API issued");
+  const offset = decodeOffset(args.after);
 
   const at = args.at ?? now;
   const local = DateTime.fromJSDate(at, { zone });
@@ -97,14 +96,14 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   );
   const merchants = new Map(merchantRows.map((m) => [m.id, toMerchant(m)]));
 
-  const edges = rows.map((c, i) => {
+  const nodes = rows.map((c) => {
     const { row, promotion, open } = promotions.get(c.pid)!;
     const u = used?.get(c.pid) ?? NO_USE;
     const left = (limit: number | null, count: number) => (limit == null ? null : Math.max(limit - count, 0));
     const remainingForCard: CardLimits | null = used
       ? { perDay: left(row.perCardPerDay, u.day), perWeek: left(row.perCardPerWeek, u.week), perCampaign: left(row.perCardPerCampaign, u.total) }
       : null;
-    const node = Object.assign(new NearbyPromotion(), {
+    return Object.assign(new NearbyPromotion(), {
       promotion,
       merchant: merchants.get(c.mid)!,
       distanceMeters: Math.round(c.distance),
@@ -112,12 +111,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,
       remainingForCard,
     });
-    return { cursor: encodeCursor(String(offset + i + 1)), node };
   });
-  return {
-    edges,
-    totalCount: total,
-    pageInfo: { hasNextPage: offset + first < total, hasPreviousPage: offset > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-  };
+  return offsetPage(nodes, offset, first, total);
 }
 

@@ -1,7 +1,9 @@
 /**
- * Relay building blocks: global ids, the Node interface, keyset cursors and a generic
+ * Relay building blocks: global ids, the Node interface, cursors, the pagers and a generic
  * connection type. Cursors are opaque to clients but are plain keyset positions for us, so a
- * page costs one indexed range scan however deep it is.
+ * page costs one indexed range scan however deep it is; every list pages through
+ * `keysetPage` (`pageByCode` for lists in code order), and only a list ranked per request
+ * (promotionsNear) pages by rank (`offsetPage`).
  */
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from "type-graphql";
 import { Max, Min } from "class-validator";
@@ -62,20 +64,35 @@ export interface Page<T> {
   totalCount: number;
 }
 
-/** Builds a page from `first + 1` rows fetched after the cursor. */
-export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, after: string | null, totalCount: number): Page<T> {
-  const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+function pageOf<T>(edges: { cursor: string; node: T }[], totalCount: number, hasNextPage: boolean, hasPreviousPage: boolean): Page<T> {
   return {
     edges,
     totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    pageInfo: { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
   };
+}
+
+/** Builds a page from `first + 1` rows fetched after the cursor. */
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, after: string | null, totalCount: number): Page<T> {
+  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return pageOf(edges, totalCount, rows.length > first, after !== null);
+}
+
+/**
+ * A ranked list whose order is computed per request (promotionsNear: by distance) has no
+ * stable key to page after; its cursor is the edge's 1-based rank instead. This is the rank
+ * to start after (0 without a cursor).
+ */
+export function decodeOffset(after: string | null | undefined): number {
+  const offset = after ? Number(decodeCursor(after)) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw BadInputError.single("after", "not a cursor this API issued");
+  return offset;
+}
+
+/** The page of a ranked list: `nodes` start after rank `offset`, out of `totalCount`. */
+export function offsetPage<T>(nodes: T[], offset: number, first: number, totalCount: number): Page<T> {
+  const edges = nodes.map((node, i) => ({ cursor: encodeCursor(String(offset + i + 1)), node }));
+  return pageOf(edges, totalCount, offset + first < totalCount, offset > 0);
 }
 
 /**
