@@ -56,7 +56,7 @@ export function labelOf(s: Statement): string {
   const ids = s.values.find((v) => Array.isArray(v)) as unknown[] | undefined;
   const n = ids ? ` (${ids.length} id${ids.length === 1 ? "" : "s"})` : "";
   const metric = s.values.find((v) => typeof v === "string" && /^(APPLICATIONS|APPROVALS|NEW_CUSTOMERS|ACTIVATIONS)$/.test(v)) as string | undefined;
-  // promotionsNear (src/modules/campaigns/campaigns.service.ts).
+  // promotionsNear (src/modules/campaigns/nearby.service.ts).
   if (/WITH nearby AS/.test(t) && /FROM merchant/.test(t)) return "promotionsNear candidates (box, eligibility, promotions)";
   if (/FROM redemption WHERE card_token/.test(t)) return "promotionsNear card usage";
   // Reads of the daily rollups (src/modules/performance/performance.service.ts).

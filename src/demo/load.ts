@@ -7,7 +7,9 @@
  */
 import type { Db } from "../db/database.js";
 import { CampaignStatus } from "../generated/prisma/enums.js";
-import { createCampaign, createPromotion, findCampaign, redeem, transitionCampaign } from "../modules/campaigns/campaigns.service.js";
+import { createCampaign, findCampaign, transitionCampaign } from "../modules/campaigns/campaign.service.js";
+import { createPromotion } from "../modules/campaigns/promotion.service.js";
+import { redeem } from "../modules/campaigns/redemption.service.js";
 import type { WriteCounts } from "../modules/common/write-result.type.js";
 import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../modules/merchants/merchants.service.js";
 import { upsertAccountManagers, upsertBranches } from "../modules/org/org.service.js";

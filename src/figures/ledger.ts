@@ -15,12 +15,8 @@ import { BRANCH_ROLLUP, KEYED_ROLLUPS } from "./tables.js";
 
 type Tx = Prisma.TransactionClient;
 
-/** Serialises record writes: the "before" snapshot must not race another writer of the same rows. */
-const RECORD_WRITE_LOCK = 7_240_002;
-
-export async function lockRecordWrites(tx: Tx): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RECORD_WRITE_LOCK})`;
-}
+// Record writes are serialised by the one record-write lock (db/locks.ts, with the order of all locks).
+export { lockRecordWrites } from "../db/locks.js";
 
 /** A transaction's pending rollup changes, accumulated in a temporary table. */
 export class FiguresLedger {

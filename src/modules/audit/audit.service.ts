@@ -11,7 +11,7 @@
 import type { Db } from "../../db/database.js";
 import { BadInputError } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { decodeCursor, toPage, type Page } from "../common/relay.js";
+import { keysetPage, type Page } from "../common/relay.js";
 import { AuditEntry, AuditOutcome } from "./audit.type.js";
 
 /**
@@ -174,38 +174,40 @@ export interface AuditFilter {
   to?: Date | null;
 }
 
+function toAuditEntry(r: Prisma.AuditEntryGetPayload<object>): AuditEntry {
+  return Object.assign(new AuditEntry(), {
+    dbId: r.id,
+    at: r.at,
+    subject: r.subject,
+    role: r.role,
+    operation: r.operation,
+    idempotencyKey: r.idempotencyKey,
+    outcome: r.outcome as AuditOutcome,
+    errorCode: r.errorCode,
+    target: r.target,
+    details: r.details === null ? null : JSON.stringify(r.details),
+  });
+}
+
 /** Newest first; the cursor is the entry's id. */
-export async function listAudit(db: Db, filter: AuditFilter, first: number, after: string | null | undefined): Promise<Page<AuditEntry>> {
+export function listAudit(db: Db, filter: AuditFilter, first: number, after: string | null | undefined): Promise<Page<AuditEntry>> {
   if (filter.from && filter.to && filter.to < filter.from) throw BadInputError.single("to", "is before from");
-  const cursor = decodeCursor(after);
-  if (cursor !== null && !/^\d{1,19}$/.test(cursor)) throw BadInputError.single("after", "not a cursor this API issued");
   const where: Prisma.AuditEntryWhereInput = {
     ...(filter.subject != null ? { subject: filter.subject } : {}),
     ...(filter.operation != null ? { operation: filter.operation } : {}),
     ...(filter.outcome != null ? { outcome: filter.outcome } : {}),
     ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
   };
-  const [rows, totalCount] = await Promise.all([
-    db.auditEntry.findMany({
-      where: { ...where, ...(cursor !== null ? { id: { lt: BigInt(cursor) } } : {}) },
-      orderBy: { id: "desc" },
-      take: first + 1,
-    }),
-    db.auditEntry.count({ where }),
-  ]);
-  const entries = rows.map((r) =>
-    Object.assign(new AuditEntry(), {
-      dbId: r.id,
-      at: r.at,
-      subject: r.subject,
-      role: r.role,
-      operation: r.operation,
-      idempotencyKey: r.idempotencyKey,
-      outcome: r.outcome as AuditOutcome,
-      errorCode: r.errorCode,
-      target: r.target,
-      details: r.details === null ? null : JSON.stringify(r.details),
-    }),
-  );
-  return toPage(entries, first, (e) => String(e.dbId), after ?? null, totalCount);
+  return keysetPage({
+    first,
+    after,
+    position: (key) => {
+      if (!/^\d{1,19}$/.test(key)) throw BadInputError.single("after", "not a cursor this API issued");
+      return BigInt(key);
+    },
+    rows: (afterId, take) => db.auditEntry.findMany({ where: { ...where, ...(afterId !== null ? { id: { lt: afterId } } : {}) }, orderBy: { id: "desc" }, take }),
+    count: () => db.auditEntry.count({ where }),
+    node: toAuditEntry,
+    key: (e) => String(e.dbId),
+  });
 }

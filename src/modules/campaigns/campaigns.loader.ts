@@ -2,7 +2,8 @@
 import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
 import type { Campaign, Promotion } from "./campaigns.type.js";
-import { findCampaignsById, toPromotion } from "./campaigns.service.js";
+import { findCampaignsById } from "./campaign.service.js";
+import { toPromotion } from "./promotion.service.js";
 
 export function createCampaignLoaders(db: Db) {
   return {

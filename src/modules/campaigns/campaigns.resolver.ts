@@ -19,17 +19,10 @@ import {
   TransitionCampaignInput,
   UpdateCampaignInput,
 } from "./campaigns.input.js";
-import {
-  createCampaign,
-  createPromotion,
-  findCampaign,
-  findPromotion,
-  listCampaigns,
-  promotionsNear,
-  redeem,
-  transitionCampaign,
-  updateCampaign,
-} from "./campaigns.service.js";
+import { createCampaign, findCampaign, listCampaigns, transitionCampaign, updateCampaign } from "./campaign.service.js";
+import { promotionsNear } from "./nearby.service.js";
+import { createPromotion, findPromotion } from "./promotion.service.js";
+import { redeem } from "./redemption.service.js";
 import { Campaign, Promotion, PromotionConnection, Redemption } from "./campaigns.type.js";
 
 @ObjectType()

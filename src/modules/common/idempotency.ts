@@ -6,8 +6,8 @@
 import { createHash } from "node:crypto";
 import { AppError, BadInputError } from "../../errors.js";
 import type { Db } from "../../db/database.js";
-import type { Prisma } from "../../generated/prisma/client.js";
-import { inTransaction, type AuditOptions } from "./validate.js";
+import { lockIdempotencyKey } from "../../db/locks.js";
+import { inTransaction, type AuditOptions, type Tx } from "../../db/transaction.js";
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
 function canonical(value: unknown): string {
@@ -33,14 +33,14 @@ export async function idempotentWrite(
   operation: string,
   input: { idempotencyKey: string },
   options: AuditOptions,
-  run: (tx: Prisma.TransactionClient) => Promise<string>,
+  run: (tx: Tx) => Promise<string>,
 ): Promise<string> {
   const key = input.idempotencyKey;
   if (key.length < 8 || key.length > 128) throw BadInputError.single("idempotencyKey", "must be 8 to 128 characters");
   const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
   const hash = createHash("sha256").update(canonical(rest)).digest("hex");
   return inTransaction(db, options, async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`${operation}:${key}`}))`;
+    await lockIdempotencyKey(tx, operation, key);
     const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
     if (seen) {
       if (seen.requestHash !== hash) {

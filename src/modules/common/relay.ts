@@ -1,7 +1,9 @@
 /**
- * Relay building blocks: global ids, the Node interface, keyset cursors and a generic
+ * Relay building blocks: global ids, the Node interface, cursors, the pagers and a generic
  * connection type. Cursors are opaque to clients but are plain keyset positions for us, so a
- * page costs one indexed range scan however deep it is.
+ * page costs one indexed range scan however deep it is; every list pages through
+ * `keysetPage` (`pageByCode` for lists in code order), and only a list ranked per request
+ * (promotionsNear) pages by rank (`offsetPage`).
  */
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from "type-graphql";
 import { Max, Min } from "class-validator";
@@ -62,20 +64,81 @@ export interface Page<T> {
   totalCount: number;
 }
 
-/** Builds a page from `first + 1` rows fetched after the cursor. */
-export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, after: string | null, totalCount: number): Page<T> {
-  const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+function pageOf<T>(edges: { cursor: string; node: T }[], totalCount: number, hasNextPage: boolean, hasPreviousPage: boolean): Page<T> {
   return {
     edges,
     totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    pageInfo: { hasNextPage, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
   };
+}
+
+/** Builds a page from `first + 1` rows fetched after the cursor. */
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => string, after: string | null, totalCount: number): Page<T> {
+  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return pageOf(edges, totalCount, rows.length > first, after !== null);
+}
+
+/**
+ * A ranked list whose order is computed per request (promotionsNear: by distance) has no
+ * stable key to page after; its cursor is the edge's 1-based rank instead. This is the rank
+ * to start after (0 without a cursor).
+ */
+export function decodeOffset(after: string | null | undefined): number {
+  const offset = after ? Number(decodeCursor(after)) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw BadInputError.single("after", "not a cursor this API issued");
+  return offset;
+}
+
+/** The page of a ranked list: `nodes` start after rank `offset`, out of `totalCount`. */
+export function offsetPage<T>(nodes: T[], offset: number, first: number, totalCount: number): Page<T> {
+  const edges = nodes.map((node, i) => ({ cursor: encodeCursor(String(offset + i + 1)), node }));
+  return pageOf(edges, totalCount, offset + first < totalCount, offset > 0);
+}
+
+/**
+ * The one keyset pager: decodes the cursor (`position` turns its key into the list's position,
+ * throwing BadInputError for a key this list never issued), fetches `first + 1` rows after it
+ * and the total in parallel, and builds the page. A page costs one range scan and one count
+ * however deep it is.
+ */
+export async function keysetPage<C, R, T>(page: {
+  first: number;
+  after: string | null | undefined;
+  position: (key: string) => C;
+  rows: (after: C | null, take: number) => Promise<R[]>;
+  count: () => Promise<number>;
+  node: (row: R) => T;
+  key: (node: T) => string;
+}): Promise<Page<T>> {
+  const key = decodeCursor(page.after);
+  const after = key === null ? null : page.position(key);
+  const [rows, totalCount] = await Promise.all([page.rows(after, page.first + 1), page.count()]);
+  return toPage(rows.map(page.node), page.first, page.key, key, totalCount);
+}
+
+/** A Prisma model that lists rows by their unique code (its `findMany` and `count`). */
+interface ByCode<W, R> {
+  findMany(args: { where: W; orderBy: { code: "asc" }; take: number }): Promise<R[]>;
+  count(args: { where: W }): Promise<number>;
+}
+
+/** Most lists: the rows of `model` matching `where`, in code order, keyset-paged by code. */
+export function pageByCode<W extends object, R, T extends { code: string }>(
+  model: ByCode<W, R>,
+  where: W,
+  first: number,
+  after: string | null | undefined,
+  node: (row: R) => T,
+): Promise<Page<T>> {
+  return keysetPage({
+    first,
+    after,
+    position: (code) => code,
+    rows: (afterCode, take) => model.findMany({ where: (afterCode === null ? where : { ...where, code: { gt: afterCode } }) as W, orderBy: { code: "asc" }, take }),
+    count: () => model.count({ where }),
+    node,
+    key: (n) => n.code,
+  });
 }
 
 /** A Relay connection type for `nodeType`, named `<name>Connection` with `<name>Edge`. */

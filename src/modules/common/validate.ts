@@ -1,12 +1,24 @@
 /**
  * Field checks shared by the write services. Each pushes a precise issue instead of throwing,
  * so one call reports every bad field of every row.
+ *
+ * Where each kind of input check lives (one rule, three places):
+ * - The GraphQL shape (types, required fields, enum values, the page size's range) is declared
+ *   on the input and args classes with type-graphql and class-validator decorators; a request
+ *   that breaks it never reaches a service.
+ * - Business rules (codes that must exist, dates in order, amounts in yuan, limits, states) are
+ *   checked in the services, which callers other than GraphQL (the import, the demo, tests)
+ *   share: every problem goes into an `IssueCollector` with the row index and field, and the
+ *   call throws them all at once (`issues.throwIfAny()`, or `screen` for batches). Only a lone
+ *   argument that ends the call before any row is read (a cursor, a batch's size) throws
+ *   `BadInputError.single` at once. Codes become ids through common/lookup.ts.
+ * - File cells (a CSV/NDJSON line's text → typed values) are parsed by the import's schemas
+ *   (import/import.kinds.ts), which then hand typed rows to the same services.
  */
 import { compareDates, type BusinessDate } from "../../domain/dates.js";
-import type { Db } from "../../db/database.js";
+import { yuanToFen } from "../../domain/money.js";
+import type { TransactionOptions } from "../../db/transaction.js";
 import { BadInputError, IssueCollector, type FieldIssue } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
-import { noteCommitted, recordWrite, type AuditStamp } from "../audit/audit.service.js";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
 export const MAX_CODE_LENGTH = 64;
@@ -58,23 +70,22 @@ export function checkOrder(
   }
 }
 
-export interface WriteOptions {
-  /**
-   * An API call is atomic: any bad row rejects the call (the default). An import batch instead
-   * drops its bad rows, reports them, and writes the rest.
-   */
-  skipInvalid?: boolean;
-  /** Check and write everything, then roll back. */
-  dryRun?: boolean;
-  /**
-   * Who asked for the write: its audit entry is written in the write's own transaction, so it
-   * commits (or rolls back) with the write. A dry run records nothing.
-   */
-  audit?: AuditStamp;
-}
+/**
+ * The options of a batch write: with `skipInvalid` `screen` drops bad rows instead of
+ * rejecting the call; the rest is the transaction's (db/transaction.ts).
+ */
+export type WriteOptions = TransactionOptions;
 
-/** The options of a single create/update call: only who asked, for the audit trail. */
-export type AuditOptions = Pick<WriteOptions, "audit">;
+/**
+ * An amount in yuan (at most two decimals) → fen; null, with an issue on `field`, when it is
+ * refused (domain/money.ts says why). Absent stays null.
+ */
+export function checkYuan(issues: IssueCollector, field: string, yuan: number | null | undefined, allowZero = true): number | null {
+  if (yuan == null) return null;
+  const fen = yuanToFen(yuan, allowZero);
+  if ("reason" in fen) return issues.add(undefined, field, fen.reason), null;
+  return fen.fen;
+}
 
 /**
  * Runs `check` over the rows; without `skipInvalid` throws every issue found, otherwise drops
@@ -103,35 +114,6 @@ export async function screen<T>(
     const bad = new Set(issues.issues.map((i) => i.index));
     kept = kept.filter((_, i) => !bad.has(i));
   }
-}
-
-/** Carries a dry run's outcome out of the transaction it rolls back. */
-class DryRun<T> {
-  constructor(readonly outcome: T) {}
-}
-
-const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
-
-/**
- * Runs a write in one transaction. With `dryRun` the transaction does all its work, checks
- * included, and is then rolled back, so the caller learns exactly what would happen. With an
- * `audit` stamp, the write's entry is the transaction's last statement.
- */
-export async function inTransaction<T>(db: Db, options: WriteOptions, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  let outcome: T;
-  try {
-    outcome = await db.$transaction(async (tx) => {
-      const outcome = await work(tx);
-      if (options.dryRun) throw new DryRun(outcome);
-      if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
-      return outcome;
-    }, TX_OPTIONS);
-  } catch (err) {
-    if (err instanceof DryRun) return err.outcome as T;
-    throw err;
-  }
-  if (options.audit) noteCommitted(options.audit);
-  return outcome;
 }
 
 export const MAX_SEARCH_LENGTH = 100;

@@ -4,13 +4,15 @@
  * keyset-paged listings, including the per-parent pages the loaders batch.
  */
 import type { Db } from "../../db/database.js";
+import { inTransaction } from "../../db/transaction.js";
 import type { VisitScope } from "../../domain/access.js";
 import { compareDates, fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { decodeCursor, toGlobalId, toPage, type Page } from "../common/relay.js";
+import { CodeIds } from "../common/lookup.js";
+import { decodeCursor, keysetPage, pageByCode, toGlobalId, type Page } from "../common/relay.js";
 import { inSubtree } from "../org/org.service.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { CircleKind, VisitOutcome } from "./merchants.enums.js";
 import type { BusinessCircleInput, MerchantInput, VisitInput } from "./merchants.input.js";
@@ -72,19 +74,6 @@ function checkDegrees(issues: IssueCollector, index: number, field: string, valu
   else if (value < -limit || value > limit) issues.add(index, field, `${value} is outside -${limit}..${limit}`);
 }
 
-/** The codes of `wanted` that exist in `table`, for "unknown code" checks before writing. */
-async function knownCodes(tx: Prisma.TransactionClient, table: "branch" | "merchant" | "account_manager", wanted: Iterable<string>): Promise<Set<string>> {
-  const codes = [...new Set(wanted)];
-  if (codes.length === 0) return new Set();
-  const rows =
-    table === "branch"
-      ? await tx.branch.findMany({ where: { code: { in: codes } }, select: { code: true } })
-      : table === "merchant"
-        ? await tx.merchant.findMany({ where: { code: { in: codes } }, select: { code: true } })
-        : await tx.accountManager.findMany({ where: { code: { in: codes } }, select: { code: true } });
-  return new Set(rows.map((r) => r.code));
-}
-
 /** Sorted by key: concurrent overlapping batches then lock rows in one order and cannot deadlock. */
 function byKey<T>(rows: T[], keyOf: (row: T) => string): T[] {
   return rows.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
@@ -98,7 +87,7 @@ const NOTHING = { created: 0, updated: 0, unchanged: 0 } as const;
 export async function upsertMerchants(db: Db, input: readonly MerchantInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
-    const units = await knownCodes(tx, "branch", input.map((r) => r.branchCode));
+    const units = await CodeIds.load(tx, "branch", input.map((r) => r.branchCode));
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         checkCode(issues, i, "code", row.code);
@@ -107,7 +96,7 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
         checkName(issues, i, "address", row.address, MAX_ADDRESS_LENGTH);
         checkDegrees(issues, i, "latitude", row.latitude, 90);
         checkDegrees(issues, i, "longitude", row.longitude, 180);
-        if (!units.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+        units.check(issues, i, "branchCode", row.branchCode);
       });
       checkUnique(issues, rows, "code", (r) => r.code);
     });
@@ -146,14 +135,14 @@ export async function upsertBusinessCircles(
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
     const [units, merchants] = await Promise.all([
-      knownCodes(tx, "branch", input.map((r) => r.branchCode)),
-      knownCodes(tx, "merchant", input.flatMap((r) => r.merchantCodes)),
+      CodeIds.load(tx, "branch", input.map((r) => r.branchCode)),
+      CodeIds.load(tx, "merchant", input.flatMap((r) => r.merchantCodes)),
     ]);
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         checkCode(issues, i, "code", row.code);
         checkName(issues, i, "name", row.name);
-        if (!units.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+        units.check(issues, i, "branchCode", row.branchCode);
         checkMembers(issues, i, row.merchantCodes, merchants);
       });
       checkUnique(issues, rows, "code", (r) => r.code);
@@ -211,7 +200,7 @@ export async function upsertBusinessCircles(
 }
 
 /** Every listed merchant must exist, once; one issue per row names all the bad codes. */
-function checkMembers(issues: IssueCollector, index: number, codes: readonly string[], known: ReadonlySet<string>): void {
+function checkMembers(issues: IssueCollector, index: number, codes: readonly string[], known: CodeIds): void {
   if (codes.length > MAX_CIRCLE_MEMBERS) return issues.add(index, "merchantCodes", `holds ${codes.length} merchants; at most ${MAX_CIRCLE_MEMBERS}`);
   const unknown = [...new Set(codes.filter((c) => !known.has(c)))];
   if (unknown.length > 0) issues.add(index, "merchantCodes", `unknown merchant${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => `"${c}"`).join(", ")}`);
@@ -226,13 +215,13 @@ export async function recordVisits(db: Db, input: readonly VisitInput[], maxBatc
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
     const [managers, merchants] = await Promise.all([
-      knownCodes(tx, "account_manager", input.map((r) => r.managerCode)),
-      knownCodes(tx, "merchant", input.map((r) => r.merchantCode)),
+      CodeIds.load(tx, "account_manager", input.map((r) => r.managerCode)),
+      CodeIds.load(tx, "merchant", input.map((r) => r.merchantCode)),
     ]);
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
-        if (!managers.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
-        if (!merchants.has(row.merchantCode)) issues.add(i, "merchantCode", `unknown merchant "${row.merchantCode}"`);
+        managers.check(issues, i, "managerCode", row.managerCode);
+        merchants.check(issues, i, "merchantCode", row.merchantCode);
         if (row.note != null && row.note.length > MAX_NOTE_LENGTH) issues.add(i, "note", `must be at most ${MAX_NOTE_LENGTH} characters`);
       });
       checkUnique(issues, rows, "visitedOn", visitKey);
@@ -261,8 +250,6 @@ function visitKey(row: VisitInput): string {
 
 // ---- Top-level listings -------------------------------------------------------------------
 
-/** Rows owned by `branchCode` or any unit below it (the closure holds each unit at depth 0 too). */
-
 export interface MerchantFilter {
   branchCode?: string | null;
   circleCode?: string | null;
@@ -270,18 +257,13 @@ export interface MerchantFilter {
 }
 
 /** Merchants by code, keyset-paged. An unknown unit or circle simply matches nothing. */
-export async function listMerchants(db: Db, filter: MerchantFilter, first: number, after: string | null | undefined): Promise<Page<Merchant>> {
-  const afterCode = decodeCursor(after);
+export function listMerchants(db: Db, filter: MerchantFilter, first: number, after: string | null | undefined): Promise<Page<Merchant>> {
   const where: Prisma.MerchantWhereInput = {
     ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
     ...(filter.circleCode != null ? { circles: { some: { circle: { code: filter.circleCode } } } } : {}),
     ...(filter.search ? { OR: [{ code: { contains: likeLiteral(filter.search), mode: "insensitive" } }, { name: { contains: likeLiteral(filter.search), mode: "insensitive" } }] } : {}),
   };
-  const [rows, totalCount] = await Promise.all([
-    db.merchant.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
-    db.merchant.count({ where }),
-  ]);
-  return toPage(rows.map(toMerchant), first, (m) => m.code, afterCode, totalCount);
+  return pageByCode(db.merchant, where, first, after, toMerchant);
 }
 
 export interface CircleFilter {
@@ -290,17 +272,12 @@ export interface CircleFilter {
 }
 
 /** Business circles by code, keyset-paged. */
-export async function listCircles(db: Db, filter: CircleFilter, first: number, after: string | null | undefined): Promise<Page<BusinessCircle>> {
-  const afterCode = decodeCursor(after);
+export function listCircles(db: Db, filter: CircleFilter, first: number, after: string | null | undefined): Promise<Page<BusinessCircle>> {
   const where: Prisma.BusinessCircleWhereInput = {
     ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
     ...(filter.kind ? { kind: filter.kind } : {}),
   };
-  const [rows, totalCount] = await Promise.all([
-    db.businessCircle.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
-    db.businessCircle.count({ where }),
-  ]);
-  return toPage(rows.map(toCircle), first, (c) => c.code, afterCode, totalCount);
+  return pageByCode(db.businessCircle, where, first, after, toCircle);
 }
 
 export interface VisitFilter {
@@ -319,12 +296,15 @@ export function visitCursorKey(v: Visit): string {
 /** A position in a newest-first list of visits. */
 export type VisitCursor = { on: BusinessDate; id: number };
 
-export function parseVisitCursor(after: string | null | undefined): VisitCursor | null {
-  const key = decodeCursor(after);
-  if (key === null) return null;
+function visitPosition(key: string): VisitCursor {
   const match = /^(\d{4}-\d{2}-\d{2})\|(\d+)$/.exec(key);
   if (!match) throw BadInputError.single("after", "not a cursor of this list");
   return { on: match[1], id: Number(match[2]) };
+}
+
+export function parseVisitCursor(after: string | null | undefined): VisitCursor | null {
+  const key = decodeCursor(after);
+  return key === null ? null : visitPosition(key);
 }
 
 /** The visits a viewer may read, as a Prisma filter (see domain/access.ts visitScopeOf). */
@@ -351,7 +331,6 @@ export async function listVisits(
   if (filter.from && filter.to && compareDates(filter.to, filter.from) < 0) {
     throw BadInputError.single("to", `${filter.to} is before from ${filter.from}`);
   }
-  const cursor = parseVisitCursor(after);
   const manager: Prisma.AccountManagerWhereInput = {
     ...(filter.managerCode != null ? { code: filter.managerCode } : {}),
     ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
@@ -364,14 +343,20 @@ export async function listVisits(
       ? { visitedOn: { ...(filter.from ? { gte: toDbDate(filter.from) } : {}), ...(filter.to ? { lte: toDbDate(filter.to) } : {}) } }
       : {}),
   };
-  const afterWhere: Prisma.VisitWhereInput = cursor
-    ? { OR: [{ visitedOn: { lt: toDbDate(cursor.on) } }, { visitedOn: toDbDate(cursor.on), id: { lt: cursor.id } }] }
-    : {};
-  const [rows, totalCount] = await Promise.all([
-    db.visit.findMany({ where: { AND: [where, afterWhere] }, orderBy: [{ visitedOn: "desc" }, { id: "desc" }], take: first + 1 }),
-    db.visit.count({ where }),
-  ]);
-  return toPage(rows.map(toVisit), first, visitCursorKey, after ?? null, totalCount);
+  return keysetPage({
+    first,
+    after,
+    position: visitPosition,
+    rows: (cursor, take) => {
+      const afterWhere: Prisma.VisitWhereInput = cursor
+        ? { OR: [{ visitedOn: { lt: toDbDate(cursor.on) } }, { visitedOn: toDbDate(cursor.on), id: { lt: cursor.id } }] }
+        : {};
+      return db.visit.findMany({ where: { AND: [where, afterWhere] }, orderBy: [{ visitedOn: "desc" }, { id: "desc" }], take });
+    },
+    count: () => db.visit.count({ where }),
+    node: toVisit,
+    key: visitCursorKey,
+  });
 }
 
 // ---- Per-parent pages, batched by the loaders ---------------------------------------------

@@ -5,7 +5,9 @@ import type { Db } from "../../db/database.js";
 import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
-import { checkBatchSize, checkCode, checkName, checkUnique, inTransaction, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
+import { inTransaction } from "../../db/transaction.js";
+import { lockOrgWrites } from "../../db/locks.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { mergeChanged, type FiguresChanged } from "../../figures/changed.js";
 import { moveFiguresWithUnits } from "../../figures/reorg.js";
@@ -14,8 +16,6 @@ import { Branch } from "./branch.type.js";
 import { LEVEL_DEPTH, type OrgLevel } from "./org.enums.js";
 import type { AccountManagerInput, BranchInput } from "./org.input.js";
 
-/** Serialises org writes: tree checks read the whole tree and must not race another write. */
-const ORG_WRITE_LOCK = 7_240_001;
 
 export function toBranch(row: { id: number; code: string; name: string; level: OrgLevel; parentId: number | null }): Branch {
   return Object.assign(new Branch(), {
@@ -47,7 +47,7 @@ interface TreeNode {
 export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome & { figuresChanged: FiguresChanged }> {
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITE_LOCK})`;
+    await lockOrgWrites(tx);
     const existing = await tx.branch.findMany({ select: { id: true, code: true, level: true, parentId: true } });
     const codeById = new Map(existing.map((b) => [b.id, b.code]));
     const before = new Map<string, TreeNode>(

@@ -5,7 +5,8 @@
 import type { Db } from "../../db/database.js";
 import { compareDates, fromDbDate } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
-import { checkBatchSize, checkCode, checkOrder, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { inTransaction } from "../../db/transaction.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import { ApplicationBatch } from "../../figures/application-batch.js";
 import { mergeChanged, type FiguresChanged } from "../../figures/changed.js";

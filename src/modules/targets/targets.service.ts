@@ -1,7 +1,9 @@
 /** Plan figures: one per (unit or manager, period, metric); setting one again overwrites it. */
 import type { Db } from "../../db/database.js";
+import { inTransaction } from "../../db/transaction.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { checkBatchSize, checkUnique, inTransaction, screen, type WriteOptions } from "../common/validate.js";
+import { CodeIds } from "../common/lookup.js";
+import { checkBatchSize, checkUnique, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
 import type { TargetInput } from "./targets.input.js";
 
@@ -12,19 +14,17 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
     const [units, managers] = await Promise.all([
-      tx.branch.findMany({ where: { code: { in: input.flatMap((r) => (r.branchCode ? [r.branchCode] : [])) } }, select: { code: true } }),
-      tx.accountManager.findMany({ where: { code: { in: input.flatMap((r) => (r.managerCode ? [r.managerCode] : [])) } }, select: { code: true } }),
+      CodeIds.load(tx, "branch", input.flatMap((r) => (r.branchCode ? [r.branchCode] : []))),
+      CodeIds.load(tx, "account_manager", input.flatMap((r) => (r.managerCode ? [r.managerCode] : []))),
     ]);
-    const unitCodes = new Set(units.map((u) => u.code));
-    const managerCodes = new Set(managers.map((m) => m.code));
     const { rows, rejected } = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         if ((row.branchCode == null) === (row.managerCode == null)) {
           issues.add(i, row.branchCode == null ? "branchCode" : "managerCode", "give exactly one of branchCode and managerCode");
         }
         if (row.value < 0) issues.add(i, "value", `${row.value} is negative; a target is zero or more`);
-        if (row.branchCode != null && !unitCodes.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
-        if (row.managerCode != null && !managerCodes.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+        if (row.branchCode != null) units.check(issues, i, "branchCode", row.branchCode);
+        if (row.managerCode != null) managers.check(issues, i, "managerCode", row.managerCode);
       });
       checkUnique(issues, rows, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
     });

@@ -1,0 +1,85 @@
+/**
+ * Every lock the application takes, by name. All are held until the transaction ends.
+ *
+ * The order: a transaction that takes more than one takes them in this order, never another,
+ * so no two writers can wait on each other (deadlock).
+ *
+ *   1. `lockIdempotencyKey` / `lockTransactionId`: the call's own key, so a retry waits for the
+ *      first attempt and then replays it.
+ *   2. `lockOrgWrites`: the org tree; tree writes run one at a time.
+ *   3. `lockRecordWrites`: records and the figures they feed (a re-org takes 2, then 3).
+ *   4. `lockNewCode`: a campaign or promotion code being created, so two racing creates
+ *      give one row and one clear error instead of a unique-key failure.
+ *   5. `lockCampaign`: the campaign row (FOR UPDATE), then
+ *   6. `lockPromotion`: one of its promotion rows (FOR UPDATE). Budgets and stock are checked
+ *      and spent under these two.
+ *
+ * Keyed locks are PostgreSQL advisory locks (the embedded database has them too): 2 and 3 have
+ * fixed keys, the others hash "<scope>:<name>" (hashtext; a rare collision only makes two
+ * unrelated writers wait for each other). The hashed texts are part of the contract between
+ * running instances: during a rolling deploy old and new ones must take the same locks.
+ */
+import { Prisma } from "../generated/prisma/client.js";
+import type { CampaignStatus } from "../generated/prisma/enums.js";
+import type { Tx } from "./transaction.js";
+
+const ORG_WRITES = 7_240_001;
+const RECORD_WRITES = 7_240_002;
+
+async function lockText(tx: Tx, text: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${text}))`;
+}
+
+/** Step 1: one idempotency key of one operation (e.g. "createCampaign"). */
+export function lockIdempotencyKey(tx: Tx, operation: string, key: string): Promise<void> {
+  return lockText(tx, `${operation}:${key}`);
+}
+
+/** Step 1: one redemption's transaction id. */
+export function lockTransactionId(tx: Tx, transactionId: string): Promise<void> {
+  return lockText(tx, `redeem:${transactionId}`);
+}
+
+/** Step 4: a code being created; kinds prefix it, so equal codes of different kinds never share a lock. */
+export function lockNewCode(tx: Tx, kind: "campaign" | "promotion", code: string): Promise<void> {
+  return lockText(tx, `${kind}:${code}`);
+}
+
+/** Step 2: serialises org tree writes. */
+export async function lockOrgWrites(tx: Tx): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORG_WRITES})`;
+}
+
+/** Step 3: serialises record writes: the "before" snapshot must not race another writer of the same rows. */
+export async function lockRecordWrites(tx: Tx): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RECORD_WRITES})`;
+}
+
+/** A campaign row as locked: what the checks under the lock read. */
+export interface LockedCampaign {
+  id: number;
+  code: string;
+  status: CampaignStatus;
+  startsOn: Date;
+  endsOn: Date;
+  budgetFen: bigint;
+  spentFen: bigint;
+}
+
+/**
+ * Step 5: locks one campaign row and reads it in the same statement, so the checks see what
+ * concurrent writers committed; null when there is none.
+ */
+export async function lockCampaign(tx: Tx, by: { id: number } | { code: string }): Promise<LockedCampaign | null> {
+  const [row] = await tx.$queryRaw<LockedCampaign[]>`
+    SELECT id, code, status, starts_on AS "startsOn", ends_on AS "endsOn", budget_fen AS "budgetFen", spent_fen AS "spentFen"
+    FROM campaign WHERE ${"id" in by ? Prisma.sql`id = ${by.id}` : Prisma.sql`code = ${by.code}`} FOR UPDATE`;
+  return row ?? null;
+}
+
+/** Step 6: locks one promotion row (its campaign's row is already locked) and reads what is spent under it. */
+export async function lockPromotion(tx: Tx, id: number): Promise<{ spentFen: bigint; prizeStock: number | null }> {
+  const [row] = await tx.$queryRaw<{ spentFen: bigint; prizeStock: number | null }[]>`
+    SELECT spent_fen AS "spentFen", prize_stock AS "prizeStock" FROM promotion WHERE id = ${id} FOR UPDATE`;
+  return row;
+}

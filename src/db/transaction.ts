@@ -1,0 +1,60 @@
+/**
+ * The one way a write opens a transaction: every write service runs its work through
+ * `inTransaction`, which also writes the write's audit entry (so the entry commits, or rolls
+ * back, with the write) and implements the dry run.
+ */
+import type { Prisma } from "../generated/prisma/client.js";
+import { noteCommitted, recordWrite, type AuditStamp } from "../modules/audit/audit.service.js";
+import type { Db } from "./database.js";
+
+/** The client a write's work receives: every statement runs in the write's transaction. */
+export type Tx = Prisma.TransactionClient;
+
+export interface TransactionOptions {
+  /**
+   * An API call is atomic: any bad row rejects the call (the default). An import batch instead
+   * drops its bad rows, reports them, and writes the rest (`screen` in common/validate.ts);
+   * the audit entry records which it was.
+   */
+  skipInvalid?: boolean;
+  /** Check and write everything, then roll back. */
+  dryRun?: boolean;
+  /**
+   * Who asked for the write: its audit entry is written in the write's own transaction, so it
+   * commits (or rolls back) with the write. A dry run records nothing.
+   */
+  audit?: AuditStamp;
+}
+
+/** The options of a single create/update call: only who asked, for the audit trail. */
+export type AuditOptions = Pick<TransactionOptions, "audit">;
+
+/** Carries a dry run's outcome out of the transaction it rolls back. */
+class DryRun<T> {
+  constructor(readonly outcome: T) {}
+}
+
+// A bulk import batch can hold its transaction for minutes on a busy database.
+const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
+
+/**
+ * Runs a write in one transaction. With `dryRun` the transaction does all its work, checks
+ * included, and is then rolled back, so the caller learns exactly what would happen. With an
+ * `audit` stamp, the write's entry is the transaction's last statement.
+ */
+export async function inTransaction<T>(db: Db, options: TransactionOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
+  let outcome: T;
+  try {
+    outcome = await db.$transaction(async (tx) => {
+      const outcome = await work(tx);
+      if (options.dryRun) throw new DryRun(outcome);
+      if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
+      return outcome;
+    }, TX_OPTIONS);
+  } catch (err) {
+    if (err instanceof DryRun) return err.outcome as T;
+    throw err;
+  }
+  if (options.audit) noteCommitted(options.audit);
+  return outcome;
+}

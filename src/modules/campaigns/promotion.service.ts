@@ -1,0 +1,178 @@
+/**
+ * Promotions: the offers of a campaign, their rules (what each kind takes and what it costs
+ * the bank, domain/promotion.ts) and their display.
+ */
+import type { Db } from "../../db/database.js";
+import { lockCampaign, lockNewCode } from "../../db/locks.js";
+import type { AuditOptions, Tx } from "../../db/transaction.js";
+import { fromDbDate, toDbDate } from "../../domain/dates.js";
+import { fenToYuan } from "../../domain/money.js";
+import { scheduleProblems, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { IssueCollector } from "../../errors.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import { idempotentWrite } from "../common/idempotency.js";
+import { unknownCode } from "../common/lookup.js";
+import { toGlobalId } from "../common/relay.js";
+import { checkCode, checkName, checkOrder, checkYuan } from "../common/validate.js";
+import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
+import type { CreatePromotionInput } from "./campaigns.input.js";
+import { Promotion } from "./campaigns.type.js";
+
+// ---- reading -----------------------------------------------------------------------------
+
+type PromotionRow = Prisma.PromotionGetPayload<object>;
+
+function headline(p: PromotionRow): string {
+  const y = (fen: bigint | null) => `¥${fenToYuan(fen)}`;
+  switch (p.kind) {
+    case PromotionKind.PERCENT_OFF:
+      return `${p.percentOff}% off${p.amountFen != null ? `, up to ${y(p.amountFen)}` : ""}`;
+    case PromotionKind.FIXED_PRICE:
+      return `Pay ${y(p.amountFen)}${p.listPriceFen != null ? ` instead of ${y(p.listPriceFen)}` : ""}`;
+    case PromotionKind.CASHBACK:
+      return `${y(p.amountFen)} back${p.minSpendFen != null ? ` on ${y(p.minSpendFen)}` : ""}`;
+    case PromotionKind.LUCKY_DRAW:
+      return `Lucky draw: ${Math.round((p.drawOdds ?? 0) * 100)}% chance to win ${y(p.amountFen)}`;
+  }
+}
+
+export function toPromotion(p: PromotionRow): Promotion {
+  const k = p.kind;
+  return Object.assign(new Promotion(), {
+    id: toGlobalId("Promotion", p.code),
+    dbId: p.id,
+    campaignId: p.campaignId,
+    code: p.code,
+    title: p.title,
+    rule: {
+      kind: k,
+      headline: headline(p),
+      percentOff: p.percentOff,
+      maxDiscount: k === PromotionKind.PERCENT_OFF ? fenToYuan(p.amountFen) : null,
+      fixedPrice: k === PromotionKind.FIXED_PRICE ? fenToYuan(p.amountFen) : null,
+      listPrice: fenToYuan(p.listPriceFen),
+      cashback: k === PromotionKind.CASHBACK ? fenToYuan(p.amountFen) : null,
+      minSpend: fenToYuan(p.minSpendFen),
+      drawOdds: p.drawOdds,
+      prizeStock: p.prizeStock,
+      prizeValue: k === PromotionKind.LUCKY_DRAW ? fenToYuan(p.amountFen) : null,
+    },
+    validFrom: fromDbDate(p.validFrom),
+    validTo: fromDbDate(p.validTo),
+    schedule: p.schedule as unknown as Window[],
+    limits: { perDay: p.perCardPerDay, perWeek: p.perCardPerWeek, perCampaign: p.perCardPerCampaign },
+    budgetCap: fenToYuan(p.budgetCapFen),
+    spent: fenToYuan(p.spentFen)!,
+  });
+}
+
+export async function findPromotion(db: Db | Tx, code: string): Promise<Promotion | null> {
+  const row = await db.promotion.findUnique({ where: { code } });
+  return row ? toPromotion(row) : null;
+}
+
+// ---- writing -----------------------------------------------------------------------------
+
+export async function createPromotion(db: Db, input: CreatePromotionInput, options: AuditOptions = {}): Promise<Promotion> {
+  const code = await idempotentWrite(db, "createPromotion", input, options, async (tx) => {
+    await lockNewCode(tx, "promotion", input.code);
+    const issues = new IssueCollector();
+    checkCode(issues, undefined, "code", input.code);
+    checkName(issues, undefined, "title", input.title);
+    checkOrder(issues, undefined, { field: "validFrom", value: input.validFrom }, { field: "validTo", value: input.validTo });
+    // Locked, so a concurrent change of the campaign's period or status cannot slip past the checks.
+    const campaign = await lockCampaign(tx, { code: input.campaignCode });
+    if (!campaign) issues.add(undefined, "campaignCode", unknownCode("campaign", input.campaignCode));
+    else {
+      if (input.validFrom < fromDbDate(campaign.startsOn)) issues.add(undefined, "validFrom", `${input.validFrom} is before the campaign starts on ${fromDbDate(campaign.startsOn)}`);
+      if (input.validTo > fromDbDate(campaign.endsOn)) issues.add(undefined, "validTo", `${input.validTo} is after the campaign ends on ${fromDbDate(campaign.endsOn)}`);
+      if (campaign.status === CampaignStatus.ENDED) issues.add(undefined, "campaignCode", "the campaign has ENDED");
+    }
+    if (await tx.promotion.findUnique({ where: { code: input.code }, select: { id: true } })) issues.add(undefined, "code", `a promotion "${input.code}" already exists`);
+    const rule = checkRule(issues, input);
+    for (const [field, reason] of scheduleProblems(input.schedule)) issues.add(undefined, field, reason);
+    for (const key of ["perDay", "perWeek", "perCampaign"] as const) {
+      const v = input.limits?.[key];
+      if (v != null && v < 1) issues.add(undefined, `limits.${key}`, `${v} must be 1 or more (leave it out for no limit)`);
+    }
+    const budgetCapFen = checkYuan(issues, "budgetCap", input.budgetCap);
+    issues.throwIfAny();
+    const created = await tx.promotion.create({
+      data: {
+        code: input.code,
+        campaignId: campaign!.id,
+        title: input.title,
+        kind: input.rule.kind,
+        percentOff: rule.percentOff,
+        amountFen: rule.amountFen == null ? null : BigInt(rule.amountFen),
+        minSpendFen: rule.minSpendFen == null ? null : BigInt(rule.minSpendFen),
+        listPriceFen: rule.listPriceFen == null ? null : BigInt(rule.listPriceFen),
+        drawOdds: rule.drawOdds,
+        prizeStock: rule.prizeStock,
+        validFrom: toDbDate(input.validFrom),
+        validTo: toDbDate(input.validTo),
+        schedule: input.schedule.map((w) => ({ days: [...new Set(w.days)], start: w.start, end: w.end })),
+        perCardPerDay: input.limits?.perDay ?? null,
+        perCardPerWeek: input.limits?.perWeek ?? null,
+        perCardPerCampaign: input.limits?.perCampaign ?? null,
+        budgetCapFen: budgetCapFen == null ? null : BigInt(budgetCapFen),
+      },
+    });
+    return created.code;
+  });
+  return (await findPromotion(db, code))!;
+}
+
+/** Each kind takes its own fields and refuses the others'. */
+function checkRule(issues: IssueCollector, input: CreatePromotionInput) {
+  const r = input.rule;
+  const fields: Record<PromotionKind, (keyof typeof r)[]> = {
+    PERCENT_OFF: ["percentOff", "maxDiscount"],
+    FIXED_PRICE: ["fixedPrice", "listPrice", "minSpend"],
+    CASHBACK: ["cashback", "minSpend"],
+    LUCKY_DRAW: ["drawOdds", "prizeStock", "prizeValue"],
+  };
+  const own = fields[r.kind];
+  for (const f of ["percentOff", "maxDiscount", "fixedPrice", "listPrice", "cashback", "minSpend", "drawOdds", "prizeStock", "prizeValue"] as const) {
+    if (r[f] != null && !own.includes(f)) issues.add(undefined, `rule.${f}`, `does not apply to ${r.kind}`);
+  }
+  const required = (f: keyof typeof r) => r[f] == null && issues.add(undefined, `rule.${f}`, `is required for ${r.kind}`);
+  const out = {
+    percentOff: null as number | null, amountFen: null as number | null, minSpendFen: null as number | null,
+    listPriceFen: null as number | null, drawOdds: null as number | null, prizeStock: null as number | null,
+  };
+  out.minSpendFen = checkYuan(issues, "rule.minSpend", r.minSpend);
+  switch (r.kind) {
+    case PromotionKind.PERCENT_OFF:
+      required("percentOff");
+      if (r.percentOff != null && (r.percentOff < 1 || r.percentOff > 100)) issues.add(undefined, "rule.percentOff", `${r.percentOff} must be 1..100`);
+      out.percentOff = r.percentOff ?? null;
+      out.amountFen = checkYuan(issues, "rule.maxDiscount", r.maxDiscount, false);
+      break;
+    case PromotionKind.FIXED_PRICE:
+      required("fixedPrice");
+      required("listPrice");
+      out.amountFen = checkYuan(issues, "rule.fixedPrice", r.fixedPrice);
+      out.listPriceFen = checkYuan(issues, "rule.listPrice", r.listPrice, false);
+      if (out.amountFen != null && out.listPriceFen != null && out.listPriceFen <= out.amountFen) {
+        issues.add(undefined, "rule.listPrice", "must be above the fixed price");
+      }
+      break;
+    case PromotionKind.CASHBACK:
+      required("cashback");
+      out.amountFen = checkYuan(issues, "rule.cashback", r.cashback, false);
+      break;
+    case PromotionKind.LUCKY_DRAW:
+      required("drawOdds");
+      required("prizeStock");
+      required("prizeValue");
+      if (r.drawOdds != null && !(r.drawOdds > 0 && r.drawOdds <= 1)) issues.add(undefined, "rule.drawOdds", `${r.drawOdds} must be above 0 and at most 1`);
+      if (r.prizeStock != null && r.prizeStock < 0) issues.add(undefined, "rule.prizeStock", `${r.prizeStock} is negative`);
+      out.drawOdds = r.drawOdds ?? null;
+      out.prizeStock = r.prizeStock ?? null;
+      out.amountFen = checkYuan(issues, "rule.prizeValue", r.prizeValue);
+      break;
+  }
+  return out;
+}
+
