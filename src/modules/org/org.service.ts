@@ -4,7 +4,7 @@
 import type { Db } from "../../db/database.js";
 import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
-import { toGlobalId, decodeCursor, toPage, type Page } from "../common/relay.js";
+import { pageByCode, toGlobalId, type Page } from "../common/relay.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { inTransaction } from "../../db/transaction.js";
 import { lockOrgWrites } from "../../db/locks.js";
@@ -199,28 +199,18 @@ export interface ListBranchesFilter {
 
 /** Units by code, keyset-paged. */
 export async function listBranches(db: Db, filter: ListBranchesFilter, first: number, after: string | null | undefined): Promise<Page<Branch>> {
-  const afterCode = decodeCursor(after);
   const where: Prisma.BranchWhereInput = {
     ...(filter.parentCode ? { parent: { code: filter.parentCode } } : {}),
     ...(filter.level ? { level: filter.level } : {}),
     ...(filter.search ? { OR: [{ code: { contains: likeLiteral(filter.search), mode: "insensitive" } }, { name: { contains: likeLiteral(filter.search), mode: "insensitive" } }] } : {}),
   };
-  const [rows, totalCount] = await Promise.all([
-    db.branch.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
-    db.branch.count({ where }),
-  ]);
-  return toPage(rows.map(toBranch), first, (b) => b.code, afterCode, totalCount);
+  return pageByCode(db.branch, where, first, after, toBranch);
 }
 
 /** Account managers of a unit, or of its whole subtree, keyset-paged by code. */
 export async function listManagers(db: Db, branchId: number, subtree: boolean, first: number, after: string | null | undefined): Promise<Page<AccountManager>> {
-  const afterCode = decodeCursor(after);
   const where: Prisma.AccountManagerWhereInput = subtree
     ? { branch: { ancestors: { some: { ancestorId: branchId } } } }
     : { branchId };
-  const [rows, totalCount] = await Promise.all([
-    db.accountManager.findMany({ where: { ...where, ...(afterCode ? { code: { gt: afterCode } } : {}) }, orderBy: { code: "asc" }, take: first + 1 }),
-    db.accountManager.count({ where }),
-  ]);
-  return toPage(rows.map(toManager), first, (m) => m.code, afterCode, totalCount);
+  return pageByCode(db.accountManager, where, first, after, toManager);
 }
