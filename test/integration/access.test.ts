@@ -2,6 +2,7 @@
  * Who may see and do what, through the real API: a matrix of callers × operations, then the
  * sibling-unit leak tests, one per type that holds figures, staff or records.
  */
+import { Kind, parse } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchema } from "../../src/graphql/schema.js";
@@ -112,27 +113,28 @@ describe("queries: callers × operations", () => {
   });
 });
 
+const row = { externalId: "X-1", customerId: "CU-X-1", branchCode: "S1", channel: "ONLINE", receivedOn: "2021-01-12" };
+const target = (branchCode: string) => ({ branchCode, period: Q, metric: "APPLICATIONS", value: 10 });
+const WRITES: Record<string, [string, Record<string, unknown>]> = {
+  recordApplications: ["mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created updated unchanged } }", { in: [row] }],
+  setTargetBelow: ["mutation($in: [TargetInput!]!) { setTargets(input: $in) { created updated unchanged } }", { in: [target("S1")] }],
+  createCampaign: [
+    "mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { code } }",
+    { in: { idempotencyKey: "k-access", code: "ACC", name: "Access", branchCode: "C1", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 100 } },
+  ],
+  ownVisit: [
+    "mutation($in: [VisitInput!]!) { recordVisits(input: $in) { created updated unchanged } }",
+    { in: [{ managerCode: "M11", merchantCode: "ME1", visitedOn: "2021-01-20", outcome: "FOLLOW_UP" }] },
+  ],
+  upsertBranches: ["mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { unchanged } }", { in: [{ code: "P", name: "Province", level: "PROVINCE" }] }],
+  // PR2's campaign is a draft: whoever gets past the access check meets the promotion's rules.
+  redeemPromotion: [
+    "mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { cost } }",
+    { in: { transactionId: "tx-access-1", promotionCode: "PR2", merchantCode: "ME2", cardToken: "tok_access_card_0001", spend: 50 } },
+  ],
+};
+
 describe("mutations: callers × writes", () => {
-  const row = { externalId: "X-1", customerId: "CU-X-1", branchCode: "S1", channel: "ONLINE", receivedOn: "2021-01-12" };
-  const target = (branchCode: string) => ({ branchCode, period: Q, metric: "APPLICATIONS", value: 10 });
-  const WRITES: Record<string, [string, Record<string, unknown>]> = {
-    recordApplications: ["mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created updated unchanged } }", { in: [row] }],
-    setTargetBelow: ["mutation($in: [TargetInput!]!) { setTargets(input: $in) { created updated unchanged } }", { in: [target("S1")] }],
-    createCampaign: [
-      "mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { code } }",
-      { in: { idempotencyKey: "k-access", code: "ACC", name: "Access", branchCode: "C1", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 100 } },
-    ],
-    ownVisit: [
-      "mutation($in: [VisitInput!]!) { recordVisits(input: $in) { created updated unchanged } }",
-      { in: [{ managerCode: "M11", merchantCode: "ME1", visitedOn: "2021-01-20", outcome: "FOLLOW_UP" }] },
-    ],
-    upsertBranches: ["mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { unchanged } }", { in: [{ code: "P", name: "Province", level: "PROVINCE" }] }],
-    // PR2's campaign is a draft: whoever gets past the access check meets the promotion's rules.
-    redeemPromotion: [
-      "mutation($in: RedeemPromotionInput!) { redeemPromotion(input: $in) { cost } }",
-      { in: { transactionId: "tx-access-1", promotionCode: "PR2", merchantCode: "ME2", cardToken: "tok_access_card_0001", spend: 50 } },
-    ],
-  };
   const WRITE_MATRIX: [string, ...string[]][] = [
     ["recordApplications", F, F, F, F, F, "ok", F, U],
     ["setTargetBelow", F, "ok", F, F, F, "ok", F, U],
@@ -232,6 +234,21 @@ describe("campaign and circle results: only for those who may see the owning uni
 });
 
 describe("every field says who may use it, where it is declared", () => {
+  it("every root field is in the access matrix, but for the ones named here (not yet: a new field must join the matrix)", async () => {
+    const NOT_YET_IN_MATRIX = [
+      "businessCircles", "campaigns", "merchant", "node",
+      "createPromotion", "recordActivations", "transitionCampaign", "updateCampaign", "upsertAccountManagers", "upsertBusinessCircles", "upsertMerchants",
+    ];
+    const schema = await createSchema();
+    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t) => Object.keys(t.getFields()));
+    const covered = new Set(
+      [...Object.values(OPERATIONS), ...Object.values(WRITES).map(([query]) => query)].flatMap((document) =>
+        parse(document).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? d.selectionSet.selections.flatMap((f) => (f.kind === Kind.FIELD ? [f.name.value] : [])) : [])),
+      ),
+    );
+    expect(roots.filter((f) => !covered.has(f)).sort()).toEqual([...NOT_YET_IN_MATRIX].sort());
+  });
+
   it("every root query and mutation carries @Allow (a new one without it fails here)", async () => {
     const schema = await createSchema();
     const allowed = new Set(getMetadataStorage().authorizedFields.filter((a) => (a.roles[0] as { roles?: unknown })?.roles).map((a) => a.fieldName));
