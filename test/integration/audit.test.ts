@@ -4,7 +4,6 @@
  * It cannot be bypassed (fragments, aliases, directives), erased (bad strings) or lost (a kill
  * right after the commit), and each root field's outcome is exact.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +24,7 @@ import { CALLERS, twoCities } from "../fixtures/access.js";
 import { merchant } from "../fixtures/merchants.js";
 import { apps, seed } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, TEST_JWT_SECRET, type TestApi } from "../support/harness.js";
+import { startProduct } from "../support/product.js";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -389,26 +389,6 @@ describe("audit fuzz over every mutation", () => {
 });
 
 describe("audit trail that survives a kill right after the commit", () => {
-  const root = path.resolve(import.meta.dirname, "../..");
-
-  /** The real server (dist/, built by the global setup) in a child process, on the test database; resolves to its URL once it listens. */
-  function startChild(): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn("node", [path.join(root, "dist/src/main.js")], {
-      cwd: root,
-      env: { ...process.env, ...api.database.env, JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", LOG_LEVEL: "silent" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const url = /GraphQL API ready at (\S+)/.exec(out)?.[1];
-        if (url) resolve({ child, url });
-      });
-      child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
-    });
-  }
-
   it("5 times of 5: kill -9 the moment a 5,000-row recordApplications commits (or answers), and the write has its entry", async () => {
     // On PostgreSQL the test watches for the commit itself; an embedded folder is held by the
     // child alone, so there the kill follows the answer (which the commit precedes).
@@ -419,7 +399,7 @@ describe("audit trail that survives a kill right after the commit", () => {
       const last = rows.at(-1)!.externalId;
       const token = await api.token({ role: "INGEST", sub: subject });
       await api.database.released(async () => {
-        const { child, url } = await startChild();
+        const { child, url } = await startProduct({ ...process.env, ...api.database.env, JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "test", LOG_LEVEL: "silent" });
         const exited = new Promise((resolve) => child.on("exit", resolve));
         let killed = false;
         const kill = () => {

@@ -4,12 +4,13 @@
  * README run as written, each with the printed development token of the caller its first line
  * names (`# as: <caller>`), and the curl example with its body and its caller's token.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CALLERS } from "../../src/demo/callers.js";
+import { startProduct } from "../support/product.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
@@ -51,23 +52,13 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-readme-"));
   // A newcomer's environment: nothing configured but where to put the data and a free port.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DATABASE_URL|JWT_|JWKS_|NODE_ENV|TEST_|REDIS_URL)/.test(k)));
-  child = spawn("node", [path.join(root, "dist/src/main.js")], {
-    cwd: root,
-    env: { ...env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (chunk) => (err += String(chunk)));
-  await new Promise<void>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`npm start's server exited with ${code}:\n${out}\n${err}`)));
-    child.stdout!.on("data", (chunk) => {
-      out += String(chunk);
-      // The token block ends with an empty line.
-      if (/Development tokens[^\n]*\n(?:\s+.+\n)+\n/.test(out)) resolve();
-    });
-  });
-  url = /GraphQL API ready at (\S+)/.exec(out)![1];
+  // The token block ends with an empty line.
+  const started = await startProduct({ ...env, DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" }, (out) =>
+    /Development tokens[^\n]*\n(?:\s+.+\n)+\n/.test(out),
+  );
+  child = started.child;
+  url = started.url;
+  const out = started.output;
   for (const caller of DEMO_CALLERS) {
     const token = new RegExp(`^\\s+${caller.label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\s+(\\S+)$`, "m").exec(out)?.[1];
     if (token) tokens.set(caller.label, token);
