@@ -9,7 +9,8 @@
  *   children of any unit above them or in their subtree, and sets targets strictly below
  *   their unit.
  * - ACCOUNT_MANAGER reads their own figures and visits, their unit's manager ranking, and the
- *   rankings of the units above them; they see the names of the managers of their own unit.
+ *   rankings of the units above them; they see who the managers of their unit's subtree are
+ *   (that ranking lists them), not their figures.
  * - MARKETING reads and writes merchants, circles, campaigns and promotions, and reads their
  *   aggregate results; no figures of units or staff, no visits.
  * - INGEST writes records, org data and targets (the feeds and the import); it reads nothing.
@@ -81,13 +82,14 @@ export function canReadUnitStaff(v: Viewer, unitId: number): boolean {
 }
 
 /**
- * May the viewer see who a staff member is (code, name, unit)? `published` is true when the
- * member reached the viewer through a ranking the viewer may read.
+ * May the viewer see who a staff member is (code, name, unit)? Exactly the staff of the manager
+ * rankings the viewer may read (`canRankManagersOf`: a ranking publishes who is in it), so the
+ * answer does not depend on how the member was reached in a query. Their figures are another
+ * rule (`canReadStaffFigures`).
  */
-export function canSeeStaff(v: Viewer, m: StaffRef, published = false): boolean {
-  if (published || v.role === "HQ") return true;
-  if (v.role === "BRANCH_MANAGER") return inSubtree(v, m.branchId);
-  if (v.role === "ACCOUNT_MANAGER") return v.managerId === m.id || v.scope?.unitId === m.branchId;
+export function canSeeStaff(v: Viewer, m: StaffRef): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role === "BRANCH_MANAGER" || v.role === "ACCOUNT_MANAGER") return v.managerId === m.id || inSubtree(v, m.branchId);
   return false;
 }
 

@@ -28,8 +28,6 @@ export interface Context {
   readonly claims: Claims | null;
   /** The caller placed in the org tree; loaded once, on first use. */
   viewer(): Promise<Viewer>;
-  /** Staff objects a ranking the viewer may read has published to them (their names are then visible). */
-  readonly published: WeakSet<object>;
   /** What HTTP caches may do with this response (see src/graphql/cache-control.ts). */
   readonly cache: CachePolicy;
   /** The audit stamp of each mutation root field that ran, by response key (the audit plugin's). */

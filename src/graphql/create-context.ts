@@ -17,7 +17,6 @@ export function createContext(db: Db, config: Config, claims: Claims | null, now
     config,
     claims,
     viewer: getViewer,
-    published: new WeakSet(),
     // Computed on first use: most dashboard requests name their asOf, and time-zone maths
     // showed up in the per-request CPU profile.
     get today() {

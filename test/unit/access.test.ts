@@ -73,19 +73,31 @@ describe("results of a campaign or circle owned by a unit", () => {
 });
 
 describe("staff: who they are, and their figures", () => {
+  const amC1 = viewer("ACCOUNT_MANAGER", C1, 31); // manager 31 works in the city itself
   it.each([
-    ["HQ sees anyone", hq, m21, false, true, true],
-    ["city manager sees staff of a sub-branch below", bmC1, m13, false, true, true],
-    ["city manager does not see the other city's staff", bmC1, m21, false, false, false],
-    ["sub-branch manager does not see the sibling's staff", bmS1, m13, false, false, false],
-    ["account manager sees themself", amS1, m11, false, true, true],
-    ["account manager sees a colleague of the same unit, not their figures", amS1, m12, false, true, false],
-    ["account manager does not see another unit's staff", amS1, m13, false, false, false],
-    ["a ranking publishes names, not figures", bmS1, m13, true, true, false],
-    ["marketing sees no staff", marketing, m11, false, false, false],
-  ] as const)("%s", (_, v, m, published, sees, figures) => {
-    expect(canSeeStaff(v, m, published)).toBe(sees);
+    ["HQ sees anyone", hq, m21, true, true],
+    ["city manager sees staff of a sub-branch below", bmC1, m13, true, true],
+    ["city manager does not see the other city's staff", bmC1, m21, false, false],
+    ["sub-branch manager does not see the sibling's staff", bmS1, m13, false, false],
+    ["account manager sees themself", amS1, m11, true, true],
+    ["account manager sees a colleague of the same unit, not their figures", amS1, m12, true, false],
+    ["account manager does not see another unit's staff", amS1, m13, false, false],
+    // Their unit's manager ranking (canRankManagersOf C1) lists the staff below: names, not figures.
+    ["city account manager sees the staff their ranking lists, not their figures", amC1, m13, true, false],
+    ["city account manager does not see the other city's staff", amC1, m21, false, false],
+    ["marketing sees no staff", marketing, m11, false, false],
+  ] as const)("%s", (_, v, m, sees, figures) => {
+    expect(canSeeStaff(v, m)).toBe(sees);
     expect(canReadStaffFigures(v, m)).toBe(figures);
+  });
+
+  it("whoever may read a manager ranking may see everyone it can list", () => {
+    for (const v of [hq, bmC1, bmS1, amS1, amC1, marketing, ingest, anonymous]) {
+      for (const unit of [P, C1, S1, O1, S2, C2, T1]) {
+        if (!canRankManagersOf(v, unit)) continue;
+        for (const below of SUBTREES[unit] ?? [unit]) expect(canSeeStaff(v, { id: 99, branchId: below })).toBe(true);
+      }
+    }
   });
 });
 

@@ -71,8 +71,7 @@ export const promotionResults: Rule<{ campaignId: number }> = async (v, p, ctx) 
 export const unitStaff: Rule<{ dbId: number }> = (v, b) => canReadUnitStaff(v, b.dbId);
 
 /** Who a staff member is: code, name, unit. */
-export const staffVisible: Rule<{ dbId: number; branchId: number }> = (v, m, ctx) =>
-  canSeeStaff(v, { id: m.dbId, branchId: m.branchId }, ctx.published.has(m));
+export const staffVisible: Rule<{ dbId: number; branchId: number }> = (v, m) => canSeeStaff(v, { id: m.dbId, branchId: m.branchId });
 
 /** A staff member's own figures. */
 export const staffFigures: Rule<{ dbId: number; branchId: number }> = (v, m) => canReadStaffFigures(v, { id: m.dbId, branchId: m.branchId });

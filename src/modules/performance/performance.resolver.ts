@@ -86,9 +86,7 @@ export class RankingResolver {
     if (viewer.role !== "HQ") demand(viewer, unit !== null && canRankManagersOf(viewer, unit.dbId));
     if (!unit) throw new NotFoundError("unit", branchCode, "branchCode");
     const ranked = await ctx.loaders.performance.managerRanking.load({ unitId: unit.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
-    const standings = ranked.slice(0, first);
-    // A ranking publishes who is in it to everyone who may read it.
-    for (const s of standings) ctx.published.add(s.manager);
-    return standings;
+    // Who is in it is then visible to the reader by the staff rule (domain/access.ts canSeeStaff).
+    return ranked.slice(0, first);
   }
 }
