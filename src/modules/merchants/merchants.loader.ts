@@ -13,7 +13,7 @@ import {
   toCircle,
   toMerchant,
   visitCursorKey,
-  visitScopeWhere,
+  visitCounts,
   type PageKey,
   type VisitCursor,
 } from "./merchants.service.js";
@@ -63,11 +63,7 @@ export function createMerchantLoaders(db: Db, viewer: () => Promise<Viewer>) {
     const groups = await db.circleMember.groupBy({ by: ["circleId"], where: { circleId: { in: [...circleIds] } }, _count: { _all: true } });
     return countsFor(circleIds, groups.map((g) => ({ id: g.circleId, n: g._count._all })));
   });
-  const visitCount = new DataLoader<number, number>(async (merchantIds) => {
-    const scope = visitScopeWhere(await visitScope());
-    const groups = await db.visit.groupBy({ by: ["merchantId"], where: { merchantId: { in: [...merchantIds] }, ...scope }, _count: { _all: true } });
-    return countsFor(merchantIds, groups.map((g) => ({ id: g.merchantId, n: g._count._all })));
-  });
+  const visitCount = new DataLoader<number, number>(async (merchantIds) => visitCounts(db, merchantIds, await visitScope()));
 
   /** A page of a circle's members, by merchant code. */
   const membersPage = new DataLoader<PageKey<string>, Page<Merchant>, string>(

@@ -307,18 +307,18 @@ export function parseVisitCursor(after: string | null | undefined): VisitCursor 
   return key === null ? null : visitPosition(key);
 }
 
-/** The visits a viewer may read, as a Prisma filter (see domain/access.ts visitScopeOf). */
-export function visitScopeWhere(scope: NonNullable<VisitScope>): Prisma.VisitWhereInput {
-  if ("all" in scope) return {};
-  if ("managerId" in scope) return { managerId: scope.managerId };
-  return { manager: { branchId: { in: [...scope.managerUnits] } } };
+/**
+ * The visits a viewer may read (domain/access.ts visitScopeOf), as a condition on `visit v`.
+ * Every read of visits (the list, a merchant's page, their counts) narrows through this one
+ * predicate, so the rule cannot drift between them.
+ */
+export function visibleVisits(scope: NonNullable<VisitScope>): Prisma.Sql {
+  if ("all" in scope) return Prisma.sql`TRUE`;
+  if ("managerId" in scope) return Prisma.sql`v.manager_id = ${scope.managerId}`;
+  return Prisma.sql`v.manager_id IN (SELECT m.id FROM account_manager m WHERE m.branch_id = ANY(${[...scope.managerUnits]}::int[]))`;
 }
 
-function visitScopeSql(scope: NonNullable<VisitScope>): Prisma.Sql {
-  if ("all" in scope) return Prisma.empty;
-  if ("managerId" in scope) return Prisma.sql`AND v.manager_id = ${scope.managerId}`;
-  return Prisma.sql`AND v.manager_id IN (SELECT m.id FROM account_manager m WHERE m.branch_id = ANY(${[...scope.managerUnits]}::int[]))`;
-}
+const VISIT_COLUMNS = Prisma.sql`v.id, v.manager_id AS "managerId", v.merchant_id AS "merchantId", v.visited_on AS "visitedOn", v.outcome::text AS outcome, v.note`;
 
 /** Visits newest first, keyset-paged; `branchCode` means the visiting manager's unit subtree. */
 export async function listVisits(
@@ -331,32 +331,42 @@ export async function listVisits(
   if (filter.from && filter.to && compareDates(filter.to, filter.from) < 0) {
     throw BadInputError.single("to", `${filter.to} is before from ${filter.from}`);
   }
-  const manager: Prisma.AccountManagerWhereInput = {
-    ...(filter.managerCode != null ? { code: filter.managerCode } : {}),
-    ...(filter.branchCode != null ? { branch: inSubtree(filter.branchCode) } : {}),
-  };
-  const where: Prisma.VisitWhereInput = {
-    AND: [visitScopeWhere(scope)],
-    ...(Object.keys(manager).length > 0 ? { manager } : {}),
-    ...(filter.merchantCode != null ? { merchant: { code: filter.merchantCode } } : {}),
-    ...(filter.from || filter.to
-      ? { visitedOn: { ...(filter.from ? { gte: toDbDate(filter.from) } : {}), ...(filter.to ? { lte: toDbDate(filter.to) } : {}) } }
-      : {}),
-  };
+  const where = Prisma.join(
+    [
+      visibleVisits(scope),
+      ...(filter.managerCode != null ? [Prisma.sql`v.manager_id IN (SELECT id FROM account_manager WHERE code = ${filter.managerCode})`] : []),
+      ...(filter.branchCode != null
+        ? [Prisma.sql`v.manager_id IN (SELECT m.id FROM account_manager m JOIN branch_closure c ON c.descendant_id = m.branch_id
+                                      JOIN branch a ON a.id = c.ancestor_id WHERE a.code = ${filter.branchCode})`]
+        : []),
+      ...(filter.merchantCode != null ? [Prisma.sql`v.merchant_id IN (SELECT id FROM merchant WHERE code = ${filter.merchantCode})`] : []),
+      ...(filter.from ? [Prisma.sql`v.visited_on >= ${filter.from}::date`] : []),
+      ...(filter.to ? [Prisma.sql`v.visited_on <= ${filter.to}::date`] : []),
+    ],
+    " AND ",
+  );
   return keysetPage({
     first,
     after,
     position: visitPosition,
-    rows: (cursor, take) => {
-      const afterWhere: Prisma.VisitWhereInput = cursor
-        ? { OR: [{ visitedOn: { lt: toDbDate(cursor.on) } }, { visitedOn: toDbDate(cursor.on), id: { lt: cursor.id } }] }
-        : {};
-      return db.visit.findMany({ where: { AND: [where, afterWhere] }, orderBy: [{ visitedOn: "desc" }, { id: "desc" }], take });
-    },
-    count: () => db.visit.count({ where }),
+    rows: (cursor, take) => db.$queryRaw<VisitRow[]>`
+      SELECT ${VISIT_COLUMNS} FROM visit v
+      WHERE ${where} ${cursor ? Prisma.sql`AND (v.visited_on, v.id) < (${cursor.on}::date, ${cursor.id})` : Prisma.empty}
+      ORDER BY v.visited_on DESC, v.id DESC LIMIT ${take}`,
+    count: async () => (await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM visit v WHERE ${where}`)[0].n,
     node: toVisit,
     key: visitCursorKey,
   });
+}
+
+/** How many visits of each merchant the viewer may read (0 for none). */
+export async function visitCounts(db: Db, merchantIds: readonly number[], scope: NonNullable<VisitScope>): Promise<number[]> {
+  const rows = await db.$queryRaw<{ id: number; n: number }[]>`
+    SELECT v.merchant_id AS id, count(*)::int AS n FROM visit v
+    WHERE v.merchant_id = ANY(${[...merchantIds]}::int[]) AND ${visibleVisits(scope)}
+    GROUP BY v.merchant_id`;
+  const byId = new Map(rows.map((r) => [r.id, r.n]));
+  return merchantIds.map((id) => byId.get(id) ?? 0);
 }
 
 // ---- Per-parent pages, batched by the loaders ---------------------------------------------
@@ -404,13 +414,13 @@ export async function circleMemberPages(db: Db, keys: readonly PageKey<string>[]
 export async function merchantVisitPages(db: Db, keys: readonly PageKey<VisitCursor>[], scope: NonNullable<VisitScope>): Promise<RawPage<Visit>[]> {
   const cursors = keys.map((k) => k.cursor);
   const rows = await db.$queryRaw<(VisitRow & { ord: bigint })[]>`
-    SELECT k.ord, v.id, v.manager_id AS "managerId", v.merchant_id AS "merchantId", v.visited_on AS "visitedOn", v.outcome::text AS outcome, v.note
+    SELECT k.ord, ${VISIT_COLUMNS}
     FROM unnest(${keys.map((k) => k.parentId)}::int[], ${cursors.map((c) => c?.on ?? null)}::date[],
                 ${cursors.map((c) => c?.id ?? null)}::int[], ${keys.map((k) => k.first + 1)}::int[])
          WITH ORDINALITY AS k(merchant_id, after_on, after_id, lim, ord)
     CROSS JOIN LATERAL (
       SELECT v.* FROM visit v
-      WHERE v.merchant_id = k.merchant_id AND (k.after_on IS NULL OR (v.visited_on, v.id) < (k.after_on, k.after_id)) ${visitScopeSql(scope)}
+      WHERE v.merchant_id = k.merchant_id AND (k.after_on IS NULL OR (v.visited_on, v.id) < (k.after_on, k.after_id)) AND ${visibleVisits(scope)}
       ORDER BY v.visited_on DESC, v.id DESC LIMIT k.lim
     ) v
     ORDER BY k.ord, v.visited_on DESC, v.id DESC`;
