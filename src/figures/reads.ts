@@ -8,6 +8,7 @@ import type { Db } from "../db/database.js";
 import type { BusinessDate } from "../domain/dates.js";
 import { Prisma } from "../generated/prisma/client.js";
 import type { Metric, OrgLevel } from "../generated/prisma/enums.js";
+import { campaignMerchants } from "./coverage.js";
 import { BRANCH_ROLLUP, KEYED_ROLLUPS } from "./tables.js";
 
 /** Whose figures: a unit (its whole subtree) or an account manager. */
@@ -128,10 +129,7 @@ const idList = (list: number[]) => Prisma.sql`${list}::int[]`;
 
 const OWNERS: Record<ResultOwner, OwnerSql> = {
   campaign: {
-    merchants: (list) => Prisma.sql`
-      SELECT campaign_id AS owner_id, merchant_id FROM campaign_merchant WHERE campaign_id = ANY(${idList(list)})
-      UNION SELECT cc.campaign_id, m.merchant_id FROM campaign_circle cc JOIN circle_member m ON m.circle_id = cc.circle_id
-      WHERE cc.campaign_id = ANY(${idList(list)})`,
+    merchants: (list) => Prisma.sql`SELECT campaign_id AS owner_id, merchant_id FROM (${campaignMerchants({ campaigns: list })}) covered`,
     // Attributed by the campaign code an application carries (a feed may name a campaign before it exists here).
     attributed: (list) => Prisma.sql`
       SELECT c.id AS owner_id, r.metric, r.day, r.count FROM campaign c JOIN ${KEYED_ROLLUPS[1].table} r ON r.campaign_code = c.code

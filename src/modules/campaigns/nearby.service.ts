@@ -11,7 +11,8 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
-import { cardUsage, campaignMerchants, NO_USE } from "./campaigns.sql.js";
+import { campaignMerchants } from "../../figures/coverage.js";
+import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
 import { toPromotion } from "./promotion.service.js";
 

@@ -17,7 +17,8 @@ import { idOf } from "../common/lookup.js";
 import { checkCode, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { RedeemPromotionInput } from "./campaigns.input.js";
-import { cardUsage, campaignMerchants, NO_USE } from "./campaigns.sql.js";
+import { campaignMerchants } from "../../figures/coverage.js";
+import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
 
 /** The bank's clock as a redemption sees it. */

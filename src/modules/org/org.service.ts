@@ -5,6 +5,7 @@ import type { Db } from "../../db/database.js";
 import type { IssueCollector } from "../../errors.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { pageByCode, toGlobalId, type Page } from "../common/relay.js";
+import { CodeIds, unknownCode } from "../common/lookup.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { inTransaction } from "../../db/transaction.js";
 import { lockOrgWrites } from "../../db/locks.js";
@@ -98,7 +99,7 @@ function validateTree(issues: IssueCollector, input: readonly BranchInput[], tre
     const parentCode = row.parentCode ?? null;
     if (parentCode === null || parentCode === row.code) return; // no parent, or reported already
     const parent = tree.get(parentCode);
-    if (!parent) return issues.add(i, "parentCode", `unknown unit "${parentCode}"`);
+    if (!parent) return issues.add(i, "parentCode", unknownCode("branch", parentCode));
     // Walk up from the parent: meeting the row again means the batch closes a loop.
     const seen = new Set<string>();
     for (let at: TreeNode | undefined = parent; at; at = at.parentCode ? tree.get(at.parentCode) : undefined) {
@@ -167,23 +168,21 @@ export async function upsertAccountManagers(
 ): Promise<WriteOutcome> {
   checkBatchSize(input, maxBatch);
   return inTransaction(db, options, async (tx) => {
-    const units = await tx.branch.findMany({ where: { code: { in: input.map((r) => r.branchCode) } }, select: { code: true } });
-    const known = new Set(units.map((u) => u.code));
+    const units = await CodeIds.load(tx, "branch", input.map((r) => r.branchCode));
     const { rows, rejected } = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         checkCode(issues, i, "code", row.code);
         checkName(issues, i, "name", row.name);
-        if (!known.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
+        units.check(issues, i, "branchCode", row.branchCode);
       });
       checkUnique(issues, rows, "code", (r) => r.code);
     });
     if (rows.length === 0) return { created: 0, updated: 0, unchanged: 0, rejected };
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO account_manager (code, name, branch_id, updated_at)
-      SELECT r.code, r.name, b.id, now()
-      FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.branchCode)}::text[])
-           AS r(code, name, branch_code)
-      JOIN branch b ON b.code = r.branch_code
+      SELECT r.code, r.name, r.branch_id, now()
+      FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => units.get(r.branchCode)!)}::int[])
+           AS r(code, name, branch_id)
       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, updated_at = now()
         WHERE (account_manager.name, account_manager.branch_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.branch_id)
       RETURNING (xmax = 0) AS inserted`;

@@ -5,6 +5,7 @@
 import type { Db } from "../../db/database.js";
 import { compareDates, fromDbDate } from "../../domain/dates.js";
 import type { IssueCollector } from "../../errors.js";
+import { unknownCode } from "../common/lookup.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
 import { inTransaction } from "../../db/transaction.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
@@ -63,8 +64,8 @@ export async function recordApplications(
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => {
         checkApplicationRow(issues, row, i);
-        if (unknownUnits.has(row.branchCode)) issues.add(i, "branchCode", `unknown unit "${row.branchCode}"`);
-        if (row.managerCode != null && unknownManagers.has(row.managerCode)) issues.add(i, "managerCode", `unknown account manager "${row.managerCode}"`);
+        if (unknownUnits.has(row.branchCode)) issues.add(i, "branchCode", unknownCode("branch", row.branchCode));
+        if (row.managerCode != null && unknownManagers.has(row.managerCode)) issues.add(i, "managerCode", unknownCode("account_manager", row.managerCode));
         else if (row.managerCode != null && outside.has(`${row.managerCode}|${row.branchCode}`)) {
           issues.add(i, "managerCode", `"${row.managerCode}" does not belong to "${row.branchCode}" or a unit above it`);
         }
