@@ -139,8 +139,8 @@ export function scaledRate(rate: number): number | null {
 
 /**
  * Whether actual ÷ target ≥ rate, exactly: actual × 10,000 ≥ (rate × 10,000) × target in
- * integers (BigInt), so 8 of 10 reaches 0.8, 11 of 10 reaches 1.1 (although 1.1 × 10 is
- * 11.000000000000002 as a float) and 7,999,999 of 10,000,000 does not reach 0.8. The target
+ * integers (BigInt), so 8 of 10 reaches 0.8, 110 of 100 reaches 1.1 (although 1.1 × 100 is
+ * 110.00000000000001 as a float) and 7,999,999 of 10,000,000 does not reach 0.8. The target
  * must be positive (a unit without one is not judged) and both counts whole; the rate must have
  * passed {@link validatePlanRules}.
  */
