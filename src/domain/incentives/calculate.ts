@@ -73,8 +73,8 @@ export interface EarningsInput {
   /** Figures are provisional as of this date during the period, final after it. */
   readonly asOf: BusinessDate;
   /**
-   * The plan's unit and the units below it (more may be given: units outside the plan's subtree
-   * are ignored, so the caller may pass a whole tree).
+   * The plan's unit and the units below it, each unit's parent among them (more may be given,
+   * with their parents: units outside the plan's subtree are ignored, so a whole tree will do).
    */
   readonly units: readonly UnitInput[];
   /** The account managers of those units (those of units outside the subtree are ignored). */
@@ -185,16 +185,22 @@ class PlanTree {
 
   constructor(private readonly planUnitId: number, units: readonly UnitInput[], managers: readonly ManagerInput[]) {
     for (const u of units) this.units.set(u.id, u);
+    // A missing parent or unit would silently drop a subtree from the plan: refuse it instead.
     if (!this.units.has(planUnitId)) throw new RangeError(`the plan's unit (id ${planUnitId}) is not among the units`);
+    for (const u of units) {
+      if (u.parentId !== null && !this.units.has(u.parentId)) throw new RangeError(`the parent (id ${u.parentId}) of unit ${u.code} is not among the units`);
+    }
+    for (const m of managers) {
+      if (!this.units.has(m.unitId)) throw new RangeError(`the unit (id ${m.unitId}) of account manager ${m.code} is not among the units`);
+    }
     this.managers = managers.filter((m) => this.covers(m.unitId)).sort(byCode);
   }
 
   /** The unit and its ancestors up to the plan's unit, bottom first; empty when outside the subtree. */
   private chain(unitId: number): UnitInput[] {
     const chain: UnitInput[] = [];
-    for (let id: number | null = unitId; id !== null; id = this.units.get(id)?.parentId ?? null) {
-      const unit = this.units.get(id);
-      if (!unit) return [];
+    for (let id: number | null = unitId; id !== null; id = (this.units.get(id) as UnitInput).parentId) {
+      const unit = this.units.get(id) as UnitInput;
       if (chain.length > this.units.size) throw new RangeError(`the units' parents form a cycle through ${unit.code}`);
       chain.push(unit);
       if (id === this.planUnitId) return chain;
@@ -331,8 +337,8 @@ export function compareLines(a: Pick<EarningLine, "recipient" | "ruleIndex">, b:
  * counts for the approval's period). Lines that move no money are left out, except a TEAM pool
  * with nobody to split among, which the unit's line reports as not paid.
  *
- * Throws RangeError when the rules are invalid (validate them with `validatePlanRules` first) or
- * the plan's unit is not among the units.
+ * Throws RangeError when the rules are invalid (validate them with `validatePlanRules` first), or
+ * the plan's unit, a unit's parent or a manager's unit is not among the units.
  */
 export function calculateEarnings(input: EarningsInput): Earnings {
   const issues = validatePlanRules(input.plan.rules);
