@@ -1,46 +1,18 @@
 import { describe, expect, it } from "vitest";
-import {
-  calculateEarnings,
-  firstSpendInTime,
-  splitByLargestRemainder,
-  type EarningLine,
-  type EarningsInput,
-  type ManagerInput,
-  type NewCustomerInput,
-  type UnitInput,
-} from "../../src/domain/incentives/calculate.js";
-import type { Band, PlanLevel, PlanMetric, PlanRule } from "../../src/domain/incentives/plan.js";
+import { calculateEarnings, firstSpendInTime, splitByLargestRemainder, type EarningsInput, type UnitInput } from "../../src/domain/incentives/calculate.js";
+import type { Band, PlanRule } from "../../src/domain/incentives/plan.js";
 import { parsePeriod } from "../../src/domain/period.js";
+import { customer, manager, showLine as show, unit } from "../support/incentives.js";
 
 const period = parsePeriod("2021-Q1");
-
-const figures = (actual: number | undefined, target: number | null | undefined, metric: PlanMetric) => ({
-  actual: actual === undefined ? {} : { [metric]: actual },
-  target: target === undefined ? {} : { [metric]: target },
-});
-const unit = (id: number, code: string, level: PlanLevel, parentId: number | null, actual?: number, target?: number | null, metric: PlanMetric = "NEW_CUSTOMERS"): UnitInput => ({
-  id, code, level, parentId, ...figures(actual, target, metric),
-});
-const manager = (id: number, code: string, unitId: number, actual?: number, target?: number | null, metric: PlanMetric = "NEW_CUSTOMERS"): ManagerInput => ({
-  id, code, unitId, ...figures(actual, target, metric),
-});
-const customer = (application: string, managerId: number | null, approvedOn: string, firstSpendOn: string | null): NewCustomerInput => ({
-  application, managerId, approvedOn, firstSpendOn,
-});
-
-/** One line as the reader checks it: who, which rule, quantity × rate = amount, what it counts. */
-const show = (l: EarningLine): string =>
-  `${l.recipient.code} #${l.ruleIndex} ${l.ruleKind} ${l.quantity} × ${l.rateFen} = ${l.amountFen}` +
-  (l.applications.length > 0 ? ` [${l.applications.join(" ")}]` : "") +
-  (l.note ? ` (${l.note})` : "");
 
 // The tree: city C1 (the plan's unit) with sub-branches S1..S5 and an outlet under S1; city C9,
 // outside the plan, with a sub-branch of its own.
 const C1 = unit(1, "C1", "CITY", null);
-const outsideUnits = [unit(4, "C1-S1-O1", "OUTLET", 2), unit(9, "C9", "CITY", null), unit(10, "C9-S1", "SUB_BRANCH", 9)];
-const baseUnits = [C1, unit(2, "C1-S1", "SUB_BRANCH", 1), ...outsideUnits];
+const otherUnits = [unit(4, "C1-S1-O1", "OUTLET", 2), unit(9, "C9", "CITY", null), unit(10, "C9-S1", "SUB_BRANCH", 9)];
+const baseUnits = [C1, unit(2, "C1-S1", "SUB_BRANCH", 1), ...otherUnits];
 /** The base tree with C1-S1 (id 2) and C9-S1 (id 10) replaced by units carrying figures. */
-const withUnits = (...units: UnitInput[]) => [C1, ...outsideUnits.filter((u) => !units.some((v) => v.id === u.id)), ...units];
+const withUnits = (...units: UnitInput[]) => [C1, ...otherUnits.filter((u) => !units.some((v) => v.id === u.id)), ...units];
 
 const run = (rules: PlanRule[], parts: Partial<EarningsInput> & { asOf?: string }) =>
   calculateEarnings({ plan: { unitId: 1, rules }, period, asOf: "2021-04-30", units: baseUnits, managers: [], newCustomers: [], ...parts });
