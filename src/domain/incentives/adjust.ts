@@ -4,21 +4,15 @@
  * recipient's next open statement. Pure: the statement service compares the locked lines with a
  * recalculation of the same plan version and books what this returns.
  */
-import { compareLines, type EarningLine, type Recipient } from "./calculate.js";
-import type { PlanMetric, RuleKind } from "./plan.js";
+import { compareLines, type EarningLine, type RuleLine } from "./calculate.js";
 
-/** What changed in one recipient's line under one rule since it was locked. */
-export interface AdjustmentLine {
-  readonly recipient: Recipient;
-  readonly ruleIndex: number;
-  readonly ruleKind: RuleKind;
-  readonly metric: PlanMetric;
-  /** Recalculated quantity − locked quantity. */
-  readonly quantity: number;
-  /** The rate now (the locked one when the line is gone). */
-  readonly rateFen: number;
-  /** Recalculated − locked: positive is paid in addition, negative is a clawback. */
-  readonly amountFen: number;
+/**
+ * What changed in one recipient's line under one rule since it was locked: `quantity` is the
+ * recalculated quantity − the locked one, `rateFen` the rate now (the locked one when the line
+ * is gone), and `amountFen` recalculated − locked: positive is paid in addition, negative is a
+ * clawback.
+ */
+export interface AdjustmentLine extends RuleLine {
   readonly lockedAmountFen: number;
   readonly recalculatedAmountFen: number;
   /** FIRST_ORDER: application numbers counted now but not in the locked line, ascending. */

@@ -100,6 +100,17 @@ export interface PoolShare {
   readonly totalQuantity: number;
 }
 
+/** Who a line is for, under which rule (its index in the plan version), and its money. */
+export interface RuleLine {
+  readonly recipient: Recipient;
+  readonly ruleIndex: number;
+  readonly ruleKind: RuleKind;
+  readonly metric: PlanMetric;
+  readonly quantity: number;
+  readonly rateFen: number;
+  readonly amountFen: number;
+}
+
 /**
  * One earning line of one recipient under one rule; a calculation has at most one line per
  * recipient and rule. What quantity and rate mean by rule:
@@ -114,14 +125,7 @@ export interface PoolShare {
  * Except for TEAM shares, amount = quantity × rate. A unit's TEAM line shows what its team
  * earned; the money itself is on the managers' lines (sum those for payroll).
  */
-export interface EarningLine {
-  readonly recipient: Recipient;
-  readonly ruleIndex: number;
-  readonly ruleKind: RuleKind;
-  readonly metric: PlanMetric;
-  readonly quantity: number;
-  readonly rateFen: number;
-  readonly amountFen: number;
+export interface EarningLine extends RuleLine {
   /** FIRST_ORDER: the application numbers counted, ascending; empty for other rules. */
   readonly applications: readonly string[];
   /** TIERED, TEAM (unit line) and PENALTY: the actual and target the rule judged. */
@@ -152,6 +156,12 @@ export function firstSpendInTime(approvedOn: BusinessDate, firstSpendOn: Busines
 }
 
 const byCode = (a: { code: string }, b: { code: string }): number => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+
+function pushTo<K, V>(groups: Map<K, V[]>, key: K, value: V): void {
+  const group = groups.get(key);
+  if (group) group.push(value);
+  else groups.set(key, [value]);
+}
 
 /**
  * Splits `totalFen` in proportion to whole weights ≥ 0 (not all 0), by largest remainder: each
@@ -219,15 +229,16 @@ class PlanTree {
     return [...this.units.values()].filter((u) => u.level === level && this.covers(u.id)).sort(byCode);
   }
 
-  /** The managers of a unit's subtree, the unit being at `level` (by code). */
+  /** The managers of a unit's subtree, by code. */
   managersUnder(unit: UnitInput): readonly ManagerInput[] {
     let groups = this.byLevel.get(unit.level);
     if (!groups) {
-      // One walk per manager and level: the ancestor at the level is the pool they share in.
+      // Grouped once per level, one walk up per manager: a manager's ancestor at the level is the
+      // only unit of that level whose subtree holds them.
       groups = new Map();
       for (const m of this.managers) {
         const at = this.chain(m.unitId).find((u) => u.level === unit.level);
-        if (at) groups.set(at.id, [...(groups.get(at.id) ?? []), m]);
+        if (at) pushTo(groups, at.id, m);
       }
       this.byLevel.set(unit.level, groups);
     }
@@ -252,24 +263,31 @@ const firstOrderLines: RuleLines<FirstOrderRule> = (rule, ruleIndex, tree, input
   if (window.empty) return [];
   const counted = new Map<number, string[]>();
   for (const c of input.newCustomers) {
-    if (c.managerId === null || compareDates(c.approvedOn, window.start) < 0 || compareDates(c.approvedOn, window.end) > 0) continue;
+    if (c.managerId === null) continue;
+    if (compareDates(c.approvedOn, window.start) < 0 || compareDates(c.approvedOn, window.end) > 0) continue;
     // As of a date, a first spend after it is not known yet: the figure is reproducible.
     if (c.firstSpendOn !== null && compareDates(c.firstSpendOn, input.asOf) > 0) continue;
-    if (firstSpendInTime(c.approvedOn, c.firstSpendOn, rule.withinDays)) counted.set(c.managerId, [...(counted.get(c.managerId) ?? []), c.application]);
+    if (firstSpendInTime(c.approvedOn, c.firstSpendOn, rule.withinDays)) pushTo(counted, c.managerId, c.application);
   }
   return tree.managers
     .filter((m) => counted.has(m.id))
     .map((m) => {
       const applications = (counted.get(m.id) as string[]).sort();
       const quantity = applications.length;
-      return { recipient: managerOf(m), ruleIndex, ruleKind: rule.kind, metric: "NEW_CUSTOMERS", quantity, rateFen: rule.amountFen, amountFen: quantity * rule.amountFen, applications };
+      return {
+        recipient: managerOf(m), ruleIndex, ruleKind: rule.kind, metric: "NEW_CUSTOMERS",
+        quantity, rateFen: rule.amountFen, amountFen: quantity * rule.amountFen, applications,
+      };
     });
 };
 
 const perUnitLines: RuleLines<PerUnitRule> = (rule, ruleIndex, tree) =>
   tree.managers.map((m) => {
     const quantity = actualOf(m, rule.metric);
-    return { recipient: managerOf(m), ruleIndex, ruleKind: rule.kind, metric: rule.metric, quantity, rateFen: rule.amountFen, amountFen: quantity * rule.amountFen, applications: [] };
+    return {
+      recipient: managerOf(m), ruleIndex, ruleKind: rule.kind, metric: rule.metric,
+      quantity, rateFen: rule.amountFen, amountFen: quantity * rule.amountFen, applications: [],
+    };
   });
 
 /** The band a completion falls in: the last whose lower bound it reaches (bands ascend from 0). */
@@ -300,15 +318,16 @@ const teamLines: RuleLines<TeamRule> = (rule, ruleIndex, tree) =>
     const weights = members.map((m) => (rule.split === "EQUAL" ? 1 : actualOf(m, rule.metric)));
     const totalQuantity = weights.reduce((a, b) => a + b, 0);
     const pool: PoolShare = { unit: { id: unit.id, code: unit.code }, amountFen: rule.amountFen, sharedBy: members.length, totalQuantity };
-    const common = { ruleIndex, ruleKind: rule.kind, metric: rule.metric, applications: [], pool } as const;
+    const common = { ruleIndex, ruleKind: rule.kind, metric: rule.metric, rateFen: rule.amountFen, applications: [], pool } as const;
     const paid = members.length > 0 ? 1 : 0;
     const unitLine: EarningLine = {
-      ...common, recipient: unitOf(unit), quantity: paid, rateFen: rule.amountFen, amountFen: paid * rule.amountFen, completion: { actual, target },
+      ...common, recipient: unitOf(unit), quantity: paid, amountFen: paid * rule.amountFen, completion: { actual, target },
       ...(paid ? {} : { note: `pool not paid: nobody to split among (no account manager of ${unit.code} has ${rule.metric} ≥ 1)` }),
     };
     if (!paid) return [unitLine];
     const shares = splitByLargestRemainder(rule.amountFen, members.map((m, i) => ({ code: m.code, weight: weights[i] })));
-    return [unitLine, ...members.map((m, i): EarningLine => ({ ...common, recipient: managerOf(m), quantity: weights[i], rateFen: rule.amountFen, amountFen: shares[i] }))];
+    const shareLines = members.map((m, i): EarningLine => ({ ...common, recipient: managerOf(m), quantity: weights[i], amountFen: shares[i] }));
+    return [unitLine, ...shareLines];
   });
 
 const penaltyLines: RuleLines<PenaltyRule> = (rule, ruleIndex, tree) =>
@@ -323,7 +342,7 @@ const penaltyLines: RuleLines<PenaltyRule> = (rule, ruleIndex, tree) =>
   });
 
 /** Managers first, then units; each by code; then by rule. */
-export function compareLines(a: Pick<EarningLine, "recipient" | "ruleIndex">, b: Pick<EarningLine, "recipient" | "ruleIndex">): number {
+export function compareLines(a: RuleLine, b: RuleLine): number {
   if (a.recipient.kind !== b.recipient.kind) return a.recipient.kind === "MANAGER" ? -1 : 1;
   return byCode(a.recipient, b.recipient) || a.ruleIndex - b.ruleIndex;
 }
