@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { calculateEarnings, firstSpendInTime, splitByLargestRemainder, type EarningsInput, type UnitInput } from "../../src/domain/incentives/calculate.js";
-import type { Band, PlanRule } from "../../src/domain/incentives/plan.js";
+import type { Band, PlanLevel, PlanRule } from "../../src/domain/incentives/plan.js";
 import { parsePeriod } from "../../src/domain/period.js";
 import { customer, manager, showLine as show, unit } from "../support/incentives.js";
 
@@ -239,6 +239,23 @@ describe("TEAM and PENALTY", () => {
     const earnings = run(rules("BY_CONTRIBUTION"), { asOf: "2021-02-28", units: early, managers });
     expect(earnings.status).toBe("PROVISIONAL");
     expect(earnings.lines.filter((l) => l.recipient.code === "C1-S1").map(show)).toEqual(["C1-S1 #1 PENALTY 1 × -50000 = -50000"]);
+  });
+
+  it("pays the plan's own unit when it is at the level, never a unit above it, and pools per outlet at OUTLET", () => {
+    // A plan issued by sub-branch C1-S1, under a city that reached its own plan.
+    const units = [unit(1, "C1", "CITY", null, 100, 10), unit(2, "C1-S1", "SUB_BRANCH", 1, 12, 10), unit(4, "C1-S1-O1", "OUTLET", 2, 5, 5)];
+    const managers = [manager(11, "M01", 2, 7), manager(12, "M02", 4, 5)];
+    const lines = (level: PlanLevel) => {
+      const rule: PlanRule = { kind: "TEAM", metric: "NEW_CUSTOMERS", level, threshold: 1, amountFen: 1_200, split: "BY_CONTRIBUTION" };
+      return calculateEarnings({ plan: { unitId: 2, rules: [rule] }, period, asOf: "2021-04-30", units, managers, newCustomers: [] }).lines.map(show);
+    };
+    // SUB_BRANCH: C1-S1 itself, 12 of 10; its ¥12 split 7 : 5 → 1,200 × 7/12 = 700 and 500.
+    expect(lines("SUB_BRANCH")).toEqual(["M01 #0 TEAM 7 × 1200 = 700", "M02 #0 TEAM 5 × 1200 = 500", "C1-S1 #0 TEAM 1 × 1200 = 1200"]);
+    // OUTLET: C1-S1-O1 (5 of 5) has the pool, and only its manager shares it: M01 is at the
+    // sub-branch itself, under no outlet.
+    expect(lines("OUTLET")).toEqual(["M02 #0 TEAM 5 × 1200 = 1200", "C1-S1-O1 #0 TEAM 1 × 1200 = 1200"]);
+    // CITY: C1 is above the plan's unit, outside its subtree.
+    expect(lines("CITY")).toEqual([]);
   });
 
   it("¥3,000 over 7 managers by contribution, through the whole calculation, sums exactly", () => {

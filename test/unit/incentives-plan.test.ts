@@ -113,6 +113,13 @@ describe("validatePlanRules", () => {
       ["bands[0].to: 0.12345 has more than 4 decimals", "bands[0].amountFen: -5 must be zero or more", "bands[1].from: 0.12345 has more than 4 decimals"],
     ],
     ["a band that is not an object", { kind: "TIERED", metric: "APPROVALS", bands: [null] }, ["bands[0]: must be a band { from, to, amountFen }"]],
+    [
+      "a rule read from a file with fields left out",
+      { kind: "TEAM", metric: "APPROVALS", threshold: null },
+      ["level: is required", "threshold: is required", "amountFen: is required", "split: is required"],
+    ],
+    ["a first-order rule without its window", { kind: "FIRST_ORDER", amountFen: 2_000 }, ["withinDays: is required"]],
+    ["a band without its lower bound", { kind: "TIERED", metric: "APPROVALS", bands: [{ to: null, amountFen: 1 }] }, ["bands[0].from: is required"]],
   ])("refuses %s", (_name, rule, expected) => {
     // The rule sits at index 1, after a valid one, so the index is checked too.
     const issues = validatePlanRules([team, rule as unknown as PlanRule]);

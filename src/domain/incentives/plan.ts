@@ -166,18 +166,28 @@ class RuleIssues {
     this.out.push({ index: this.index, field, reason });
   }
 
+  /** False, with an issue, when a field is left out (a rule read from a file or a JSON column may lack one). */
+  present(field: string, value: unknown): boolean {
+    if (value !== undefined && value !== null) return true;
+    this.add(field, "is required");
+    return false;
+  }
+
   amount(field: string, value: unknown): void {
+    if (!this.present(field, value)) return;
     if (typeof value !== "number" || !Number.isInteger(value)) this.add(field, `${String(value)} must be a whole number of fen`);
     else if (value < 0) this.add(field, `${value} must be zero or more`);
     else if (value > MAX_RULE_AMOUNT_FEN) this.add(field, `${value} must be at most ${MAX_RULE_AMOUNT_FEN} fen`);
   }
 
   member(field: string, value: unknown, values: readonly string[]): void {
+    if (!this.present(field, value)) return;
     if (typeof value !== "string" || !values.includes(value)) this.add(field, `${String(value)} ${oneOf(values)}`);
   }
 
   /** A rate in [min, MAX_RATE] (above 0 when `positive`) with at most four decimals; its scaled value, or null. */
   rate(field: string, value: unknown, positive: boolean): number | null {
+    if (!this.present(field, value)) return null;
     if (typeof value !== "number" || !Number.isFinite(value)) return this.add(field, `${String(value)} must be a number`), null;
     if (positive ? value <= 0 : value < 0) return this.add(field, `${value} must be ${positive ? "more than zero" : "zero or more"}`), null;
     if (value > MAX_RATE) return this.add(field, `${value} must be at most ${MAX_RATE} (${MAX_RATE * 100} % of plan)`), null;
@@ -234,6 +244,7 @@ export function validatePlanRules(rules: readonly PlanRule[]): FieldIssue[] {
     switch (rule.kind) {
       case "FIRST_ORDER":
         issues.amount("amountFen", rule.amountFen);
+        if (!issues.present("withinDays", rule.withinDays)) return;
         if (!Number.isInteger(rule.withinDays) || rule.withinDays < 0 || rule.withinDays > MAX_WITHIN_DAYS) {
           issues.add("withinDays", `${String(rule.withinDays)} must be a whole number of days, 0..${MAX_WITHIN_DAYS}`);
         }
