@@ -151,8 +151,12 @@ export interface Earnings {
  * neither does a spend dated before the approval.
  */
 export function firstSpendInTime(approvedOn: BusinessDate, firstSpendOn: BusinessDate | null, withinDays: number): boolean {
-  if (firstSpendOn === null) return false;
-  return compareDates(firstSpendOn, approvedOn) >= 0 && compareDates(firstSpendOn, addDays(approvedOn, withinDays)) <= 0;
+  return firstSpendOn !== null && spendBetween(firstSpendOn, approvedOn, addDays(approvedOn, withinDays));
+}
+
+/** `firstSpendInTime` with the last counting day (approval + withinDays) already worked out. */
+function spendBetween(firstSpendOn: BusinessDate, approvedOn: BusinessDate, lastDay: BusinessDate): boolean {
+  return compareDates(firstSpendOn, approvedOn) >= 0 && compareDates(firstSpendOn, lastDay) <= 0;
 }
 
 const byCode = (a: { code: string }, b: { code: string }): number => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
@@ -262,12 +266,17 @@ type RuleLines<R> = (rule: R, ruleIndex: number, tree: PlanTree, input: Earnings
 const firstOrderLines: RuleLines<FirstOrderRule> = (rule, ruleIndex, tree, input, window) => {
   if (window.empty) return [];
   const counted = new Map<number, string[]>();
+  // A quarter has at most 92 approval days: each day's last counting day is worked out once,
+  // not once per customer (calendar arithmetic is the costly part with 10^5 customers).
+  const lastDays = new Map<BusinessDate, BusinessDate>();
   for (const c of input.newCustomers) {
-    if (c.managerId === null) continue;
+    if (c.managerId === null || c.firstSpendOn === null) continue;
     if (compareDates(c.approvedOn, window.start) < 0 || compareDates(c.approvedOn, window.end) > 0) continue;
     // As of a date, a first spend after it is not known yet: the figure is reproducible.
-    if (c.firstSpendOn !== null && compareDates(c.firstSpendOn, input.asOf) > 0) continue;
-    if (firstSpendInTime(c.approvedOn, c.firstSpendOn, rule.withinDays)) pushTo(counted, c.managerId, c.application);
+    if (compareDates(c.firstSpendOn, input.asOf) > 0) continue;
+    let lastDay = lastDays.get(c.approvedOn);
+    if (lastDay === undefined) lastDays.set(c.approvedOn, (lastDay = addDays(c.approvedOn, rule.withinDays)));
+    if (spendBetween(c.firstSpendOn, c.approvedOn, lastDay)) pushTo(counted, c.managerId, c.application);
   }
   return tree.managers
     .filter((m) => counted.has(m.id))
