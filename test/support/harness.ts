@@ -44,7 +44,12 @@ export interface TestApi {
    * INGEST, then anonymous): tests about figures and writes need not care about tokens.
    */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
-  /** A client that sends every document as `who`. */
+  /**
+   * A client that sends every document as `role` (at `unit`, as subject `sub`), so each request
+   * names its caller where it is made: `api.as("HQ").gql(query)`, `api.as("BRANCH_MANAGER", "C1")`.
+   */
+  as(role: Role | "ANONYMOUS", unit?: string, sub?: string): Client;
+  /** The same, for a caller kept in a table (test/fixtures/access.ts's CALLERS). */
   as(who: As): Client;
   /** A bearer token for `who`, signed with the test key. */
   token(who: Exclude<As, "ANONYMOUS">): Promise<string>;
@@ -91,7 +96,10 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     database,
     config,
     gql: (query, variables) => send(defaultCaller(query), query, variables),
-    as: (who) => ({ gql: (query, variables) => send(who, query, variables) }),
+    as: (who: Role | As, unit?: string, sub?: string) => {
+      const caller: As = typeof who === "object" || who === "ANONYMOUS" ? who : { role: who, unit, sub };
+      return { gql: (query, variables) => send(caller, query, variables) };
+    },
     token,
     async countStatements(fn) {
       const before = database.statements.count;
