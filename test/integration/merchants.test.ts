@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BadInputError } from "../../src/errors.js";
 import { upsertMerchants } from "../../src/modules/merchants/merchants.service.js";
-import { circles, merchant, MERCHANT_MUTATIONS as M, merchants, org, seedMerchants, visits, writeMerchants } from "../fixtures/merchants.js";
-import { seed, write } from "../fixtures/scenarios.js";
+import { circles, merchant, merchants, org, seedMerchants, visits } from "../fixtures/merchants.js";
+import { MUTATIONS as M, seed, write } from "../fixtures/scenarios.js";
 import { codeOf, DEEP_DOCUMENTS, issuesOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -33,47 +33,47 @@ describe("writes", () => {
   });
 
   it("merchants: create, replay unchanged, update only what changed", async () => {
-    expect(await writeMerchants(api, "merchants", merchants)).toEqual({ created: 4, updated: 0, unchanged: 0 });
+    expect(await write(api, "merchants", merchants)).toEqual({ created: 4, updated: 0, unchanged: 0 });
     const before = await tableCounts();
-    expect(await writeMerchants(api, "merchants", merchants)).toEqual({ created: 0, updated: 0, unchanged: 4 });
+    expect(await write(api, "merchants", merchants)).toEqual({ created: 0, updated: 0, unchanged: 4 });
     expect(await tableCounts()).toEqual(before);
     const moved = [{ ...merchants[0], latitude: 31.2305 }, { ...merchants[1], branchCode: "C2" }, merchants[2], merchant("ME", "C2")];
-    expect(await writeMerchants(api, "merchants", moved)).toEqual({ created: 1, updated: 2, unchanged: 1 });
+    expect(await write(api, "merchants", moved)).toEqual({ created: 1, updated: 2, unchanged: 1 });
     const res = await api.gql(`{ a: merchant(code: "MA") { latitude longitude } b: merchant(code: "MB") { branch { code } } }`);
     expect(res.data).toEqual({ a: { latitude: 31.2305, longitude: 121.4737 }, b: { branch: { code: "C2" } } });
   });
 
   it("circles: membership is replaced by the list; the same set in another order is unchanged", async () => {
-    await writeMerchants(api, "merchants", merchants);
-    expect(await writeMerchants(api, "circles", circles)).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    await write(api, "merchants", merchants);
+    expect(await write(api, "circles", circles)).toEqual({ created: 3, updated: 0, unchanged: 0 });
     const reordered = circles.map((c) => ({ ...c, merchantCodes: [...c.merchantCodes].reverse() }));
-    expect(await writeMerchants(api, "circles", reordered)).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(await write(api, "circles", reordered)).toEqual({ created: 0, updated: 0, unchanged: 3 });
 
     const changed = [
       { ...circles[0], merchantCodes: ["MA", "MD"] }, // members change: MB, MC out, MD in
       { ...circles[1], name: "Renamed" }, // own field changes
       { ...circles[2], merchantCodes: ["MC"] }, // an empty circle gains a member
     ];
-    expect(await writeMerchants(api, "circles", changed)).toEqual({ created: 0, updated: 3, unchanged: 0 });
-    expect(await writeMerchants(api, "circles", changed)).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(await write(api, "circles", changed)).toEqual({ created: 0, updated: 3, unchanged: 0 });
+    expect(await write(api, "circles", changed)).toEqual({ created: 0, updated: 0, unchanged: 3 });
     const res = await api.gql(`{ businessCircle(code: "MALL") { merchantCount merchants { edges { node { code } } } }
       d: merchant(code: "MD") { circles { code } } }`);
     expect(res.data.businessCircle.merchantCount).toBe(2);
     expect(codes(res.data.businessCircle.merchants)).toEqual(["MA", "MD"]);
     expect(res.data.d.circles.map((c: any) => c.code)).toEqual(["MALL", "SUPER"]);
 
-    expect(await writeMerchants(api, "circles", [{ ...circles[0], merchantCodes: [] }])).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await write(api, "circles", [{ ...circles[0], merchantCodes: [] }])).toEqual({ created: 0, updated: 1, unchanged: 0 });
     expect((await api.gql(`{ businessCircle(code: "MALL") { merchantCount } }`)).data.businessCircle.merchantCount).toBe(0);
   });
 
   it("visits: keyed by manager, merchant and day; a changed outcome or note is an update", async () => {
-    await writeMerchants(api, "merchants", merchants);
-    expect(await writeMerchants(api, "visits", visits)).toEqual({ created: 6, updated: 0, unchanged: 0 });
-    expect(await writeMerchants(api, "visits", visits)).toEqual({ created: 0, updated: 0, unchanged: 6 });
+    await write(api, "merchants", merchants);
+    expect(await write(api, "visits", visits)).toEqual({ created: 6, updated: 0, unchanged: 0 });
+    expect(await write(api, "visits", visits)).toEqual({ created: 0, updated: 0, unchanged: 6 });
     const changed = [{ ...visits[0], note: "Signed, poster up" }, { ...visits[1], outcome: "SIGNED_UP" }, visits[2], { ...visits[2], visitedOn: "2021-01-13" }];
-    expect(await writeMerchants(api, "visits", changed)).toEqual({ created: 1, updated: 2, unchanged: 1 });
+    expect(await write(api, "visits", changed)).toEqual({ created: 1, updated: 2, unchanged: 1 });
     // An omitted note is stored empty, so omitting it again is no change.
-    expect(await writeMerchants(api, "visits", [visits[1]].map(({ note: _, ...v }: any) => ({ ...v, outcome: "SIGNED_UP" })))).toEqual({
+    expect(await write(api, "visits", [visits[1]].map(({ note: _, ...v }: any) => ({ ...v, outcome: "SIGNED_UP" })))).toEqual({
       created: 0,
       updated: 0,
       unchanged: 1,
@@ -123,7 +123,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
 
   it("merchants: the edges of the ranges are accepted", async () => {
     const edges = [merchant("N", "O1", { latitude: 90, longitude: 180 }), merchant("S", "O1", { latitude: -90, longitude: -180 })];
-    expect(await writeMerchants(api, "merchants", edges)).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(await write(api, "merchants", edges)).toEqual({ created: 2, updated: 0, unchanged: 0 });
   });
 
   it("merchants: a non-finite coordinate is refused, through GraphQL and through the service", async () => {
@@ -181,7 +181,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     });
     expect(issuesOf(res)).toEqual(["1 managerCode", "2 merchantCode", "3 note", "4 visitedOn"]);
     expect(await tableCounts()).toEqual(before);
-    expect(await writeMerchants(api, "visits", [{ ...base, note: "x".repeat(2000) }])).toEqual({ created: 1, updated: 0, unchanged: 0 });
+    expect(await write(api, "visits", [{ ...base, note: "x".repeat(2000) }])).toEqual({ created: 1, updated: 0, unchanged: 0 });
 
     const outcome = await api.gql(M.visits, { in: [{ ...base, outcome: "MAYBE" }] });
     expect(codeOf(outcome)).toBe("BAD_USER_INPUT");
@@ -215,7 +215,7 @@ describe("oversize batches", () => {
     expect(issuesOf(res)).toEqual(["- input"]);
     expect(res.errors![0].message).toContain("at most 3");
     expect(await tableCounts()).toEqual(before);
-    expect(await writeMerchants(small, kind, rows.slice(0, 3) as unknown[])).toMatchObject({ created: 3 });
+    expect(await write(small, kind, rows.slice(0, 3) as unknown[])).toMatchObject({ created: 3 });
   });
 });
 
@@ -412,7 +412,7 @@ describe("statement counts", () => {
       Array.from({ length: n }, (_, i) => merchant(`${prefix}${String(i).padStart(3, "0")}`, i % 2 === 0 ? city : `${city}-O`));
     const small = town("S", "SMALL", 5);
     const big = town("B", "BIG", 200);
-    await writeMerchants(api, "merchants", [...small, ...big]);
+    await write(api, "merchants", [...small, ...big]);
     // Every merchant in two circles; every one visited on three days.
     const circlesOf = (prefix: string, branch: string, list: { code: string }[], size: number) =>
       Array.from({ length: Math.ceil(list.length / size) }, (_, i) => ({
@@ -422,7 +422,7 @@ describe("statement counts", () => {
         branchCode: branch,
         merchantCodes: list.slice(i * size, (i + 1) * size).map((m) => m.code),
       }));
-    await writeMerchants(api, "circles", [
+    await write(api, "circles", [
       ...circlesOf("SA", "SMALL", small, 2),
       ...circlesOf("SB", "SMALL", small, 3),
       ...circlesOf("BA", "BIG", big, 10),
@@ -430,8 +430,8 @@ describe("statement counts", () => {
     ]);
     const visitsOf = (manager: string, list: { code: string }[]) =>
       list.flatMap((m) => ["2021-01-04", "2021-01-11", "2021-01-18"].map((d) => ({ managerCode: manager, merchantCode: m.code, visitedOn: d, outcome: "FOLLOW_UP" })));
-    await writeMerchants(api, "visits", visitsOf("MS", small));
-    await writeMerchants(api, "visits", visitsOf("MB", big));
+    await write(api, "visits", visitsOf("MS", small));
+    await write(api, "visits", visitsOf("MB", big));
   });
 
   async function statementsFor(query: string, variables: Record<string, unknown>, rowsOf: (data: any) => number, expectedRows: number) {

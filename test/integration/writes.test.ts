@@ -2,7 +2,7 @@
  * Writes: idempotent upserts, atomic batches, and a precise error for every kind of bad input.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { app, seed, write, type Scenario } from "../fixtures/scenarios.js";
+import { app, MUTATIONS as M, seed, write, type Scenario } from "../fixtures/scenarios.js";
 import { codeOf, issuesOf, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -19,14 +19,6 @@ const tree: Scenario = {
     { code: "O", name: "Outlet", level: "OUTLET", parentCode: "S" },
   ],
   managers: [{ code: "M", name: "Manager", branchCode: "O" }],
-};
-
-const M = {
-  branches: "mutation($in: [BranchInput!]!) { r: upsertBranches(input: $in) { created updated unchanged } }",
-  managers: "mutation($in: [AccountManagerInput!]!) { r: upsertAccountManagers(input: $in) { created updated unchanged } }",
-  targets: "mutation($in: [TargetInput!]!) { r: setTargets(input: $in) { created updated unchanged } }",
-  applications: "mutation($in: [ApplicationInput!]!) { r: recordApplications(input: $in) { created updated unchanged } }",
-  activations: "mutation($in: [ActivationInput!]!) { r: recordActivations(input: $in) { created updated unchanged } }",
 };
 
 async function tableCounts() {
