@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import type { Database, Db } from "./database.js";
 
@@ -97,19 +97,43 @@ function loadEngineModule(): Promise<EngineModule> {
   return shared.module;
 }
 
+/**
+ * The engine connects through the factory (a new pool per connect) and never disposes what it
+ * opened: its idle connection would stay for the pool's idle timeout (10 s), and a database with
+ * a connection cannot be copied as a template (the test harness does just after migrating).
+ * Hands the engine a factory that remembers what it opened, to be disposed when the engine is.
+ */
+function tracked(factory: SqlMigrationAwareDriverAdapterFactory): { factory: SqlMigrationAwareDriverAdapterFactory; dispose(): Promise<void> } {
+  const opened: SqlDriverAdapter[] = [];
+  const remember = async (adapter: Promise<SqlDriverAdapter>) => {
+    opened.push(await adapter);
+    return opened[opened.length - 1];
+  };
+  const wrapper: SqlMigrationAwareDriverAdapterFactory = Object.create(factory);
+  wrapper.connect = () => remember(factory.connect());
+  wrapper.connectToShadowDb = () => remember(factory.connectToShadowDb());
+  return {
+    factory: wrapper,
+    // The engine may have disposed some already; a second dispose's complaint is no news.
+    dispose: async () => void (await Promise.allSettled(opened.map((adapter) => adapter.dispose()))),
+  };
+}
+
 function withEngine<T>(factory: SqlMigrationAwareDriverAdapterFactory, run: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const turn = shared.queue.then(async () => {
     const { SchemaEngine } = await loadEngineModule();
     const schema = fs.readFileSync(schemaPath, "utf8");
+    const connections = tracked(factory);
     const engine = await SchemaEngine.new(
       { datamodels: [[schemaPath, schema]] },
       () => {},
-      bindMigrationAwareSqlAdapterFactory(factory),
+      bindMigrationAwareSqlAdapterFactory(connections.factory),
     );
     try {
       return await run(engine);
     } finally {
       engine.free();
+      await connections.dispose();
     }
   });
   shared.queue = turn.catch(() => undefined);

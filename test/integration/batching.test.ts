@@ -29,7 +29,7 @@ afterAll(() => api?.close());
 async function statementsFor(query: string, variables: Record<string, unknown>, expectedRows: number) {
   let rows = 0;
   const statements = await api.countStatements(async () => {
-    const res = await api.gql(query, variables);
+    const res = await api.as("HQ").gql(query, variables);
     expect(res.errors).toBeUndefined();
     rows = (Object.values(res.data)[0] as any).length ?? (Object.values(res.data)[0] as any).children.length;
   });
@@ -55,7 +55,7 @@ describe("statement counts", () => {
     const count = async (p: string, n: number) => {
       let rows = 0;
       const statements = await api.countStatements(async () => {
-        const res = await api.gql(query, { p });
+        const res = await api.as("HQ").gql(query, { p });
         expect(res.errors).toBeUndefined();
         rows = res.data.branch.children.length;
       });
@@ -68,7 +68,7 @@ describe("statement counts", () => {
   });
 
   it("the ranking figures are right at 1,000 units", async () => {
-    const res = await api.gql(`{ branchRanking(parentCode: "P1000", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") { rank actual target branch { code } } }`);
+    const res = await api.as("HQ").gql(`{ branchRanking(parentCode: "P1000", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") { rank actual target branch { code } } }`);
     const top = res.data.branchRanking.slice(0, 6);
     // Cities 0, 2, 4, 6, 8 have 3 of 5 (0.6) and tie for first; city 10 has a target and nothing.
     expect(top.map((s: any) => [s.branch.code, s.rank])).toEqual([

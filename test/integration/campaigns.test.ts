@@ -50,9 +50,9 @@ function campaignInput(over: Record<string, unknown> = {}) {
 }
 
 async function activeCampaign(over: Record<string, unknown> = {}) {
-  const res = await api.gql(CAMPAIGN, { in: campaignInput(over) });
+  const res = await api.as("MARKETING").gql(CAMPAIGN, { in: campaignInput(over) });
   expect(res.errors).toBeUndefined();
-  for (const to of ["SCHEDULED", "ACTIVE"]) await api.gql(MOVE, { in: { idempotencyKey: key(), code: res.data.createCampaign.code, to } });
+  for (const to of ["SCHEDULED", "ACTIVE"]) await api.as("MARKETING").gql(MOVE, { in: { idempotencyKey: key(), code: res.data.createCampaign.code, to } });
 }
 
 function promo(over: Record<string, unknown> = {}) {
@@ -72,12 +72,12 @@ beforeEach(async () => {
 describe("campaigns", () => {
   it("creates a DRAFT campaign; the same key and input replays it, another input conflicts", async () => {
     const input = campaignInput();
-    const first = await api.gql(CAMPAIGN, { in: input });
+    const first = await api.as("MARKETING").gql(CAMPAIGN, { in: input });
     expect(first.data.createCampaign).toEqual({ code: "WEEKLY", status: "DRAFT", budget: 1000, spent: 0, remaining: 1000, circleCodes: ["K1"], merchantCodes: ["M1", "M3"], branch: { code: "C" } });
-    const again = await api.gql(CAMPAIGN, { in: input });
+    const again = await api.as("MARKETING").gql(CAMPAIGN, { in: input });
     expect(again.data.createCampaign).toEqual(first.data.createCampaign);
     expect(await api.database.prisma.campaign.count()).toBe(1);
-    const conflict = await api.gql(CAMPAIGN, { in: { ...input, budget: 2000 } });
+    const conflict = await api.as("MARKETING").gql(CAMPAIGN, { in: { ...input, budget: 2000 } });
     expect(codeOf(conflict)).toBe("CONFLICT");
     expect(conflict.errors![0].message).toContain("idempotencyKey");
   });
@@ -91,15 +91,15 @@ describe("campaigns", () => {
     [{ circleCodes: ["NOPE"] }, "circleCodes[0]"],
     [{ name: " " }, "name"],
   ])("refuses %j naming %s, and stores nothing", async (over, field) => {
-    const res = await api.gql(CAMPAIGN, { in: campaignInput(over) });
+    const res = await api.as("MARKETING").gql(CAMPAIGN, { in: campaignInput(over) });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].extensions!.issues!.map((i) => i.field)).toContain(field);
     expect(await api.database.prisma.campaign.count()).toBe(0);
   });
 
   it("allows only legal lifecycle moves", async () => {
-    await api.gql(CAMPAIGN, { in: campaignInput() });
-    const move = (to: string) => api.gql(MOVE, { in: { idempotencyKey: key(), code: "WEEKLY", to } });
+    await api.as("MARKETING").gql(CAMPAIGN, { in: campaignInput() });
+    const move = (to: string) => api.as("MARKETING").gql(MOVE, { in: { idempotencyKey: key(), code: "WEEKLY", to } });
     const illegal = await move("ACTIVE");
     expect(codeOf(illegal)).toBe("BAD_USER_INPUT");
     expect(illegal.errors![0].message).toContain("DRAFT campaign cannot become ACTIVE");
@@ -111,11 +111,11 @@ describe("campaigns", () => {
     await activeCampaign();
     const update = { idempotencyKey: key(), code: "WEEKLY", budget: 1500, merchantCodes: ["M1"] };
     const UPDATE = `mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget merchantCodes circleCodes } }`;
-    expect((await api.gql(UPDATE, { in: update })).data.updateCampaign).toEqual({ budget: 1500, merchantCodes: ["M1"], circleCodes: ["K1"] });
-    expect((await api.gql(UPDATE, { in: update })).data.updateCampaign.budget).toBe(1500);
-    await api.gql(PROMO, { in: promo() });
+    expect((await api.as("MARKETING").gql(UPDATE, { in: update })).data.updateCampaign).toEqual({ budget: 1500, merchantCodes: ["M1"], circleCodes: ["K1"] });
+    expect((await api.as("MARKETING").gql(UPDATE, { in: update })).data.updateCampaign.budget).toBe(1500);
+    await api.as("MARKETING").gql(PROMO, { in: promo() });
     await api.as(ACQUIRER).gql(REDEEM, { in: redemption() });
-    const tooLow = await api.gql(UPDATE, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 20 } });
+    const tooLow = await api.as("MARKETING").gql(UPDATE, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 20 } });
     expect(tooLow.errors![0].extensions!.issues!.map((i) => i.field)).toEqual(["budget"]);
   });
 });
@@ -124,7 +124,7 @@ describe("promotions", () => {
   beforeEach(() => activeCampaign());
 
   it("creates the 1-yuan car wash every Saturday 09:00–21:00", async () => {
-    const res = await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 1 } }) });
+    const res = await api.as("MARKETING").gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 1 } }) });
     expect(res.data.createPromotion).toEqual({
       code: "CARWASH",
       rule: { kind: "FIXED_PRICE", headline: "Pay ¥1 instead of ¥30" },
@@ -148,7 +148,7 @@ describe("promotions", () => {
     [{ budgetCap: -5 }, "budgetCap"],
     [{ campaignCode: "NOPE" }, "campaignCode"],
   ])("refuses %j naming %s", async (over, field) => {
-    const res = await api.gql(PROMO, { in: promo(over) });
+    const res = await api.as("MARKETING").gql(PROMO, { in: promo(over) });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].extensions!.issues!.map((i) => i.field)).toContain(field);
     expect(await api.database.prisma.promotion.count()).toBe(0);
@@ -159,19 +159,19 @@ describe("redemptions", () => {
   beforeEach(() => activeCampaign());
 
   it("accepts a use, costs the bank the difference, and replays by transaction id", async () => {
-    await api.gql(PROMO, { in: promo() });
+    await api.as("MARKETING").gql(PROMO, { in: promo() });
     const input = redemption();
     const first = await api.as(ACQUIRER).gql(REDEEM, { in: input });
     expect(first.data.redeemPromotion).toEqual({ transactionId: input.transactionId, cost: 29, won: null });
     expect((await api.as(ACQUIRER).gql(REDEEM, { in: input })).data.redeemPromotion).toEqual(first.data.redeemPromotion);
     expect(await api.database.prisma.redemption.count()).toBe(1);
     expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: { ...input, spend: 40 } }))).toBe("CONFLICT");
-    const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining } }`);
+    const campaign = await api.as("HQ").gql(`{ campaign(code: "WEEKLY") { spent remaining } }`);
     expect(campaign.data.campaign).toEqual({ spent: 29, remaining: 971 });
   });
 
   it("never pays more than the regular price minus the fixed price, whatever spend is reported", async () => {
-    await api.gql(PROMO, { in: promo() });
+    await api.as("MARKETING").gql(PROMO, { in: promo() });
     const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ spend: 5_000_000 }) });
     expect(res.data.redeemPromotion.cost).toBe(29);
   });
@@ -179,7 +179,7 @@ describe("redemptions", () => {
   it("judges the rules at the server's time: an `at` far from the clock is refused", async () => {
     const strict = await startTestApi({}, { reset: false }); // a second server on the same data
     try {
-      await strict.gql(PROMO, { in: promo() });
+      await strict.as("MARKETING").gql(PROMO, { in: promo() });
       const res = await strict.as(ACQUIRER).gql(REDEEM, { in: redemption() });
       expect(codeOf(res)).toBe("BAD_USER_INPUT");
       expect(res.errors![0].message).toContain("at: must be within 300 s");
@@ -194,7 +194,7 @@ describe("redemptions", () => {
     [{ spend: 1 }, "SPEND_NOT_ELIGIBLE"],
     [{ cardToken: "6222020200112233445" }, "BAD_USER_INPUT"],
   ])("refuses %j with %s", async (over, code) => {
-    await api.gql(PROMO, { in: promo() });
+    await api.as("MARKETING").gql(PROMO, { in: promo() });
     expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption(over) }))).toBe(code);
     expect(await api.database.prisma.redemption.count()).toBe(0);
   });
@@ -208,14 +208,14 @@ describe("redemptions", () => {
     ["2021-01-03T17:30:00Z", true], // Monday 2021-01-04 01:30, the first ISO week of 2021
     ["2021-01-04T17:30:00Z", false], // Tuesday 01:30: Monday has no window
   ])("a Sunday-night window at %s is open: %s", async (at, open) => {
-    await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SUNDAY"], start: "22:00", end: "02:00" }] }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ schedule: [{ days: ["SUNDAY"], start: "22:00", end: "02:00" }] }) });
     const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ at }) });
     if (open) expect(res.errors).toBeUndefined();
     else expect(codeOf(res)).toBe("OUTSIDE_SCHEDULE");
   });
 
   it("keeps per-card limits per day and per ISO week in the bank's time zone", async () => {
-    await api.gql(PROMO, { in: promo({ limits: { perDay: 1, perWeek: 2 } }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ limits: { perDay: 1, perWeek: 2 } }) });
     const use = (at: string, card = "tok_card_00000001") => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ at, cardToken: card }) });
     expect((await use("2021-01-09T02:00:00Z")).errors).toBeUndefined(); // Saturday 10:00
     expect(codeOf(await use("2021-01-09T15:00:00Z"))).toBe("LIMIT_EXCEEDED"); // Saturday 23:00, same local day
@@ -227,37 +227,37 @@ describe("redemptions", () => {
 
   it("50 simultaneous redemptions against the last yuan never overspend, and the spent campaign pauses itself", async () => {
     // 100 yuan of budget, 10 yuan of cashback a use: exactly 10 uses fit.
-    await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 100 } });
-    await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
+    await api.as("MARKETING").gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 100 } });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: `tok_card_${String(i).padStart(8, "0")}` }) })),
     );
     expect(results.filter((r) => !r.errors)).toHaveLength(10);
     expect(results.filter((r) => codeOf(r) === "BUDGET_EXHAUSTED")).toHaveLength(40);
-    const campaign = await api.gql(`{ campaign(code: "WEEKLY") { spent remaining status } }`);
+    const campaign = await api.as("HQ").gql(`{ campaign(code: "WEEKLY") { spent remaining status } }`);
     expect(campaign.data.campaign).toEqual({ spent: 100, remaining: 0, status: "PAUSED" });
     expect(await api.database.prisma.redemption.count()).toBe(10);
   });
 
   it("refuses a use the remaining budget cannot cover, without pausing a campaign that still has money", async () => {
-    await api.gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 15 } });
-    await api.gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
+    await api.as("MARKETING").gql(`mutation($in: UpdateCampaignInput!) { updateCampaign(input: $in) { budget } }`, { in: { idempotencyKey: key(), code: "WEEKLY", budget: 15 } });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 10 } }) });
     expect((await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK" }) })).errors).toBeUndefined();
     const second = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: "tok_card_00000002" }) });
     expect(codeOf(second)).toBe("BUDGET_EXHAUSTED");
     expect(second.errors![0].message).toContain("5 yuan left");
-    expect((await api.gql(`{ campaign(code: "WEEKLY") { status } }`)).data.campaign.status).toBe("ACTIVE");
+    expect((await api.as("HQ").gql(`{ campaign(code: "WEEKLY") { status } }`)).data.campaign.status).toBe("ACTIVE");
   });
 
   it("20 simultaneous uses of one card respect its daily limit", async () => {
-    await api.gql(PROMO, { in: promo({ limits: { perDay: 3 } }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ limits: { perDay: 3 } }) });
     const results = await Promise.all(Array.from({ length: 20 }, () => api.as(ACQUIRER).gql(REDEEM, { in: redemption() })));
     expect(results.filter((r) => !r.errors)).toHaveLength(3);
     expect(results.filter((r) => codeOf(r) === "LIMIT_EXCEEDED")).toHaveLength(17);
   });
 
   it("a lucky draw never gives away more prizes than its stock", async () => {
-    await api.gql(PROMO, { in: promo({ code: "DRAW", rule: { kind: "LUCKY_DRAW", drawOdds: 1, prizeStock: 2, prizeValue: 88 } }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "DRAW", rule: { kind: "LUCKY_DRAW", drawOdds: 1, prizeStock: 2, prizeValue: 88 } }) });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "DRAW", cardToken: `tok_draw_${i}xxxxxxxx` }) })));
     expect(results.filter((r) => r.data?.redeemPromotion?.won === true)).toHaveLength(2);
     expect(results.filter((r) => codeOf(r) === "OUT_OF_STOCK")).toHaveLength(8);
@@ -281,8 +281,8 @@ describe("promotionsNear", () => {
 
   beforeEach(async () => {
     await activeCampaign();
-    await api.gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 2 } }) });
-    await api.gql(PROMO, { in: promo({ code: "ALLDAY", title: "10% off", rule: { kind: "PERCENT_OFF", percentOff: 10, maxDiscount: 15 } }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ schedule: [{ days: ["SATURDAY"], start: "09:00", end: "21:00" }], limits: { perDay: 2 } }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "ALLDAY", title: "10% off", rule: { kind: "PERCENT_OFF", percentOff: 10, maxDiscount: 15 } }) });
   });
 
   it("anonymous callers see the offer and the merchant, not budgets, campaigns or units; staff see them", async () => {
@@ -356,7 +356,7 @@ describe("promotionsNear", () => {
   });
 
   it("costs the same statements for 1 promotion as for 8 (campaign of each via a loader)", async () => {
-    const q = (first: number) => api.gql(`{ promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z", first: ${first}) {
+    const q = (first: number) => api.as("HQ").gql(`{ promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z", first: ${first}) {
       edges { node { promotion { code campaign { code status } } merchant { code branch { code } } } } } }`);
     const one = await api.countStatements(() => q(1));
     const four = await api.countStatements(async () => expect((await q(4)).data.promotionsNear.edges).toHaveLength(4));
@@ -376,11 +376,11 @@ describe("campaign results", () => {
     const LIST = `{ campaigns(first: 10) { edges { node { code circleCodes merchantCodes
       results(period: "2021-Q1", asOf: "2021-03-31") { visits merchantsVisited redemptions budget } } } } }`;
     await activeCampaign({ code: "C-1", budget: 100 });
-    const one = await api.countStatements(async () => expect((await api.gql(LIST)).data.campaigns.edges).toHaveLength(1));
+    const one = await api.countStatements(async () => expect((await api.as("HQ").gql(LIST)).data.campaigns.edges).toHaveLength(1));
     await activeCampaign({ code: "C-2", budget: 200, merchantCodes: [], circleCodes: [] });
     await activeCampaign({ code: "C-3", budget: 300 });
     let rows: any[] = [];
-    const three = await api.countStatements(async () => (rows = (await api.gql(LIST)).data.campaigns.edges.map((e: any) => e.node)));
+    const three = await api.countStatements(async () => (rows = (await api.as("HQ").gql(LIST)).data.campaigns.edges.map((e: any) => e.node)));
     expect(three).toBe(one);
     expect(rows.map((r) => [r.code, r.results.budget, r.circleCodes, r.merchantCodes])).toEqual([
       ["C-1", 100, ["K1"], ["M1", "M3"]],
@@ -391,7 +391,7 @@ describe("campaign results", () => {
 
   it("counts visits, signed merchants, attributed records and redemptions in the window", async () => {
     await activeCampaign();
-    await api.gql(PROMO, { in: promo() });
+    await api.as("MARKETING").gql(PROMO, { in: promo() });
     await write(api, "managers", [{ code: "MGR", name: "Manager", branchCode: "C" }]);
     const db = api.database.prisma;
     const [mgr, m1, m2, m4] = await Promise.all([
@@ -420,7 +420,7 @@ describe("campaign results", () => {
     ]);
     await write(api, "activations", [{ applicationExternalId: "W1", activatedOn: "2021-01-10" }]);
     await api.as(ACQUIRER).gql(REDEEM, { in: redemption() });
-    const res = await api.gql(`{ campaign(code: "WEEKLY") { results(period: "2021-Q1", asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`{ campaign(code: "WEEKLY") { results(period: "2021-Q1", asOf: "2021-02-28") {
       asOf timeProgress visits merchantsVisited merchantsSigned applications approvals newCustomers activations
       redemptions redemptionCost budget spentSoFar budgetUsed } } }`);
     expect(res.errors).toBeUndefined();

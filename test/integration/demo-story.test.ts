@@ -59,7 +59,7 @@ describe("the demo story", () => {
   });
 
   it("ranks Lüliang first in Shanxi with 6,245 new customers against 4,700 (132.87 %)", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       branchRanking(parentCode: "SX", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
         rank actual target completionRate branch { code }
       }
@@ -77,7 +77,7 @@ describe("the demo story", () => {
   });
 
   it("shows the same figures on the branch's own dashboard, with time progress 59/90", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       branch(code: "SX-LL") {
         performance(period: "2021-Q1", asOf: "2021-02-28") {
           timeProgress
@@ -100,7 +100,7 @@ describe("the demo story", () => {
   });
 
   it("counts March approvals only after 28 February", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       end: branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metric(metric: NEW_CUSTOMERS) { actual } } }
     }`);
     expect(res.errors).toBeUndefined();
@@ -108,7 +108,7 @@ describe("the demo story", () => {
   });
 
   it("keyed the 1,500 stockpiled paper applications in Q4 2020", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       branch(code: "SX-LL") { performance(period: "2020-Q4", asOf: "2020-12-31") { metric(metric: APPLICATIONS) { actual } } }
     }`);
     expect(res.errors).toBeUndefined();
@@ -136,7 +136,7 @@ describe("the demo story", () => {
   });
 
   it("built 3 commercial-complex, 70 single-merchant and 3 supermarket circles in Lüliang", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       complex: businessCircles(branchCode: "SX-LL", kind: COMPLEX) { totalCount edges { node { code merchantCount } } }
       single: businessCircles(branchCode: "SX-LL", kind: SINGLE) { totalCount }
       market: businessCircles(branchCode: "SX-LL", kind: SUPERMARKET) { totalCount }
@@ -166,14 +166,14 @@ describe("the demo story", () => {
     expect(row.visits).toBeGreaterThan(568); // several visits to some merchants
     expect(await api.database.prisma.visit.count()).toBe(row.visits);
 
-    const res = await api.gql(`{ visits(merchantCode: "LL-M-001", first: 5) { edges { node { outcome note visitedOn manager { code } } } } }`);
+    const res = await api.as("HQ").gql(`{ visits(merchantCode: "LL-M-001", first: 5) { edges { node { outcome note visitedOn manager { code } } } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data.visits.edges.length).toBeGreaterThan(0);
     expect(res.data.visits.edges[0].node.outcome).toBe("SIGNED_UP"); // newest first: the visit that won it
   });
 
   it("runs the business-circle campaign: ACTIVE, four promotions, money spent and left, 3,218 new customers", async () => {
-    const res = await api.gql(`{
+    const res = await api.as("HQ").gql(`{
       campaign(code: "${DEMO.campaignCode}") {
         status startsOn endsOn budget spent remaining circleCodes branch { code }
         promotions { code rule { kind fixedPrice listPrice } schedule { days start end } limits { perDay } spent }
@@ -200,7 +200,7 @@ describe("the demo story", () => {
   });
 
   it("loads again without changing anything", async () => {
-    const before = await api.gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
+    const before = await api.as("HQ").gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
     const again = await loadDemo(api.database.prisma);
     expect(Object.keys(again).sort()).toEqual(Object.keys(firstLoad).sort());
     for (const [what, counts] of Object.entries(again)) {
@@ -208,7 +208,7 @@ describe("the demo story", () => {
       expect({ what, ...counts }).toEqual({ what, created: 0, updated: 0, unchanged: first.created });
     }
     expect(firstLoad).toMatchObject({ campaigns: { created: 1 }, promotions: { created: 4 }, visits: { created: expect.any(Number) } });
-    const after = await api.gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
+    const after = await api.as("HQ").gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
     expect(after).toEqual(before);
     expect(await api.database.prisma.campaign.count()).toBe(1);
     expect(await api.database.prisma.redemption.count()).toBe(firstLoad.redemptions.created);

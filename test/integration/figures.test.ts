@@ -24,7 +24,7 @@ const PERF = `query($code: String!, $period: Period!, $asOf: Date) {
 }`;
 
 async function perf(code: string, period: string, asOf?: string) {
-  const res = await api.gql(PERF, { code, period, asOf });
+  const res = await api.as("HQ").gql(PERF, { code, period, asOf });
   expect(res.errors).toBeUndefined();
   return res.data.branch.performance;
 }
@@ -70,7 +70,7 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
   });
 
   it("ranks with ties (1, 2, 2, 4) and puts units without a rate last, by actual", async () => {
-    const res = await api.gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: APPLICATIONS, asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: APPLICATIONS, asOf: "2021-02-28") {
       rank actual target completionRate branch { code } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data.branchRanking.map((s: any) => [s.branch.code, s.rank, s.actual, s.target, s.completionRate])).toEqual([
@@ -89,7 +89,7 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
   });
 
   it("ranks the account managers of a unit's subtree", async () => {
-    const res = await api.gql(`{ accountManagerRanking(branchCode: "C1", period: "2021-Q1", metric: APPLICATIONS, asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`{ accountManagerRanking(branchCode: "C1", period: "2021-Q1", metric: APPLICATIONS, asOf: "2021-02-28") {
       rank actual target completionRate manager { code branch { code } } } }`);
     expect(res.errors).toBeUndefined();
     // M1 2/4 = 0.5 and M2 1/2 = 0.5 tie; M3 has no target (2). M4 belongs to C2: not listed.
@@ -101,7 +101,7 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
   });
 
   it("gives a manager's own performance and rank", async () => {
-    const res = await api.gql(`{ accountManager(code: "M3") { code branch { code }
+    const res = await api.as("HQ").gql(`{ accountManager(code: "M3") { code branch { code }
       performance(period: "2021-Q1", asOf: "2021-02-28") { metric(metric: APPLICATIONS) { actual target } rank(metric: APPLICATIONS) } } }`);
     expect(res.data.accountManager).toEqual({
       code: "M3",
@@ -115,7 +115,7 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
     ["WEEK", 9, 5],
     ["MONTH", 2, 5],
   ])("gives a %s series whose buckets add up to the actual", async (granularity, buckets, total) => {
-    const res = await api.gql(`query($g: Granularity!) { branch(code: "C1") { performance(period: "2021-Q1", asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`query($g: Granularity!) { branch(code: "C1") { performance(period: "2021-Q1", asOf: "2021-02-28") {
       series(metric: APPLICATIONS, granularity: $g) { start end actual cumulative } } } }`, { g: granularity });
     const series = res.data.branch.performance.series;
     expect(series).toHaveLength(buckets);
@@ -135,7 +135,7 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
 
   it("defaults asOf to today in the bank's time zone", async () => {
     const today = DateTime.now().setZone("Asia/Shanghai").toISODate();
-    const res = await api.gql(`{ branch(code: "C1") { performance(period: "2021-Q1") { asOf timeProgress } } }`);
+    const res = await api.as("HQ").gql(`{ branch(code: "C1") { performance(period: "2021-Q1") { asOf timeProgress } } }`);
     // A test run across Shanghai midnight could see either day.
     const tomorrow = DateTime.now().setZone("Asia/Shanghai").plus({ days: 1 }).toISODate();
     expect([today, tomorrow]).toContain(res.data.branch.performance.asOf);
@@ -143,10 +143,10 @@ describe("six cities (windows, rollup, completion, ranking)", () => {
   });
 
   it("answers NOT_FOUND for a ranking under an unknown unit, and null for an unknown branch", async () => {
-    const res = await api.gql(`{ branchRanking(parentCode: "NOPE", period: "2021-Q1", metric: APPLICATIONS) { rank } }`);
+    const res = await api.as("HQ").gql(`{ branchRanking(parentCode: "NOPE", period: "2021-Q1", metric: APPLICATIONS) { rank } }`);
     expect(codeOf(res)).toBe("NOT_FOUND");
     expect(res.errors![0].message).toContain("parentCode");
-    expect((await api.gql(`{ branch(code: "NOPE") { code } }`)).data.branch).toBeNull();
+    expect((await api.as("HQ").gql(`{ branch(code: "NOPE") { code } }`)).data.branch).toBeNull();
   });
 });
 
@@ -169,7 +169,7 @@ describe("returning customers (new-customer de-duplication over the whole histor
   });
 
   it("credits the new customer to the manager of that first application", async () => {
-    const res = await api.gql(`{ accountManagerRanking(branchCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`{ accountManagerRanking(branchCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
       rank actual manager { code } } }`);
     expect(res.data.accountManagerRanking.map((s: any) => [s.manager.code, s.actual])).toEqual([
       ["MA", 1],
@@ -197,7 +197,7 @@ describe("returning customers (new-customer de-duplication over the whole histor
   });
 
   it("ranks with completion: A 1/4, B 1/2", async () => {
-    const res = await api.gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
+    const res = await api.as("HQ").gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") {
       rank completionRate branch { code } } }`);
     expect(res.data.branchRanking).toEqual([
       { rank: 1, completionRate: 0.5, branch: { code: "B" } },
@@ -211,7 +211,7 @@ describe("manager attribution", () => {
     await api.reset();
     await seed(api, returningCustomers);
     // MB belongs to city B; an application taken at city A cannot be credited to MB.
-    const res = await api.gql(`mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created } }`, {
+    const res = await api.as("INGEST").gql(`mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created } }`, {
       in: [app("Z1", "CU8", "A", "2021-01-20", "APPROVED", "MB")],
     });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");

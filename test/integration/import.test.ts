@@ -96,11 +96,11 @@ describe("import", () => {
     expect(Object.fromEntries(counts.map((c) => [c.t, c.n]))).toEqual({
       units: 4, managers: 2, targets: 3, applications: 5, activations: 2, merchants: 2, "circle members": 3, visits: 2,
     });
-    const circle = await api.gql(`{ businessCircle(code: "LL-C-SINGLE-001") { merchantCount results(period: "2021-Q1", asOf: "2021-03-31") {
+    const circle = await api.as("HQ").gql(`{ businessCircle(code: "LL-C-SINGLE-001") { merchantCount results(period: "2021-Q1", asOf: "2021-03-31") {
       visits merchantsSigned applications newCustomers activations } } }`);
     // The example application A2021010002 was taken at LL-M-001, the single merchant of this circle.
     expect(circle.data.businessCircle).toEqual({ merchantCount: 1, results: { visits: 2, merchantsSigned: 1, applications: 1, newCustomers: 1, activations: 1 } });
-    const res = await api.gql(`{ branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metrics { metric actual target } } } }`);
+    const res = await api.as("HQ").gql(`{ branch(code: "SX-LL") { performance(period: "2021-Q1", asOf: "2021-03-31") { metrics { metric actual target } } } }`);
     expect(res.data.branch.performance.metrics).toEqual([
       { metric: "APPLICATIONS", actual: 4, target: null },
       { metric: "APPROVALS", actual: 3, target: null },
@@ -239,7 +239,7 @@ describe("import", () => {
     for (const lines of [first, second]) {
       const rows = lines.map((l) => Object.fromEntries(l.split(",").flatMap((v, c) => (v === "" ? [] : [[columns[c], v]]))));
       for (let i = 0; i < rows.length; i += 1_000) {
-        const res = await api.gql("mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created updated unchanged } }", { in: rows.slice(i, i + 1_000) });
+        const res = await api.as("INGEST").gql("mutation($in: [ApplicationInput!]!) { recordApplications(input: $in) { created updated unchanged } }", { in: rows.slice(i, i + 1_000) });
         expect(res.errors).toBeUndefined();
       }
     }

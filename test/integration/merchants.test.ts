@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BadInputError } from "../../src/errors.js";
 import { upsertMerchants } from "../../src/modules/merchants/merchants.service.js";
-import { circles, merchant, MERCHANT_MUTATIONS as M, merchants, org, seedMerchants, visits, writeMerchants } from "../fixtures/merchants.js";
-import { seed, write } from "../fixtures/scenarios.js";
+import { circles, merchant, merchants, org, seedMerchants, visits } from "../fixtures/merchants.js";
+import { MUTATIONS as M, seed, write, WRITES } from "../fixtures/scenarios.js";
 import { codeOf, DEEP_DOCUMENTS, issuesOf, startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -33,47 +33,47 @@ describe("writes", () => {
   });
 
   it("merchants: create, replay unchanged, update only what changed", async () => {
-    expect(await writeMerchants(api, "merchants", merchants)).toEqual({ created: 4, updated: 0, unchanged: 0 });
+    expect(await write(api, "merchants", merchants)).toEqual({ created: 4, updated: 0, unchanged: 0 });
     const before = await tableCounts();
-    expect(await writeMerchants(api, "merchants", merchants)).toEqual({ created: 0, updated: 0, unchanged: 4 });
+    expect(await write(api, "merchants", merchants)).toEqual({ created: 0, updated: 0, unchanged: 4 });
     expect(await tableCounts()).toEqual(before);
     const moved = [{ ...merchants[0], latitude: 31.2305 }, { ...merchants[1], branchCode: "C2" }, merchants[2], merchant("ME", "C2")];
-    expect(await writeMerchants(api, "merchants", moved)).toEqual({ created: 1, updated: 2, unchanged: 1 });
-    const res = await api.gql(`{ a: merchant(code: "MA") { latitude longitude } b: merchant(code: "MB") { branch { code } } }`);
+    expect(await write(api, "merchants", moved)).toEqual({ created: 1, updated: 2, unchanged: 1 });
+    const res = await api.as("HQ").gql(`{ a: merchant(code: "MA") { latitude longitude } b: merchant(code: "MB") { branch { code } } }`);
     expect(res.data).toEqual({ a: { latitude: 31.2305, longitude: 121.4737 }, b: { branch: { code: "C2" } } });
   });
 
   it("circles: membership is replaced by the list; the same set in another order is unchanged", async () => {
-    await writeMerchants(api, "merchants", merchants);
-    expect(await writeMerchants(api, "circles", circles)).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    await write(api, "merchants", merchants);
+    expect(await write(api, "circles", circles)).toEqual({ created: 3, updated: 0, unchanged: 0 });
     const reordered = circles.map((c) => ({ ...c, merchantCodes: [...c.merchantCodes].reverse() }));
-    expect(await writeMerchants(api, "circles", reordered)).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(await write(api, "circles", reordered)).toEqual({ created: 0, updated: 0, unchanged: 3 });
 
     const changed = [
       { ...circles[0], merchantCodes: ["MA", "MD"] }, // members change: MB, MC out, MD in
       { ...circles[1], name: "Renamed" }, // own field changes
       { ...circles[2], merchantCodes: ["MC"] }, // an empty circle gains a member
     ];
-    expect(await writeMerchants(api, "circles", changed)).toEqual({ created: 0, updated: 3, unchanged: 0 });
-    expect(await writeMerchants(api, "circles", changed)).toEqual({ created: 0, updated: 0, unchanged: 3 });
-    const res = await api.gql(`{ businessCircle(code: "MALL") { merchantCount merchants { edges { node { code } } } }
+    expect(await write(api, "circles", changed)).toEqual({ created: 0, updated: 3, unchanged: 0 });
+    expect(await write(api, "circles", changed)).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    const res = await api.as("HQ").gql(`{ businessCircle(code: "MALL") { merchantCount merchants { edges { node { code } } } }
       d: merchant(code: "MD") { circles { code } } }`);
     expect(res.data.businessCircle.merchantCount).toBe(2);
     expect(codes(res.data.businessCircle.merchants)).toEqual(["MA", "MD"]);
     expect(res.data.d.circles.map((c: any) => c.code)).toEqual(["MALL", "SUPER"]);
 
-    expect(await writeMerchants(api, "circles", [{ ...circles[0], merchantCodes: [] }])).toEqual({ created: 0, updated: 1, unchanged: 0 });
-    expect((await api.gql(`{ businessCircle(code: "MALL") { merchantCount } }`)).data.businessCircle.merchantCount).toBe(0);
+    expect(await write(api, "circles", [{ ...circles[0], merchantCodes: [] }])).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect((await api.as("HQ").gql(`{ businessCircle(code: "MALL") { merchantCount } }`)).data.businessCircle.merchantCount).toBe(0);
   });
 
   it("visits: keyed by manager, merchant and day; a changed outcome or note is an update", async () => {
-    await writeMerchants(api, "merchants", merchants);
-    expect(await writeMerchants(api, "visits", visits)).toEqual({ created: 6, updated: 0, unchanged: 0 });
-    expect(await writeMerchants(api, "visits", visits)).toEqual({ created: 0, updated: 0, unchanged: 6 });
+    await write(api, "merchants", merchants);
+    expect(await write(api, "visits", visits)).toEqual({ created: 6, updated: 0, unchanged: 0 });
+    expect(await write(api, "visits", visits)).toEqual({ created: 0, updated: 0, unchanged: 6 });
     const changed = [{ ...visits[0], note: "Signed, poster up" }, { ...visits[1], outcome: "SIGNED_UP" }, visits[2], { ...visits[2], visitedOn: "2021-01-13" }];
-    expect(await writeMerchants(api, "visits", changed)).toEqual({ created: 1, updated: 2, unchanged: 1 });
+    expect(await write(api, "visits", changed)).toEqual({ created: 1, updated: 2, unchanged: 1 });
     // An omitted note is stored empty, so omitting it again is no change.
-    expect(await writeMerchants(api, "visits", [visits[1]].map(({ note: _, ...v }: any) => ({ ...v, outcome: "SIGNED_UP" })))).toEqual({
+    expect(await write(api, "visits", [visits[1]].map(({ note: _, ...v }: any) => ({ ...v, outcome: "SIGNED_UP" })))).toEqual({
       created: 0,
       updated: 0,
       unchanged: 1,
@@ -89,7 +89,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
 
   it("merchants: coordinates out of range, unknown unit, blank and oversize fields, bad and repeated codes", async () => {
     const before = await tableCounts();
-    const res = await api.gql(M.merchants, {
+    const res = await api.as("MARKETING").gql(M.merchants, {
       in: [
         merchant("OK1", "O1"), // 0: good, must not be written
         merchant("X1", "O1", { latitude: 90.0001 }), // 1
@@ -123,11 +123,11 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
 
   it("merchants: the edges of the ranges are accepted", async () => {
     const edges = [merchant("N", "O1", { latitude: 90, longitude: 180 }), merchant("S", "O1", { latitude: -90, longitude: -180 })];
-    expect(await writeMerchants(api, "merchants", edges)).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(await write(api, "merchants", edges)).toEqual({ created: 2, updated: 0, unchanged: 0 });
   });
 
   it("merchants: a non-finite coordinate is refused, through GraphQL and through the service", async () => {
-    const literal = await api.gql(`mutation { r: upsertMerchants(input: [{ code: "INF", name: "n", category: "c", address: "a",
+    const literal = await api.as("MARKETING").gql(`mutation { r: upsertMerchants(input: [{ code: "INF", name: "n", category: "c", address: "a",
       latitude: 1e400, longitude: 0, branchCode: "O1" }]) { created } }`);
     expect(issuesOf(literal)).toEqual(["0 latitude"]);
     expect(literal.errors![0].message).toContain("finite");
@@ -138,14 +138,14 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
   });
 
   it("merchants: a missing or mistyped field is refused by the schema", async () => {
-    const res = await api.gql(M.merchants, { in: [{ ...merchant("X", "O1"), latitude: "north" }] });
+    const res = await api.as("MARKETING").gql(M.merchants, { in: [{ ...merchant("X", "O1"), latitude: "north" }] });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("latitude");
   });
 
   it("circles: unknown unit and merchants, repeated members, blank name, bad kind, repeated codes", async () => {
     const before = await tableCounts();
-    const res = await api.gql(M.circles, {
+    const res = await api.as("MARKETING").gql(M.circles, {
       in: [
         { ...circles[0], merchantCodes: ["MA"] }, // 0: good, must not be written
         { ...circles[1], branchCode: "NOPE" }, // 1
@@ -159,10 +159,10 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     expect(issuesOf(res)).toEqual(["1 branchCode", "2 merchantCodes", "3 merchantCodes", "4 name", "5 code", "6 code"]);
     expect(res.errors![0].message).toContain('input[2].merchantCodes: unknown merchants "GHOST", "SPOOK"');
     expect(await tableCounts()).toEqual(before);
-    const members = await api.gql(`{ businessCircle(code: "MALL") { merchantCount } }`);
+    const members = await api.as("HQ").gql(`{ businessCircle(code: "MALL") { merchantCount } }`);
     expect(members.data.businessCircle.merchantCount).toBe(3);
 
-    const kind = await api.gql(M.circles, { in: [{ ...circles[0], kind: "MARKET" }] });
+    const kind = await api.as("MARKETING").gql(M.circles, { in: [{ ...circles[0], kind: "MARKET" }] });
     expect(codeOf(kind)).toBe("BAD_USER_INPUT");
     expect(kind.errors![0].message).toContain("kind");
   });
@@ -170,7 +170,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
   it("visits: unknown manager and merchant, oversize note, repeated key, bad outcome and date", async () => {
     const before = await tableCounts();
     const base = { managerCode: "M1", merchantCode: "MB", visitedOn: "2021-03-01", outcome: "FOLLOW_UP" };
-    const res = await api.gql(M.visits, {
+    const res = await api.as("INGEST").gql(M.visits, {
       in: [
         base, // 0: good, must not be written
         { ...base, managerCode: "NOPE" }, // 1
@@ -181,18 +181,18 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     });
     expect(issuesOf(res)).toEqual(["1 managerCode", "2 merchantCode", "3 note", "4 visitedOn"]);
     expect(await tableCounts()).toEqual(before);
-    expect(await writeMerchants(api, "visits", [{ ...base, note: "x".repeat(2000) }])).toEqual({ created: 1, updated: 0, unchanged: 0 });
+    expect(await write(api, "visits", [{ ...base, note: "x".repeat(2000) }])).toEqual({ created: 1, updated: 0, unchanged: 0 });
 
-    const outcome = await api.gql(M.visits, { in: [{ ...base, outcome: "MAYBE" }] });
+    const outcome = await api.as("INGEST").gql(M.visits, { in: [{ ...base, outcome: "MAYBE" }] });
     expect(codeOf(outcome)).toBe("BAD_USER_INPUT");
     expect(outcome.errors![0].message).toContain("outcome");
-    const date = await api.gql(M.visits, { in: [{ ...base, visitedOn: "2021-02-30" }] });
+    const date = await api.as("INGEST").gql(M.visits, { in: [{ ...base, visitedOn: "2021-02-30" }] });
     expect(codeOf(date)).toBe("BAD_USER_INPUT");
     expect(date.errors![0].message).toContain("visitedOn");
   });
 
   it.each(["merchants", "circles", "visits"] as const)("%s: an empty batch is refused", async (kind) => {
-    expect(issuesOf(await api.gql(M[kind], { in: [] }))).toEqual(["- input"]);
+    expect(issuesOf(await api.as(WRITES[kind].by).gql(M[kind], { in: [] }))).toEqual(["- input"]);
   });
 });
 
@@ -211,11 +211,11 @@ describe("oversize batches", () => {
     ["visits", Array.from({ length: 4 }, (_, i) => ({ ...visits[0], visitedOn: `2021-03-0${i + 1}` }))],
   ] as const)("%s: more rows than MAX_BATCH_SIZE are refused, naming the limit, and nothing is written", async (kind, rows) => {
     const before = await tableCounts();
-    const res = await small.gql(M[kind], { in: rows });
+    const res = await small.as(WRITES[kind].by).gql(M[kind], { in: rows });
     expect(issuesOf(res)).toEqual(["- input"]);
     expect(res.errors![0].message).toContain("at most 3");
     expect(await tableCounts()).toEqual(before);
-    expect(await writeMerchants(small, kind, rows.slice(0, 3) as unknown[])).toMatchObject({ created: 3 });
+    expect(await write(small, kind, rows.slice(0, 3) as unknown[])).toMatchObject({ created: 3 });
   });
 });
 
@@ -226,7 +226,7 @@ describe("queries", () => {
   });
 
   it("looks a merchant up by code with its unit, circles and visits", async () => {
-    const res = await api.gql(`{ merchant(code: "MA") { id code name category address latitude longitude branch { code }
+    const res = await api.as("HQ").gql(`{ merchant(code: "MA") { id code name category address latitude longitude branch { code }
       circles { code kind } visits { totalCount edges { node { visitedOn outcome note manager { code } merchant { code } } } } }
       none: merchant(code: "NOPE") { code } }`);
     expect(res.errors).toBeUndefined();
@@ -245,7 +245,7 @@ describe("queries", () => {
   });
 
   it("lists merchants of a unit's whole subtree, of a circle, or matching a search", async () => {
-    const res = await api.gql(`{ c1: merchants(branchCode: "C1") { totalCount edges { node { code } } }
+    const res = await api.as("HQ").gql(`{ c1: merchants(branchCode: "C1") { totalCount edges { node { code } } }
       s1: merchants(branchCode: "S1") { edges { node { code } } } o1: merchants(branchCode: "O1") { edges { node { code } } }
       c2: merchants(branchCode: "C2") { edges { node { code } } } nope: merchants(branchCode: "NOPE") { totalCount }
       mall: merchants(circleCode: "MALL", branchCode: "O1") { edges { node { code } } }
@@ -264,7 +264,7 @@ describe("queries", () => {
 
   it("pages through merchants with cursors", async () => {
     const page = (after: string | null) =>
-      api.gql(`query($a: String) { merchants(first: 3, after: $a) { totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`, {
+      api.as("HQ").gql(`query($a: String) { merchants(first: 3, after: $a) { totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`, {
         a: after,
       });
     const first = (await page(null)).data.merchants;
@@ -277,7 +277,7 @@ describe("queries", () => {
   });
 
   it("looks a circle up with its unit, a page of its members and their count", async () => {
-    const res = await api.gql(`{ businessCircle(code: "MALL") { id code name kind branch { code } merchantCount
+    const res = await api.as("HQ").gql(`{ businessCircle(code: "MALL") { id code name kind branch { code } merchantCount
       p1: merchants(first: 2) { totalCount edges { node { code } } pageInfo { hasNextPage endCursor } } }
       empty: businessCircle(code: "EMPTY") { merchantCount merchants { totalCount edges { node { code } } pageInfo { hasNextPage } } }
       none: businessCircle(code: "NOPE") { code } }`);
@@ -287,7 +287,7 @@ describe("queries", () => {
     expect(c.p1.totalCount).toBe(3);
     expect(codes(c.p1)).toEqual(["MA", "MB"]);
     expect(c.p1.pageInfo.hasNextPage).toBe(true);
-    const next = await api.gql(`query($a: String) { businessCircle(code: "MALL") { merchants(first: 2, after: $a) { edges { node { code } } pageInfo { hasNextPage hasPreviousPage } } } }`, {
+    const next = await api.as("HQ").gql(`query($a: String) { businessCircle(code: "MALL") { merchants(first: 2, after: $a) { edges { node { code } } pageInfo { hasNextPage hasPreviousPage } } } }`, {
       a: c.p1.pageInfo.endCursor,
     });
     expect(codes(next.data.businessCircle.merchants)).toEqual(["MC"]);
@@ -297,7 +297,7 @@ describe("queries", () => {
   });
 
   it("lists circles of a unit's subtree and of one kind, with paging", async () => {
-    const res = await api.gql(`{ all: businessCircles { totalCount edges { node { code } } }
+    const res = await api.as("HQ").gql(`{ all: businessCircles { totalCount edges { node { code } } }
       c1: businessCircles(branchCode: "C1") { edges { node { code } } } s1: businessCircles(branchCode: "S1") { edges { node { code } } }
       kind: businessCircles(kind: SUPERMARKET) { edges { node { code } } }
       none: businessCircles(branchCode: "C2", kind: COMPLEX) { totalCount }
@@ -310,7 +310,7 @@ describe("queries", () => {
     expect(codes(res.data.kind)).toEqual(["SUPER"]);
     expect(res.data.none.totalCount).toBe(0);
     expect(codes(res.data.p1)).toEqual(["EMPTY", "MALL"]);
-    const p2 = await api.gql(`query($a: String) { businessCircles(first: 2, after: $a) { edges { node { code } } pageInfo { hasNextPage } } }`, {
+    const p2 = await api.as("HQ").gql(`query($a: String) { businessCircles(first: 2, after: $a) { edges { node { code } } pageInfo { hasNextPage } } }`, {
       a: res.data.p1.pageInfo.endCursor,
     });
     expect(codes(p2.data.businessCircles)).toEqual(["SUPER"]);
@@ -319,7 +319,7 @@ describe("queries", () => {
   const visitKeys = (conn: any) => conn.edges.map((e: any) => `${e.node.visitedOn} ${e.node.manager.code} ${e.node.merchant.code}`);
 
   it("lists visits newest first, filtered by the managers' unit subtree, merchant, manager and dates", async () => {
-    const res = await api.gql(`fragment V on VisitConnection { totalCount edges { node { visitedOn outcome manager { code } merchant { code } } } }
+    const res = await api.as("HQ").gql(`fragment V on VisitConnection { totalCount edges { node { visitedOn outcome manager { code } merchant { code } } } }
       { all: visits { ...V } c1: visits(branchCode: "C1") { ...V } o1: visits(branchCode: "O1") { ...V }
         ma: visits(merchantCode: "MA") { ...V } m3: visits(managerCode: "M3") { ...V }
         jan: visits(from: "2021-01-01", to: "2021-01-31") { ...V } from: visits(from: "2021-02-03") { ...V }
@@ -350,7 +350,7 @@ describe("queries", () => {
     const all: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 4; i++) {
-      const res: GqlResponse = await api.gql(
+      const res: GqlResponse = await api.as("HQ").gql(
         `query($a: String) { visits(first: 2, after: $a) { totalCount edges { node { visitedOn manager { code } merchant { code } } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`,
         { a: after },
       );
@@ -361,12 +361,12 @@ describe("queries", () => {
       after = v.pageInfo.endCursor;
       if (!v.pageInfo.hasNextPage) break;
     }
-    const everything = await api.gql(`{ visits { edges { node { visitedOn manager { code } merchant { code } } } } }`);
+    const everything = await api.as("HQ").gql(`{ visits { edges { node { visitedOn manager { code } merchant { code } } } } }`);
     expect(all).toEqual(visitKeys(everything.data.visits));
     expect(new Set(all).size).toBe(6);
 
-    const nested = await api.gql(`{ merchant(code: "MA") { visits(first: 1) { edges { node { visitedOn } } pageInfo { endCursor } } } }`);
-    const rest = await api.gql(`query($a: String) { merchant(code: "MA") { visits(first: 5, after: $a) { edges { node { visitedOn } } pageInfo { hasNextPage hasPreviousPage } } } }`, {
+    const nested = await api.as("HQ").gql(`{ merchant(code: "MA") { visits(first: 1) { edges { node { visitedOn } } pageInfo { endCursor } } } }`);
+    const rest = await api.as("HQ").gql(`query($a: String) { merchant(code: "MA") { visits(first: 5, after: $a) { edges { node { visitedOn } } pageInfo { hasNextPage hasPreviousPage } } } }`, {
       a: nested.data.merchant.visits.pageInfo.endCursor,
     });
     expect(rest.data.merchant.visits.edges.map((e: any) => e.node.visitedOn)).toEqual(["2021-01-12", "2021-01-05"]);
@@ -374,18 +374,18 @@ describe("queries", () => {
   });
 
   it("refuses a date range that ends before it starts, foreign cursors and oversize pages", async () => {
-    const range = await api.gql(`{ visits(from: "2021-02-01", to: "2021-01-31") { totalCount } }`);
+    const range = await api.as("HQ").gql(`{ visits(from: "2021-02-01", to: "2021-01-31") { totalCount } }`);
     expect(codeOf(range)).toBe("BAD_USER_INPUT");
     expect(range.errors![0].message).toContain("to: 2021-01-31 is before from 2021-02-01");
     // A merchant cursor is a code, not a visit position.
-    const merchantCursor = (await api.gql(`{ merchants(first: 1) { pageInfo { endCursor } } }`)).data.merchants.pageInfo.endCursor;
-    const foreign = await api.gql(`query($a: String) { visits(after: $a) { totalCount } }`, { a: merchantCursor });
+    const merchantCursor = (await api.as("HQ").gql(`{ merchants(first: 1) { pageInfo { endCursor } } }`)).data.merchants.pageInfo.endCursor;
+    const foreign = await api.as("HQ").gql(`query($a: String) { visits(after: $a) { totalCount } }`, { a: merchantCursor });
     expect(codeOf(foreign)).toBe("BAD_USER_INPUT");
     expect(foreign.errors![0].message).toContain("after");
-    const nested = await api.gql(`{ merchant(code: "MA") { code visits(after: "nonsense") { totalCount } } }`);
+    const nested = await api.as("HQ").gql(`{ merchant(code: "MA") { code visits(after: "nonsense") { totalCount } } }`);
     expect(codeOf(nested)).toBe("BAD_USER_INPUT");
     expect(nested.data.merchant).toBeNull();
-    const big = await api.gql(`{ merchants(first: 101) { totalCount } }`);
+    const big = await api.as("HQ").gql(`{ merchants(first: 101) { totalCount } }`);
     expect(codeOf(big)).toBe("BAD_USER_INPUT");
   });
 });
@@ -412,7 +412,7 @@ describe("statement counts", () => {
       Array.from({ length: n }, (_, i) => merchant(`${prefix}${String(i).padStart(3, "0")}`, i % 2 === 0 ? city : `${city}-O`));
     const small = town("S", "SMALL", 5);
     const big = town("B", "BIG", 200);
-    await writeMerchants(api, "merchants", [...small, ...big]);
+    await write(api, "merchants", [...small, ...big]);
     // Every merchant in two circles; every one visited on three days.
     const circlesOf = (prefix: string, branch: string, list: { code: string }[], size: number) =>
       Array.from({ length: Math.ceil(list.length / size) }, (_, i) => ({
@@ -422,7 +422,7 @@ describe("statement counts", () => {
         branchCode: branch,
         merchantCodes: list.slice(i * size, (i + 1) * size).map((m) => m.code),
       }));
-    await writeMerchants(api, "circles", [
+    await write(api, "circles", [
       ...circlesOf("SA", "SMALL", small, 2),
       ...circlesOf("SB", "SMALL", small, 3),
       ...circlesOf("BA", "BIG", big, 10),
@@ -430,14 +430,14 @@ describe("statement counts", () => {
     ]);
     const visitsOf = (manager: string, list: { code: string }[]) =>
       list.flatMap((m) => ["2021-01-04", "2021-01-11", "2021-01-18"].map((d) => ({ managerCode: manager, merchantCode: m.code, visitedOn: d, outcome: "FOLLOW_UP" })));
-    await writeMerchants(api, "visits", visitsOf("MS", small));
-    await writeMerchants(api, "visits", visitsOf("MB", big));
+    await write(api, "visits", visitsOf("MS", small));
+    await write(api, "visits", visitsOf("MB", big));
   });
 
   async function statementsFor(query: string, variables: Record<string, unknown>, rowsOf: (data: any) => number, expectedRows: number) {
     let rows = 0;
     const statements = await api.countStatements(async () => {
-      const res = await api.gql(query, variables);
+      const res = await api.as("HQ").gql(query, variables);
       expect(res.errors).toBeUndefined();
       rows = rowsOf(res.data);
     });
@@ -472,7 +472,7 @@ describe("statement counts", () => {
   });
 
   it("the nested pages are right when batched", async () => {
-    const res = await api.gql(`{ businessCircles(branchCode: "SMALL") { edges { node { code merchants(first: 1) { totalCount edges { node { code } } pageInfo { hasNextPage } } } } } }`);
+    const res = await api.as("HQ").gql(`{ businessCircles(branchCode: "SMALL") { edges { node { code merchants(first: 1) { totalCount edges { node { code } } pageInfo { hasNextPage } } } } } }`);
     expect(res.data.businessCircles.edges.map((e: any) => [e.node.code, e.node.merchants.totalCount, codes(e.node.merchants), e.node.merchants.pageInfo.hasNextPage])).toEqual([
       ["SA0", 2, ["S000"], true],
       ["SA1", 2, ["S002"], true],

@@ -124,7 +124,7 @@ describe("rollups under random writes", () => {
       JOIN application a ON a.id = cu.first_approved_application_id
       JOIN branch_closure c ON c.descendant_id = a.branch_id JOIN branch b ON b.id = c.ancestor_id
       WHERE b.level = 'CITY' AND a.decided_on BETWEEN '2021-01-01' AND '2021-02-28' GROUP BY b.code`;
-    const res = await api.gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") { actual branch { code } } }`);
+    const res = await api.as("HQ").gql(`{ branchRanking(parentCode: "P", period: "2021-Q1", metric: NEW_CUSTOMERS, asOf: "2021-02-28") { actual branch { code } } }`);
     const fromApi = Object.fromEntries(res.data.branchRanking.map((s: any) => [s.branch.code, s.actual]));
     expect(fromApi).toEqual(Object.fromEntries(cities.map((c) => [c, recount.find((x) => x.code === c)?.n ?? 0])));
 

@@ -14,8 +14,7 @@ import { loadConfig } from "../../src/config.js";
 import { createSchema } from "../../src/graphql/schema.js";
 import { documentHash, TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.js";
 import { CALLERS, twoCities, twoCityMerchants } from "../fixtures/access.js";
-import { writeMerchants } from "../fixtures/merchants.js";
-import { seed } from "../fixtures/scenarios.js";
+import { seed, write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, TEST_JWT_SECRET, type As, type GqlResponse, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -321,7 +320,7 @@ describe("redemptions: only the acquiring platform reports a use", () => {
   beforeAll(async () => {
     // A campaign running now (redemptions are judged at the server's clock), at ME1.
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-    await writeMerchants(api, "merchants", twoCityMerchants);
+    await write(api, "merchants", twoCityMerchants);
     const marketing = api.as(CALLERS.MARKETING);
     const steps = [
       ["mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { code } }", { idempotencyKey: "sec-camp", code: "SEC", name: "Security", branchCode: "C1", startsOn: day(-2), endsOn: day(30), budget: 100, merchantCodes: ["ME1"] }],

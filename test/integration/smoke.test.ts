@@ -11,7 +11,7 @@ afterAll(() => api?.close());
 
 describe("smoke", () => {
   it("writes a tree and reads it back", async () => {
-    const w = await api.gql(`mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { created updated unchanged } }`, {
+    const w = await api.as("INGEST").gql(`mutation($in: [BranchInput!]!) { upsertBranches(input: $in) { created updated unchanged } }`, {
       in: [
         { code: "P", name: "Province", level: "PROVINCE" },
         { code: "C1", name: "City 1", level: "CITY", parentCode: "P" },
@@ -19,7 +19,7 @@ describe("smoke", () => {
     });
     expect(w.errors).toBeUndefined();
     expect(w.data.upsertBranches).toEqual({ created: 2, updated: 0, unchanged: 0 });
-    const r = await api.gql(`{ branch(code: "P") { code children { code parent { code } } } }`);
+    const r = await api.as("HQ").gql(`{ branch(code: "P") { code children { code parent { code } } } }`);
     expect(r.data.branch).toEqual({ code: "P", children: [{ code: "C1", parent: { code: "P" } }] });
   });
 

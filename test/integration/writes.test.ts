@@ -2,7 +2,7 @@
  * Writes: idempotent upserts, atomic batches, and a precise error for every kind of bad input.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { app, seed, write, type Scenario } from "../fixtures/scenarios.js";
+import { app, MUTATIONS as M, seed, write, type Scenario } from "../fixtures/scenarios.js";
 import { codeOf, issuesOf, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -19,14 +19,6 @@ const tree: Scenario = {
     { code: "O", name: "Outlet", level: "OUTLET", parentCode: "S" },
   ],
   managers: [{ code: "M", name: "Manager", branchCode: "O" }],
-};
-
-const M = {
-  branches: "mutation($in: [BranchInput!]!) { r: upsertBranches(input: $in) { created updated unchanged } }",
-  managers: "mutation($in: [AccountManagerInput!]!) { r: upsertAccountManagers(input: $in) { created updated unchanged } }",
-  targets: "mutation($in: [TargetInput!]!) { r: setTargets(input: $in) { created updated unchanged } }",
-  applications: "mutation($in: [ApplicationInput!]!) { r: recordApplications(input: $in) { created updated unchanged } }",
-  activations: "mutation($in: [ActivationInput!]!) { r: recordActivations(input: $in) { created updated unchanged } }",
 };
 
 async function tableCounts() {
@@ -72,7 +64,7 @@ describe("idempotent replays", () => {
     await write(api, "branches", [{ code: "C2", name: "City 2", level: "CITY", parentCode: "P" }]);
     await write(api, "applications", [app("A1", "CU1", "O", "2021-01-05", "APPROVED")]);
     expect(await write(api, "branches", [{ code: "S", name: "Sub-branch", level: "SUB_BRANCH", parentCode: "C2" }])).toEqual({ created: 0, updated: 1, unchanged: 0 });
-    const res = await api.gql(`{ c: branch(code: "C") { performance(period: "2021-Q1", asOf: "2021-03-31") { metric(metric: APPLICATIONS) { actual } } }
+    const res = await api.as("HQ").gql(`{ c: branch(code: "C") { performance(period: "2021-Q1", asOf: "2021-03-31") { metric(metric: APPLICATIONS) { actual } } }
       c2: branch(code: "C2") { performance(period: "2021-Q1", asOf: "2021-03-31") { metric(metric: APPLICATIONS) { actual } } } }`);
     expect(res.data.c.performance.metric.actual).toBe(0);
     expect(res.data.c2.performance.metric.actual).toBe(1);
@@ -82,7 +74,7 @@ describe("idempotent replays", () => {
 describe("bad input: one bad row rejects the call, every bad row is listed, nothing is written", () => {
   it("units: unknown parent, level not below its parent, cycles, duplicates, blank and malformed fields", async () => {
     const before = await tableCounts();
-    const res = await api.gql(M.branches, {
+    const res = await api.as("INGEST").gql(M.branches, {
       in: [
         { code: "OK1", name: "Fine", level: "CITY", parentCode: "P" }, // 0: good, must not be written
         { code: "X1", name: "Orphan", level: "CITY", parentCode: "NOPE" }, // 1
@@ -103,31 +95,31 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
   });
 
   it("units: only a province may be a root, so a unit sent without its parent never leaves its tree", async () => {
-    const res = await api.gql(M.branches, { in: [{ code: "C", name: "City renamed", level: "CITY" }] });
+    const res = await api.as("INGEST").gql(M.branches, { in: [{ code: "C", name: "City renamed", level: "CITY" }] });
     expect(issuesOf(res)).toEqual(["0 parentCode"]);
     expect(res.errors![0].message).toContain("is required");
   });
 
   it("units: a level change that would put a unit at or below its existing child", async () => {
-    const res = await api.gql(M.branches, { in: [{ code: "S", name: "Sub-branch", level: "OUTLET", parentCode: "C" }] });
+    const res = await api.as("INGEST").gql(M.branches, { in: [{ code: "S", name: "Sub-branch", level: "OUTLET", parentCode: "C" }] });
     expect(issuesOf(res)).toEqual(["0 level"]);
     expect(res.errors![0].message).toContain('child OUTLET "O"');
   });
 
   it("units: an unknown level is refused by the schema", async () => {
-    const res = await api.gql(M.branches, { in: [{ code: "Z", name: "Z", level: "REGION" }] });
+    const res = await api.as("INGEST").gql(M.branches, { in: [{ code: "Z", name: "Z", level: "REGION" }] });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("level");
   });
 
   it("managers: unknown unit and duplicate codes", async () => {
-    const res = await api.gql(M.managers, { in: [{ code: "M9", name: "x", branchCode: "NOPE" }, { code: "M", name: "Dup", branchCode: "O" }, { code: "M", name: "Dup", branchCode: "O" }] });
+    const res = await api.as("INGEST").gql(M.managers, { in: [{ code: "M9", name: "x", branchCode: "NOPE" }, { code: "M", name: "Dup", branchCode: "O" }, { code: "M", name: "Dup", branchCode: "O" }] });
     expect(issuesOf(res)).toEqual(["0 branchCode", "2 code"]);
   });
 
   it("targets: negative values, both or neither owner, unknown codes, repeated keys", async () => {
     const before = await tableCounts();
-    const res = await api.gql(M.targets, {
+    const res = await api.as("INGEST").gql(M.targets, {
       in: [
         { branchCode: "C", period: "2021-Q1", metric: "APPROVALS", value: 5 }, // 0: good
         { branchCode: "C", period: "2021-Q1", metric: "NEW_CUSTOMERS", value: -1 }, // 1
@@ -148,7 +140,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     ["2021-W53", /no ISO week 53/],
     ["Q1-2021", /expected/],
   ])("targets: the malformed period %s is refused, naming the field", async (period, reason) => {
-    const res = await api.gql(M.targets, { in: [{ branchCode: "C", period, metric: "APPROVALS", value: 1 }] });
+    const res = await api.as("INGEST").gql(M.targets, { in: [{ branchCode: "C", period, metric: "APPROVALS", value: 1 }] });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("period");
     expect(res.errors![0].message).toMatch(reason);
@@ -157,7 +149,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
   it("applications: unknown codes, decisions without dates, dates out of order, duplicates", async () => {
     const before = await tableCounts();
     const base = app("G1", "CU1", "O", "2021-01-05", "APPROVED", "M");
-    const res = await api.gql(M.applications, {
+    const res = await api.as("INGEST").gql(M.applications, {
       in: [
         base, // 0: good
         { ...base, externalId: "B1", branchCode: "NOPE" }, // 1
@@ -180,7 +172,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     ["2021-2-3", /YYYY-MM-DD/],
     ["yesterday", /YYYY-MM-DD/],
   ])("applications: the malformed date %s is refused, naming the field", async (date, reason) => {
-    const res = await api.gql(M.applications, { in: [{ ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), receivedOn: date }] });
+    const res = await api.as("INGEST").gql(M.applications, { in: [{ ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), receivedOn: date }] });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("receivedOn");
     expect(res.errors![0].message).toMatch(reason);
@@ -193,7 +185,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
       app("A3", "CU3", "O", "2021-01-05", "REJECTED"),
     ]);
     const before = await tableCounts();
-    const res = await api.gql(M.activations, {
+    const res = await api.as("INGEST").gql(M.activations, {
       in: [
         { applicationExternalId: "A1", activatedOn: "2021-01-06" }, // 0: good
         { applicationExternalId: "A2", activatedOn: "2021-01-06" }, // 1: pending
@@ -204,7 +196,7 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
     });
     expect(issuesOf(res)).toEqual(["1 applicationExternalId", "2 applicationExternalId", "3 applicationExternalId", "4 applicationExternalId"]);
     expect(res.errors![0].message).toContain("PENDING");
-    const dates = await api.gql(M.activations, { in: [{ applicationExternalId: "A1", activatedOn: "2021-01-04", firstSpendOn: "2021-01-03" }] });
+    const dates = await api.as("INGEST").gql(M.activations, { in: [{ applicationExternalId: "A1", activatedOn: "2021-01-04", firstSpendOn: "2021-01-03" }] });
     expect(issuesOf(dates)).toEqual(["0 firstSpendOn", "0 activatedOn"]);
     expect(await tableCounts()).toEqual(before);
   });
@@ -212,14 +204,14 @@ describe("bad input: one bad row rejects the call, every bad row is listed, noth
   it("applications: an activated card's application cannot be un-approved or approved after activation", async () => {
     await write(api, "applications", [app("A1", "CU1", "O", "2021-01-05", "APPROVED")]);
     await write(api, "activations", [{ applicationExternalId: "A1", activatedOn: "2021-01-06" }]);
-    const res = await api.gql(M.applications, { in: [app("A1", "CU1", "O", "2021-01-05", "REJECTED"), { ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), externalId: "A1x" }] });
+    const res = await api.as("INGEST").gql(M.applications, { in: [app("A1", "CU1", "O", "2021-01-05", "REJECTED"), { ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), externalId: "A1x" }] });
     expect(issuesOf(res)).toEqual(["0 decision"]);
-    const later = await api.gql(M.applications, { in: [{ ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), decidedOn: "2021-01-07" }] });
+    const later = await api.as("INGEST").gql(M.applications, { in: [{ ...app("A1", "CU1", "O", "2021-01-05", "APPROVED"), decidedOn: "2021-01-07" }] });
     expect(issuesOf(later)).toEqual(["0 decidedOn"]);
   });
 
   it("an empty batch is refused", async () => {
-    expect(issuesOf(await api.gql(M.branches, { in: [] }))).toEqual(["- input"]);
+    expect(issuesOf(await api.as("INGEST").gql(M.branches, { in: [] }))).toEqual(["- input"]);
   });
 });
 
@@ -232,7 +224,7 @@ describe("oversize batches", () => {
 
   it("refuses more rows than MAX_BATCH_SIZE, naming the limit", async () => {
     const rows = Array.from({ length: 4 }, (_, i) => ({ code: `C${i}`, name: "c", level: "CITY", parentCode: "P" }));
-    const res = await small.gql(M.branches, { in: rows });
+    const res = await small.as("INGEST").gql(M.branches, { in: rows });
     expect(issuesOf(res)).toEqual(["- input"]);
     expect(res.errors![0].message).toContain("at most 3");
   });
@@ -243,19 +235,19 @@ describe("query arguments", () => {
     [`{ branchRanking(parentCode: "P", period: "2021-Q9", metric: APPROVALS) { rank } }`, "2021-Q9"],
     [`{ branch(code: "P") { performance(period: "2021-Q1", asOf: "2021-02-29") { asOf } } }`, "2021-02-29"],
   ])("a malformed literal is BAD_USER_INPUT: %s", async (query, value) => {
-    const res = await api.gql(query);
+    const res = await api.as("HQ").gql(query);
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain(value);
   });
 
   it("a malformed variable is BAD_USER_INPUT naming the variable", async () => {
-    const res = await api.gql(`query($p: Period!) { branchRanking(parentCode: "P", period: $p, metric: APPROVALS) { rank } }`, { p: "2021-W99" });
+    const res = await api.as("HQ").gql(`query($p: Period!) { branchRanking(parentCode: "P", period: $p, metric: APPROVALS) { rank } }`, { p: "2021-W99" });
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("$p");
   });
 
   it("a page larger than 100 is refused", async () => {
-    const res = await api.gql(`{ branches(first: 1000) { totalCount } }`);
+    const res = await api.as("HQ").gql(`{ branches(first: 1000) { totalCount } }`);
     expect(codeOf(res)).toBe("BAD_USER_INPUT");
     expect(res.errors![0].message).toContain("first");
   });

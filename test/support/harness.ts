@@ -2,8 +2,6 @@
  * A real server over real HTTP on a real database (PostgreSQL or the embedded one, by project):
  * what every integration test talks to.
  */
-import { Kind, OperationTypeNode, parse } from "graphql";
-import { getMetadataStorage } from "type-graphql";
 import { expect } from "vitest";
 import { loadConfig, type Config } from "../../src/config.js";
 import { TRUNCATE_ALL } from "../../src/db/tables.js";
@@ -40,11 +38,11 @@ export interface TestApi {
   readonly database: TestDatabase;
   readonly config: Config;
   /**
-   * Sends a document as the first role that may call all its root fields (HQ, MARKETING,
-   * INGEST, then anonymous): tests about figures and writes need not care about tokens.
+   * A client that sends every document as `role` (at `unit`, as subject `sub`), so each request
+   * names its caller where it is made: `api.as("HQ").gql(query)`, `api.as("BRANCH_MANAGER", "C1")`.
    */
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
-  /** A client that sends every document as `who`. */
+  as(role: Role | "ANONYMOUS", unit?: string, sub?: string): Client;
+  /** The same, for a caller kept in a table (test/fixtures/access.ts's CALLERS). */
   as(who: As): Client;
   /** A bearer token for `who`, signed with the test key. */
   token(who: Exclude<As, "ANONYMOUS">): Promise<string>;
@@ -53,7 +51,6 @@ export interface TestApi {
   reset(): Promise<void>;
   close(): Promise<void>;
 }
-
 
 export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
@@ -90,8 +87,10 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     server,
     database,
     config,
-    gql: (query, variables) => send(defaultCaller(query), query, variables),
-    as: (who) => ({ gql: (query, variables) => send(who, query, variables) }),
+    as: (who: Role | As, unit?: string, sub?: string) => {
+      const caller: As = typeof who === "object" || who === "ANONYMOUS" ? who : { role: who, unit, sub };
+      return { gql: (query, variables) => send(caller, query, variables) };
+    },
     token,
     async countStatements(fn) {
       const before = database.statements.count;
@@ -120,33 +119,4 @@ export function issuesOf(res: GqlResponse, code = "BAD_USER_INPUT"): string[] {
   expect(res.data?.r ?? null).toBeNull();
   expect(codeOf(res)).toBe(code);
   return (res.errors![0].extensions!.issues ?? []).map((i) => `${i.index ?? "-"} ${i.field}`);
-}
-
-/** The roles allowed on each root field, read once from the resolvers' @Allow decorators. */
-let allowedByField: Map<string, readonly string[]> | undefined;
-function allowedRoles(): Map<string, readonly string[]> {
-  if (allowedByField) return allowedByField;
-  const allowed = (allowedByField = new Map<string, readonly string[]>());
-  for (const f of getMetadataStorage().authorizedFields) {
-    const check = (f.roles as unknown as { roles?: readonly string[] }[])[0];
-    if (check?.roles) allowed.set(f.fieldName, check.roles);
-  }
-  return allowed;
-}
-
-/** The first of HQ, MARKETING, INGEST, anonymous that may call every root field of the document. */
-function defaultCaller(query: string): As {
-  let doc;
-  try {
-    doc = parse(query);
-  } catch {
-    return { role: "HQ" }; // a syntax-error test: the server answers before any role matters
-  }
-  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
-  if (!op || op.kind !== Kind.OPERATION_DEFINITION) return { role: "HQ" };
-  const fields = op.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD && !s.name.value.startsWith("__") ? [s.name.value] : []));
-  const allowed = allowedRoles();
-  const candidates = op.operation === OperationTypeNode.MUTATION ? ["MARKETING", "INGEST", "HQ", "ANONYMOUS"] : ["HQ", "MARKETING", "INGEST", "ANONYMOUS"];
-  const pick = candidates.find((role) => fields.every((f) => allowed.get(f)?.includes(role) ?? true)) ?? "HQ";
-  return pick === "ANONYMOUS" ? "ANONYMOUS" : { role: pick as Role };
 }
