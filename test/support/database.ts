@@ -56,30 +56,13 @@ export async function onPostgresServer(templateUrl: string, ...statements: strin
   }
 }
 
-/**
- * CREATE DATABASE … TEMPLATE fails while any session is connected to the template (PostgreSQL
- * waits 5 s for them to go). A run that migrates the template a moment earlier, or another run
- * sharing it, can hold one that long: the copy is retried a few times before the file fails.
- */
-async function copyOfTemplate(templateUrl: string, name: string, template: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await onPostgresServer(templateUrl, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-    } catch (err) {
-      const inUse = (err as { code?: string }).code === "55006"; // object_in_use
-      if (!inUse || attempt === 4) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
-  }
-}
-
 let fileDatabase: Promise<string> | undefined;
 function fileDatabaseUrl(): Promise<string> {
   return (fileDatabase ??= (async () => {
     const url = new URL(inject("databaseUrl"));
     const template = url.pathname.slice(1);
     const name = `${template}${COPY_MARK}${process.pid}_${randomUUID().slice(0, 8)}`;
-    await copyOfTemplate(url.toString(), name, template);
+    await onPostgresServer(url.toString(), `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
     url.pathname = `/${name}`;
     return url.toString();
   })());
