@@ -171,7 +171,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
       `INSERT INTO merchant (id, code, name, category, address, latitude, longitude, branch_id)
        SELECT m.id, 'M' || lpad(m.id::text, 6, '0'),
               c.name || ' ' || k.category || ' ' || m.id,
-              k.category,
+              k.category::"MerchantCategory",
               'No. ' || (1 + floor(bench.u(m.i, 206) * 300))::int || ', ' ||
                 (ARRAY['Yingze', 'Jiefang', 'Binhe', 'Changfeng', 'Xinjian', 'Pingyang', 'Fuxi', 'Shengli', 'Wuyi', 'Renmin'])[1 + floor(bench.u(m.i, 207) * 10)::int] ||
                 ' Street, ' || c.name,
@@ -179,8 +179,8 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
        FROM bench.merchant_city m
        JOIN bench.city_geo c ON c.city_no = m.city_no
        JOIN bench.outlet_city o ON o.city_no = m.city_no AND o.rn = 1 + floor(bench.u(m.i, 205) * c.outlets)::int
-       CROSS JOIN LATERAL (SELECT (ARRAY['Restaurant', 'Hot pot', 'Noodle house', 'Cafe', 'Bakery', 'Supermarket', 'Convenience store',
-                                         'Cinema', 'Fuel station', 'Hotel', 'Clothing', 'Pharmacy'])[1 + floor(bench.u(m.i, 204) * 12)::int] AS category) k
+       CROSS JOIN LATERAL (SELECT (ARRAY['RESTAURANT', 'RESTAURANT', 'RESTAURANT', 'CAFE', 'CAFE', 'SUPERMARKET', 'CONVENIENCE_STORE',
+                                         'ENTERTAINMENT', 'FUEL', 'HOTEL', 'RETAIL', 'HEALTH'])[1 + floor(bench.u(m.i, 204) * 12)::int] AS category) k
        ORDER BY m.id`,
     );
     await q("SELECT setval(pg_get_serial_sequence('merchant', 'id'), $1)", [MERCHANTS]);

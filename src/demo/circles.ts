@@ -18,7 +18,7 @@
 import { DateTime } from "luxon";
 import { addDays, compareDates, eachDay, toDateTime, type BusinessDate } from "../domain/dates.js";
 import { periodOf } from "../domain/period.js";
-import { CircleKind, OrgLevel, PromotionKind, VisitOutcome } from "../generated/prisma/enums.js";
+import { CircleKind, OrgLevel, PromotionKind, VisitOutcome, type MerchantCategory } from "../generated/prisma/enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, RedeemPromotionInput } from "../modules/campaigns/campaigns.input.js";
 import type { DayOfWeek } from "../modules/campaigns/campaigns.enums.js";
 import type { BusinessCircleInput, MerchantInput, VisitInput } from "../modules/merchants/merchants.input.js";
@@ -101,30 +101,30 @@ function address(rng: Random, street: string = rng.pick(STREETS)): string {
 // ---- Merchants ----------------------------------------------------------------------------
 
 /** [category, Chinese word for the shop]. */
-type Category = readonly [string, string];
+type Category = readonly [MerchantCategory, string];
 const C = {
-  carWash: ["car wash", "洗车行"],
-  restaurant: ["restaurant", "饭店"],
-  noodles: ["restaurant", "面馆"],
-  hotpot: ["hotpot", "火锅"],
-  clothing: ["clothing", "服饰"],
-  shoes: ["shoes", "鞋业"],
-  cosmetics: ["cosmetics", "美妆"],
-  jewellery: ["jewellery", "珠宝"],
-  bakery: ["bakery", "烘焙坊"],
-  tea: ["tea & coffee", "茶饮"],
-  electronics: ["electronics", "数码"],
-  pharmacy: ["pharmacy", "大药房"],
-  gym: ["fitness", "健身"],
-  salon: ["hair & beauty", "美发"],
-  hotel: ["hotel", "酒店"],
-  cinema: ["cinema", "影城"],
-  ktv: ["karaoke", "KTV"],
-  kids: ["children", "童装"],
-  fuel: ["auto service", "汽车服务"],
-  grocery: ["grocery", "便利店"],
-  supermarket: ["supermarket", "超市"],
-  mobile: ["mobile phones", "通讯"],
+  carWash: ["CAR_WASH", "洗车行"],
+  restaurant: ["RESTAURANT", "饭店"],
+  noodles: ["RESTAURANT", "面馆"],
+  hotpot: ["RESTAURANT", "火锅"],
+  clothing: ["RETAIL", "服饰"],
+  shoes: ["RETAIL", "鞋业"],
+  cosmetics: ["BEAUTY", "美妆"],
+  jewellery: ["RETAIL", "珠宝"],
+  bakery: ["CAFE", "烘焙坊"],
+  tea: ["CAFE", "茶饮"],
+  electronics: ["ELECTRONICS", "数码"],
+  pharmacy: ["HEALTH", "大药房"],
+  gym: ["FITNESS", "健身"],
+  salon: ["BEAUTY", "美发"],
+  hotel: ["HOTEL", "酒店"],
+  cinema: ["ENTERTAINMENT", "影城"],
+  ktv: ["ENTERTAINMENT", "KTV"],
+  kids: ["RETAIL", "童装"],
+  fuel: ["AUTO_SERVICE", "汽车服务"],
+  grocery: ["CONVENIENCE_STORE", "便利店"],
+  supermarket: ["SUPERMARKET", "超市"],
+  mobile: ["ELECTRONICS", "通讯"],
 } as const satisfies Record<string, Category>;
 
 const BRANDS = ["顺达", "鑫源", "金凤", "永宁", "福临", "华泰", "晋韵", "龙凤", "新世纪", "锦绣", "佳美", "老街", "三晋", "滨河", "盛世", "康乐", "百味", "鼎盛", "宏达", "恒通", "北川", "凤山", "家和", "兴隆", "瑞祥", "德顺", "阳光", "吕梁人家", "汾州", "晋西", "黄河", "天元"];
@@ -329,6 +329,7 @@ function buildCampaign(campaignCode: string, branchCode: string, circles: readon
       schedule: [{ days: SATURDAY, start: "09:00", end: "21:00" }],
       limits: { perDay: 1 },
       budgetCap: 30_000,
+      appliesTo: { merchantCodes: [], categories: ["CAR_WASH"], circleCodes: [] },
     }),
     promotion(P.draw, {
       title: "刷卡抽奖 (lucky draw)",
@@ -345,6 +346,7 @@ function buildCampaign(campaignCode: string, branchCode: string, circles: readon
       schedule: [],
       limits: { perWeek: 1 },
       budgetCap: 20_000,
+      appliesTo: { merchantCodes: [], categories: [], circleCodes: circles.filter((c) => c.kind === CircleKind.SUPERMARKET).map((c) => c.code) },
     }),
   ];
   return { campaign, promotions };

@@ -2,6 +2,7 @@ import { ArgsType, Field, Float, InputType, Int } from "type-graphql";
 import { DateTimeResolver } from "graphql-scalars";
 import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
+import { MerchantCategory } from "../merchants/merchants.enums.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
 
 const KEY = { description: "Unique per intended change: a retry with the same key and input returns the first result." } as const;
@@ -79,6 +80,15 @@ export class CreatePromotionInput {
   @Field(() => [ScheduleWindowInput], { defaultValue: [], description: "Empty: all day, every day." }) schedule!: ScheduleWindowInput[];
   @Field(() => CardLimitsInput, { nullable: true }) limits?: CardLimitsInput | null;
   @Field(() => Float, { nullable: true, description: "Yuan." }) budgetCap?: number | null;
+  @Field(() => PromotionScopeInput, { nullable: true, description: "Where the offer applies; left out: at every merchant of the campaign." })
+  appliesTo?: PromotionScopeInput | null;
+}
+
+@InputType({ description: "Where a promotion applies, within its campaign's merchants: each list given narrows; an empty list does not." })
+export class PromotionScopeInput {
+  @Field(() => [String], { defaultValue: [], description: "Only these merchants (each one the campaign covers)." }) merchantCodes!: string[];
+  @Field(() => [MerchantCategory], { defaultValue: [], description: "Only merchants of these categories." }) categories!: MerchantCategory[];
+  @Field(() => [String], { defaultValue: [], description: "Only members of these business circles (each one of the campaign's)." }) circleCodes!: string[];
 }
 
 @InputType()

@@ -1,9 +1,9 @@
 /** Per-request loaders for campaigns, so a list of promotions costs one campaign query. */
 import DataLoader from "dataloader";
 import type { Db } from "../../db/database.js";
-import type { Campaign, Promotion } from "./campaigns.type.js";
+import type { Campaign, Promotion, PromotionScope } from "./campaigns.type.js";
 import { findCampaignsById } from "./campaign.service.js";
-import { toPromotion } from "./promotion.service.js";
+import { promotionScopes, toPromotion } from "./promotion.service.js";
 
 export function createCampaignLoaders(db: Db) {
   return {
@@ -23,6 +23,8 @@ export function createCampaignLoaders(db: Db) {
       for (const m of merchants) byId.get(m.campaignId)!.merchants.push(m.merchant.code);
       return ids.map((id) => byId.get(id)!);
     }),
+    /** Where each promotion of a page applies: one statement for the page. */
+    promotionScope: new DataLoader<number, PromotionScope>((ids) => promotionScopes(db, ids)),
     promotionsOf: new DataLoader<number, Promotion[]>(async (campaignIds) => {
       const rows = await db.promotion.findMany({ where: { campaignId: { in: [...campaignIds] } }, orderBy: { code: "asc" } });
       return campaignIds.map((id) => rows.filter((r) => r.campaignId === id).map(toPromotion));

@@ -23,7 +23,7 @@ import { createCampaign, findCampaign, listCampaigns, transitionCampaign, update
 import { promotionsNear } from "./nearby.service.js";
 import { createPromotion, findPromotion } from "./promotion.service.js";
 import { redeem } from "./redemption.service.js";
-import { Campaign, Promotion, PromotionConnection, Redemption } from "./campaigns.type.js";
+import { Campaign, Promotion, PromotionConnection, PromotionScope, Redemption } from "./campaigns.type.js";
 
 @ObjectType()
 class CampaignConnection extends Connection(Campaign, "Campaign") {}
@@ -119,6 +119,12 @@ export class PromotionsResolver {
   @Guard(staffOnly)
   async campaign(@Root() p: Promotion, @Ctx() ctx: Context): Promise<Campaign> {
     return (await ctx.loaders.campaigns.campaignById.load(p.campaignId))!;
+  }
+
+  @FieldResolver(() => PromotionScope, { description: "Where the offer applies within its campaign's merchants." })
+  @Guard(staffOnly)
+  appliesTo(@Root() p: Promotion, @Ctx() ctx: Context): Promise<PromotionScope> {
+    return ctx.loaders.campaigns.promotionScope.load(p.dbId);
   }
 
   @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })

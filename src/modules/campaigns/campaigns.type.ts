@@ -4,6 +4,7 @@ import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, Node } from "../common/relay.js";
+import { MerchantCategory } from "../merchants/merchants.enums.js";
 import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
 import { Guard, ownedResults, promotionResults, staffOnly } from "../auth/auth.guard.js";
@@ -45,6 +46,13 @@ export class PromotionRule {
   @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: chance of winning, 0..1." }) drawOdds!: number | null;
   @Field(() => Int, { nullable: true, description: "LUCKY_DRAW: prizes left." }) prizeStock!: number | null;
   @Field(() => Float, { nullable: true, description: "LUCKY_DRAW: a prize's value, yuan." }) prizeValue!: number | null;
+}
+
+@ObjectType({ description: "Where a promotion applies, within its campaign's merchants: each non-empty list narrows." })
+export class PromotionScope {
+  @Field(() => [String]) merchantCodes!: string[];
+  @Field(() => [MerchantCategory]) categories!: MerchantCategory[];
+  @Field(() => [String]) circleCodes!: string[];
 }
 
 @ObjectType({ description: "Uses of this promotion allowed per card; null means no limit." })

@@ -11,7 +11,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
-import { campaignMerchants } from "../../figures/coverage.js";
+import { promotionMerchants } from "../../figures/coverage.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
 import { toPromotion } from "./promotion.service.js";
@@ -48,13 +48,13 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       SELECT id, code, latitude, longitude FROM merchant
       WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
         AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
-    ), eligible AS (${campaignMerchants({ merchants: Prisma.sql`SELECT id FROM nearby` })})`;
+    ), eligible AS (${promotionMerchants({ merchants: Prisma.sql`SELECT id FROM nearby` })})`;
   const offers = await db.$queryRaw<{ id: number; schedule: Window[] }[]>`
     ${nearby}
     SELECT DISTINCT p.id, p.schedule FROM eligible e
-    JOIN campaign c ON c.id = e.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen
-    JOIN promotion p ON p.campaign_id = c.id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
-      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)`;
+    JOIN promotion p ON p.id = e.promotion_id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
+      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
+    JOIN campaign c ON c.id = p.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen`;
   const day = DAYS_OF_WEEK[local.weekday - 1];
   const minute = local.hour * 60 + local.minute;
   const openIds = offers.filter((o) => isOpenAtLocal(o.schedule, day, minute)).map((o) => o.id);
@@ -68,7 +68,7 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
                + cos(${args.latitude * rad}::float8) * cos(n.latitude * ${rad}::float8)
                  * power(sin((n.longitude - ${args.longitude}::float8) * ${rad / 2}::float8), 2)))) AS distance
       FROM eligible e
-      JOIN promotion p ON p.campaign_id = e.campaign_id AND p.id = ANY(${openIds}::int[])
+      JOIN promotion p ON p.id = e.promotion_id AND p.id = ANY(${openIds}::int[])
       JOIN nearby n ON n.id = e.merchant_id
     )`;
   const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>`

@@ -11,12 +11,14 @@ import { scheduleProblems, type ScheduleWindow as Window } from "../../domain/pr
 import { IssueCollector } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { idempotentWrite } from "../common/idempotency.js";
-import { unknownCode } from "../common/lookup.js";
+import { CodeIds, unknownCode } from "../common/lookup.js";
 import { toGlobalId } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
-import type { CreatePromotionInput } from "./campaigns.input.js";
-import { Promotion } from "./campaigns.type.js";
+import { campaignMerchants } from "../../figures/coverage.js";
+import type { MerchantCategory } from "../merchants/merchants.enums.js";
+import type { CreatePromotionInput, PromotionScopeInput } from "./campaigns.input.js";
+import { Promotion, PromotionScope } from "./campaigns.type.js";
 
 // ---- reading -----------------------------------------------------------------------------
 
@@ -96,6 +98,7 @@ export async function createPromotion(db: Db, input: CreatePromotionInput, optio
       if (v != null && v < 1) issues.add(undefined, `limits.${key}`, `${v} must be 1 or more (leave it out for no limit)`);
     }
     const budgetCapFen = checkYuan(issues, "budgetCap", input.budgetCap);
+    const scope = campaign ? await checkScope(tx, issues, campaign.id, input.appliesTo) : null;
     issues.throwIfAny();
     const created = await tx.promotion.create({
       data: {
@@ -116,11 +119,69 @@ export async function createPromotion(db: Db, input: CreatePromotionInput, optio
         perCardPerWeek: input.limits?.perWeek ?? null,
         perCardPerCampaign: input.limits?.perCampaign ?? null,
         budgetCapFen: budgetCapFen == null ? null : BigInt(budgetCapFen),
+        merchants: { create: scope!.merchantIds.map((merchantId) => ({ merchantId })) },
+        circles: { create: scope!.circleIds.map((circleId) => ({ circleId })) },
+        categories: { create: scope!.categories.map((category) => ({ category })) },
       },
     });
     return created.code;
   });
   return (await findPromotion(db, code))!;
+}
+
+/** A promotion names a few places at most; the cap only stops a runaway payload. */
+export const MAX_SCOPE_CODES = 1_000;
+
+/**
+ * Where the offer applies, checked against its campaign: every merchant named is one the
+ * campaign covers, every circle one of the campaign's (shared/domain.md). Issues name the
+ * list and the position (`appliesTo.merchantCodes[2]`).
+ */
+async function checkScope(tx: Tx, issues: IssueCollector, campaignId: number, scope: PromotionScopeInput | null | undefined) {
+  const merchantCodes = scope?.merchantCodes ?? [];
+  const circleCodes = scope?.circleCodes ?? [];
+  const categories = [...new Set(scope?.categories ?? [])];
+  for (const [field, list] of [["merchantCodes", merchantCodes], ["circleCodes", circleCodes]] as const) {
+    if (list.length > MAX_SCOPE_CODES) issues.add(undefined, `appliesTo.${field}`, `holds ${list.length} codes; at most ${MAX_SCOPE_CODES}`);
+  }
+  if (merchantCodes.length > MAX_SCOPE_CODES || circleCodes.length > MAX_SCOPE_CODES) return { merchantIds: [], circleIds: [], categories };
+  const [merchants, circles] = await Promise.all([CodeIds.load(tx, "merchant", merchantCodes), CodeIds.load(tx, "business_circle", circleCodes)]);
+  const [covered, campaignCircles] = await Promise.all([
+    tx.$queryRaw<{ merchant_id: number }[]>`SELECT merchant_id FROM (${campaignMerchants({ campaigns: [campaignId], merchants: merchants.values() })}) covered`,
+    tx.campaignCircle.findMany({ where: { campaignId, circleId: { in: circles.values() } }, select: { circleId: true } }),
+  ]);
+  const coveredIds = new Set(covered.map((r) => r.merchant_id));
+  const ownCircles = new Set(campaignCircles.map((c) => c.circleId));
+  merchantCodes.forEach((code, i) => {
+    const id = merchants.check(issues, undefined, `appliesTo.merchantCodes[${i}]`, code);
+    if (id !== undefined && !coveredIds.has(id)) issues.add(undefined, `appliesTo.merchantCodes[${i}]`, `merchant "${code}" is not in the campaign`);
+  });
+  circleCodes.forEach((code, i) => {
+    const id = circles.check(issues, undefined, `appliesTo.circleCodes[${i}]`, code);
+    if (id !== undefined && !ownCircles.has(id)) issues.add(undefined, `appliesTo.circleCodes[${i}]`, `business circle "${code}" is not one of the campaign's`);
+  });
+  return { merchantIds: merchants.values(), circleIds: circles.values(), categories };
+}
+
+/** Where each promotion applies, by promotion id (one statement for them all). */
+export async function promotionScopes(db: Db, promotionIds: readonly number[]): Promise<PromotionScope[]> {
+  const rows = await db.$queryRaw<{ id: number; kind: "merchant" | "circle" | "category"; value: string }[]>`
+    SELECT x.promotion_id AS id, 'merchant' AS kind, m.code AS value FROM promotion_merchant x JOIN merchant m ON m.id = x.merchant_id
+    WHERE x.promotion_id = ANY(${[...promotionIds]}::int[])
+    UNION ALL
+    SELECT x.promotion_id, 'circle', c.code FROM promotion_circle x JOIN business_circle c ON c.id = x.circle_id
+    WHERE x.promotion_id = ANY(${[...promotionIds]}::int[])
+    UNION ALL
+    SELECT x.promotion_id, 'category', x.category::text FROM promotion_category x WHERE x.promotion_id = ANY(${[...promotionIds]}::int[])
+    ORDER BY 1, 2, 3`;
+  const byId = new Map(promotionIds.map((id) => [id, Object.assign(new PromotionScope(), { merchantCodes: [] as string[], circleCodes: [] as string[], categories: [] as MerchantCategory[] })]));
+  for (const r of rows) {
+    const scope = byId.get(r.id)!;
+    if (r.kind === "merchant") scope.merchantCodes.push(r.value);
+    else if (r.kind === "circle") scope.circleCodes.push(r.value);
+    else scope.categories.push(r.value as MerchantCategory);
+  }
+  return promotionIds.map((id) => byId.get(id)!);
 }
 
 /** Each kind takes its own fields and refuses the others'. */

@@ -17,7 +17,7 @@ import { idOf } from "../common/lookup.js";
 import { checkCode, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { RedeemPromotionInput } from "./campaigns.input.js";
-import { campaignMerchants } from "../../figures/coverage.js";
+import { promotionMerchants } from "../../figures/coverage.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
 
@@ -85,8 +85,8 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
       return new Refusal("OUTSIDE_SCHEDULE", `the promotion is not open at ${local.toFormat("ccc HH:mm")} (${zone})`);
     }
     const [eligible] = await tx.$queryRaw<{ ok: boolean }[]>`
-      SELECT EXISTS (${campaignMerchants({ campaigns: [campaign.id], merchants: [merchantId] })}) AS ok`;
-    if (!eligible.ok) return new Refusal("MERCHANT_NOT_ELIGIBLE", `merchant "${input.merchantCode}" is not in the campaign`);
+      SELECT EXISTS (${promotionMerchants({ promotions: [promotion.id], merchants: [merchantId] })}) AS ok`;
+    if (!eligible.ok) return new Refusal("MERCHANT_NOT_ELIGIBLE", `the promotion does not apply at merchant "${input.merchantCode}"`);
 
     const used = await cardUsage(tx, [promotion.id], input.cardToken, localDate, localWeek);
     const u = used.get(promotion.id) ?? NO_USE;

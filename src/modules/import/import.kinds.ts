@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Db } from "../../db/database.js";
 import { parseBusinessDate } from "../../domain/dates.js";
 import { parsePeriod } from "../../domain/period.js";
-import { ApplicationChannel, CircleKind, Decision, Metric, OrgLevel, VisitOutcome } from "../../generated/prisma/enums.js";
+import { ApplicationChannel, CircleKind, Decision, MerchantCategory, Metric, OrgLevel, VisitOutcome } from "../../generated/prisma/enums.js";
 import type { WriteOptions } from "../common/validate.js";
 import type { WriteOutcome } from "../common/write-result.type.js";
 import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../merchants/merchants.service.js";
@@ -134,7 +134,7 @@ export const IMPORT_KINDS = {
     recordActivations,
   ),
   merchants: kind(
-    z.strictObject({ code: text, name: text, category: text, address: text, latitude: number, longitude: number, branchCode: text }),
+    z.strictObject({ code: text, name: text, category: required(oneOf(MerchantCategory)), address: text, latitude: number, longitude: number, branchCode: text }),
     byCode,
     upsertMerchants,
   ),

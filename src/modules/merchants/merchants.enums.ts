@@ -1,7 +1,12 @@
 import { registerEnumType } from "type-graphql";
-import { CircleKind, VisitOutcome } from "../../generated/prisma/enums.js";
+import { CircleKind, MerchantCategory, VisitOutcome } from "../../generated/prisma/enums.js";
 
-export { CircleKind, VisitOutcome };
+export { CircleKind, MerchantCategory, VisitOutcome };
+
+registerEnumType(MerchantCategory, {
+  name: "MerchantCategory",
+  description: "What a merchant sells, from a fixed list; a promotion may apply at some categories only.",
+});
 
 registerEnumType(CircleKind, {
   name: "CircleKind",

@@ -2,13 +2,13 @@ import { ArgsType, Field, Float, InputType } from "type-graphql";
 import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { PageArgs } from "../common/relay.js";
-import { CircleKind, VisitOutcome } from "./merchants.enums.js";
+import { CircleKind, MerchantCategory, VisitOutcome } from "./merchants.enums.js";
 
 @InputType({ description: "A merchant to create or update, keyed by code." })
 export class MerchantInput {
   @Field() code!: string;
   @Field() name!: string;
-  @Field() category!: string;
+  @Field(() => MerchantCategory) category!: MerchantCategory;
   @Field() address!: string;
   @Field(() => Float, { description: "-90..90." }) latitude!: number;
   @Field(() => Float, { description: "-180..180." }) longitude!: number;

@@ -14,7 +14,7 @@ import { decodeCursor, keysetPage, pageByCode, toGlobalId, type Page } from "../
 import { inSubtree } from "../org/org.service.js";
 import { checkBatchSize, checkCode, checkName, checkUnique, likeLiteral, screen, type WriteOptions } from "../common/validate.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import type { CircleKind, VisitOutcome } from "./merchants.enums.js";
+import type { CircleKind, MerchantCategory, VisitOutcome } from "./merchants.enums.js";
 import type { BusinessCircleInput, MerchantInput, VisitInput } from "./merchants.input.js";
 import { BusinessCircle, Merchant, Visit } from "./merchants.types.js";
 
@@ -25,7 +25,7 @@ export const MAX_CIRCLE_MEMBERS = 10_000;
 
 // ---- Row → GraphQL object -----------------------------------------------------------------
 
-type MerchantRow = { id: number; code: string; name: string; category: string; address: string; latitude: number; longitude: number; branchId: number };
+type MerchantRow = { id: number; code: string; name: string; category: MerchantCategory; address: string; latitude: number; longitude: number; branchId: number };
 type CircleRow = { id: number; code: string; name: string; kind: CircleKind; branchId: number };
 type VisitRow = { id: number; managerId: number; merchantId: number; visitedOn: Date; outcome: VisitOutcome; note: string };
 
@@ -92,7 +92,6 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
       rows.forEach((row, i) => {
         checkCode(issues, i, "code", row.code);
         checkName(issues, i, "name", row.name);
-        checkName(issues, i, "category", row.category);
         checkName(issues, i, "address", row.address, MAX_ADDRESS_LENGTH);
         checkDegrees(issues, i, "latitude", row.latitude, 90);
         checkDegrees(issues, i, "longitude", row.longitude, 180);
@@ -106,7 +105,7 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
     const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
       INSERT INTO merchant (code, name, category, address, latitude, longitude, branch_id, updated_at)
       SELECT r.code, r.name, r.category, r.address, r.latitude, r.longitude, b.id, now()
-      FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.category)}::text[],
+      FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.category)}::"MerchantCategory"[],
                   ${rows.map((r) => r.address)}::text[], ${rows.map((r) => r.latitude)}::float8[], ${rows.map((r) => r.longitude)}::float8[],
                   ${rows.map((r) => r.branchCode)}::text[])
            AS r(code, name, category, address, latitude, longitude, branch_code)

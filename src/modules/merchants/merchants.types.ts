@@ -7,7 +7,7 @@ import { Field, Float, ObjectType } from "type-graphql";
 import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { Connection, Node } from "../common/relay.js";
-import { CircleKind, VisitOutcome } from "./merchants.enums.js";
+import { CircleKind, MerchantCategory, VisitOutcome } from "./merchants.enums.js";
 
 @ObjectType({ implements: Node, description: "A merchant where cards are taken and promotions run." })
 export class Merchant extends Node {
@@ -17,7 +17,7 @@ export class Merchant extends Node {
 
   @Field() code!: string;
   @Field() name!: string;
-  @Field({ description: "Line of business, e.g. supermarket, restaurant, car wash." }) category!: string;
+  @Field(() => MerchantCategory) category!: MerchantCategory;
   @Field() address!: string;
   @Field(() => Float, { description: "WGS-84 degrees, -90..90." }) latitude!: number;
   @Field(() => Float, { description: "WGS-84 degrees, -180..180." }) longitude!: number;
