@@ -57,7 +57,7 @@ function use(over: Partial<RedeemPromotionInput> = {}): RedeemPromotionInput {
 beforeEach(async () => {
   await api.reset();
   await upsertBranches(db, [{ code: "P", name: "Province", level: "PROVINCE" }, { code: "C", name: "City", level: "CITY", parentCode: "P" }] as never, 100);
-  const merchant = (code: string) => ({ code, name: code, category: "car wash", address: `${code} street`, latitude: 37.52, longitude: 111.14, branchCode: "C" });
+  const merchant = (code: string) => ({ code, name: code, category: "CAR_WASH" as const, address: `${code} street`, latitude: 37.52, longitude: 111.14, branchCode: "C" });
   await upsertMerchants(db, [merchant("M1"), merchant("M9")], 100);
   await createCampaign(db, { idempotencyKey: key(), code: "C1", name: "Weekly", branchCode: "C", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 58, circleCodes: [], merchantCodes: ["M1"] });
   for (const to of ["SCHEDULED", "ACTIVE"] as const) await transitionCampaign(db, { idempotencyKey: key(), code: "C1", to: to as never });
@@ -85,7 +85,7 @@ describe("redemption", () => {
     const cases = [
       [use(), "LIMIT_EXCEEDED", "this card has used the promotion 1 time(s) this day; the limit is 1"],
       [use({ cardToken: "tok_card_00000002", at: sunday }), "OUTSIDE_SCHEDULE", "the promotion is not open at Sun 10:00 (Asia/Shanghai)"],
-      [use({ cardToken: "tok_card_00000002", merchantCode: "M9" }), "MERCHANT_NOT_ELIGIBLE", 'merchant "M9" is not in the campaign'],
+      [use({ cardToken: "tok_card_00000002", merchantCode: "M9" }), "MERCHANT_NOT_ELIGIBLE", 'the promotion does not apply at merchant "M9"'],
       [use({ cardToken: "tok_card_00000002", spend: 1 }), "SPEND_NOT_ELIGIBLE", "the spend is not above the fixed price"],
       [use({ cardToken: "tok_card_00000002", at: new Date("2021-04-03T02:00:00Z") }), "PROMOTION_NOT_AVAILABLE", "the promotion is valid 2021-01-01..2021-03-31, not on 2021-04-03"],
     ] as const;

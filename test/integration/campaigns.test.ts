@@ -28,7 +28,7 @@ async function seedMerchants() {
   const db = api.database.prisma;
   const unit = (await db.branch.findUnique({ where: { code: "C" } }))!.id;
   const merchant = (code: string, latitude: number, name = code) =>
-    db.merchant.create({ data: { code, name, category: "car wash", address: `${code} street`, latitude, longitude: HOME.longitude, branchId: unit } });
+    db.merchant.create({ data: { code, name, category: "CAR_WASH", address: `${code} street`, latitude, longitude: HOME.longitude, branchId: unit } });
   const m1 = await merchant("M1", north(0));
   const m2 = await merchant("M2", north(500));
   await merchant("M3", north(10_000));

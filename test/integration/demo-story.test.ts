@@ -199,6 +199,18 @@ describe("the demo story", () => {
     expect(res.data.campaigns.totalCount).toBe(1);
   });
 
+  it("offers the 1-yuan car wash at car washes only, on a Saturday in the centre of Lüliang", async () => {
+    const res = await api.as("ANONYMOUS").gql(`{ promotionsNear(latitude: 37.518, longitude: 111.141, radiusMeters: 5000, at: "2021-01-09T10:00:00+08:00", first: 50) {
+      totalCount edges { node { promotion { rule { kind } } merchant { code category } } } } }`);
+    expect(res.errors).toBeUndefined();
+    const edges = res.data.promotionsNear.edges.map((e: any) => e.node);
+    const washes = edges.filter((n: any) => n.promotion.rule.kind === "FIXED_PRICE");
+    expect(washes.length).toBeGreaterThan(0);
+    expect(new Set(washes.map((n: any) => n.merchant.category))).toEqual(new Set(["CAR_WASH"]));
+    // The other offers still apply across the circles, at merchants of other kinds.
+    expect(edges.some((n: any) => n.merchant.category !== "CAR_WASH")).toBe(true);
+  });
+
   it("loads again without changing anything", async () => {
     const before = await api.as("HQ").gql(`{ campaign(code: "${DEMO.campaignCode}") { status spent promotions { spent rule { prizeStock } } } }`);
     const again = await loadDemo(api.database.prisma);

@@ -1,7 +1,7 @@
 -- CreateEnum
 CREATE TYPE "MerchantCategory" AS ENUM ('CAR_WASH', 'FUEL', 'AUTO_SERVICE', 'RESTAURANT', 'CAFE', 'SUPERMARKET', 'CONVENIENCE_STORE', 'RETAIL', 'ELECTRONICS', 'BEAUTY', 'HEALTH', 'FITNESS', 'ENTERTAINMENT', 'HOTEL', 'TRAVEL', 'OTHER');
 
--- AlterTable: free-text categories become the fixed list; what names none of it becomes OTHER
+-- AlterTable: free-text categories become the fixed list, and what names none of it becomes OTHER
 -- (kept, not dropped: merchants already stored keep a category).
 ALTER TABLE "merchant" ALTER COLUMN "category" TYPE "MerchantCategory" USING (
   CASE
