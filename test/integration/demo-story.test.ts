@@ -10,10 +10,12 @@ import { startTestApi, type TestApi } from "../support/harness.js";
 let api: TestApi;
 let firstLoad: DemoSummary;
 
+// Loading the whole demo bank (about a minute on the embedded database) is this file's setup;
+// on a busy machine it has taken longer than the default two minutes for a hook.
 beforeAll(async () => {
   api = await startTestApi();
   firstLoad = await loadDemo(api.database.prisma);
-});
+}, 300_000);
 afterAll(() => api?.close());
 
 describe("the demo story", () => {
