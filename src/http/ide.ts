@@ -106,7 +106,7 @@ mutation CreateCampaign {
     query: `# The card app's query, without a token:
 # offers near a cardholder on a Saturday morning of the story.
 query Nearby($card: String) {
-  promotionsNear(latitude: 37.518, longitude: 111.141, radiusMeters: 2000, at: "2021-01-09T10:00:00+08:00", cardToken: $card, first: 20) {
+  promotionsNear(latitude: 37.511, longitude: 111.147, radiusMeters: 2000, at: "2021-01-09T10:00:00+08:00", cardToken: $card, first: 20) {
     totalCount
     edges { cursor node {
       distanceMeters availableUntil nextAvailableAt
