@@ -1,7 +1,8 @@
 /**
  * The one way a write opens a transaction: every write service runs its work through
  * `inTransaction`, which also writes the write's audit entry (so the entry commits, or rolls
- * back, with the write) and implements the dry run.
+ * back, with the write), implements the dry run, and publishes what the write changed to the
+ * live feed once it has committed (src/live/change.ts).
  */
 import type { Prisma } from "../generated/prisma/client.js";
 import { ChangeLog, type ChangeFeed } from "../live/change.js";
