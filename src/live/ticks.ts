@@ -2,7 +2,8 @@
  * The source stream of one subscription: a tick when the subscriber should be shown the state
  * again. The first tick comes at once (the state when subscribing); after that, a tick follows
  * a published change that `concerns` the subscription, at most one per `intervalMs`
- * (coalescing): changes arriving meanwhile fold into the next tick. A tick carries no data:
+ * (coalescing), counted from when the consumer asked for it, that is once the last event was
+ * sent: changes arriving meanwhile fold into the next tick. A tick carries no data:
  * the subscription's resolver reads the state when it runs, so whatever a tick was delayed
  * by, the subscriber sees the latest state.
  *
@@ -24,7 +25,9 @@ export class Ticks implements AsyncIterableIterator<Tick> {
   /** True while a tick is owed: the first one, or a change since the last. */
   private pending = true;
   private closed = false;
-  private lastAt = Number.NEGATIVE_INFINITY;
+  /** The earliest the next tick may come: an interval after the consumer asked for it. */
+  private readyAt = 0;
+  private started = false;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: () => void;
@@ -61,19 +64,23 @@ export class Ticks implements AsyncIterableIterator<Tick> {
   }
 
   async next(): Promise<IteratorResult<Tick>> {
+    // The consumer asks for the next tick once it has sent the last event (graphql-ws awaits
+    // each send), so counting the interval from here spaces the events the subscriber receives,
+    // however long each took to run.
+    if (this.started) this.readyAt = Date.now() + this.intervalMs;
+    this.started = true;
     while (!this.closed) {
       if (!this.pending) {
         await this.until(null);
         continue;
       }
-      const wait = this.lastAt + this.intervalMs - Date.now();
+      const wait = this.readyAt - Date.now();
       if (wait > 0) {
         await this.until(wait);
         continue;
       }
       this.pending = false;
-      this.lastAt = Date.now();
-      return { value: { at: new Date(this.lastAt) }, done: false };
+      return { value: { at: new Date() }, done: false };
     }
     return { value: undefined, done: true };
   }

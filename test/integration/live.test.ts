@@ -178,15 +178,33 @@ describe("live figures across instances", () => {
     await f.waitUntil((e) => actualOf(e) === before + 100);
     await sleep(COALESCE_MS * 3);
     const during = f.events.slice(1);
-    // At most one event per interval (and one more for the last change), never more; the
-    // ticks are an interval apart, their arrival less the jitter of running the document.
+    // At most one event per interval (and one more for the last change), never more.
     expect(during.length).toBeLessThanOrEqual(Math.ceil(elapsed / COALESCE_MS) + 2);
     expect(during.length).toBeLessThan(100);
     expect(actualOf(during[during.length - 1])).toBe(before + 100);
-    const arrivals = f.arrivals.slice(1);
-    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(COALESCE_MS / 2);
+    // And an interval apart as they arrive. Not on the embedded database: it runs in this
+    // process's thread, so while it works the client reads nothing and a late event arrives
+    // together with the next (the unit test of live/ticks.ts checks the spacing itself).
+    if (api.database.kind !== "embedded") {
+      const arrivals = f.arrivals.slice(1);
+      for (let i = 1; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(COALESCE_MS - 25);
+    }
     await disposeAll();
   }, 120_000);
+});
+
+describe("a re-org", () => {
+  it("moves the standings: a sub-branch moved to another city takes its figures along", async () => {
+    const f = subscribe(b, await api.token({ role: "HQ" }), RANKING, { code: "P" });
+    const [first] = await f.waitFor(1);
+    const actual = (e: { data?: any }, code: string) => (e.data.rankingChanged as { actual: number; branch: { code: string } }[]).find((s) => s.branch.code === code)!.actual;
+    const [a, bb] = [actual(first, "A"), actual(first, "B")];
+    const moved = await api.as({ role: "INGEST" }).gql(`mutation { upsertBranches(input: [{ code: "B1", name: "Sub B1", level: SUB_BRANCH, parentCode: "A" }]) { updated } }`);
+    expect(moved.data.upsertBranches.updated).toBe(1);
+    const after = await f.waitUntil((e) => actual(e, "B") === 0);
+    expect(actual(after, "A")).toBe(a + bb);
+    await disposeAll();
+  });
 });
 
 describe("who may subscribe", () => {

@@ -46,10 +46,17 @@ interface Watched {
 }
 
 function watching(load: () => Promise<Watched>): Concerns {
-  let watched = load();
+  // A failed load is seen (and answered with a tick) by the next change that awaits it; until
+  // then it must not count as an unhandled rejection.
+  const loading = () => {
+    const p = load();
+    p.catch(() => {});
+    return p;
+  };
+  let watched = loading();
   return async (change: Change) => {
     if (change.reorg) {
-      watched = load();
+      watched = loading();
       return true;
     }
     const w = await watched;
