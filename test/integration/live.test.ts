@@ -262,7 +262,7 @@ describe("who may subscribe", () => {
     await disposeAll();
   });
 
-  it("takes only subscriptions, within the same document limits as HTTP", async () => {
+  it("takes only subscriptions (and HTTP none), within the same document limits as HTTP", async () => {
     const token = await api.token({ role: "HQ" });
     const query = subscribe(b, token, `{ branch(code: "A") { code } }`);
     expect((await query.refused)[0]).toMatchObject({ extensions: { code: "BAD_REQUEST" }, message: expect.stringContaining("over HTTP") });
@@ -270,6 +270,10 @@ describe("who may subscribe", () => {
     expect((await deep.refused)[0].extensions?.code).toBe("QUERY_TOO_DEEP");
     const nul = subscribe(b, token, FIGURES, { code: "A\u0000" });
     expect((await nul.refused)[0].extensions?.code).toBe("BAD_USER_INPUT");
+    // And the other way round: HTTP runs no subscription.
+    const overHttp = await api.as({ role: "HQ" }).gql(FIGURES, { code: "A" });
+    expect(overHttp.status).toBe(400);
+    expect(overHttp.errors?.[0]).toMatchObject({ extensions: { code: "BAD_REQUEST" }, message: expect.stringContaining("WebSocket") });
     await disposeAll();
   });
 });
