@@ -63,8 +63,18 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   /** … and this `aud`. */
   JWT_AUDIENCE: z.string().min(1).optional(),
-  /** Redis for rate limits shared by several API instances; unset: limits are kept in memory. */
+  /** Redis shared by several API instances, for rate limits and live changes; unset: both are kept in this process. */
   REDIS_URL: z.string().url().optional(),
+  /** Redis pub/sub channel on which API instances and the import share live changes (src/live/feed.ts). */
+  LIVE_REDIS_CHANNEL: z.string().min(1).max(200).default("cardgrowth:live"),
+  /**
+   * Live subscriptions (src/live/subscriptions.ts): at most one event per subscription per
+   * LIVE_COALESCE_MS, always carrying the latest state; open subscriptions per caller (role and
+   * subject) on one instance; the WebSocket keep-alive ping interval.
+   */
+  LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
+  LIVE_MAX_SUBSCRIPTIONS_PER_CALLER: z.coerce.number().int().min(1).max(10_000).default(20),
+  LIVE_KEEPALIVE_MS: z.coerce.number().int().min(1_000).max(600_000).default(12_000),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */

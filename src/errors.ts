@@ -8,6 +8,8 @@ export type ErrorCode =
   | "CONFLICT"
   | "FORBIDDEN"
   | "UNAUTHENTICATED"
+  // A caller holds LIVE_MAX_SUBSCRIPTIONS_PER_CALLER open subscriptions already.
+  | "TOO_MANY_SUBSCRIPTIONS"
   // A redemption refused by the promotion's rules; the message says which rule.
   | "PROMOTION_NOT_AVAILABLE"
   | "OUTSIDE_SCHEDULE"

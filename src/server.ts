@@ -9,6 +9,10 @@
  * trusted-document check, then Apollo (CSRF prevention, document limits, input strings, field
  * authorization, error masking). Cheap refusals come first, so a request that will be refused
  * costs as little as possible. A request refused for its token is audited on the way out.
+ *
+ * The same port and path take GraphQL subscriptions over WebSocket (src/live/subscriptions.ts),
+ * fed by the process's change feed (src/live/feed.ts: in process, or Redis with REDIS_URL),
+ * which every write publishes to after it commits.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,10 +42,15 @@ import type { Logger } from "./logger.js";
 import { auditRefusedTokens } from "./modules/audit/audit.http.js";
 import { auditPlugin } from "./modules/audit/audit.plugin.js";
 import { createAuthenticator, type Claims } from "./modules/auth/auth.service.js";
+import type { ChangeFeed } from "./live/change.js";
+import { createChangeFeed } from "./live/feed.js";
+import { serveSubscriptions } from "./live/subscriptions.js";
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Committed writes' changes, from this instance and (with REDIS_URL) every other one. */
+  readonly feed: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -54,9 +63,11 @@ export async function startServer(database: Database, config: Config, logger: Lo
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const limits = documentLimits(config);
+  const schema = await createSchema();
+  const formatError = createFormatError(logger);
   const apollo = new ApolloServer<Context>({
-    schema: await createSchema(),
-    formatError: createFormatError(logger),
+    schema,
+    formatError,
     introspection: config.NODE_ENV !== "production",
     includeStacktraceInErrorResponses: false,
     // A browser page elsewhere cannot make a signed-in user's browser send a "simple" request.
@@ -82,6 +93,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
   });
   await apollo.start();
   const limiter = await rateLimit(config, logger);
+  const feed = await createChangeFeed(config, logger);
+  const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError });
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");
@@ -116,7 +129,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     trustedDocuments(config, TRUSTED_MANIFEST),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
-        const context = createContext(database.prisma, config, res.locals.claims as Claims | null);
+        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed);
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
@@ -137,9 +150,13 @@ export async function startServer(database: Database, config: Config, logger: Lo
   return {
     url: `http://${host}:${port}/graphql`,
     port,
+    feed,
     close: async () => {
+      // Subscribers first: the HTTP server drains only once their sockets are gone.
+      await live.close();
       await apollo.stop();
       await limiter.close();
+      await feed.close();
     },
   };
 }

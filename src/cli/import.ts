@@ -1,7 +1,8 @@
 /**
  * npm run import -- <kind> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]
  *
- * Every written batch is recorded in the audit trail under SUBJECT (default cli:<OS user>).
+ * Every written batch is recorded in the audit trail under SUBJECT (default cli:<OS user>). With
+ * REDIS_URL, each committed batch's changes are published to the API instances' subscribers.
  *
  * kinds: units, managers, targets, applications, activations, merchants, circles, visits. See docs/import.md.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
@@ -12,6 +13,8 @@ import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
+import { createChangeFeed } from "../live/feed.js";
+import { createLogger } from "../logger.js";
 import { IMPORT_KINDS, isImportKind } from "../modules/import/import.kinds.js";
 import { ImportFileError, runImport, type ImportProgress } from "../modules/import/import.service.js";
 
@@ -43,12 +46,16 @@ async function main(): Promise<number> {
   }
 
   let db;
+  let config;
   try {
-    db = await openDatabase(loadConfig());
+    config = loadConfig();
+    db = await openDatabase(config);
   } catch (err) {
     console.error(`import: ${(err as Error).message}`); // e.g. the embedded database is held by the server
     return 2;
   }
+  // Only publishes: the API instances listen. Without REDIS_URL nobody would hear it.
+  const feed = await createChangeFeed(config, createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL), { listen: false });
   const progress = progressReporter();
   try {
     const summary = await runImport(db.prisma, {
@@ -60,6 +67,7 @@ async function main(): Promise<number> {
       reportPath: values.report ?? `${file}.report.ndjson`,
       onProgress: progress.update,
       auditSubject: values.as ?? `cli:${os.userInfo().username}`,
+      feed,
     });
     progress.stop();
     const verb = summary.dryRun ? "would be" : "were";
@@ -75,6 +83,7 @@ async function main(): Promise<number> {
     console.error(err instanceof ImportFileError || (err as { code?: string }).code === "ENOENT" ? `import: ${(err as Error).message}` : err);
     return 2;
   } finally {
+    await feed.close();
     await db.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The one way a write opens a transaction: every write service runs its work through
  * `inTransaction`, which also writes the write's audit entry (so the entry commits, or rolls
- * back, with the write) and implements the dry run.
+ * back, with the write), implements the dry run, and publishes what the write changed to the
+ * live feed once it has committed (src/live/change.ts).
  */
 import type { Prisma } from "../generated/prisma/client.js";
+import { ChangeLog, type ChangeFeed } from "../live/change.js";
 import { noteCommitted, recordWrite, type AuditStamp } from "../modules/audit/audit.service.js";
 import type { Db } from "./database.js";
 
@@ -24,10 +26,15 @@ export interface TransactionOptions {
    * commits (or rolls back) with the write. A dry run records nothing.
    */
   audit?: AuditStamp;
+  /**
+   * Where to publish what the write changed (its `ChangeLog`), once it has committed: never
+   * for a dry run, a refusal or a rollback. Unset: nobody follows the changes.
+   */
+  feed?: ChangeFeed;
 }
 
-/** The options of a single create/update call: only who asked, for the audit trail. */
-export type AuditOptions = Pick<TransactionOptions, "audit">;
+/** The options of a single create/update call: who asked, for the audit trail, and where its changes go. */
+export type AuditOptions = Pick<TransactionOptions, "audit" | "feed">;
 
 /** Carries a dry run's outcome out of the transaction it rolls back. */
 class DryRun<T> {
@@ -40,13 +47,15 @@ const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
 /**
  * Runs a write in one transaction. With `dryRun` the transaction does all its work, checks
  * included, and is then rolled back, so the caller learns exactly what would happen. With an
- * `audit` stamp, the write's entry is the transaction's last statement.
+ * `audit` stamp, the write's entry is the transaction's last statement. What `work` reports to
+ * its `ChangeLog` is published to `options.feed` after the commit.
  */
-export async function inTransaction<T>(db: Db, options: TransactionOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: Db, options: TransactionOptions, work: (tx: Tx, changes: ChangeLog) => Promise<T>): Promise<T> {
   let outcome: T;
+  const changes = new ChangeLog();
   try {
     outcome = await db.$transaction(async (tx) => {
-      const outcome = await work(tx);
+      const outcome = await work(tx, changes);
       if (options.dryRun) throw new DryRun(outcome);
       if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
       return outcome;
@@ -56,5 +65,7 @@ export async function inTransaction<T>(db: Db, options: TransactionOptions, work
     throw err;
   }
   if (options.audit) noteCommitted(options.audit);
+  const changed = options.feed ? changes.collected() : null;
+  if (changed) options.feed!.publish(changed);
   return outcome;
 }

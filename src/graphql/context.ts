@@ -9,6 +9,7 @@ import type { Viewer } from "../domain/access.js";
 import type { BusinessDate } from "../domain/dates.js";
 import type { AuditStamp } from "../modules/audit/audit.service.js";
 import type { Claims } from "../modules/auth/auth.service.js";
+import type { ChangeFeed } from "../live/change.js";
 import type { CachePolicy } from "./cache-control.js";
 
 /**
@@ -30,6 +31,8 @@ export interface Context {
   viewer(): Promise<Viewer>;
   /** What HTTP caches may do with this response (see src/graphql/cache-control.ts). */
   readonly cache: CachePolicy;
+  /** Where writes publish what they changed, and where subscriptions hear it (src/live). */
+  readonly feed: ChangeFeed;
   /** The audit stamp of each mutation root field that ran, by response key (the audit plugin's). */
   readonly auditStamps: Map<string, AuditStamp>;
 }

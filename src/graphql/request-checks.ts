@@ -1,6 +1,7 @@
 /**
  * Checks every request gets once its operation is known, before anything executes:
  * - the operation named by `operationName` must exist (else HTTP 400, not a failure later on);
+ * - a subscription is served over WebSocket (src/live/subscriptions.ts), not run once over HTTP;
  * - no string argument, written in the document or sent as a variable, may hold a NUL
  *   character or an unpaired UTF-16 surrogate. Neither is text: PostgreSQL refuses both in
  *   text and jsonb, so without this one place each service would fail on them differently.
@@ -57,6 +58,11 @@ export function requestChecksPlugin(): ApolloServerPlugin<Context> {
           if (!operation) {
             const message = request.operationName ? `Unknown operation named "${request.operationName}".` : "Must provide operation name if query contains multiple operations.";
             throw new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } } });
+          }
+          if (operation.operation === "subscription") {
+            throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws, the graphql-transport-ws protocol) at this same URL", {
+              extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+            });
           }
           const issues = badArgumentStrings(document, operation, request.variables);
           if (issues.length) throw withHttpStatus(new BadInputError(issues), 400);

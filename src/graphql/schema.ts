@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type PubSub } from "type-graphql";
 import { AuditResolver } from "../modules/audit/audit.resolver.js";
 import { authChecker } from "../modules/auth/auth.guard.js";
 import { CampaignsResolver, PromotionsResolver } from "../modules/campaigns/campaigns.resolver.js";
@@ -12,6 +12,8 @@ import { BranchPerformanceResolver, ManagerPerformanceResolver, PerformanceResol
 import { BranchStaffResolver } from "../modules/org/branch-staff.resolver.js";
 import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
+import { PerformanceSubscriptionResolver } from "../modules/performance/performance.subscription.js";
+import { CampaignSubscriptionResolver } from "../modules/campaigns/campaigns.subscription.js";
 
 export const resolvers = [
   BranchResolver,
@@ -29,12 +31,29 @@ export const resolvers = [
   CampaignsResolver,
   PromotionsResolver,
   AuditResolver,
+  PerformanceSubscriptionResolver,
+  CampaignSubscriptionResolver,
 ] as const;
+
+/**
+ * type-graphql builds no subscription field without a PubSub, but ours are not topics: each
+ * field's `subscribe` follows the change feed (src/live), which writes publish to after they
+ * commit. This one only says so if anything ever uses it.
+ */
+const FEED_ONLY: PubSub = {
+  publish() {
+    throw new Error("publish to the change feed (src/live/change.ts), not to type-graphql's PubSub");
+  },
+  subscribe() {
+    throw new Error("subscriptions follow the change feed through their own `subscribe` (src/live/ticks.ts)");
+  },
+};
 
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers,
     authChecker,
+    pubSub: FEED_ONLY,
     validate: { forbidUnknownValues: false },
   });
 }

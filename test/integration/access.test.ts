@@ -308,10 +308,10 @@ describe("every field says who may use it, where it is declared", () => {
     expect(roots.filter((f) => !covered.has(f))).toEqual([]);
   });
 
-  it("every root query and mutation carries @Allow (a new one without it fails here)", async () => {
+  it("every root query, mutation and subscription carries @Allow (a new one without it fails here)", async () => {
     const schema = await createSchema();
     const allowed = new Set(getMetadataStorage().authorizedFields.filter((a) => (a.roles[0] as { roles?: unknown })?.roles).map((a) => a.fieldName));
-    const roots = [schema.getQueryType()!, schema.getMutationType()!].flatMap((t) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`));
+    const roots = [schema.getQueryType()!, schema.getMutationType()!, schema.getSubscriptionType()!].flatMap((t) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`));
     expect(roots.length).toBeGreaterThan(20);
     expect(roots.filter((r) => !allowed.has(r.split(".")[1]))).toEqual([]);
   });
@@ -331,7 +331,7 @@ describe("every field says who may use it, where it is declared", () => {
     const SUMS = new Set(["Campaign.spent", "Campaign.remaining", "Promotion.spent", "Promotion.budgetCap"]);
     const unguarded: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
-      if (!("getFields" in type) || type.name.startsWith("__") || type.name === "Query" || type.name === "Mutation" || !("getInterfaces" in type)) continue;
+      if (!("getFields" in type) || type.name.startsWith("__") || ["Query", "Mutation", "Subscription"].includes(type.name) || !("getInterfaces" in type)) continue;
       for (const [name, field] of Object.entries(type.getFields())) {
         const returns = String(field.type).replace(/[[\]!]/g, "");
         const key = `${type.name}.${name}`;

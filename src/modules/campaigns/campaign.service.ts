@@ -130,7 +130,7 @@ export async function createCampaign(db: Db, input: CreateCampaignInput, options
 }
 
 export async function updateCampaign(db: Db, input: UpdateCampaignInput, options: AuditOptions = {}): Promise<Campaign> {
-  const code = await idempotentWrite(db, "updateCampaign", input, options, async (tx) => {
+  const code = await idempotentWrite(db, "updateCampaign", input, options, async (tx, changes) => {
     const current = await lockExisting(tx, input.code);
     const issues = new IssueCollector();
     if (input.name != null) checkName(issues, undefined, "name", input.name);
@@ -159,13 +159,14 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput, options
       },
     });
     await replaceEligibility(tx, current.id, input.circleCodes ? circleIds : null, input.merchantCodes ? merchantIds : null);
+    changes.add({ campaigns: [current.code] });
     return current.code;
   });
   return (await findCampaign(db, code))!;
 }
 
 export async function transitionCampaign(db: Db, input: TransitionCampaignInput, options: AuditOptions = {}): Promise<Campaign> {
-  const code = await idempotentWrite(db, "transitionCampaign", input, options, async (tx) => {
+  const code = await idempotentWrite(db, "transitionCampaign", input, options, async (tx, changes) => {
     const current = await lockExisting(tx, input.code);
     if (!canTransition(current.status, input.to)) {
       const allowed = CAMPAIGN_TRANSITIONS[current.status];
@@ -174,6 +175,7 @@ export async function transitionCampaign(db: Db, input: TransitionCampaignInput,
       ]);
     }
     await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
+    changes.add({ campaigns: [current.code] });
     return current.code;
   });
   return (await findCampaign(db, code))!;

@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
 import { ROLES, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
-import { auditStamp } from "../audit/audit.plugin.js";
+import { writeOptions } from "../common/write-options.js";
 import { Allow, Guard, ownedResults, staffOnly } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
@@ -80,19 +80,19 @@ export class CampaignsResolver {
   @Mutation(() => Campaign, { description: "Creates a DRAFT campaign. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
   createCampaign(@Arg("input") input: CreateCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
-    return createCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return createCampaign(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => Campaign, { description: "Changes a campaign's name, dates, budget or eligibility. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
   updateCampaign(@Arg("input") input: UpdateCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
-    return updateCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return updateCampaign(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => Campaign, { description: "Moves a campaign along its lifecycle; illegal moves are refused. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
   transitionCampaign(@Arg("input") input: TransitionCampaignInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Campaign> {
-    return transitionCampaign(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return transitionCampaign(ctx.db, input, writeOptions(ctx, info));
   }
 }
 
@@ -130,7 +130,7 @@ export class PromotionsResolver {
   @Mutation(() => Promotion, { description: "Adds a promotion to a campaign. Idempotent by idempotencyKey." })
   @Allow("MARKETING")
   createPromotion(@Arg("input") input: CreatePromotionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Promotion> {
-    return createPromotion(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return createPromotion(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => Redemption, {
@@ -141,6 +141,6 @@ export class PromotionsResolver {
   @Allow("ACQUIRER")
   redeemPromotion(@Arg("input") input: RedeemPromotionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Redemption> {
     const clock = { zone: ctx.config.BANK_TIME_ZONE, maxSkewSeconds: ctx.config.REDEMPTION_MAX_CLOCK_SKEW_SECONDS };
-    return redeem(ctx.db, input, clock, { audit: auditStamp(ctx, info) });
+    return redeem(ctx.db, input, clock, writeOptions(ctx, info));
   }
 }

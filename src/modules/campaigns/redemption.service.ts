@@ -7,6 +7,7 @@ import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { lockCampaign, lockPromotion, lockTransactionId } from "../../db/locks.js";
 import { inTransaction, type AuditOptions, type Tx } from "../../db/transaction.js";
+import type { ChangeLog } from "../../live/change.js";
 import { fromDbDate, toDbDate } from "../../domain/dates.js";
 import { fenNumber, fenToYuan } from "../../domain/money.js";
 import { periodOf } from "../../domain/period.js";
@@ -61,7 +62,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
   const localDate = local.toISODate()!;
   const localWeek = periodOf("WEEK", localDate).code;
 
-  const attempt = async (tx: Tx): Promise<Redemption | Refusal> => {
+  const attempt = async (tx: Tx, changes: ChangeLog): Promise<Redemption | Refusal> => {
     await lockTransactionId(tx, input.transactionId);
     const previous = await tx.redemption.findUnique({ where: { transactionId: input.transactionId }, include: { promotion: { select: { code: true } } } });
     if (previous) return replay(tx, previous, input, at, spendFen!);
@@ -132,13 +133,15 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
       where: { id: campaign.id },
       data: { spentFen: spent, ...(spent >= campaign.budgetFen ? { status: CampaignStatus.PAUSED } : {}) },
     });
+    // Spent, remaining, results and (when this use spent the last fen) the self-pause.
+    changes.add({ campaigns: [campaign.code] });
     return Object.assign(new Redemption(), {
       transactionId: input.transactionId, promotionCode: promotion.code, merchantCode: input.merchantCode, at,
       spend: fenToYuan(spendFen!)!, cost: fenToYuan(costFen)!, won,
     });
   };
-  return inTransaction(db, options, async (tx) => {
-    const outcome = await attempt(tx);
+  return inTransaction(db, options, async (tx, changes) => {
+    const outcome = await attempt(tx, changes);
     // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
     if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
     return outcome;

@@ -8,6 +8,7 @@ import { AppError, BadInputError } from "../../errors.js";
 import type { Db } from "../../db/database.js";
 import { lockIdempotencyKey } from "../../db/locks.js";
 import { inTransaction, type AuditOptions, type Tx } from "../../db/transaction.js";
+import type { ChangeLog } from "../../live/change.js";
 
 /** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
 function canonical(value: unknown): string {
@@ -33,13 +34,13 @@ export async function idempotentWrite(
   operation: string,
   input: { idempotencyKey: string },
   options: AuditOptions,
-  run: (tx: Tx) => Promise<string>,
+  run: (tx: Tx, changes: ChangeLog) => Promise<string>,
 ): Promise<string> {
   const key = input.idempotencyKey;
   if (key.length < 8 || key.length > 128) throw BadInputError.single("idempotencyKey", "must be 8 to 128 characters");
   const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
   const hash = createHash("sha256").update(canonical(rest)).digest("hex");
-  return inTransaction(db, options, async (tx) => {
+  return inTransaction(db, options, async (tx, changes) => {
     await lockIdempotencyKey(tx, operation, key);
     const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });
     if (seen) {
@@ -50,7 +51,7 @@ export async function idempotentWrite(
       }
       return (seen.response as { result: string }).result;
     }
-    const result = await run(tx);
+    const result = await run(tx, changes);
     await tx.idempotencyKey.create({ data: { operation, key, requestHash: hash, response: { result } } });
     return result;
   });

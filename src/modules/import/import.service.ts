@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Db } from "../../db/database.js";
 import { AppError } from "../../errors.js";
+import type { ChangeFeed } from "../../live/change.js";
 import { recordAudit, refusedEntry, type AuditStamp } from "../audit/audit.service.js";
 import { IMPORT_KINDS, type ImportKindName } from "./import.kinds.js";
 
@@ -29,6 +30,8 @@ export interface ImportOptions {
   onProgress?(progress: ImportProgress): void;
   /** Who runs the import: each written batch goes to the audit trail under this subject (role INGEST). */
   auditSubject?: string;
+  /** Where each committed batch's changes are published (the API instances' live updates; with REDIS_URL, through Redis). */
+  feed?: ChangeFeed;
 }
 
 export interface ImportProgress {
@@ -138,7 +141,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
     let outcome: Awaited<ReturnType<typeof kind.write>>;
     try {
       // The batch's entry is written in the batch's transaction: committed rows always have it.
-      outcome = await kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit });
+      outcome = await kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed });
     } catch (err) {
       // Rolled back: nothing was written, so the entry that says so is written on its own.
       const [code, issues] = err instanceof AppError ? [err.code, err.issues] : ["INTERNAL_SERVER_ERROR", undefined];

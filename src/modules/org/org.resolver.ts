@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from "type-graphql";
 import { canSeeStaff, STAFF } from "../../domain/access.js";
 import type { Context } from "../../graphql/context.js";
-import { auditStamp } from "../audit/audit.plugin.js";
+import { writeOptions } from "../common/write-options.js";
 import { Allow, demand, Guard, staffVisible } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { fromGlobalId, MAX_PAGE_SIZE, Node } from "../common/relay.js";
@@ -63,7 +63,7 @@ export class BranchResolver {
   @Mutation(() => WriteResult, { description: "Creates or updates units by code; atomic, idempotent." })
   @Allow("INGEST")
   upsertBranches(@Arg("input", () => [BranchInput]) input: BranchInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
-    return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return upsertBranches(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }
 
@@ -88,6 +88,6 @@ export class AccountManagerResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<WriteResult> {
-    return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return upsertAccountManagers(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }

@@ -47,7 +47,7 @@ interface TreeNode {
 
 export async function upsertBranches(db: Db, input: readonly BranchInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome & { figuresChanged: FiguresChanged }> {
   checkBatchSize(input, maxBatch);
-  return inTransaction(db, options, async (tx) => {
+  return inTransaction(db, options, async (tx, changes) => {
     await lockOrgWrites(tx);
     const existing = await tx.branch.findMany({ select: { id: true, code: true, level: true, parentId: true } });
     const codeById = new Map(existing.map((b) => [b.id, b.code]));
@@ -88,6 +88,7 @@ export async function upsertBranches(db: Db, input: readonly BranchInput[], maxB
     const treeChanged = moved.length > 0 || rows.some((r) => !before.has(r.code));
     // The closure is rebuilt after the tree changed, and the moved subtrees' figures go with them.
     const figuresChanged = treeChanged ? await moveFiguresWithUnits(tx, moved, () => rebuildClosure(tx)) : mergeChanged();
+    changes.add({ figures: figuresChanged, reorg: treeChanged });
     return { ...countWrites(rows.length, returned), rejected, figuresChanged };
   });
 }

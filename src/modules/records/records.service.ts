@@ -52,7 +52,7 @@ export async function recordApplications(
   checkBatchSize(batch, maxBatch);
   const input: ApplicationRow[] = batch.map((r) => ({ ...r, decision: r.decision ?? Decision.PENDING }));
 
-  return inTransaction(db, options, async (tx) => {
+  return inTransaction(db, options, async (tx, changes) => {
     await lockRecordWrites(tx);
     // For this transaction only: every statement below reaches the big tables by index for the
     // batch's rows (the working set is in memory, so a random page costs about a sequential
@@ -83,6 +83,7 @@ export async function recordApplications(
     if (screened.rows.length === 0) return { created: 0, updated: 0, unchanged: 0, rejected, figuresChanged: mergeChanged() };
     await batch.drop(rejected.map((r) => r.index!));
     const { created, updated, figuresChanged } = await batch.write();
+    changes.add({ figures: figuresChanged });
     return { created, updated, unchanged: screened.rows.length - created - updated, rejected, figuresChanged };
   });
 }
@@ -94,7 +95,7 @@ export async function recordActivations(
   options: WriteOptions = {},
 ): Promise<WriteOutcome & { figuresChanged: FiguresChanged }> {
   checkBatchSize(input, maxBatch);
-  return inTransaction(db, options, async (tx) => {
+  return inTransaction(db, options, async (tx, changes) => {
     await lockRecordWrites(tx);
     const found = await tx.application.findMany({
       where: { externalId: { in: input.map((r) => r.applicationExternalId) } },
@@ -131,6 +132,7 @@ export async function recordActivations(
       RETURNING (xmax = 0) AS inserted`;
     await ledger.addActivations(+1, appIds);
     const figuresChanged = await ledger.apply();
+    changes.add({ figures: figuresChanged });
     return { ...countWrites(rows.length, returned), rejected, figuresChanged };
   });
 }

@@ -3,7 +3,7 @@ import { Arg, Ctx, Info, Mutation, Resolver } from "type-graphql";
 import { canSetStaffTarget, canSetUnitTarget } from "../../domain/access.js";
 import { ForbiddenError, type FieldIssue } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { auditStamp } from "../audit/audit.plugin.js";
+import { writeOptions } from "../common/write-options.js";
 import { Allow } from "../auth/auth.guard.js";
 import { WriteResult } from "../common/write-result.type.js";
 import { TargetInput } from "./targets.input.js";
@@ -40,6 +40,6 @@ export class TargetsResolver {
         throw new ForbiddenError(`Forbidden: ${outside.length} target(s) lie outside your unit`, outside);
       }
     }
-    return setTargets(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return setTargets(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }

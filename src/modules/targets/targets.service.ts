@@ -10,9 +10,20 @@ import type { TargetInput } from "./targets.input.js";
 const ownerOf = (r: TargetInput) =>
   r.branchCode != null && r.managerCode == null ? `unit ${r.branchCode}` : r.managerCode != null && r.branchCode == null ? `manager ${r.managerCode}` : null;
 
-export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch: number, options: WriteOptions = {}): Promise<WriteOutcome> {
+/** Whose targets a write changed: unit and account-manager codes, sorted (none when every row was unchanged). */
+export interface TargetsChanged {
+  units: string[];
+  managers: string[];
+}
+
+export async function setTargets(
+  db: Db,
+  input: readonly TargetInput[],
+  maxBatch: number,
+  options: WriteOptions = {},
+): Promise<WriteOutcome & { targetsChanged: TargetsChanged }> {
   checkBatchSize(input, maxBatch);
-  return inTransaction(db, options, async (tx) => {
+  return inTransaction(db, options, async (tx, changes) => {
     const [units, managers] = await Promise.all([
       CodeIds.load(tx, "branch", input.flatMap((r) => (r.branchCode ? [r.branchCode] : []))),
       CodeIds.load(tx, "account_manager", input.flatMap((r) => (r.managerCode ? [r.managerCode] : []))),
@@ -28,11 +39,13 @@ export async function setTargets(db: Db, input: readonly TargetInput[], maxBatch
       });
       checkUnique(issues, rows, "period", (r) => (ownerOf(r) === null ? null : `${ownerOf(r)}|${r.period.code}|${r.metric}`));
     });
-    const returned = [
-      ...(await upsertFor(tx, OWNERS.unit, rows.filter((r) => r.branchCode != null), (r) => r.branchCode!)),
-      ...(await upsertFor(tx, OWNERS.manager, rows.filter((r) => r.managerCode != null), (r) => r.managerCode!)),
-    ];
-    return { ...countWrites(rows.length, returned), rejected };
+    const unitRows = await upsertFor(tx, OWNERS.unit, rows.filter((r) => r.branchCode != null), (r) => r.branchCode!);
+    const managerRows = await upsertFor(tx, OWNERS.manager, rows.filter((r) => r.managerCode != null), (r) => r.managerCode!);
+    // Only the rows written come back: a target set again to its value changes nothing.
+    const codes = (written: { code: string }[]) => [...new Set(written.map((r) => r.code))].sort();
+    const targetsChanged = { units: codes(unitRows), managers: codes(managerRows) };
+    changes.add({ targets: targetsChanged });
+    return { ...countWrites(rows.length, [...unitRows, ...managerRows]), rejected, targetsChanged };
   });
 }
 
@@ -47,9 +60,9 @@ async function upsertFor(
   owner: (typeof OWNERS)[keyof typeof OWNERS],
   rows: readonly TargetInput[],
   codeOf: (r: TargetInput) => string,
-): Promise<{ inserted: boolean }[]> {
+): Promise<{ inserted: boolean; code: string }[]> {
   if (rows.length === 0) return [];
-  return tx.$queryRaw<{ inserted: boolean }[]>`
+  return tx.$queryRaw<{ inserted: boolean; code: string }[]>`
     INSERT INTO target (${owner.column}, period, metric, value, updated_at)
     SELECT o.id, r.period, r.metric::"Metric", r.value, now()
     FROM unnest(${rows.map(codeOf)}::text[], ${rows.map((r) => r.period.code)}::text[],
@@ -57,5 +70,5 @@ async function upsertFor(
     JOIN ${owner.table} o ON o.code = r.code
     ON CONFLICT (${owner.column}, period, metric) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
       WHERE target.value IS DISTINCT FROM EXCLUDED.value
-    RETURNING (xmax = 0) AS inserted`;
+    RETURNING (xmax = 0) AS inserted, (SELECT o.code FROM ${owner.table} o WHERE o.id = target.${owner.column}) AS code`;
 }
