@@ -1,7 +1,8 @@
 /**
  * Each committed write reports whose figures it changed (src/figures/changed.ts): the units
- * with their ancestors, managers, campaigns, merchants and days. Nothing publishes it yet, so
- * the services are called straight on the test database; the tree is seeded through the API.
+ * with their ancestors, managers, campaigns, merchants and days. The services are called
+ * straight on the test database, to see what each reports (live.test.ts follows it to the
+ * subscribers); the tree is seeded through the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordActivations, recordApplications } from "../../src/modules/records/records.service.js";

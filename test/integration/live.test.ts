@@ -282,7 +282,7 @@ describe("campaigns, live", () => {
   it("a redemption that spends the budget reaches B: spent, remaining and the self-pause", async () => {
     const db = api.database.prisma;
     const unit = (await db.branch.findUnique({ where: { code: "A" } }))!.id;
-    await db.merchant.create({ data: { code: "LM1", name: "Car wash", category: "car wash", address: "1 street", latitude: 37.52, longitude: 111.14, branchId: unit } });
+    await db.merchant.create({ data: { code: "LM1", name: "Car wash", category: "CAR_WASH", address: "1 street", latitude: 37.52, longitude: 111.14, branchId: unit } });
     const marketing = api.as({ role: "MARKETING" });
     let key = 0;
     const k = () => `live-test-key-${++key}`;
