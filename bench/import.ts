@@ -306,10 +306,10 @@ export function importLabel(text: string): string {
   if (/^UPDATE application/.test(t)) return "UPDATE changed applications";
   if (/^UPDATE batch_customer/.test(t)) return "first approvals of customers seen before";
   if (/^UPDATE customer c SET first_approved_application_id = bc/.test(t)) return "UPDATE customer first approvals that moved";
-  if (/^INSERT INTO rollup_merchant_day/.test(t)) return "apply delta → rollup_merchant_day";
-  if (/^INSERT INTO rollup_campaign_day/.test(t)) return "apply delta → rollup_campaign_day";
-  if (/^INSERT INTO rollup_branch_day/.test(t)) return "apply delta → rollup_branch_day (via closure)";
-  if (/^INSERT INTO rollup_manager_day/.test(t)) return "apply delta → rollup_manager_day";
+  if (/^(?:WITH moved AS \(\s*)?INSERT INTO rollup_merchant_day/.test(t)) return "apply delta → rollup_merchant_day";
+  if (/^(?:WITH moved AS \(\s*)?INSERT INTO rollup_campaign_day/.test(t)) return "apply delta → rollup_campaign_day";
+  if (/^(?:WITH moved AS \(\s*)?INSERT INTO rollup_branch_day/.test(t)) return "apply delta → rollup_branch_day (via closure)";
+  if (/^(?:WITH moved AS \(\s*)?INSERT INTO rollup_manager_day/.test(t)) return "apply delta → rollup_manager_day";
   if (/^DELETE FROM rollup_delta/.test(t)) return "DELETE FROM rollup_delta";
   if (/^INSERT INTO customer/.test(t)) return "INSERT customers (ON CONFLICT DO NOTHING)";
   if (/^SELECT id FROM customer WHERE external_id/.test(t)) return "customer ids by external_id";
