@@ -95,8 +95,9 @@ mutation CreateCampaign {
     title: "1-yuan car wash", rule: { kind: FIXED_PRICE, fixedPrice: 1, listPrice: 45 },
     validFrom: "2021-01-02", validTo: "2021-03-27",
     schedule: [{ days: [SATURDAY], start: "09:00", end: "21:00" }],
-    limits: { perDay: 1, perCampaign: 4 }, budgetCap: 30000
-  }) { code rule { headline } }
+    limits: { perDay: 1, perCampaign: 4 }, budgetCap: 30000,
+    appliesTo: { categories: [CAR_WASH] }
+  }) { code rule { headline } appliesTo { categories } }
 }
 `,
   },
