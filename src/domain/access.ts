@@ -147,3 +147,29 @@ export function canRecordVisitOf(v: Viewer, managerId: number): boolean {
   if (v.role === "INGEST") return true;
   return v.role === "ACCOUNT_MANAGER" && v.managerId === managerId;
 }
+
+// ---- Assessment plans and incentive statements --------------------------------------------
+
+/**
+ * May the viewer issue, change, activate or close a plan issued by `planUnitId`, and calculate,
+ * approve and lock its statements? A branch manager of that unit or of a unit above it. HQ
+ * writes nothing, as elsewhere; INGEST feeds records, not plans.
+ */
+export function canManagePlan(v: Viewer, planUnitId: number): boolean {
+  return v.role === "BRANCH_MANAGER" && inSubtree(v, planUnitId);
+}
+
+/**
+ * May the viewer read a plan issued by `planUnitId` (its rules, not anyone's statement)? HQ, and
+ * the staff of its subtree, who are paid by it, and of the units above it, who issued or oversee it.
+ */
+export function canReadPlan(v: Viewer, planUnitId: number): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role !== "BRANCH_MANAGER" && v.role !== "ACCOUNT_MANAGER") return false;
+  return inSubtree(v, planUnitId) || (v.scope !== null && v.scope.ancestors.has(planUnitId));
+}
+
+/** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
+export function canListPlansUnder(v: Viewer, unitId: number): boolean {
+  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+}

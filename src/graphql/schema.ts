@@ -12,6 +12,7 @@ import { BranchPerformanceResolver, ManagerPerformanceResolver, PerformanceResol
 import { BranchStaffResolver } from "../modules/org/branch-staff.resolver.js";
 import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
+import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver } from "../modules/incentives/incentives.resolver.js";
 
 export const resolvers = [
   BranchResolver,
@@ -29,6 +30,9 @@ export const resolvers = [
   CampaignsResolver,
   PromotionsResolver,
   AuditResolver,
+  IncentivePlansResolver,
+  ManagerIncentivesResolver,
+  BranchIncentivesResolver,
 ] as const;
 
 export function createSchema(): Promise<GraphQLSchema> {
