@@ -14,14 +14,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apps, seed, write } from "../fixtures/scenarios.js";
-import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
+import { codeOf, DEEP_DOCUMENTS, startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
 const BM = { role: "BRANCH_MANAGER", unit: "C", sub: "bm-c" } as const;
 const bm = () => api.as(BM);
 
 beforeAll(async () => {
-  api = await startTestApi();
+  // The statement-count test reads a page of managers with their statements' lines, deeper and
+  // costlier than production's document limits allow.
+  api = await startTestApi(DEEP_DOCUMENTS);
   await seed(api, {
     branches: [
       { code: "P", name: "Province", level: "PROVINCE" },
@@ -194,5 +196,65 @@ describe("a plan's lifecycle", () => {
     expect([...ops].sort()).toEqual([
       "approveStatements Q1-C", "calculateStatements Q1-C", "createPlan Q1-C", "lockStatements Q1-C", "transitionPlan Q1-C", "updatePlan Q1-C",
     ]);
+  });
+});
+
+describe("statement counts", () => {
+  // Two units under Q: W with 2 account managers, X with 40; one application each in January.
+  const managersOf = (unit: string, n: number) => Array.from({ length: n }, (_, i) => ({ code: `${unit}-M${String(i).padStart(2, "0")}`, name: `${unit} ${i}`, branchCode: unit }));
+  const BM_Q = { role: "BRANCH_MANAGER", unit: "Q", sub: "bm-q" } as const;
+
+  beforeAll(async () => {
+    const managers = [...managersOf("W", 2), ...managersOf("X", 40)];
+    await seed(api, {
+      branches: [
+        { code: "Q", name: "Province Q", level: "PROVINCE" },
+        { code: "W", name: "Small city", level: "CITY", parentCode: "Q" },
+        { code: "X", name: "Large city", level: "CITY", parentCode: "Q" },
+      ],
+      managers,
+      applications: managers.flatMap((m) => apps(m.code, m.branchCode, 1, "2021-01-05", { managerCode: m.code })),
+    });
+  });
+
+  async function planFor(unit: string): Promise<number> {
+    const q = api.as(BM_Q);
+    const rules = [{ kind: "PER_UNIT", metric: "APPLICATIONS", amount: 5 }, { kind: "FIRST_ORDER", amount: 20, withinDays: 30 }];
+    for (const [query, input] of [
+      [CREATE, { idempotencyKey: `count-plan-${unit}`, code: `PLAN-${unit}`, name: unit, branchCode: unit, period: "2021-Q1", rules }],
+      [TRANSITION, { idempotencyKey: `count-plan-${unit}-active`, code: `PLAN-${unit}`, to: "ACTIVE" }],
+    ] as const) {
+      expect((await q.gql(query, { in: input })).errors).toBeUndefined();
+    }
+    return api.countStatements(async () => {
+      const res = await q.gql(CALCULATE, { in: { planCode: `PLAN-${unit}`, asOf: "2021-01-31" } });
+      expect(res.errors).toBeUndefined();
+    });
+  }
+
+  it("calculating a plan costs the same for 2 managers as for 40 (inputs read set-based, statements written in bulk)", async () => {
+    const small = await planFor("W");
+    const large = await planFor("X");
+    expect(small).toBeGreaterThan(0);
+    expect(large).toBe(small);
+  });
+
+  it("reading a page of managers with their statements and lines costs the same for 2 as for 40", async () => {
+    const query = `query($u: String!) { branch(code: $u) { accountManagers(first: 50) { edges { node { code
+      incentives(period: "2021-Q1") { planCode total lines { ruleKind amount } } } } } } }`;
+    const read = async (unit: string, n: number) => {
+      let rows: any[] = [];
+      const statements = await api.countStatements(async () => {
+        const res = await api.as({ role: "HQ" }).gql(query, { u: unit });
+        expect(res.errors).toBeUndefined();
+        rows = res.data.branch.accountManagers.edges;
+      });
+      expect(rows).toHaveLength(n);
+      expect(rows.every((e) => e.node.incentives.length === 1 && e.node.incentives[0].total === 5)).toBe(true);
+      return statements;
+    };
+    const small = await read("W", 2);
+    const large = await read("X", 40);
+    expect(large).toBe(small);
   });
 });
