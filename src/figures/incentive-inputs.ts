@@ -38,38 +38,37 @@ function add(into: Counts, id: number, metric: PlanMetric, n: number): void {
 export async function readIncentiveInputs(db: Db | Tx, planUnitId: number, period: string, window: AsOfWindow): Promise<IncentiveInputs> {
   const subtree = Prisma.sql`SELECT descendant_id FROM branch_closure WHERE ancestor_id = ${planUnitId}`;
   const counted = !window.empty;
-  const [units, managers, unitActuals, managerActuals, targets, customers] = await Promise.all([
-    db.$queryRaw<{ id: number; code: string; level: PlanLevel; parentId: number | null }[]>`
-      SELECT b.id, b.code, b.level::text AS level, CASE WHEN b.id = ${planUnitId} THEN NULL ELSE b.parent_id END AS "parentId"
-      FROM branch b WHERE b.id IN (${subtree})`,
-    db.$queryRaw<{ id: number; code: string; unitId: number }[]>`
-      SELECT m.id, m.code, m.branch_id AS "unitId" FROM account_manager m WHERE m.branch_id IN (${subtree})`,
-    counted
-      ? db.$queryRaw<{ id: number; metric: PlanMetric; n: number }[]>`
-          SELECT r.${BRANCH_ROLLUP.key} AS id, r.metric::text AS metric, sum(r.count)::int AS n FROM ${BRANCH_ROLLUP.table} r
-          WHERE r.${BRANCH_ROLLUP.key} IN (${subtree}) AND r.day BETWEEN ${window.start}::date AND ${window.end}::date
-          GROUP BY 1, 2`
-      : [],
-    counted
-      ? db.$queryRaw<{ id: number; metric: PlanMetric; n: number }[]>`
-          SELECT r.${KEYED_ROLLUPS[0].key} AS id, r.metric::text AS metric, sum(r.count)::int AS n
-          FROM ${KEYED_ROLLUPS[0].table} r JOIN account_manager m ON m.id = r.${KEYED_ROLLUPS[0].key}
-          WHERE m.branch_id IN (${subtree}) AND r.day BETWEEN ${window.start}::date AND ${window.end}::date
-          GROUP BY 1, 2`
-      : [],
-    db.$queryRaw<{ branchId: number | null; managerId: number | null; metric: PlanMetric; value: number }[]>`
-      SELECT t.branch_id AS "branchId", t.manager_id AS "managerId", t.metric::text AS metric, t.value FROM target t
-      LEFT JOIN account_manager m ON m.id = t.manager_id
-      WHERE t.period = ${period} AND (t.branch_id IN (${subtree}) OR m.branch_id IN (${subtree}))`,
-    counted
-      ? db.$queryRaw<NewCustomerInput[]>`
-          SELECT a.external_id AS application, a.manager_id AS "managerId", to_char(a.decided_on, 'YYYY-MM-DD') AS "approvedOn",
-                 to_char(v.first_spend_on, 'YYYY-MM-DD') AS "firstSpendOn"
-          FROM application a LEFT JOIN activation v ON v.application_id = a.id
-          WHERE a.decision = 'APPROVED' AND a.decided_on BETWEEN ${window.start}::date AND ${window.end}::date
-            AND a.branch_id IN (${subtree}) AND ${isFirstApproval(Prisma.sql`a.id`)}`
-      : [],
-  ]);
+  // One after another: they run in the calculation's transaction, one connection.
+  const units = await db.$queryRaw<{ id: number; code: string; level: PlanLevel; parentId: number | null }[]>`
+    SELECT b.id, b.code, b.level::text AS level, CASE WHEN b.id = ${planUnitId} THEN NULL ELSE b.parent_id END AS "parentId"
+    FROM branch b WHERE b.id IN (${subtree})`;
+  const managers = await db.$queryRaw<{ id: number; code: string; unitId: number }[]>`
+    SELECT m.id, m.code, m.branch_id AS "unitId" FROM account_manager m WHERE m.branch_id IN (${subtree})`;
+  const unitActuals = counted
+    ? await db.$queryRaw<{ id: number; metric: PlanMetric; n: number }[]>`
+        SELECT r.${BRANCH_ROLLUP.key} AS id, r.metric::text AS metric, sum(r.count)::int AS n FROM ${BRANCH_ROLLUP.table} r
+        WHERE r.${BRANCH_ROLLUP.key} IN (${subtree}) AND r.day BETWEEN ${window.start}::date AND ${window.end}::date
+        GROUP BY 1, 2`
+    : [];
+  const managerActuals = counted
+    ? await db.$queryRaw<{ id: number; metric: PlanMetric; n: number }[]>`
+        SELECT r.${KEYED_ROLLUPS[0].key} AS id, r.metric::text AS metric, sum(r.count)::int AS n
+        FROM ${KEYED_ROLLUPS[0].table} r JOIN account_manager m ON m.id = r.${KEYED_ROLLUPS[0].key}
+        WHERE m.branch_id IN (${subtree}) AND r.day BETWEEN ${window.start}::date AND ${window.end}::date
+        GROUP BY 1, 2`
+    : [];
+  const targets = await db.$queryRaw<{ branchId: number | null; managerId: number | null; metric: PlanMetric; value: number }[]>`
+    SELECT t.branch_id AS "branchId", t.manager_id AS "managerId", t.metric::text AS metric, t.value FROM target t
+    LEFT JOIN account_manager m ON m.id = t.manager_id
+    WHERE t.period = ${period} AND (t.branch_id IN (${subtree}) OR m.branch_id IN (${subtree}))`;
+  const customers = counted
+    ? await db.$queryRaw<NewCustomerInput[]>`
+        SELECT a.external_id AS application, a.manager_id AS "managerId", to_char(a.decided_on, 'YYYY-MM-DD') AS "approvedOn",
+               to_char(v.first_spend_on, 'YYYY-MM-DD') AS "firstSpendOn"
+        FROM application a LEFT JOIN activation v ON v.application_id = a.id
+        WHERE a.decision = 'APPROVED' AND a.decided_on BETWEEN ${window.start}::date AND ${window.end}::date
+          AND a.branch_id IN (${subtree}) AND ${isFirstApproval(Prisma.sql`a.id`)}`
+    : [];
   const actual: { unit: Counts; manager: Counts } = { unit: new Map(), manager: new Map() };
   for (const r of unitActuals) add(actual.unit, r.id, r.metric, r.n);
   for (const r of managerActuals) add(actual.manager, r.id, r.metric, r.n);
