@@ -20,6 +20,10 @@
  * - The results of a campaign or business circle (visits, applications, redemptions, money
  *   spent) are figures of the unit that owns it: readable by those who may read that unit's
  *   figures, and by MARKETING, who runs campaigns and circles.
+ * - Assessment plans: a branch manager of the plan's unit or above issues and changes them and
+ *   calculates, approves and locks their statements; the staff at, above or under the plan's
+ *   unit read its rules; a statement is the recipient's figures (their own, their line of
+ *   command's, HQ's).
  * Unit names and codes are not secret to staff: rankings publish them to peers.
  */
 
