@@ -13,6 +13,9 @@
  *   5. `lockCampaign`: the campaign row (FOR UPDATE), then
  *   6. `lockPromotion`: one of its promotion rows (FOR UPDATE). Budgets and stock are checked
  *      and spent under these two.
+ *   7. `lockPlan`: one assessment plan by code, created or not: its creation, changes, and the
+ *      calculation and approval of its statements run one at a time. A calculation takes 3
+ *      first, so the records it reads do not move under it.
  *
  * Keyed locks are PostgreSQL advisory locks (the embedded database has them too): 2 and 3 have
  * fixed keys, the others hash "<scope>:<name>" (hashtext; a rare collision only makes two
@@ -82,4 +85,9 @@ export async function lockPromotion(tx: Tx, id: number): Promise<{ spentFen: big
   const [row] = await tx.$queryRaw<{ spentFen: bigint; prizeStock: number | null }[]>`
     SELECT spent_fen AS "spentFen", prize_stock AS "prizeStock" FROM promotion WHERE id = ${id} FOR UPDATE`;
   return row;
+}
+
+/** Step 7: one assessment plan, by code (held from its creation on, so it needs no row yet). */
+export function lockPlan(tx: Tx, code: string): Promise<void> {
+  return lockText(tx, `plan:${code}`);
 }

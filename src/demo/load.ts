@@ -16,6 +16,7 @@ import { upsertAccountManagers, upsertBranches } from "../modules/org/org.servic
 import { recordActivations, recordApplications } from "../modules/records/records.service.js";
 import { setTargets } from "../modules/targets/targets.service.js";
 import { CIRCLES } from "./circles.js";
+import { loadDemoPlan } from "./plan.js";
 import { buildStory, type DemoStory } from "./story.js";
 
 /** Rows per service call: the API's default MAX_BATCH_SIZE, so the services see what a client would send. */
@@ -33,6 +34,8 @@ export interface DemoSummary {
   campaigns: WriteCounts;
   promotions: WriteCounts;
   redemptions: WriteCounts;
+  plans: WriteCounts;
+  statements: WriteCounts;
 }
 
 /** True when the database holds no org tree yet: the signal to load the demo on first start. */
@@ -56,6 +59,8 @@ export async function loadDemo(db: Db): Promise<DemoSummary> {
     circles: await inChunks(story.circles, (rows) => upsertBusinessCircles(db, rows, DEMO_BATCH)),
     visits: await inChunks(story.visits, (rows) => recordVisits(db, rows, DEMO_BATCH)),
     ...(await loadCampaign(db, story)),
+    // After the records: the plan's statements are calculated from them.
+    ...(await loadDemoPlan(db)),
   };
 }
 

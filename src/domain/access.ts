@@ -20,6 +20,10 @@
  * - The results of a campaign or business circle (visits, applications, redemptions, money
  *   spent) are figures of the unit that owns it: readable by those who may read that unit's
  *   figures, and by MARKETING, who runs campaigns and circles.
+ * - Assessment plans: a branch manager of the plan's unit or above issues and changes them and
+ *   calculates, approves and locks their statements; the staff at, above or under the plan's
+ *   unit read its rules; a statement is the recipient's figures (their own, their line of
+ *   command's, HQ's).
  * Unit names and codes are not secret to staff: rankings publish them to peers.
  */
 
@@ -146,4 +150,30 @@ export function canSetStaffTarget(v: Viewer, m: StaffRef): boolean {
 export function canRecordVisitOf(v: Viewer, managerId: number): boolean {
   if (v.role === "INGEST") return true;
   return v.role === "ACCOUNT_MANAGER" && v.managerId === managerId;
+}
+
+// ---- Assessment plans and incentive statements --------------------------------------------
+
+/**
+ * May the viewer issue, change, activate or close a plan issued by `planUnitId`, and calculate,
+ * approve and lock its statements? A branch manager of that unit or of a unit above it. HQ
+ * writes nothing, as elsewhere; INGEST feeds records, not plans.
+ */
+export function canManagePlan(v: Viewer, planUnitId: number): boolean {
+  return v.role === "BRANCH_MANAGER" && inSubtree(v, planUnitId);
+}
+
+/**
+ * May the viewer read a plan issued by `planUnitId` (its rules, not anyone's statement)? HQ, and
+ * the staff of its subtree, who are paid by it, and of the units above it, who issued or oversee it.
+ */
+export function canReadPlan(v: Viewer, planUnitId: number): boolean {
+  if (v.role === "HQ") return true;
+  if (v.role !== "BRANCH_MANAGER" && v.role !== "ACCOUNT_MANAGER") return false;
+  return inSubtree(v, planUnitId) || (v.scope !== null && v.scope.ancestors.has(planUnitId));
+}
+
+/** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
+export function canListPlansUnder(v: Viewer, unitId: number): boolean {
+  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
 }

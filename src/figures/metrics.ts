@@ -57,6 +57,14 @@ export const creditOf = (a: string): Pick<RecordShape, "branchId" | "managerId" 
   merchantCode: Prisma.raw(`${a}.merchant_code`),
 });
 
+/**
+ * Whether the application `app` (an id column) is its customer's first-ever approval, the one
+ * NEW_CUSTOMERS counts: `customer.first_approved_application_id`, which every application write
+ * keeps in the order of {@link firstApprovalsAmong}.
+ */
+export const isFirstApproval = (app: Prisma.Sql): Prisma.Sql =>
+  Prisma.sql`EXISTS (SELECT 1 FROM customer cu WHERE cu.first_approved_application_id = ${app})`;
+
 /** What every record counts towards as the tables stand now: the figures from scratch. */
 export const CONTRIBUTIONS_OF_RECORDS = contributions(
   {
@@ -65,7 +73,7 @@ export const CONTRIBUTIONS_OF_RECORDS = contributions(
     decision: Prisma.sql`a.decision`,
     decidedOn: Prisma.sql`a.decided_on`,
     activatedOn: Prisma.sql`v.activated_on`,
-    isFirst: Prisma.sql`EXISTS (SELECT 1 FROM customer cu WHERE cu.first_approved_application_id = a.id)`,
+    isFirst: isFirstApproval(Prisma.sql`a.id`),
   },
   Prisma.sql`application a LEFT JOIN activation v ON v.application_id = a.id`,
   null,

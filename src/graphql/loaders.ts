@@ -2,6 +2,7 @@
 import type { Db } from "../db/database.js";
 import type { Viewer } from "../domain/access.js";
 import { createCampaignLoaders } from "../modules/campaigns/campaigns.loader.js";
+import { createIncentiveLoaders } from "../modules/incentives/incentives.loader.js";
 import { createMerchantLoaders } from "../modules/merchants/merchants.loader.js";
 import { createOrgLoaders } from "../modules/org/org.loader.js";
 import { createPerformanceLoaders } from "../modules/performance/performance.loader.js";
@@ -15,6 +16,7 @@ export function createLoaders(db: Db, viewer: () => Promise<Viewer>) {
     merchants: createMerchantLoaders(db, viewer),
     campaigns: createCampaignLoaders(db),
     results: createResultsLoader(db),
+    incentives: createIncentiveLoaders(db),
   };
 }
 

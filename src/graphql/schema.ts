@@ -14,6 +14,7 @@ import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
 import { PerformanceSubscriptionResolver } from "../modules/performance/performance.subscription.js";
 import { CampaignSubscriptionResolver } from "../modules/campaigns/campaigns.subscription.js";
+import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver } from "../modules/incentives/incentives.resolver.js";
 
 export const resolvers = [
   BranchResolver,
@@ -33,6 +34,9 @@ export const resolvers = [
   AuditResolver,
   PerformanceSubscriptionResolver,
   CampaignSubscriptionResolver,
+  IncentivePlansResolver,
+  ManagerIncentivesResolver,
+  BranchIncentivesResolver,
 ] as const;
 
 /**

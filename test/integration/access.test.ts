@@ -14,7 +14,22 @@ let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
   await seedTwoCities(api);
+  await seedPlan();
 });
+
+/** C1's plan PL1, ACTIVE, with statements as of 01-31 (¥1 per application: M11 3, M12 2, M13 4). */
+async function seedPlan() {
+  const bm = api.as(CALLERS.BM_C1);
+  const steps: [string, Record<string, unknown>][] = [
+    [
+      "mutation($in: CreatePlanInput!) { createPlan(input: $in) { code } }",
+      { idempotencyKey: "access-plan-1", code: "PL1", name: "City one Q1", branchCode: "C1", period: Q, rules: [{ kind: "PER_UNIT", metric: "APPLICATIONS", amount: 1 }] },
+    ],
+    ["mutation($in: TransitionPlanInput!) { transitionPlan(input: $in) { code } }", { idempotencyKey: "access-plan-1-active", code: "PL1", to: "ACTIVE" }],
+    ["mutation($in: CalculateStatementsInput!) { calculateStatements(input: $in) { created } }", { planCode: "PL1", asOf: "2021-01-31" }],
+  ];
+  for (const [query, input] of steps) expect((await bm.gql(query, { in: input })).errors).toBeUndefined();
+}
 afterAll(() => api?.close());
 
 const as = (caller: CallerName, query: string, variables?: Record<string, unknown>) => api.as(CALLERS[caller]).gql(query, variables);
@@ -54,6 +69,11 @@ const OPERATIONS: Record<string, string> = {
   // node(id) reaches a manager by another path than accountManager(code): the same rule must hold.
   ownManagerById: `{ node(id: "${toGlobalId("AccountManager", "M11")}") { id ... on AccountManager { name } } }`,
   otherCityManagerById: `{ node(id: "${toGlobalId("AccountManager", "M21")}") { id ... on AccountManager { name } } }`,
+  cityPlan: `{ plan(code: "PL1") { code rules { kind amount } } }`,
+  cityPlans: `{ plans(branchCode: "C1", first: 5) { totalCount edges { node { code } } } }`,
+  ownIncentives: `{ accountManager(code: "M11") { incentives(period: "${Q}") { total lines { amount } } } }`,
+  colleagueIncentives: `{ accountManager(code: "M12") { incentives(period: "${Q}") { total } } }`,
+  subBranchIncentives: `{ branch(code: "S1") { incentives(period: "${Q}") { total } } }`,
 };
 
 const F = "FORBIDDEN";
@@ -92,6 +112,13 @@ const MATRIX: [string, ...string[]][] = [
   // node is open to all staff, but a manager behind it only to those who may see that manager.
   ["ownManagerById", "ok", "ok", "ok", "ok", F, F, F, U],
   ["otherCityManagerById", "ok", F, F, F, F, F, F, U],
+  // A plan's rules: HQ, and the staff at, above or under its unit; listing a subtree's plans: HQ and its branch managers.
+  ["cityPlan", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["cityPlans", "ok", "ok", F, F, F, F, F, U],
+  // Statements are figures: the manager's own, their unit's line of command, HQ.
+  ["ownIncentives", "ok", "ok", "ok", "ok", F, F, F, U],
+  ["colleagueIncentives", "ok", "ok", "ok", F, F, F, F, U],
+  ["subBranchIncentives", "ok", "ok", "ok", F, F, F, F, U],
 ];
 const COLUMNS: CallerName[] = ["HQ", "BM_C1", "BM_S1", "AM_M11", "MARKETING", "INGEST", "ACQUIRER", "ANONYMOUS"];
 
@@ -100,7 +127,7 @@ describe("queries: callers × operations", () => {
   it.each(cases)("%s as %s → %s", async (op, caller, expected) => {
     const res = await as(caller, OPERATIONS[op]);
     expect(outcome(res)).toBe(expected);
-    if (expected !== "ok") expect(JSON.stringify(res.data ?? null)).not.toMatch(/Zhao|Wang|Li Na|"actual":\d|"(applications|newCustomers|visits|spent|remaining)":\d/);
+    if (expected !== "ok") expect(JSON.stringify(res.data ?? null)).not.toMatch(/Zhao|Wang|Li Na|"actual":\d|"(applications|newCustomers|visits|spent|remaining|total)":\d/);
   });
 
   it("scoped lists hold only the caller's part: visits by staff of the subtree, or the caller's own", async () => {
@@ -174,6 +201,15 @@ const WRITES: Record<string, [string, Record<string, unknown>]> = {
     "mutation($in: TransitionCampaignInput!) { transitionCampaign(input: $in) { code status } }",
     { in: { idempotencyKey: "k-access-transition", code: "MX", to: "SCHEDULED" } },
   ],
+  createPlan: [
+    "mutation($in: CreatePlanInput!) { createPlan(input: $in) { code } }",
+    { in: { idempotencyKey: "k-access-plan", code: "PLW", name: "Matrix plan", branchCode: "C1", period: Q, rules: [{ kind: "FIRST_ORDER", amount: 20, withinDays: 30 }] } },
+  ],
+  updatePlan: ["mutation($in: UpdatePlanInput!) { updatePlan(input: $in) { code } }", { in: { idempotencyKey: "k-access-plan-update", code: "PLW", name: "Matrix plan, renamed" } }],
+  transitionPlan: ["mutation($in: TransitionPlanInput!) { transitionPlan(input: $in) { status } }", { in: { idempotencyKey: "k-access-plan-active", code: "PLW", to: "ACTIVE" } }],
+  calculateStatements: ["mutation($in: CalculateStatementsInput!) { calculateStatements(input: $in) { unchanged } }", { in: { planCode: "PL1", asOf: "2021-01-31" } }],
+  approveStatements: ["mutation($in: StatementsTransitionInput!) { approveStatements(input: $in) { count } }", { in: { idempotencyKey: "k-access-approve", planCode: "PL1" } }],
+  lockStatements: ["mutation($in: StatementsTransitionInput!) { lockStatements(input: $in) { count } }", { in: { idempotencyKey: "k-access-lock", planCode: "PL1" } }],
 };
 const WRITE_MATRIX: [string, ...string[]][] = [
   ["recordApplications", F, F, F, F, F, "ok", F, U],
@@ -189,6 +225,13 @@ const WRITE_MATRIX: [string, ...string[]][] = [
   ["createPromotion", F, F, F, F, "ok", F, F, U],
   ["updateCampaign", F, F, F, F, "ok", F, F, U],
   ["transitionCampaign", F, F, F, F, "ok", F, F, U],
+  // Plans and their statements: a branch manager of the plan's unit (C1) or above; HQ writes nothing.
+  ["createPlan", F, "ok", F, F, F, F, F, U],
+  ["updatePlan", F, "ok", F, F, F, F, F, U],
+  ["transitionPlan", F, "ok", F, F, F, F, F, U],
+  ["calculateStatements", F, "ok", F, F, F, F, F, U],
+  ["approveStatements", F, "ok", F, F, F, F, F, U],
+  ["lockStatements", F, "ok", F, F, F, F, F, U],
 ];
 
 describe("mutations: callers × writes", () => {
@@ -327,7 +370,7 @@ describe("every field says who may use it, where it is declared", () => {
       const owner = resolver ? typeName(resolver.getObjectType() as Function) : typeName(a.target);
       guardedTypesAndFields.add(`${owner}.${a.fieldName}`);
     }
-    const SENSITIVE_TYPES = /^(Performance|AttributedResults|CampaignResults|AccountManagerConnection|VisitConnection)$/;
+    const SENSITIVE_TYPES = /^(Performance|AttributedResults|CampaignResults|AccountManagerConnection|VisitConnection|IncentiveStatement)$/;
     const SUMS = new Set(["Campaign.spent", "Campaign.remaining", "Promotion.spent", "Promotion.budgetCap"]);
     const unguarded: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_BATCH, loadDemo, type DemoSummary } from "../../src/demo/load.js";
+import { DEMO_PLAN } from "../../src/demo/plan.js";
 import { buildStory, DEMO } from "../../src/demo/story.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
@@ -226,5 +227,105 @@ describe("the demo story", () => {
     expect(after).toEqual(before);
     expect(await api.database.prisma.campaign.count()).toBe(1);
     expect(await api.database.prisma.redemption.count()).toBe(firstLoad.redemptions.created);
+  });
+});
+
+/**
+ * Lüliang's Q1 2021 plan (src/demo/plan.ts), its statements worked out again from the records
+ * alone: first approvals by DISTINCT ON over the applications (not the customers' derived
+ * column), the subtree by a recursive walk of parent links (not the closure table), targets
+ * from the target table, and the team pools split by largest remainder here.
+ */
+describe("the demo's assessment plan", () => {
+  const FEN = 100;
+
+  async function expected() {
+    const db = api.database.prisma;
+    const newCustomers = await db.$queryRaw<{ application: string; manager: string | null; unit: string; subBranch: string | null; inTime: boolean }[]>`
+      WITH RECURSIVE tree AS (
+        SELECT id, code, level, NULL::text AS sub FROM branch WHERE code = ${DEMO.storyBranch}
+        UNION ALL
+        SELECT b.id, b.code, b.level, CASE WHEN b.level = 'SUB_BRANCH' THEN b.code ELSE t.sub END FROM branch b JOIN tree t ON b.parent_id = t.id
+      ), first AS (
+        SELECT DISTINCT ON (customer_id) id, customer_id, branch_id, manager_id, decided_on, external_id
+        FROM application WHERE decision = 'APPROVED' ORDER BY customer_id, decided_on, received_on, external_id
+      )
+      SELECT f.external_id AS application, m.code AS manager, t.code AS unit, t.sub AS "subBranch",
+             coalesce(v.first_spend_on BETWEEN f.decided_on AND f.decided_on + ${DEMO_PLAN.firstOrder.withinDays}::int
+                      AND v.first_spend_on <= ${DEMO_PLAN.asOf}::date, false) AS "inTime"
+      FROM first f JOIN tree t ON t.id = f.branch_id
+      LEFT JOIN account_manager m ON m.id = f.manager_id LEFT JOIN activation v ON v.application_id = f.id
+      WHERE f.decided_on BETWEEN '2021-01-01' AND '2021-03-31'`;
+    const staff = await db.$queryRaw<{ code: string; subBranch: string | null }[]>`
+      WITH RECURSIVE tree AS (
+        SELECT id, level, NULL::text AS sub FROM branch WHERE code = ${DEMO.storyBranch}
+        UNION ALL
+        SELECT b.id, b.level, CASE WHEN b.level = 'SUB_BRANCH' THEN b.code ELSE t.sub END FROM branch b JOIN tree t ON b.parent_id = t.id
+      )
+      SELECT m.code, t.sub AS "subBranch" FROM account_manager m JOIN tree t ON t.id = m.branch_id`;
+    const targets = new Map(
+      (await db.$queryRaw<{ code: string; value: number }[]>`
+        SELECT b.code, t.value FROM target t JOIN branch b ON b.id = t.branch_id WHERE t.period = ${DEMO.period} AND t.metric = 'NEW_CUSTOMERS'`).map((t) => [t.code, t.value]),
+    );
+
+    const lines = new Map<string, string[]>();
+    const add = (code: string, line: string) => lines.set(code, [...(lines.get(code) ?? []), line]);
+    const firstOrders = new Map<string, string[]>();
+    for (const c of newCustomers) if (c.inTime && c.manager) firstOrders.set(c.manager, [...(firstOrders.get(c.manager) ?? []), c.application]);
+    for (const [code, apps] of firstOrders) add(code, `FIRST_ORDER ${apps.length} = ${apps.length * DEMO_PLAN.firstOrder.amount * FEN} ${apps.sort().join(",")}`);
+
+    const actualOf = new Map<string, number>();
+    for (const c of newCustomers) if (c.manager) actualOf.set(c.manager, (actualOf.get(c.manager) ?? 0) + 1);
+    const pool = DEMO_PLAN.team.amount * FEN;
+    let poolsPaid = 0;
+    for (const sub of [...new Set(staff.map((s) => s.subBranch).filter((s): s is string => s !== null))].sort()) {
+      const actual = newCustomers.filter((c) => c.subBranch === sub).length;
+      const target = targets.get(sub);
+      if (!target || actual < target * DEMO_PLAN.team.threshold) continue;
+      const members = staff.filter((s) => s.subBranch === sub && (actualOf.get(s.code) ?? 0) >= 1).sort((a, b) => (a.code < b.code ? -1 : 1));
+      const total = members.reduce((sum, m) => sum + actualOf.get(m.code)!, 0);
+      const shares = members.map((m) => ({ code: m.code, fen: Math.floor((pool * actualOf.get(m.code)!) / total), rest: (pool * actualOf.get(m.code)!) % total }));
+      let left = pool - shares.reduce((sum, s) => sum + s.fen, 0);
+      for (const s of [...shares].sort((a, b) => b.rest - a.rest || (a.code < b.code ? -1 : 1))) if (left-- > 0) s.fen++;
+      for (const s of shares) add(s.code, `TEAM ${actualOf.get(s.code)} = ${s.fen}`);
+      add(sub, `TEAM 1 = ${pool}`);
+      poolsPaid++;
+    }
+    return { lines, poolsPaid, firstOrderCount: [...firstOrders.values()].flat().length };
+  }
+
+  async function stored(): Promise<Map<string, string[]>> {
+    const rows = await api.database.prisma.$queryRaw<{ code: string; kind: string; quantity: number; amount: bigint; applications: string[] }[]>`
+      SELECT coalesce(m.code, b.code) AS code, l.rule_kind::text AS kind, l.quantity, l.amount_fen AS amount, l.applications
+      FROM incentive_statement s JOIN incentive_plan p ON p.id = s.plan_id JOIN incentive_statement_line l ON l.statement_id = s.id
+      LEFT JOIN account_manager m ON m.id = s.manager_id LEFT JOIN branch b ON b.id = s.branch_id
+      WHERE p.code = ${DEMO_PLAN.code} ORDER BY 1, l.rule_index`;
+    const lines = new Map<string, string[]>();
+    for (const r of rows) {
+      const line = `${r.kind} ${r.quantity} = ${r.amount}${r.kind === "FIRST_ORDER" ? ` ${r.applications.join(",")}` : ""}`;
+      lines.set(r.code, [...(lines.get(r.code) ?? []), line]);
+    }
+    return lines;
+  }
+
+  it("pays the ¥20 first-order bonus and the ¥3,000 team pools exactly as the records say", async () => {
+    const want = await expected();
+    // The story has something to pay under both rules, so the comparison proves something.
+    expect(want.firstOrderCount).toBeGreaterThan(100);
+    expect(want.poolsPaid).toBeGreaterThan(0);
+    const got = await stored();
+    expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.lines].sort()));
+  });
+
+  it("shows them to the account manager, FINAL and CALCULATED, with totals that add up", async () => {
+    const want = await expected();
+    const [code] = [...want.lines.keys()].filter((c) => c.startsWith("M-")).sort();
+    const res = await api.as({ role: "ACCOUNT_MANAGER", unit: (await api.database.prisma.accountManager.findUnique({ where: { code }, include: { branch: true } }))!.branch.code, sub: code })
+      .gql(`{ accountManager(code: "${code}") { incentives(period: "${DEMO.period}") { planCode basis status asOf total lines { ruleKind amount } } } }`);
+    expect(res.errors).toBeUndefined();
+    const [statement] = res.data.accountManager.incentives;
+    expect(statement).toMatchObject({ planCode: DEMO_PLAN.code, basis: "FINAL", status: "CALCULATED", asOf: DEMO_PLAN.asOf });
+    const wantTotal = want.lines.get(code)!.reduce((sum, l) => sum + Number(/ = (-?\d+)/.exec(l)![1]), 0) / FEN;
+    expect(statement.total).toBe(wantTotal);
   });
 });

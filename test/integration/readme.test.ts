@@ -126,6 +126,19 @@ describe("the README's examples on a fresh npm start", () => {
     expect(await run(create)).toEqual(first);
   });
 
+  it("the incentives example: M-SX-LL-0001 earns ¥1,295.56 under SX-LL's Q1 plan, final, waiting for approval", async () => {
+    const example = graphqlExamples().find((e) => e.query.includes("incentives"))!;
+    const { data } = await run(example);
+    expect(data.accountManager.incentives).toHaveLength(1);
+    const [statement] = data.accountManager.incentives;
+    expect(statement).toMatchObject({ planCode: "SX-LL-2021Q1", planVersion: 1, basis: "FINAL", status: "CALCULATED", asOf: "2021-04-01", total: 1295.56 });
+    // 53 × ¥20 and 87/1,108 of ¥3,000 (235.559…, ¥235.56 by largest remainder).
+    expect(statement.lines.map((l: any) => [l.ruleKind, l.quantity, l.rate, l.amount])).toEqual([
+      ["FIRST_ORDER", 53, 20, 1060],
+      ["TEAM", 87, 3000, 235.56],
+    ]);
+  });
+
   it("the card app's example lists the story's car wash offer, nearest first", async () => {
     const nearby = graphqlExamples().find((e) => e.query.includes("promotionsNear"))!;
     const { data } = await run(nearby);

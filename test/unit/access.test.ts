@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  canListPlansUnder,
+  canManagePlan,
   canReadOwnedResults,
+  canReadPlan,
   canReadStaffFigures,
   canReadUnitFigures,
   canRankChildrenOf,
@@ -150,4 +153,47 @@ describe("writes", () => {
     ["ingest records anyone's", ingest, 21, true],
     ["a branch manager records none", bmC1, 11, false],
   ] as const)("visits: %s", (_, v, managerId, expected) => expect(canRecordVisitOf(v, managerId)).toBe(expected));
+});
+
+describe("assessment plans and statements", () => {
+  // Statements are figures: a manager's are read by canReadStaffFigures, a unit's by
+  // canReadUnitFigures (tables above); these are the plans' own rules.
+  it.each([
+    ["city manager, a plan of their city", bmC1, C1, true],
+    ["city manager, a plan of a sub-branch below", bmC1, S1, true],
+    ["sub-branch manager, their city's plan (issued above them)", bmS1, C1, false],
+    ["sub-branch manager, a sibling's plan", bmS1, S2, false],
+    ["HQ reads all and writes nothing", hq, C1, false],
+    ["account manager", amS1, S1, false],
+    ["marketing", marketing, C1, false],
+    ["ingest feeds records, not plans", ingest, C1, false],
+    ["anonymous", anonymous, C1, false],
+    ["manager whose unit claim names no unit", bmUnknownUnit, C1, false],
+  ] as const)("manage (issue, change, activate, close, calculate, approve, lock): %s", (_, v, unit, expected) =>
+    expect(canManagePlan(v, unit)).toBe(expected),
+  );
+
+  it.each([
+    ["HQ, any plan", hq, T1, true],
+    ["city manager, their own plan", bmC1, C1, true],
+    ["city manager, the province's plan above them", bmC1, P, true],
+    ["city manager, the other city's plan", bmC1, C2, false],
+    ["sub-branch manager, their city's plan, which pays their staff", bmS1, C1, true],
+    ["sub-branch manager, a sibling's plan", bmS1, S2, false],
+    ["account manager, their unit's plan", amS1, S1, true],
+    ["account manager, their city's plan", amS1, C1, true],
+    ["account manager, the other city's plan", amS1, C2, false],
+    ["marketing", marketing, C1, false],
+    ["ingest", ingest, C1, false],
+    ["anonymous", anonymous, C1, false],
+  ] as const)("read a plan: %s", (_, v, unit, expected) => expect(canReadPlan(v, unit)).toBe(expected));
+
+  it.each([
+    ["HQ, anywhere", hq, P, true],
+    ["city manager, their subtree", bmC1, C1, true],
+    ["city manager, the province (siblings' plans too)", bmC1, P, false],
+    ["sub-branch manager, a sibling", bmS1, S2, false],
+    ["account manager, own unit (reads plans one by one)", amS1, S1, false],
+    ["marketing", marketing, C1, false],
+  ] as const)("list the plans issued in a subtree: %s", (_, v, unit, expected) => expect(canListPlansUnder(v, unit)).toBe(expected));
 });

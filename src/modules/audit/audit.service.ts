@@ -60,7 +60,7 @@ export function stampFor(who: { sub: string; role: string } | null, operation: s
     const i = input as Record<string, unknown>;
     const key = typeof i.idempotencyKey === "string" ? i.idempotencyKey : typeof i.transactionId === "string" ? i.transactionId : null;
     const target =
-      typeof i.code === "string" ? i.code : typeof i.promotionCode === "string" ? `${i.promotionCode} at ${String(i.merchantCode)}` : null;
+      typeof i.code === "string" ? i.code : typeof i.planCode === "string" ? i.planCode : typeof i.promotionCode === "string" ? `${i.promotionCode} at ${String(i.merchantCode)}` : null;
     return { ...base, idempotencyKey: key, target };
   }
   return { ...base, idempotencyKey: null, target: null };
