@@ -94,12 +94,12 @@ describe("the GraphQL IDE in development", () => {
     expect((await fetch(new URL("/graphql/ide/0000000000000000/graphiql.min.js", api.server.url))).status).toBe(404);
   });
 
-  it("leaves GET /graphql to Apollo for clients that do not ask for a page, and sends / to /graphql", async () => {
+  it("leaves GET /graphql to Apollo for clients that do not ask for a page; / is the dashboard (test/integration/dashboard.test.ts)", async () => {
     const res = await fetch(api.server.url, { headers: { accept: "*/*" } });
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     const root = await fetch(new URL("/", api.server.url), { redirect: "manual" });
-    expect(root.status).toBe(302);
-    expect(root.headers.get("location")).toBe("/graphql");
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('id="dashboard-config"');
   });
 
   it("opens with the README's examples", () => {
