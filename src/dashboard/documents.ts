@@ -7,20 +7,23 @@
  * (`$previous`) is asked in the same request, for each unit's change of rank.
  */
 
-export const DASHBOARD_UNIT = `query DashboardUnit($code: String!, $period: Period!, $asOf: Date!, $previous: Date!, $metric: Metric!) {
-  branch(code: $code) {
-    code
-    name
-    level
-    parent { code name parent { code name parent { code name } } }
-    performance(period: $period, asOf: $asOf) {
+/** A unit's or a manager's own figures: the tiles, the rank and the daily series. */
+const PERFORMANCE = `performance(period: $period, asOf: $asOf) {
       period
       asOf
       timeProgress
       metrics { metric actual target completionRate }
       rank(metric: $metric)
       series(metric: $metric, granularity: DAY) { start cumulative }
-    }
+    }`;
+
+export const DASHBOARD_UNIT = `query DashboardUnit($code: String!, $period: Period!, $asOf: Date!, $previous: Date!, $metric: Metric!) {
+  branch(code: $code) {
+    code
+    name
+    level
+    parent { code name parent { code name parent { code name } } }
+    ${PERFORMANCE}
   }
   children: branchRanking(parentCode: $code, period: $period, metric: $metric, asOf: $asOf) {
     rank actual target completionRate
@@ -67,14 +70,7 @@ export const DASHBOARD_MANAGER = `query DashboardManager($code: String!, $unit: 
     code
     name
     branch { code name }
-    performance(period: $period, asOf: $asOf) {
-      period
-      asOf
-      timeProgress
-      metrics { metric actual target completionRate }
-      rank(metric: $metric)
-      series(metric: $metric, granularity: DAY) { start cumulative }
-    }
+    ${PERFORMANCE}
   }
   managers: accountManagerRanking(branchCode: $unit, period: $period, metric: $metric, asOf: $asOf, first: 50) {
     rank actual target completionRate

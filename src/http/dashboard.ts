@@ -48,7 +48,7 @@ import { documentHash } from "../graphql/trusted-documents.js";
 import { signToken, type Authenticate, type Claims } from "../modules/auth/auth.service.js";
 import { authenticate, refuseInvalidToken } from "./authenticate.js";
 import { sendError } from "./errors.js";
-import { IDE_CONTENT_SECURITY_POLICY } from "./ide.js";
+import { PAGE_HEADERS } from "./ide.js";
 
 /** Where the page's built files are served. */
 export const DASHBOARD_ASSETS = "/dashboard/assets";
@@ -97,14 +97,7 @@ export function dashboard(deps: DashboardDeps): Router {
     const built = readBuild();
     if (!built) return sendError(res, 503, "INTERNAL_SERVER_ERROR", "The dashboard is not built: npm run build:web");
     pageHtml(config, built).then((html) => {
-      res.set({
-        "Content-Type": "text/html; charset=utf-8",
-        // The page may carry development tokens: never kept by a cache.
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": IDE_CONTENT_SECURITY_POLICY,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-      });
+      res.set(PAGE_HEADERS);
       res.send(html);
     }, next);
   });

@@ -4,20 +4,20 @@
  * machine, each figure checked against the API's answer to the same caller, and the exports
  * parsed back. Screenshots of each view go to test-artifacts/ (not committed).
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { parse as parseCsv } from "csv-parse/sync";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO } from "../../src/demo/story.js";
 import { documentHash, TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
 import { IDE_CONTENT_SECURITY_POLICY } from "../../src/http/ide.js";
+import { launchChromium } from "../support/browser.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const Q = `period: "${DEMO.period}", asOf: "${DEMO.asOf}"`;
 
@@ -59,15 +59,10 @@ describe("the dashboard in development", () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     api = await startTestApi({ JWT_SECRET: "" });
     expect(api.config.devTokens).toBe(true);
     await loadDemo(api.database.prisma);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
     await context.route("**/*", (route) => {
       const url = new URL(route.request().url());
