@@ -384,4 +384,6 @@ function TableView({ t, lang, table, query, caller, unitCode, onRow, hint, highl
   `;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
+render(html`<${App} />`, root);

@@ -86,8 +86,9 @@ describe("the dashboard in development", () => {
 
   /** Opens a screen by its address and waits for its unit's heading. */
   async function open(fragment: string, ready: string): Promise<void> {
+    // Through a blank page: going from one fragment to another would not load the page again.
+    await page.goto("about:blank");
     await page.goto(new URL(`/#${fragment}`, api.server.url).href);
-    await page.reload(); // a fragment-only change does not reload the page
     await page.locator(ready).first().waitFor().catch(async (err: Error) => {
       await page.screenshot({ path: `${ARTIFACTS}failed-${fragment.replace(/[^\w-]+/g, "_")}.png`, fullPage: true });
       throw new Error(`${err.message}\npage: ${await page.locator("body").innerText()}`);
