@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const app = await startApp(config, logger);
   const where = app.database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   console.log(`\n  GraphQL API ready at ${app.server.url}  (${where})\n`);
+  console.log(`  Dashboard at ${new URL("/", app.server.url).href}\n`);
   if (config.GRAPHQL_IDE === "on") console.log(`  Open it in a browser for the GraphQL IDE${config.devTokens ? ", with the demo callers' tokens at hand" : ""}.\n`);
   if (config.devTokens) {
     // A newcomer can query the demo at once; these tokens work only with the development key.

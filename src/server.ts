@@ -35,6 +35,7 @@ import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
 import { authenticate, refuseInvalidToken } from "./http/authenticate.js";
 import { jsonBody } from "./http/body.js";
 import { sendError, withHttpStatus } from "./http/errors.js";
+import { dashboard } from "./http/dashboard.js";
 import { graphqlIde } from "./http/ide.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
@@ -105,8 +106,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", database: database.kind });
   });
-  // A browser opening the server lands in the GraphQL IDE (later: the dashboard).
-  app.get("/", (_req, res) => res.redirect(302, "/graphql"));
+  // The dashboard page at / and its exports (src/http/dashboard.ts).
+  app.use(dashboard({ config, database, apollo, verifyToken, rateLimit: limiter.middleware }));
   app.use(graphqlIde(config));
   const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) return next(err);

@@ -7,9 +7,12 @@
  * The app only reads: a promotion's use is reported by the acquiring platform (ACQUIRER), never
  * by the app.
  *
+ * The dashboard page (src/dashboard/documents.ts) sends only trusted documents too.
+ *
  * `npm run documents` prints the manifest (hash → document) for the app's build.
  */
 import { createHash } from "node:crypto";
+import { DASHBOARD_DOCUMENTS } from "../dashboard/documents.js";
 
 export const TRUSTED_DOCUMENTS: readonly string[] = [
   `query PromotionsNear($latitude: Float!, $longitude: Float!, $radiusMeters: Int! = 2000, $at: DateTime, $cardToken: String, $first: Int = 20, $after: String) {
@@ -37,6 +40,7 @@ export const TRUSTED_DOCUMENTS: readonly string[] = [
     }
   }
 }`,
+  ...Object.values(DASHBOARD_DOCUMENTS),
 ];
 
 export function documentHash(document: string): string {

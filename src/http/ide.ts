@@ -38,6 +38,16 @@ export const IDE_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** The headers of a page this server serves (the IDE, the dashboard): its own files only, no caching. */
+export const PAGE_HEADERS = {
+  "Content-Type": "text/html; charset=utf-8",
+  // The page carries development tokens: never kept by a cache.
+  "Cache-Control": "no-store",
+  "Content-Security-Policy": IDE_CONTENT_SECURITY_POLICY,
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+} as const;
+
 /** Files are named by a hash of their content, so they can be cached for good. */
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -139,14 +149,7 @@ export function graphqlIde(config: Config): Router {
     if (!wantsPage(req)) return next();
     page(config, assets).then(
       (html) => {
-        res.set({
-          "Content-Type": "text/html; charset=utf-8",
-          // The page carries development tokens: never kept by a cache.
-          "Cache-Control": "no-store",
-          "Content-Security-Policy": IDE_CONTENT_SECURITY_POLICY,
-          "X-Content-Type-Options": "nosniff",
-          "Referrer-Policy": "no-referrer",
-        });
+        res.set(PAGE_HEADERS);
         res.send(html);
       },
       next,

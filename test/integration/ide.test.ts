@@ -4,18 +4,18 @@
  * machine. Every request to another host is aborted and recorded, and the test asserts that
  * none was even attempted. Chromium missing is a failure, not a skip: `.ci/run` installs it.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Kind, parse, print, visit } from "graphql";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../../src/demo/story.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO_CALLERS } from "../../src/demo/callers.js";
 import { IDE_CONTENT_SECURITY_POLICY, IDE_TABS } from "../../src/http/ide.js";
+import { launchChromium } from "../support/browser.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../browser/artifacts/", import.meta.url));
 /** What Chromium sends when it navigates to a page. */
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
@@ -49,16 +49,11 @@ describe("the GraphQL IDE in development", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     // No signing key configured, not production: the development tokens the IDE hands out.
     api = await startTestApi({ JWT_SECRET: "" });
     expect(api.config.devTokens).toBe(true);
     await loadDemo(api.database.prisma);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -94,12 +89,12 @@ describe("the GraphQL IDE in development", () => {
     expect((await fetch(new URL("/graphql/ide/0000000000000000/graphiql.min.js", api.server.url))).status).toBe(404);
   });
 
-  it("leaves GET /graphql to Apollo for clients that do not ask for a page, and sends / to /graphql", async () => {
+  it("leaves GET /graphql to Apollo for clients that do not ask for a page; / is the dashboard (test/integration/dashboard.test.ts)", async () => {
     const res = await fetch(api.server.url, { headers: { accept: "*/*" } });
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     const root = await fetch(new URL("/", api.server.url), { redirect: "manual" });
-    expect(root.status).toBe(302);
-    expect(root.headers.get("location")).toBe("/graphql");
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('id="dashboard-config"');
   });
 
   it("opens with the README's examples", () => {

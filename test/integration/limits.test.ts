@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { getIntrospectionQuery, getNamedType, getNullableType, isCompositeType, isListType, isObjectType, type GraphQLField } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO } from "../../src/demo/story.js";
 import { limitsOf } from "../../src/graphql/field-limits.js";
@@ -88,9 +89,23 @@ describe("the product's own documents pass", () => {
     expect((await api.as(HQ).gql(ranking)).data.branchRanking[0]).toMatchObject({ rank: 1, actual: 6245, target: 4700, branch: { code: "SX-LL" } });
   });
 
+  it("the dashboard page's trusted documents, on the demo bank", async () => {
+    const variables = { code: DEMO.storyBranch, unit: DEMO.storyBranch, parent: DEMO.province, hasParent: true, period, asOf, previous: "2021-02-27", metric: "NEW_CUSTOMERS" };
+    for (const [name, document] of Object.entries(DASHBOARD_DOCUMENTS)) {
+      // A manager's page as HQ (who may read any manager), the rest as SX-LL's branch manager.
+      const manager = name === "DashboardManager";
+      const res = await api.as(manager || name === "DashboardRoots" ? HQ : BM_LL).gql(document, { ...variables, code: manager ? `M-${DEMO.storyBranch}-0001` : variables.code });
+      expect(limitOf(res), name).toBeUndefined();
+      expect(res.errors, name).toBeUndefined();
+    }
+  });
+
   it("the mobile app's trusted documents, anonymous, at their largest page; the acquirer's redemption", async () => {
-    expect(TRUSTED_DOCUMENTS).toHaveLength(1); // the app only reads
-    const near = await api.as("ANONYMOUS").gql(TRUSTED_DOCUMENTS[0], { latitude: 37.518, longitude: 111.141, radiusMeters: 50_000, first: 50, at: "2021-02-27T03:00:00Z" });
+    // The others are the dashboard page's (below).
+    const dashboard = new Set<string>(Object.values(DASHBOARD_DOCUMENTS));
+    const mobile = TRUSTED_DOCUMENTS.filter((d) => !dashboard.has(d));
+    expect(mobile).toHaveLength(1); // the app only reads
+    const near = await api.as("ANONYMOUS").gql(mobile[0], { latitude: 37.518, longitude: 111.141, radiusMeters: 50_000, first: 50, at: "2021-02-27T03:00:00Z" });
     expect(near.errors).toBeUndefined();
     expect(near.data.promotionsNear.edges.length).toBeGreaterThan(0);
     const redeem = await api.as({ role: "ACQUIRER" }).gql(`mutation($input: RedeemPromotionInput!) { redeemPromotion(input: $input) { transactionId cost won } }`, {

@@ -30,10 +30,10 @@ function graphqlExamples(): Example[] {
   });
 }
 
-/** Every curl example: its JSON body, and the caller whose token `npm run token` makes for it. */
+/** Every curl example of the API (one with a body): its JSON body, and the caller whose token `npm run token` makes for it. */
 function curlExamples(): Example[] {
   return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, script]) => {
-    if (!script.includes("curl ")) return [];
+    if (!script.includes("curl ") || !script.includes(" -d '")) return [];
     const role = /--role (\w+)/.exec(script)?.[1];
     const unit = /--unit ([\w-]+)/.exec(script)?.[1];
     const caller = DEMO_CALLERS.find((c) => c.claims?.role === role && c.claims?.unit === unit);
@@ -99,6 +99,20 @@ describe("the README's examples on a fresh npm start", () => {
       const res = await run(example);
       expect({ status: res.status, errors: res.errors }, example.query).toEqual({ status: 200, errors: undefined });
     }
+  });
+
+  it("the dashboard's export example: the SX-LL branch manager's peers as XLSX", async () => {
+    const script = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, s]) => s).find((s) => s.includes("/export/"))!;
+    const path = /'localhost:4000(\/export\/[^']+)'/.exec(script)![1];
+    const caller = DEMO_CALLERS.find((c) => c.claims?.role === "BRANCH_MANAGER" && c.claims?.unit === "SX-LL")!;
+    const res = await fetch(new URL(path, url), { headers: { authorization: `Bearer ${tokens.get(caller.label)}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/spreadsheetml/);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    // And the page itself is there, built by npm start.
+    const page = await fetch(new URL("/", url), { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('id="dashboard-config"');
   });
 
   it("the ranking example: SX-LL first of Shanxi's 11 city branches, 6,245 new customers against 4,700", async () => {

@@ -31,14 +31,18 @@ declare module "vitest" {
 }
 
 /**
- * Tests that run the real commands (the import CLI, `npm start`'s server) run them from dist/:
+ * Tests that run the real commands (the import CLI, `npm start`'s server) run them from dist/,
+ * and the dashboard's test loads the page built into dist/web:
  * built once per run, before any project starts, so no test rebuilds it under another's feet.
  */
 function buildOnce(): Promise<unknown> {
   const key = Symbol.for("cardgrowth.test.build");
   const shared = globalThis as Record<symbol, Promise<unknown> | undefined>;
   const root = path.resolve(import.meta.dirname, "../..");
-  return (shared[key] ??= promisify(execFile)("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root }));
+  // The dashboard page (web/, served from dist/web) is built too: its browser test loads it.
+  return (shared[key] ??= promisify(execFile)("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root }).then(() =>
+    promisify(execFile)("npx", ["vite", "build", "--config", "web/vite.config.js"], { cwd: root }),
+  ));
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | void> {

@@ -1,0 +1,306 @@
+/**
+ * The dashboard at / (src/http/dashboard.ts, web/): the demo story in a real browser (Debian's
+ * chromium driven by playwright-core, as in ide.test.ts) that may reach nothing but this
+ * machine, each figure checked against the API's answer to the same caller, and the exports
+ * parsed back. Screenshots of each view go to test-artifacts/ (not committed).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import ExcelJS from "exceljs";
+import { parse as parseCsv } from "csv-parse/sync";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
+import { loadDemo } from "../../src/demo/load.js";
+import { DEMO } from "../../src/demo/story.js";
+import { documentHash, TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
+import { IDE_CONTENT_SECURITY_POLICY } from "../../src/http/ide.js";
+import { launchChromium } from "../support/browser.js";
+import { startTestApi, type TestApi } from "../support/harness.js";
+
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
+const Q = `period: "${DEMO.period}", asOf: "${DEMO.asOf}"`;
+
+interface PageConfig {
+  documents: Record<string, string>;
+  callers: { id: string; role: string; unit: string | null; token: string }[];
+}
+
+async function pageConfig(api: TestApi): Promise<{ res: Response; html: string; config: PageConfig }> {
+  const res = await fetch(new URL("/", api.server.url), { headers: { accept: "text/html" } });
+  const html = await res.text();
+  const data = /<script type="application\/json" id="dashboard-config">(.*?)<\/script>/s.exec(html)?.[1];
+  return { res, html, config: JSON.parse(data ?? "null") as PageConfig };
+}
+
+/** The text of every cell of a table on the page, by row code and column key. */
+async function screenTable(page: Page, id: string): Promise<{ code: string; cells: Record<string, string> }[]> {
+  return page.locator(`[data-table="${id}"] tbody tr`).evaluateAll((rows) =>
+    rows.map((tr) => ({
+      code: (tr as any).dataset.code ?? "",
+      cells: Object.fromEntries([...tr.querySelectorAll("td")].map((td) => [(td as any).dataset.key, (td.textContent ?? "").trim()])),
+    })),
+  );
+}
+
+async function tile(page: Page, metric: string, field: string): Promise<string> {
+  return ((await page.locator(`[data-metric="${metric}"] [data-field="${field}"]`).textContent()) ?? "").trim();
+}
+
+const count = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
+const rate = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(2)} %`);
+
+describe("the dashboard in development", () => {
+  let api: TestApi;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const attemptedElsewhere: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    api = await startTestApi({ JWT_SECRET: "" });
+    expect(api.config.devTokens).toBe(true);
+    await loadDemo(api.database.prisma);
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+    await context.route("**/*", (route) => {
+      const url = new URL(route.request().url());
+      if (["data:", "blob:"].includes(url.protocol) || url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
+      attemptedElsewhere.push(url.href);
+      return route.abort("blockedbyclient");
+    });
+    page = await context.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      // A refused request (the sibling's figures) is logged by the browser as a failed resource: expected.
+      if (msg.type() === "error" && !/status of 40[13]/.test(msg.text())) pageErrors.push(msg.text());
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 300_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await api?.close();
+  });
+
+  /** Opens a screen by its address and waits for its unit's heading. */
+  async function open(fragment: string, ready: string): Promise<void> {
+    // Through a blank page: going from one fragment to another would not load the page again.
+    await page.goto("about:blank");
+    await page.goto(new URL(`/#${fragment}`, api.server.url).href);
+    await page.locator(ready).first().waitFor().catch(async (err: Error) => {
+      await page.screenshot({ path: `${ARTIFACTS}failed-${fragment.replace(/[^\w-]+/g, "_")}.png`, fullPage: true });
+      throw new Error(`${err.message}\npage: ${await page.locator("body").innerText()}`);
+    });
+  }
+
+  it("is served from this server alone, with trusted documents only", async () => {
+    const { res, html, config } = await pageConfig(api);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toBe(IDE_CONTENT_SECURITY_POLICY);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(html).not.toMatch(/https?:\/\//);
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).filter((r) => r !== "data:,");
+    expect(refs.length).toBe(2);
+    for (const ref of refs) {
+      const asset = await fetch(new URL(ref, api.server.url));
+      expect(asset.status, ref).toBe(200);
+      expect(asset.headers.get("cache-control")).toMatch(/immutable/);
+      expect(await asset.text()).not.toMatch(/@import|url\(\s*["']?(https?:)?\/\//);
+    }
+    // Every document the page may send is in the manifest, and it sends no other.
+    for (const [name, doc] of Object.entries(DASHBOARD_DOCUMENTS)) {
+      expect(config.documents[name]).toBe(`sha256:${documentHash(doc)}`);
+      expect(TRUSTED_MANIFEST.get(documentHash(doc))).toBe(doc);
+    }
+    expect(config.callers.map((c) => c.id)).toEqual(["hq", "branch-manager", "sub-branch-manager", "account-manager"]);
+  });
+
+  it("shows SX-LL's branch manager the story's figures, rank and time progress, in Chinese, then in English", async () => {
+    const requests: string[] = [];
+    const listen = (r: { url(): string; postData(): string | null }) => {
+      if (r.url().endsWith("/graphql")) requests.push(JSON.parse(r.postData() ?? "{}").documentId ?? "free text");
+    };
+    page.on("request", listen);
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="children"] tbody tr');
+    page.off("request", listen);
+    // One screen, two requests (the unit, then its peers, staff, campaigns and circles), by hash.
+    expect(requests).toHaveLength(2);
+    expect(requests.every((r) => r.startsWith("sha256:"))).toBe(true);
+
+    expect(await page.locator("h2").getAttribute("data-unit")).toBe(DEMO.storyBranch);
+    expect(await tile(page, "NEW_CUSTOMERS", "actual")).toBe("6,245");
+    expect(await tile(page, "NEW_CUSTOMERS", "target")).toBe("4,700");
+    expect(await tile(page, "NEW_CUSTOMERS", "completionRate")).toBe("132.87 %");
+    expect(await tile(page, "NEW_CUSTOMERS", "timeProgress")).toBe("65.6 %");
+    expect(await tile(page, "NEW_CUSTOMERS", "pace")).toBe("快于进度");
+    expect(await tile(page, "rank", "rank")).toBe("1");
+    expect(await page.locator("html").getAttribute("lang")).toBe("zh-CN");
+    const peers = await screenTable(page, "peers");
+    expect(peers).toHaveLength(11);
+    expect(peers[0]).toMatchObject({ code: DEMO.storyBranch, cells: { rank: "1", actual: "6,245", target: "4,700", completionRate: "132.87 %" } });
+    // The peers' ranks are the API's, in its order (units without a target after the others).
+    const ranking = await api.as("BRANCH_MANAGER", DEMO.storyBranch).gql(
+      `{ branchRanking(parentCode: "${DEMO.province}", ${Q}, metric: NEW_CUSTOMERS) { rank actual branch { code } } }`,
+    );
+    expect(peers.map((p) => [p.code, p.cells.rank, p.cells.actual])).toEqual(
+      ranking.data.branchRanking.map((s: any) => [s.branch.code, String(s.rank), count(s.actual)]),
+    );
+    expect(await page.locator('[data-chart="series"] canvas').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-unit-zh.png`, fullPage: true });
+
+    await page.locator('[data-action="lang"]').click();
+    await page.locator('[data-metric="NEW_CUSTOMERS"] h3', { hasText: "New customers" }).waitFor();
+    expect(await tile(page, "NEW_CUSTOMERS", "pace")).toBe("ahead of pace");
+    expect(await page.locator("html").getAttribute("lang")).toBe("en");
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-unit-en.png`, fullPage: true });
+    await page.locator('[data-action="lang"]').click();
+    await page.locator('[data-metric="NEW_CUSTOMERS"] h3', { hasText: "新增客户" }).waitFor();
+  });
+
+  it("drills into a sub-branch whose figures are the API's, and comes back up by the breadcrumbs", async () => {
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="children"] tbody tr');
+    const children = await screenTable(page, "children");
+    expect(children.length).toBeGreaterThan(1);
+    const child = children[0].code;
+    await page.locator(`[data-drill="${child}"]`).click();
+    await page.locator(`h2[data-unit="${child}"]`).waitFor();
+    const answer = await api.as("BRANCH_MANAGER", DEMO.storyBranch).gql(
+      `{ branch(code: "${child}") { performance(${Q}) { timeProgress rank(metric: NEW_CUSTOMERS) metrics { metric actual target completionRate } } } }`,
+    );
+    const performance = answer.data.branch.performance;
+    for (const m of performance.metrics) {
+      expect(await tile(page, m.metric, "actual"), m.metric).toBe(count(m.actual));
+      expect(await tile(page, m.metric, "target"), m.metric).toBe(count(m.target));
+      expect(await tile(page, m.metric, "completionRate"), m.metric).toBe(rate(m.completionRate));
+    }
+    expect(await tile(page, "rank", "rank")).toBe(String(performance.rank));
+    // Its row in the city's table said the same.
+    expect(children[0].cells.actual).toBe(count(performance.metrics.find((m: any) => m.metric === "NEW_CUSTOMERS").actual));
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-drill-down.png`, fullPage: true });
+
+    await page.locator(`a[data-crumb="${DEMO.storyBranch}"]`).click();
+    await page.locator(`h2[data-unit="${DEMO.storyBranch}"]`).waitFor();
+  });
+
+  it("shows a tie as a shared rank", async () => {
+    // Early in the quarter the sub-branches' counts are small: find a day and metric where two tie.
+    const asker = api.as("BRANCH_MANAGER", DEMO.storyBranch);
+    let found: { asOf: string; metric: string; rank: number } | undefined;
+    search: for (const asOf of ["2021-01-04", "2021-01-05", "2021-01-06", "2021-01-08", "2021-01-11", "2021-01-15"]) {
+      for (const metric of ["ACTIVATIONS", "NEW_CUSTOMERS", "APPROVALS", "APPLICATIONS"]) {
+        const r = await asker.gql(`{ branchRanking(parentCode: "${DEMO.storyBranch}", period: "${DEMO.period}", metric: ${metric}, asOf: "${asOf}") { rank } }`);
+        const ranks: number[] = r.data.branchRanking.map((s: { rank: number }) => s.rank);
+        const shared = ranks.find((rank, i) => ranks.indexOf(rank) !== i);
+        if (shared !== undefined) {
+          found = { asOf, metric, rank: shared };
+          break search;
+        }
+      }
+    }
+    expect(found, "a tie among SX-LL's sub-branches early in the quarter").toBeDefined();
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${found!.asOf}&metric=${found!.metric}`, '[data-table="children"] tbody tr');
+    const ranks = (await screenTable(page, "children")).map((r) => Number(r.cells.rank));
+    expect(ranks.filter((r) => r === found!.rank).length).toBeGreaterThan(1);
+    // Competition ranking: after a shared rank the next rank skips (1, 2, 2, 4).
+    ranks.forEach((rank, i) => expect(rank).toBe(ranks.indexOf(rank) + 1));
+    await page.locator(`[data-table="children"] tbody tr`).nth(ranks.indexOf(found!.rank)).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-shared-rank.png`, fullPage: true });
+  });
+
+  it("keeps a sub-branch manager to their own unit: no way to a sibling, and the sibling's figures refused", async () => {
+    const home = `${DEMO.storyBranch}-01`;
+    const sibling = `${DEMO.storyBranch}-02`;
+    await open(`caller=sub-branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, `h2[data-unit="${home}"]`);
+    // The sibling is among the peers ranked (names and ranked figures are published), with no link.
+    expect((await screenTable(page, "peers")).map((p) => p.code)).toContain(sibling);
+    expect(await page.locator(`a[data-drill="${sibling}"]`).count()).toBe(0);
+    // Above their unit the breadcrumbs are names, not links.
+    expect(await page.locator(`a[data-crumb="${DEMO.storyBranch}"]`).count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-sub-branch.png`, fullPage: true });
+
+    await open(`caller=sub-branch-manager&unit=${sibling}&period=${DEMO.period}&asOf=${DEMO.asOf}`, "[data-error]");
+    expect(await page.locator("[data-error]").getAttribute("data-error")).toBe("FORBIDDEN");
+    expect(await page.locator("[data-metric]").count()).toBe(0);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-sibling-refused.png`, fullPage: true });
+
+    // Nor through the export URL.
+    const { config } = await pageConfig(api);
+    const token = config.callers.find((c) => c.id === "sub-branch-manager")!.token;
+    const refused = await fetch(new URL(`/export/metrics.csv?unit=${sibling}&period=${DEMO.period}&asOf=${DEMO.asOf}`, api.server.url), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(refused.status).toBe(403);
+    const anonymous = await fetch(new URL(`/export/metrics.csv?unit=${home}&period=${DEMO.period}&asOf=${DEMO.asOf}`, api.server.url));
+    expect(anonymous.status).toBe(401);
+  });
+
+  it("shows an account manager their own figures and their unit's leaderboard", async () => {
+    await open(`caller=account-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr');
+    expect(await page.locator("h2").getAttribute("data-manager")).toBe(`M-${DEMO.storyBranch}-0001`);
+    expect(await page.locator('[data-table="managers"] tr.me').count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-account-manager.png`, fullPage: true });
+  });
+
+  it("exports the peers ranking as CSV and XLSX holding the screen's numbers, titled with unit, period and date", async () => {
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="peers"] tbody tr');
+    const screen = await screenTable(page, "peers");
+    const keys = ["rank", "change", "code", "name", "actual", "target", "completionRate", "timeProgress"];
+
+    const [csvDownload] = await Promise.all([page.waitForEvent("download"), page.locator('[data-table="peers"] [data-export="csv"]').click()]);
+    expect(csvDownload.suggestedFilename()).toBe(`${DEMO.storyBranch}-peers-${DEMO.period}-${DEMO.asOf}.csv`);
+    const csv = readFileSync(await csvDownload.path());
+    expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // UTF-8 byte-order mark
+    const rows = parseCsv(csv.toString("utf8").slice(1), { relax_column_count: true }) as string[][];
+    // The title names the unit (SX-LL is first among its peers), the table, the period and the date.
+    expect(rows[0]).toEqual([`${screen[0].cells.name} · 同级排名 · ${DEMO.period} · 截至 ${DEMO.asOf}`]);
+    expect(rows[1]).toEqual(["排名", "较前一日", "机构代码", "机构", "完成", "目标", "完成率", "时间进度"]);
+    expect(rows.slice(2)).toEqual(screen.map((r) => keys.map((k) => r.cells[k])));
+    expect(rows[2].slice(0, 7)).toEqual(["1", rows[2][1], DEMO.storyBranch, rows[2][3], "6,245", "4,700", "132.87 %"]);
+
+    const [xlsxDownload] = await Promise.all([page.waitForEvent("download"), page.locator('[data-table="peers"] [data-export="xlsx"]').click()]);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(readFileSync(await xlsxDownload.path()) as any);
+    const sheet = workbook.worksheets[0];
+    expect(String(sheet.getCell(1, 1).value)).toBe(rows[0][0]);
+    const values = (r: number) => keys.map((_, c) => sheet.getCell(r, c + 1).value);
+    expect(values(3)).toEqual([1, expect.anything(), DEMO.storyBranch, screen[0].cells.name, 6245, 4700, 1.3287, 0.656]);
+    // Every row: the screen's text is the cell's number in the screen's format.
+    screen.forEach((r, i) => {
+      const [rank, , code, name, actual, target, completion] = values(i + 3) as [number, unknown, string, string, number, number | null, number | null];
+      expect([String(rank), code, name, count(actual), count(target), rate(completion)]).toEqual([
+        r.cells.rank, r.cells.code, r.cells.name, r.cells.actual, r.cells.target, r.cells.completionRate,
+      ]);
+    });
+
+    // The same file for a script, by URL and token.
+    const { config } = await pageConfig(api);
+    const token = config.callers.find((c) => c.id === "branch-manager")!.token;
+    const byUrl = await fetch(new URL(`/export/peers.csv?unit=${DEMO.storyBranch}&period=${DEMO.period}&asOf=${DEMO.asOf}`, api.server.url), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(byUrl.status).toBe(200);
+    expect(byUrl.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(Buffer.from(await byUrl.arrayBuffer()).equals(csv)).toBe(true);
+  });
+
+  it("asked nothing of another host and raised no errors", () => {
+    expect(attemptedElsewhere).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("the dashboard in production", () => {
+  it("offers no demo callers: sign-in is required", async () => {
+    const api = await startTestApi({ NODE_ENV: "production" }, { reset: false });
+    try {
+      const { res, html, config } = await pageConfig(api);
+      expect(res.status).toBe(200);
+      expect(config.callers).toEqual([]);
+      expect(html).not.toMatch(/Bearer|eyJ/);
+    } finally {
+      await api.close();
+    }
+  });
+});

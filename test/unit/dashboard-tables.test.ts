@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { dayBefore, format, pace, rankChange, toCsv, unitTables, type UnitData } from "../../src/dashboard/tables.js";
+
+describe("dashboard formatting (the screen and the CSV alike)", () => {
+  it.each([
+    ["count", 6245, "6,245"],
+    ["count", null, "—"],
+    ["rate", 6245 / 4700, "132.87 %"],
+    ["progress", 59 / 90, "65.6 %"],
+    ["money", 200000, "200,000.00"],
+    ["change", 2, "+2"],
+    ["change", -1, "-1"],
+    ["change", 0, "0"],
+    ["rank", 1, "1"],
+  ] as const)("%s %s → %s", (kind, value, shown) => {
+    expect(format(kind, value)).toBe(shown);
+  });
+});
+
+describe("pace, rank change, the day before", () => {
+  it.each([
+    [1.3287, 0.6556, "ahead"],
+    [0.6556, 0.6556, "ahead"],
+    [0.5, 0.6556, "behind"],
+    [null, 0.6556, null],
+  ] as const)("completion %s at time progress %s is %s", (completion, progress, expected) => {
+    expect(pace(completion, progress)).toBe(expected);
+  });
+  it.each([
+    [1, 3, 2],
+    [4, 2, -2],
+    [2, 2, 0],
+    [5, undefined, null],
+  ] as const)("rank %s, the day before %s: %s", (today, before, change) => {
+    expect(rankChange(today, before)).toBe(change);
+  });
+  it.each([
+    ["2021-03-01", "2021-02-28"],
+    ["2021-01-01", "2020-12-31"],
+    ["2020-03-01", "2020-02-29"],
+  ])("the day before %s is %s", (date, before) => {
+    expect(dayBefore(date)).toBe(before);
+  });
+});
+
+describe("a table as CSV", () => {
+  const unit: UnitData = {
+    branch: null,
+    children: [
+      { rank: 1, actual: 10, target: 8, completionRate: 1.25, branch: { code: "A", name: "甲, \"一\"" } },
+      { rank: 2, actual: 5, target: null, completionRate: null, branch: { code: "B", name: "乙" } },
+    ],
+    childrenBefore: [{ rank: 2, branch: { code: "A" } }],
+  };
+  it("starts with a byte-order mark and the title, quotes what needs it, and shows what the screen shows", () => {
+    const csv = toCsv(unitTables(unit, null).children, "标题", "zh");
+    expect(csv.split("\r\n")).toEqual([
+      "\uFEFF标题",
+      "排名,较前一日,机构代码,机构,完成,目标,完成率,时间进度",
+      '1,+1,A,"甲, ""一""",10,8,125.00 %,0.0 %',
+      "2,—,B,乙,5,—,—,0.0 %",
+      "",
+    ]);
+  });
+});
