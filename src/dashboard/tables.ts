@@ -164,6 +164,14 @@ export function ancestorsOf(branch: NonNullable<UnitData["branch"]>): { code: st
 
 const col = (key: string, zh: string, en: string, kind: Kind): Column => ({ key, label: { zh, en }, kind });
 
+/** What a campaign and a business circle both brought in, in the same columns. */
+const RESULT_COLUMNS: readonly Column[] = [
+  col("applications", "进件", "Applications", "count"),
+  col("newCustomers", "新增客户", "New customers", "count"),
+  col("activations", "激活", "Activations", "count"),
+  col("redemptions", "核销", "Redemptions", "count"),
+];
+
 const STANDING_COLUMNS: readonly Column[] = [
   col("rank", "排名", "Rank", "rank"),
   col("change", "较前一日", "Change since the day before", "change"),
@@ -222,10 +230,7 @@ export function unitTables(unit: UnitData, details: DetailsData | null): Record<
         col("code", "活动代码", "Code", "text"),
         col("name", "活动", "Campaign", "text"),
         col("status", "状态", "Status", "text"),
-        col("applications", "进件", "Applications", "count"),
-        col("newCustomers", "新增客户", "New customers", "count"),
-        col("activations", "激活", "Activations", "count"),
-        col("redemptions", "核销", "Redemptions", "count"),
+        ...RESULT_COLUMNS,
         col("budget", "预算(元)", "Budget (yuan)", "money"),
         col("spentSoFar", "已用(元)", "Spent (yuan)", "money"),
         col("budgetUsed", "预算使用率", "Budget used", "rate"),
@@ -251,10 +256,7 @@ export function unitTables(unit: UnitData, details: DetailsData | null): Record<
         col("merchantCount", "商户数", "Merchants", "count"),
         col("visits", "走访", "Visits", "count"),
         col("merchantsSigned", "签约商户", "Merchants signed", "count"),
-        col("applications", "进件", "Applications", "count"),
-        col("newCustomers", "新增客户", "New customers", "count"),
-        col("activations", "激活", "Activations", "count"),
-        col("redemptions", "核销", "Redemptions", "count"),
+        ...RESULT_COLUMNS,
       ],
       rows: (details?.businessCircles?.edges ?? []).map(({ node: c }) => ({
         code: c.code,

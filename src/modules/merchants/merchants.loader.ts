@@ -63,7 +63,7 @@ export function createMerchantLoaders(db: Db, viewer: () => Promise<Viewer>) {
     const groups = await db.circleMember.groupBy({ by: ["circleId"], where: { circleId: { in: [...circleIds] } }, _count: { _all: true } });
     return countsFor(circleIds, groups.map((g) => ({ id: g.circleId, n: g._count._all })));
   });
-  const visitCount = new DataLoader<number, number>(async (merchantIds) => visitCounts(db, merchantIds, await visitScope()));
+  const visitCount = new DataLoader<number, number>(async (merchantIds) => countsFor(merchantIds, await visitCounts(db, merchantIds, await visitScope())));
 
   /** A page of a circle's members, by merchant code. */
   const membersPage = new DataLoader<PageKey<string>, Page<Merchant>, string>(

@@ -358,14 +358,12 @@ export async function listVisits(
   });
 }
 
-/** How many visits of each merchant the viewer may read (0 for none). */
-export async function visitCounts(db: Db, merchantIds: readonly number[], scope: NonNullable<VisitScope>): Promise<number[]> {
-  const rows = await db.$queryRaw<{ id: number; n: number }[]>`
+/** How many visits of each merchant the viewer may read; merchants with none have no row. */
+export function visitCounts(db: Db, merchantIds: readonly number[], scope: NonNullable<VisitScope>): Promise<{ id: number; n: number }[]> {
+  return db.$queryRaw<{ id: number; n: number }[]>`
     SELECT v.merchant_id AS id, count(*)::int AS n FROM visit v
     WHERE v.merchant_id = ANY(${[...merchantIds]}::int[]) AND ${visibleVisits(scope)}
     GROUP BY v.merchant_id`;
-  const byId = new Map(rows.map((r) => [r.id, r.n]));
-  return merchantIds.map((id) => byId.get(id) ?? 0);
 }
 
 // ---- Per-parent pages, batched by the loaders ---------------------------------------------
