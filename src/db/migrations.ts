@@ -7,24 +7,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+import { PROJECT_ROOT } from "../project-root.js";
 import type { Database, Db } from "./database.js";
 
-/** The project root: the nearest folder above this file that holds prisma/ (from src/ or dist/src/). */
-function findProjectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, "prisma", "schema.prisma"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error("cannot find prisma/schema.prisma above " + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-const projectRoot = findProjectRoot();
-export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
-export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
+export const schemaPath = path.join(PROJECT_ROOT, "prisma", "schema.prisma");
+export const migrationsDir = path.join(PROJECT_ROOT, "prisma", "migrations");
 
 const noFilters = { externalTables: [], externalEnums: [] };
 

@@ -39,6 +39,7 @@ import {
   type UnitData,
 } from "../dashboard/tables.js";
 import type { Database } from "../db/database.js";
+import { PROJECT_ROOT } from "../project-root.js";
 import { DEMO_CALLERS } from "../demo/callers.js";
 import { DEMO } from "../demo/story.js";
 import { AppError } from "../errors.js";
@@ -65,14 +66,7 @@ export interface DashboardDeps {
   readonly rateLimit: RequestHandler;
 }
 
-/** The repository's root (dist/web sits under it), whether this runs from src/ or from dist/src/. */
-function projectRoot(): string {
-  let dir = import.meta.dirname;
-  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-
-export const WEB_BUILD = path.join(projectRoot(), "dist", "web");
+export const WEB_BUILD = path.join(PROJECT_ROOT, "dist", "web");
 
 interface Built {
   readonly script: string;
