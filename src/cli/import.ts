@@ -4,7 +4,7 @@
  * Every written batch is recorded in the audit trail under SUBJECT (default cli:<OS user>). With
  * REDIS_URL, each committed batch's changes are published to the API instances' subscribers.
  *
- * kinds: units, managers, targets, applications, activations, merchants, circles, visits. See docs/import.md.
+ * kinds: units, managers, targets, applications, activations, merchants, circles, visits, plans. See docs/import.md.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
  */
 import "reflect-metadata";

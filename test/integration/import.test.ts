@@ -158,6 +158,42 @@ describe("import", () => {
     expect(results).toEqual(Array(3).fill({ K1: "REJECTED", K2: "APPROVED" }));
   });
 
+  it("plans: created as DRAFT from NDJSON and CSV, unchanged on replay, changed as the API would, bad rows named", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    expect(await importFile("plans", path.join(examples, "plans.ndjson"))).toMatchObject({ created: 1, rejected: 0 });
+    expect(await importFile("plans", path.join(examples, "plans.csv"))).toMatchObject({ created: 1, rejected: 0 });
+    // jsonb keeps keys in its own order: the replay must still compare equal.
+    expect(await importFile("plans", path.join(examples, "plans.ndjson"))).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+    const plan = `{ plan(code: "SX-LL-2021Q1-EX") { status version rules { kind amount withinDays } } }`;
+    expect((await api.as("HQ").gql(plan)).data.plan).toMatchObject({
+      status: "DRAFT", version: 1, rules: [{ kind: "FIRST_ORDER", amount: 20, withinDays: 30 }, { kind: "TEAM", amount: 3000, withinDays: null }],
+    });
+
+    // Once ACTIVE, a changed rule is a new version, as updatePlan makes it.
+    const activated = await api.as("BRANCH_MANAGER", "SX-LL").gql(`mutation { transitionPlan(input: { idempotencyKey: "import-test-activate", code: "SX-LL-2021Q1-EX", to: ACTIVE }) { status } }`);
+    expect(activated.errors).toBeUndefined();
+    const changed = fs.readFileSync(path.join(examples, "plans.ndjson"), "utf8").replace('"amount":20', '"amount":25');
+    expect(await importFile("plans", csvFile("changed.ndjson", [changed.trim()]))).toMatchObject({ updated: 1, rejected: 0 });
+    expect((await api.as("HQ").gql(plan)).data.plan).toMatchObject({ status: "ACTIVE", version: 2, rules: [{ amount: 25 }, { amount: 3000 }] });
+
+    const rule = `[{""kind"":""FIRST_ORDER"",""amount"":20,""withinDays"":30}]`;
+    const bad = csvFile("bad-plans.csv", [
+      "code,name,branchCode,period,rules",
+      `P-GOOD,好方案,SX-LL-01,2021-Q1,"${rule}"`, // line 2: good
+      `P-UNIT,方案,NOPE,2021-Q1,"${rule}"`, // 3: unknown unit
+      `P-JSON,方案,SX-LL,2021-Q1,"[{kind"`, // 4: not JSON
+      `P-BAND,方案,SX-LL,2021-Q1,"[{""kind"":""TIERED"",""metric"":""APPROVALS"",""bands"":[{""from"":0,""to"":1,""amount"":1},{""from"":0.5,""amount"":2}]}]"`, // 5: overlapping bands
+      `SX-LL-2021Q1-EX,方案,SX-LL,2021-Q2,"${rule}"`, // 6: a plan's period cannot change
+      `P-KIND,方案,SX-LL,2021-Q1,"[{""kind"":""BONUS""}]"`, // 7: unknown rule kind
+    ]);
+    expect(await importFile("plans", bad)).toMatchObject({ rows: 6, created: 1, rejected: 5 });
+    const issues = report(bad).sort((a, b) => a.line - b.line);
+    expect(issues.map((i) => `${i.line} ${i.field}`)).toEqual(["3 branchCode", "4 rules", "5 rules[0].bands[1].from", "6 period", "7 rules[0].kind"]);
+    expect(issues[0].reason).toBe('unknown unit "NOPE"');
+    expect(issues[3].reason).toContain("cannot change");
+    expect(await db().incentivePlan.count()).toBe(3);
+  });
+
   it("refuses a file with an unknown column before reading any row", async () => {
     const file = csvFile("columns.csv", ["code,name,level,parent", "X,X,PROVINCE,"]);
     await expect(importFile("units", file)).rejects.toThrow(/unknown column\(s\) parent/);

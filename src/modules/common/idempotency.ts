@@ -10,16 +10,20 @@ import { lockIdempotencyKey } from "../../db/locks.js";
 import { inTransaction, type AuditOptions, type Tx } from "../../db/transaction.js";
 import type { ChangeLog } from "../../live/change.js";
 
-/** JSON with object keys sorted, so equal inputs hash equally whatever their key order. */
-function canonical(value: unknown): string {
+/**
+ * JSON with object keys sorted, so equal inputs hash equally whatever their key order (and a
+ * value read back from a jsonb column, whose key order is PostgreSQL's, compares equal to the
+ * one that was written).
+ */
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
     // Lists of codes or days are sets: a retry that lists them in another order is the same request.
-    const items = value.map(canonical);
+    const items = value.map(canonicalJson);
     return `[${(value.every((v) => typeof v !== "object") ? items.sort() : items).join(",")}]`;
   }
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value ?? null);
 }
@@ -39,7 +43,7 @@ export async function idempotentWrite(
   const key = input.idempotencyKey;
   if (key.length < 8 || key.length > 128) throw BadInputError.single("idempotencyKey", "must be 8 to 128 characters");
   const { idempotencyKey: _, ...rest } = input as Record<string, unknown>;
-  const hash = createHash("sha256").update(canonical(rest)).digest("hex");
+  const hash = createHash("sha256").update(canonicalJson(rest)).digest("hex");
   return inTransaction(db, options, async (tx, changes) => {
     await lockIdempotencyKey(tx, operation, key);
     const seen = await tx.idempotencyKey.findUnique({ where: { operation_key: { operation, key } } });

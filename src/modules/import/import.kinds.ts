@@ -6,8 +6,10 @@ import { z } from "zod";
 import type { Db } from "../../db/database.js";
 import { parseBusinessDate } from "../../domain/dates.js";
 import { parsePeriod } from "../../domain/period.js";
-import { ApplicationChannel, CircleKind, Decision, MerchantCategory, Metric, OrgLevel, VisitOutcome } from "../../generated/prisma/enums.js";
+import { ApplicationChannel, CircleKind, Decision, MerchantCategory, Metric, OrgLevel, PlanRuleKind, VisitOutcome } from "../../generated/prisma/enums.js";
 import type { WriteOptions } from "../common/validate.js";
+import { TeamSplit } from "../incentives/incentives.enums.js";
+import { upsertPlans } from "../incentives/plans.service.js";
 import type { WriteOutcome } from "../common/write-result.type.js";
 import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../merchants/merchants.service.js";
 import { upsertAccountManagers, upsertBranches } from "../org/org.service.js";
@@ -61,6 +63,29 @@ const number = z.preprocess(
   (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : blankToNull(v)),
   z.number({ error: "must be a number" }).refine(Number.isFinite, "must be a finite number"),
 );
+
+/** A JSON cell (CSV) or value (NDJSON): the CSV cell's text is parsed, then checked by `shape`. */
+const json = <T extends z.ZodType>(shape: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return Symbol("not JSON"); // refused by `shape` with its own message
+    }
+  }, shape);
+
+/** A plan's rule as PlanRuleInput has it (amounts in yuan); the plan's service checks the rest. */
+const planRule = z.strictObject({
+  kind: oneOf(PlanRuleKind),
+  metric: oneOf(Metric).nullish(),
+  amount: z.number({ error: "must be a number of yuan" }).nullish(),
+  withinDays: z.number().int("must be a whole number").nullish(),
+  level: oneOf(OrgLevel).nullish(),
+  threshold: z.number({ error: "must be a number" }).nullish(),
+  split: oneOf(TeamSplit).nullish(),
+  bands: z.array(z.strictObject({ from: z.number(), to: z.number().nullish(), amount: z.number() })).nullish(),
+});
 
 export interface ImportKind {
   readonly columns: z.ZodObject;
@@ -154,6 +179,20 @@ export const IMPORT_KINDS = {
     z.strictObject({ managerCode: text, merchantCode: text, visitedOn: date, outcome: required(oneOf(VisitOutcome)), note: optionalText }),
     (r) => `${r.managerCode}|${r.merchantCode}|${r.visitedOn}`,
     recordVisits,
+  ),
+  plans: kind(
+    z.strictObject({
+      code: text,
+      name: text,
+      branchCode: text,
+      period: z.preprocess(blankToNull, parsed(parsePeriod)),
+      // One cell: the rules as a JSON array, in the shape of the createPlan mutation's `rules`.
+      rules: json(z.array(planRule, { error: "must be a JSON array of rules, as createPlan takes them" }).min(1, "must hold at least one rule")),
+    }),
+    byCode,
+    upsertPlans,
+    // A plan is a handful of rules: its batches are small, like the API's calls.
+    100,
   ),
 } as const;
 

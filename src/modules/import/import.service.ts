@@ -108,6 +108,11 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
   }
 }
 
+/** A cell's path as the API's issues name fields: `rules[0].kind`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
 export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
   const kind = IMPORT_KINDS[options.kind];
   const format = options.format ?? formatOf(options.file);
@@ -188,7 +193,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       const checked = kind.columns.safeParse(source.record);
       if (!checked.success) {
         for (const issue of checked.error.issues) {
-          const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".") || "(record)";
+          const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : fieldPath(issue.path) || "(record)";
           reportIssue({ line: source.line, field, reason: issue.code === "unrecognized_keys" ? "unknown field" : issue.message });
         }
         summary.rejected += 1;
