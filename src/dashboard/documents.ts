@@ -83,5 +83,23 @@ export const DASHBOARD_ROOTS = `query DashboardRoots {
   branches(level: PROVINCE, first: 20) { edges { node { code name } } }
 }`;
 
-export const DASHBOARD_DOCUMENTS = { DashboardUnit: DASHBOARD_UNIT, DashboardDetails: DASHBOARD_DETAILS, DashboardManager: DASHBOARD_MANAGER, DashboardRoots: DASHBOARD_ROOTS } as const;
+/** A page of an assessment plan's statements, for its payroll export (src/dashboard/payroll.ts). */
+export const DASHBOARD_PAYROLL = `query DashboardPayroll($plan: String!, $after: String) {
+  plan(code: $plan) {
+    code name period status
+    statements(first: 100, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { recipientKind recipientCode recipientName unit { code name } planVersion sequence basis asOf status total } }
+    }
+  }
+}`;
+
+export const DASHBOARD_DOCUMENTS = {
+  DashboardUnit: DASHBOARD_UNIT,
+  DashboardDetails: DASHBOARD_DETAILS,
+  DashboardManager: DASHBOARD_MANAGER,
+  DashboardRoots: DASHBOARD_ROOTS,
+  DashboardPayroll: DASHBOARD_PAYROLL,
+} as const;
 export type DashboardOperation = keyof typeof DASHBOARD_DOCUMENTS;

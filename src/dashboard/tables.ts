@@ -21,7 +21,7 @@ export interface Column {
 export type Value = string | number | null;
 
 export interface Table {
-  readonly id: TableId;
+  readonly id: TableId | "payroll";
   readonly columns: readonly Column[];
   readonly rows: readonly Readonly<Record<string, Value>>[];
 }
@@ -162,7 +162,7 @@ export function ancestorsOf(branch: NonNullable<UnitData["branch"]>): { code: st
 
 // ---- Tables ------------------------------------------------------------------------------------
 
-const col = (key: string, zh: string, en: string, kind: Kind): Column => ({ key, label: { zh, en }, kind });
+export const col = (key: string, zh: string, en: string, kind: Kind): Column => ({ key, label: { zh, en }, kind });
 
 /** What a campaign and a business circle both brought in, in the same columns. */
 const RESULT_COLUMNS: readonly Column[] = [

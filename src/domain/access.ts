@@ -173,6 +173,15 @@ export function canReadPlan(v: Viewer, planUnitId: number): boolean {
   return inSubtree(v, planUnitId) || (v.scope !== null && v.scope.ancestors.has(planUnitId));
 }
 
+/**
+ * May the viewer read every statement of a plan issued by `planUnitId` (its payroll)? HQ, and
+ * the branch managers who approve them. Others read their own (and their subtree's) statements
+ * through `AccountManager.incentives` and `Branch.incentives`.
+ */
+export function canReadPlanStatements(v: Viewer, planUnitId: number): boolean {
+  return v.role === "HQ" || canManagePlan(v, planUnitId);
+}
+
 /** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
 export function canListPlansUnder(v: Viewer, unitId: number): boolean {
   return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));

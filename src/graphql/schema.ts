@@ -14,7 +14,7 @@ import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
 import { PerformanceSubscriptionResolver } from "../modules/performance/performance.subscription.js";
 import { CampaignSubscriptionResolver } from "../modules/campaigns/campaigns.subscription.js";
-import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver } from "../modules/incentives/incentives.resolver.js";
+import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver, StatementRecipientResolver } from "../modules/incentives/incentives.resolver.js";
 
 export const resolvers = [
   BranchResolver,
@@ -36,6 +36,7 @@ export const resolvers = [
   CampaignSubscriptionResolver,
   IncentivePlansResolver,
   ManagerIncentivesResolver,
+  StatementRecipientResolver,
   BranchIncentivesResolver,
 ] as const;
 

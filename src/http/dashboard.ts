@@ -15,7 +15,8 @@
  * Exports: `GET /export/<table>.csv|.xlsx?unit=&period=&asOf=&metric=&lang=` with the bearer
  * token. They run the page's own documents through Apollo (the same resolvers, guards and
  * limits as /graphql) and the page's own tables (src/dashboard/tables.ts), so a file holds the
- * numbers the screen shows.
+ * numbers the screen shows. `GET /export/payroll.csv|.xlsx?plan=` is an assessment plan's
+ * statements (src/dashboard/payroll.ts), paged through the same way.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -23,7 +24,8 @@ import type { ApolloServer } from "@apollo/server";
 import ExcelJS from "exceljs";
 import express, { type RequestHandler, type Response, type Router } from "express";
 import type { Config } from "../config.js";
-import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_UNIT } from "../dashboard/documents.js";
+import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_PAYROLL, DASHBOARD_UNIT } from "../dashboard/documents.js";
+import { payrollTable, payrollTitle, type PayrollPage, type PayrollStatement } from "../dashboard/payroll.js";
 import {
   cellNumber,
   dayBefore,
@@ -156,11 +158,12 @@ const METRIC_ARG = /^(APPLICATIONS|APPROVALS|NEW_CUSTOMERS|ACTIVATIONS)$/;
 /** One table of a unit's screen as a file, computed by the page's documents as the caller. */
 async function exportTable(deps: DashboardDeps, file: string, query: Record<string, unknown>, claims: Claims | null, res: Response): Promise<void> {
   const match = FILE.exec(file);
-  const table = match?.[1] as TableId | undefined;
-  if (!match || !table || !TABLE_IDS.includes(table)) {
-    return sendError(res, 404, "NOT_FOUND", `Unknown export: one of ${TABLE_IDS.map((t) => `${t}.csv`).join(", ")} (or .xlsx)`);
+  const table = match?.[1] as TableId | "payroll" | undefined;
+  if (!match || !table || !(TABLE_IDS.includes(table as TableId) || table === "payroll")) {
+    return sendError(res, 404, "NOT_FOUND", `Unknown export: one of ${[...TABLE_IDS, "payroll"].map((t) => `${t}.csv`).join(", ")} (or .xlsx)`);
   }
-  const str = (name: string) => (typeof query[name] === "string" ? (query[name] as string) : undefined);
+  if (table === "payroll") return exportPayroll(deps, match[2] as "csv" | "xlsx", query, claims, res);
+  const str = (name: string) => queryString(query, name);
   const unit = str("unit");
   const period = str("period");
   const asOf = str("asOf");
@@ -198,13 +201,48 @@ async function exportTable(deps: DashboardDeps, file: string, query: Record<stri
   }
   const built = unitTables(unitAnswer.data, details)[table];
   const title = tableTitle(table, branch.name, period, asOf, lang);
-  const filename = `${unit}-${table}-${period}-${asOf}.${match[2]}`;
+  await sendTable(res, built, title, lang, `${unit}-${table}-${period}-${asOf}.${match[2]}`);
+}
+
+/** A table as a download, CSV or XLSX by the file name's extension; never cached (it holds figures). */
+async function sendTable(res: Response, table: Table, title: string, lang: Lang, filename: string): Promise<void> {
   res.set({ "Cache-Control": "no-store", "Content-Disposition": `attachment; filename="${filename}"`, "X-Content-Type-Options": "nosniff" });
-  if (match[2] === "csv") {
-    res.type("text/csv; charset=utf-8").send(toCsv(built, title, lang));
-  } else {
-    res.type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").send(await toXlsx(built, title, lang));
+  if (filename.endsWith(".csv")) res.type("text/csv; charset=utf-8").send(toCsv(table, title, lang));
+  else res.type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").send(await toXlsx(table, title, lang));
+}
+
+/** Query arguments as strings; anything else (arrays, objects) as absent. */
+function queryString(query: Record<string, unknown>, name: string): string | undefined {
+  return typeof query[name] === "string" ? (query[name] as string) : undefined;
+}
+
+/**
+ * `GET /export/payroll.csv|.xlsx?plan=CODE&lang=`: every statement of a plan, read page by page
+ * through DashboardPayroll as the caller (HQ, or a branch manager who approves the plan's
+ * statements), so the file holds what the API answers and nothing the caller could not ask.
+ */
+async function exportPayroll(deps: DashboardDeps, format: "csv" | "xlsx", query: Record<string, unknown>, claims: Claims | null, res: Response): Promise<void> {
+  const plan = queryString(query, "plan");
+  const lang: Lang = queryString(query, "lang") === "en" ? "en" : "zh";
+  if (!plan) return sendError(res, 400, "BAD_USER_INPUT", "plan (the assessment plan's code) is required");
+  if (!claims) return sendError(res, 401, "UNAUTHENTICATED", "An export needs a bearer token");
+  const context = createContext(deps.database.prisma, deps.config, claims);
+  const statements: PayrollStatement[] = [];
+  let after: string | null = null;
+  let head: NonNullable<PayrollPage["plan"]> | null = null;
+  for (;;) {
+    const answer: Answer<PayrollPage> = await run<PayrollPage>(deps, context, DASHBOARD_PAYROLL, { plan, after });
+    const page = answer.data?.plan;
+    if (!page?.statements) {
+      if (!answer.errors && answer.data) return sendError(res, 404, "NOT_FOUND", `No assessment plan "${plan}"`);
+      return refuse(res, answer.errors);
+    }
+    head ??= page;
+    statements.push(...page.statements.edges.map((e) => e.node));
+    if (!page.statements.pageInfo.hasNextPage) break;
+    after = page.statements.pageInfo.endCursor;
   }
+  await sendTable(res, payrollTable(statements), payrollTitle(head!, lang), lang, `${plan}-payroll.${format}`);
 }
 
 interface Answer<T> {

@@ -12,11 +12,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
+import { DEMO_PLAN } from "../../src/demo/plan.js";
 import { DEMO } from "../../src/demo/story.js";
 import { documentHash, TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
 import { IDE_CONTENT_SECURITY_POLICY } from "../../src/http/ide.js";
 import { launchChromium } from "../support/browser.js";
-import { startTestApi, type TestApi } from "../support/harness.js";
+import { startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const Q = `period: "${DEMO.period}", asOf: "${DEMO.asOf}"`;
@@ -283,6 +284,55 @@ describe("the dashboard in development", () => {
     expect(byUrl.status).toBe(200);
     expect(byUrl.headers.get("content-type")).toMatch(/^text\/csv/);
     expect(Buffer.from(await byUrl.arrayBuffer()).equals(csv)).toBe(true);
+  });
+
+  it("exports a plan's payroll, every statement across pages, to whom approves it and to no one else", async () => {
+    const { config } = await pageConfig(api);
+    const tokenOf = (id: string) => config.callers.find((c) => c.id === id)!.token;
+    const payroll = (id: string, format = "csv") =>
+      fetch(new URL(`/export/payroll.${format}?plan=${DEMO_PLAN.code}`, api.server.url), { headers: { authorization: `Bearer ${tokenOf(id)}` } });
+
+    // What the API answers the same caller, page by page (the demo's 107 statements are two pages).
+    const fromApi: { recipientCode: string; sequence: number; total: number }[] = [];
+    for (let after: string | null = null; ; ) {
+      const res: GqlResponse = await api.as({ role: "BRANCH_MANAGER", unit: DEMO.storyBranch }).gql(
+        `query($after: String) { plan(code: "${DEMO_PLAN.code}") { statements(first: 40, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { recipientCode sequence total } } } } }`,
+        { after },
+      );
+      expect(res.errors).toBeUndefined();
+      const page: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: (typeof fromApi)[number] }[] } = res.data.plan.statements;
+      expect(page.totalCount).toBe(107);
+      fromApi.push(...page.edges.map((e) => e.node));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(fromApi).toHaveLength(107);
+
+    const res = await payroll("branch-manager");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toContain(`${DEMO_PLAN.code}-payroll.csv`);
+    const text = Buffer.from(await res.arrayBuffer()).toString("utf8");
+    expect(text.startsWith("\uFEFF")).toBe(true);
+    const [title, header, ...rows] = parseCsv(text.slice(1), { relax_column_count: true }) as string[][];
+    expect(title[0]).toContain("奖励发放明细");
+    expect(header).toEqual(["机构代码", "机构", "收款人代码", "收款人", "结算单序号", "口径", "截至", "状态", "金额(元)"]);
+    expect(rows).toHaveLength(107);
+    const yuan = (s: string) => Math.round(Number(s.replace(/,/g, "")) * 100);
+    const byKey = (code: string, seq: number | string) => `${code}#${seq}`;
+    expect(new Map(rows.map((r) => [byKey(r[2], r[4]), yuan(r[8])]))).toEqual(new Map(fromApi.map((s) => [byKey(s.recipientCode, s.sequence), Math.round(s.total * 100)])));
+    // M-SX-LL-0001 earns ¥1,295.56 in the demo (src/demo/plan.ts).
+    expect(rows.find((r) => r[2] === "M-SX-LL-0001")?.[8]).toBe("1,295.56");
+
+    const xlsx = await payroll("branch-manager", "xlsx");
+    expect(xlsx.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as unknown as ArrayBuffer);
+    expect(book.worksheets[0].rowCount).toBe(2 + 107);
+
+    // An account manager reads their own statement, not the plan's payroll.
+    expect((await payroll("account-manager")).status).toBe(403);
+    const anonymous = await fetch(new URL(`/export/payroll.csv?plan=${DEMO_PLAN.code}`, api.server.url));
+    expect(anonymous.status).toBe(401);
   });
 
   it("asked nothing of another host and raised no errors", () => {

@@ -9,6 +9,7 @@ import { getIntrospectionQuery, getNamedType, getNullableType, isCompositeType, 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
+import { DEMO_PLAN } from "../../src/demo/plan.js";
 import { DEMO } from "../../src/demo/story.js";
 import { limitsOf } from "../../src/graphql/field-limits.js";
 import { LIMIT_CODES } from "../../src/graphql/limits.js";
@@ -90,7 +91,7 @@ describe("the product's own documents pass", () => {
   });
 
   it("the dashboard page's trusted documents, on the demo bank", async () => {
-    const variables = { code: DEMO.storyBranch, unit: DEMO.storyBranch, parent: DEMO.province, hasParent: true, period, asOf, previous: "2021-02-27", metric: "NEW_CUSTOMERS" };
+    const variables = { code: DEMO.storyBranch, unit: DEMO.storyBranch, parent: DEMO.province, hasParent: true, period, asOf, previous: "2021-02-27", metric: "NEW_CUSTOMERS", plan: DEMO_PLAN.code, after: null };
     for (const [name, document] of Object.entries(DASHBOARD_DOCUMENTS)) {
       // A manager's page as HQ (who may read any manager), the rest as SX-LL's branch manager.
       const manager = name === "DashboardManager";

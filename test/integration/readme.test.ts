@@ -101,14 +101,17 @@ describe("the README's examples on a fresh npm start", () => {
     }
   });
 
-  it("the dashboard's export example: the SX-LL branch manager's peers as XLSX", async () => {
-    const script = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, s]) => s).find((s) => s.includes("/export/"))!;
-    const path = /'localhost:4000(\/export\/[^']+)'/.exec(script)![1];
+  it("the export examples: the SX-LL branch manager's peers and the demo plan's payroll as XLSX", async () => {
+    const scripts = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map(([, s]) => s).filter((s) => s.includes("/export/"));
+    const paths = scripts.map((script) => /'localhost:4000(\/export\/[^']+)'/.exec(script)![1]);
+    expect(paths.map((p) => p.split("?")[0])).toEqual(["/export/peers.xlsx", "/export/payroll.xlsx"]);
     const caller = DEMO_CALLERS.find((c) => c.claims?.role === "BRANCH_MANAGER" && c.claims?.unit === "SX-LL")!;
-    const res = await fetch(new URL(path, url), { headers: { authorization: `Bearer ${tokens.get(caller.label)}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/spreadsheetml/);
-    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    for (const path of paths) {
+      const res = await fetch(new URL(path, url), { headers: { authorization: `Bearer ${tokens.get(caller.label)}` } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/spreadsheetml/);
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
     // And the page itself is there, built by npm start.
     const page = await fetch(new URL("/", url), { headers: { accept: "text/html" } });
     expect(page.status).toBe(200);

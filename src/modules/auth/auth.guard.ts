@@ -8,6 +8,7 @@
 import { Authorized, type AuthChecker } from "type-graphql";
 import {
   canReadOwnedResults,
+  canReadPlanStatements,
   canReadStaffFigures,
   canReadUnitFigures,
   canReadUnitStaff,
@@ -67,6 +68,8 @@ export const promotionResults: Rule<{ campaignId: number }> = async (v, p, ctx) 
   return campaign !== null && canReadOwnedResults(v, campaign.branchId);
 };
 
+/** Every statement of an assessment plan: its payroll. */
+export const planPayroll: Rule<{ branchId: number }> = (v, plan) => canReadPlanStatements(v, plan.branchId);
 /** A unit's list of staff. */
 export const unitStaff: Rule<{ dbId: number }> = (v, b) => canReadUnitStaff(v, b.dbId);
 

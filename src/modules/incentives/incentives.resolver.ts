@@ -7,16 +7,23 @@ import type { Context } from "../../graphql/context.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { PeriodScalar } from "../../graphql/scalars.js";
 import { auditStamp } from "../audit/audit.plugin.js";
-import { Allow, demand, Guard, staffFigures, unitFigures } from "../auth/auth.guard.js";
+import { Allow, demand, Guard, planPayroll, staffFigures, unitFigures } from "../auth/auth.guard.js";
 import { MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
 import { AccountManager } from "../org/account-manager.type.js";
 import { Branch } from "../org/branch.type.js";
 import { calculateStatements } from "./calculation.service.js";
 import { RecipientKind } from "./incentives.enums.js";
 import { CalculateStatementsInput, CreatePlanInput, StatementsTransitionInput, TransitionPlanInput, UpdatePlanInput } from "./incentives.input.js";
-import { IncentivePlan, IncentivePlanConnection, IncentiveStatement, StatementsCalculation, StatementsTransition } from "./incentives.type.js";
+import {
+  IncentivePlan,
+  IncentivePlanConnection,
+  IncentiveStatement,
+  IncentiveStatementConnection,
+  StatementsCalculation,
+  StatementsTransition,
+} from "./incentives.type.js";
 import { createPlan, findPlan, listPlans, transitionPlan, updatePlan } from "./plans.service.js";
-import { approveStatements, lockStatements } from "./statements.service.js";
+import { approveStatements, lockStatements, planStatements } from "./statements.service.js";
 
 /** Statements one recipient may have for one period: a few plans, each with its adjustments (an estimate). */
 const STATEMENTS_ESTIMATE = 10;
@@ -56,6 +63,15 @@ export class IncentivePlansResolver {
   @FieldResolver(() => Branch, { description: "The issuing unit; the plan covers its subtree." })
   async branch(@Root() p: IncentivePlan, @Ctx() ctx: Context): Promise<Branch> {
     return (await ctx.loaders.org.branchById.load(p.branchId))!;
+  }
+
+  @FieldResolver(() => IncentiveStatementConnection, {
+    description: "Every recipient's statements under the plan, with their lines: what payroll pays (HQ and the branch managers who approve them).",
+  })
+  @Limits({ rows: Rows.page(MAX_PAGE_SIZE) })
+  @Guard(planPayroll)
+  statements(@Root() p: IncentivePlan, @Args() { first, after }: PageArgs, @Ctx() ctx: Context) {
+    return planStatements(ctx.db, p.dbId, first, after);
   }
 
   @Mutation(() => IncentivePlan, { description: "Creates a DRAFT plan; its rules are checked (issues name `rules[i].field`). Idempotent by idempotencyKey." })
@@ -101,6 +117,21 @@ export class IncentivePlansResolver {
   async lockStatements(@Arg("input") input: StatementsTransitionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<StatementsTransition> {
     await demandManages(ctx, input.planCode);
     return lockStatements(ctx.db, input, { audit: auditStamp(ctx, info) });
+  }
+}
+
+@Resolver(() => IncentiveStatement)
+export class StatementRecipientResolver {
+  @FieldResolver(() => String, { description: "The account manager's or the unit's name." })
+  async recipientName(@Root() s: IncentiveStatement, @Ctx() ctx: Context): Promise<string> {
+    const recipient = s.managerId !== null ? await ctx.loaders.org.managerById.load(s.managerId) : await ctx.loaders.org.branchById.load(s.branchId!);
+    return recipient?.name ?? s.recipientCode;
+  }
+
+  @FieldResolver(() => Branch, { description: "The unit the statement is paid in: the account manager's unit, or the unit itself." })
+  async unit(@Root() s: IncentiveStatement, @Ctx() ctx: Context): Promise<Branch> {
+    const branchId = s.managerId !== null ? (await ctx.loaders.org.managerById.load(s.managerId))!.branchId : s.branchId!;
+    return (await ctx.loaders.org.branchById.load(branchId))!;
   }
 }
 

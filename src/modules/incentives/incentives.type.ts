@@ -62,6 +62,9 @@ export class StatementLine {
 @ObjectType({ description: "What one account manager (or unit) earns under one plan, as of a date." })
 export class IncentiveStatement {
   dbId!: number;
+  /** The recipient's row: an account manager's id, or a unit's (the other is null). */
+  managerId!: number | null;
+  branchId!: number | null;
 
   @Field() planCode!: string;
   @Field(() => Int, { description: "The plan version it was calculated with." }) planVersion!: number;
@@ -76,6 +79,9 @@ export class IncentiveStatement {
   // Lines per statement: at most one per rule, plus the adjustments.
   @Field(() => [StatementLine]) @Limits({ rows: Rows.upTo(MAX_RULES) }) lines!: StatementLine[];
 }
+
+@ObjectType()
+export class IncentiveStatementConnection extends Connection(IncentiveStatement, "IncentiveStatement") {}
 
 @ObjectType({ description: "What a calculation did to the plan's open statements." })
 export class StatementsCalculation {

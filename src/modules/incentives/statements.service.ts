@@ -7,8 +7,10 @@ import type { AuditOptions } from "../../db/transaction.js";
 import { fromDbDate } from "../../domain/dates.js";
 import { canTransitionStatement } from "../../domain/incentives/plan.js";
 import { fenToYuan } from "../../domain/money.js";
+import { BadInputError } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { idempotentWrite } from "../common/idempotency.js";
+import { keysetPage, type Page } from "../common/relay.js";
 import { RecipientKind, StatementStatus } from "./incentives.enums.js";
 import type { StatementsTransitionInput } from "./incentives.input.js";
 import { IncentiveStatement, type StatementsTransition } from "./incentives.type.js";
@@ -63,9 +65,11 @@ const WITH_LINES = {
 } as const;
 type StatementRow = Prisma.IncentiveStatementGetPayload<{ include: typeof WITH_LINES }>;
 
-function toStatement(row: StatementRow, key: RecipientKey): IncentiveStatement {
+function toStatement(row: StatementRow, key: Pick<RecipientKey, "kind" | "code">): IncentiveStatement {
   return Object.assign(new IncentiveStatement(), {
     dbId: row.id,
+    managerId: row.managerId,
+    branchId: row.branchId,
     planCode: row.plan.code,
     planVersion: row.planVersion.number,
     sequence: row.sequence,
@@ -110,4 +114,43 @@ export async function statementsOf(db: Db, keys: readonly RecipientKey[]): Promi
       .filter((r) => r.plan.period === key.period && (key.kind === RecipientKind.MANAGER ? r.managerId === key.id : r.branchId === key.id))
       .map((r) => toStatement(r, key)),
   );
+}
+
+/**
+ * A page of one plan's statements, every recipient's (what payroll pays out), in the order they
+ * were made; a page costs the same statements whatever its size.
+ */
+export function planStatements(db: Db, planId: number, first: number, after: string | null | undefined): Promise<Page<IncentiveStatement>> {
+  return keysetPage({
+    first,
+    after,
+    position: (key) => {
+      const id = Number(key);
+      if (!Number.isSafeInteger(id) || id < 1) throw BadInputError.single("after", "not a cursor this API issued");
+      return id;
+    },
+    rows: async (afterId, take) => {
+      const rows = await db.incentiveStatement.findMany({
+        where: { planId, ...(afterId === null ? {} : { id: { gt: afterId } }) },
+        include: WITH_LINES,
+        orderBy: { id: "asc" },
+        take,
+      });
+      const ids = (pick: (r: StatementRow) => number | null) => rows.map(pick).filter((id): id is number => id !== null);
+      const [managers, units] = await Promise.all([
+        db.accountManager.findMany({ where: { id: { in: ids((r) => r.managerId) } }, select: { id: true, code: true } }),
+        db.branch.findMany({ where: { id: { in: ids((r) => r.branchId) } }, select: { id: true, code: true } }),
+      ]);
+      const managerCode = new Map(managers.map((m) => [m.id, m.code]));
+      const unitCode = new Map(units.map((u) => [u.id, u.code]));
+      return rows.map((r) =>
+        r.managerId !== null
+          ? toStatement(r, { kind: RecipientKind.MANAGER, code: managerCode.get(r.managerId)! })
+          : toStatement(r, { kind: RecipientKind.UNIT, code: unitCode.get(r.branchId!)! }),
+      );
+    },
+    count: () => db.incentiveStatement.count({ where: { planId } }),
+    node: (s) => s,
+    key: (s) => String(s.dbId),
+  });
 }
