@@ -103,9 +103,8 @@ export async function findPlan(db: Db | Tx, code: string): Promise<IncentivePlan
 }
 
 /**
- * Plans issued by the unit `unitId` or any unit below it, for a period (all periods when null).
- * The issuing unit is not a relation in the schema (plans were added apart from the org models),
- * so the subtree's ids come from the closure table first.
+ * Plans issued by the unit `unitId` or any unit below it, for a period (all periods when null):
+ * the subtree's ids come from the closure table first, then the plans page by code.
  */
 export async function listPlans(db: Db, unitId: number, period: string | null, first: number, after: string | null | undefined): Promise<Page<IncentivePlan>> {
   const subtree = await db.branchClosure.findMany({ where: { ancestorId: unitId }, select: { descendantId: true } });
