@@ -24,6 +24,9 @@
  *   calculates, approves and locks their statements; the staff at, above or under the plan's
  *   unit read its rules; a statement is the recipient's figures (their own, their line of
  *   command's, HQ's).
+ * - Group webhooks (milestones and the daily report pushed to a unit's chat groups): HQ and the
+ *   branch managers of the unit or above register, change, remove and list them, with their
+ *   deliveries; nobody else sees where a unit's figures are sent.
  * Unit names and codes are not secret to staff: rankings publish them to peers.
  */
 
@@ -175,5 +178,16 @@ export function canReadPlan(v: Viewer, planUnitId: number): boolean {
 
 /** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
 export function canListPlansUnder(v: Viewer, unitId: number): boolean {
+  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+}
+
+// ---- Group webhooks ---------------------------------------------------------------------------
+
+/**
+ * May the viewer register, change, remove and list the group webhooks of `unitId`, and read
+ * their deliveries? HQ, and a branch manager of that unit or a unit above it: what a group is
+ * sent are the unit's figures.
+ */
+export function canManageWebhooks(v: Viewer, unitId: number): boolean {
   return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
 }

@@ -14,6 +14,7 @@ import { RecordsResolver } from "../modules/records/records.resolver.js";
 import { TargetsResolver } from "../modules/targets/targets.resolver.js";
 import { PerformanceSubscriptionResolver } from "../modules/performance/performance.subscription.js";
 import { CampaignSubscriptionResolver } from "../modules/campaigns/campaigns.subscription.js";
+import { BranchWebhooksResolver, GroupWebhooksResolver } from "../modules/notify/notify.resolver.js";
 import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver } from "../modules/incentives/incentives.resolver.js";
 
 export const resolvers = [
@@ -37,6 +38,8 @@ export const resolvers = [
   IncentivePlansResolver,
   ManagerIncentivesResolver,
   BranchIncentivesResolver,
+  GroupWebhooksResolver,
+  BranchWebhooksResolver,
 ] as const;
 
 /**
