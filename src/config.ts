@@ -6,6 +6,9 @@ import path from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 
+/** WEBHOOK_MAX_ATTEMPTS's ceiling: a delivery's attempt log is a list a document's cost counts (notify.type.ts). */
+export const MAX_WEBHOOK_ATTEMPTS = 20;
+
 /** `VAR=` in a shell or an env file means "not set". */
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
 
@@ -97,7 +100,7 @@ const schema = z.object({
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
-  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_WEBHOOK_ATTEMPTS).default(8),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */

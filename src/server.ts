@@ -61,7 +61,7 @@ export interface RunningServer {
 }
 
 export interface ServerOptions {
-  /** The wall clock the notifications judge "today" and the report's time by (tests pass their own). */
+  /** The wall clock "today" is taken from (requests' default as-of, milestones, the report's time); tests pass their own. */
   clock?: () => Date;
 }
 
@@ -141,7 +141,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     trustedDocuments(config, TRUSTED_MANIFEST),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
-        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed);
+        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed, options.clock?.());
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {

@@ -12,19 +12,19 @@ export class RegisterWebhookInput {
   @Field(() => ReportPeriod, { nullable: true, description: "Default: QUARTER." }) period?: ReportPeriod | null;
   @Field(() => Float, { nullable: true, description: "BEHIND_PACE when completion is below time progress by more than this, 0..1 (default 0.05: five points)." })
   behindMargin?: number | null;
-  @Field({ nullable: true, description: "Send the daily report here at DAILY_REPORT_TIME (default true)." }) dailyReport?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "Send the daily report here at DAILY_REPORT_TIME (default true)." }) dailyReport?: boolean | null;
 }
 
 @InputType({ description: "Changes a webhook; fields left out keep their value. The signing secret stays." })
 export class UpdateWebhookInput {
   @Field() code!: string;
-  @Field({ nullable: true }) name?: string | null;
-  @Field({ nullable: true }) url?: string | null;
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) url?: string | null;
   @Field(() => [MilestoneKind], { nullable: true }) milestones?: MilestoneKind[] | null;
   @Field(() => [Metric], { nullable: true }) metrics?: Metric[] | null;
   @Field(() => ReportPeriod, { nullable: true }) period?: ReportPeriod | null;
   @Field(() => Float, { nullable: true }) behindMargin?: number | null;
-  @Field({ nullable: true }) dailyReport?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) dailyReport?: boolean | null;
 }
 
 @InputType()

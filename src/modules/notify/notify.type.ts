@@ -1,5 +1,6 @@
 import { DateTimeResolver } from "graphql-scalars";
 import { Field, Float, Int, ObjectType } from "type-graphql";
+import { MAX_WEBHOOK_ATTEMPTS } from "../../config.js";
 import { maskedUrl } from "../../domain/webhook.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection } from "../common/relay.js";
@@ -34,9 +35,6 @@ export class WebhookRegistration {
   secret!: string;
 }
 
-/** WEBHOOK_MAX_ATTEMPTS's ceiling: what a delivery's attempt log can hold, for a document's cost. */
-const MAX_ATTEMPTS_SHOWN = 100;
-
 @ObjectType({ description: "One POST of a delivery." })
 export class DeliveryAttempt {
   @Field(() => DateTimeResolver) at!: Date;
@@ -59,7 +57,7 @@ export class WebhookDelivery {
   @Field(() => DateTimeResolver, { nullable: true }) deliveredAt!: Date | null;
   @Field(() => DateTimeResolver, { nullable: true, description: "When it is (re)tried, while PENDING." }) nextAttemptAt!: Date | null;
   @Field(() => [DeliveryAttempt], { description: "Oldest first; at most WEBHOOK_MAX_ATTEMPTS." })
-  @Limits({ rows: Rows.upTo(MAX_ATTEMPTS_SHOWN) })
+  @Limits({ rows: Rows.upTo(MAX_WEBHOOK_ATTEMPTS) })
   attemptLog!: DeliveryAttempt[];
 }
 
