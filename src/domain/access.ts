@@ -4,7 +4,7 @@
  * loaded once per request and handed in.
  *
  * The rules, in words (README "Access" repeats them for operators):
- * - HQ reads everything and writes nothing.
+ * - HQ reads everything and writes nothing but group webhooks (below).
  * - BRANCH_MANAGER reads the figures, staff and visits of their unit's subtree, ranks the
  *   children of any unit above them or in their subtree, and sets targets strictly below
  *   their unit.
