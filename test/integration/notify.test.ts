@@ -50,6 +50,8 @@ class Receiver {
       const secret = this.secrets.get(new URL(req.url!, "http://x").pathname) ?? "";
       const r: Received = { id, timestamp, body: JSON.parse(raw), signatureValid: verify(secret, id, timestamp, raw, String(req.headers["webhook-signature"])) };
       this.requests.push(r);
+      // A group bot that refuses the way WeCom does: 200, with its verdict in the body.
+      if (req.url!.startsWith("/refusing/")) return res.writeHead(200, { "content-type": "application/json" }).end('{"errcode":93000,"errmsg":"invalid webhook url"}');
       if (!r.signatureValid) return res.writeHead(401).end("bad signature");
       if (this.effects.has(id)) return res.writeHead(200).end("duplicate: already done");
       this.effects.set(id, r);
@@ -248,7 +250,8 @@ describe("milestones", () => {
       return rows.length === 1 && rows[0].status === "DELIVERED" && rows;
     });
     expect(delivered[0].attemptLog.map((a) => a.statusCode)).toEqual([500, 200]);
-    expect(delivered[0].attemptLog[0].error).toBe("HTTP 500: crashed before acknowledging");
+    // The receiver's error page is not echoed back (a manager chose the address).
+    expect(delivered[0].attemptLog[0].error).toBe("HTTP 500");
     expect(receiver.requests.filter((r) => r.id === effect.id).map((r) => r.signatureValid)).toEqual([true, true]);
     await settle();
     // Two instances judged the change; one milestone was enqueued.
@@ -307,7 +310,7 @@ describe("milestones", () => {
     const list = res.data.branch.webhooks.edges[0].node.deliveries;
     expect(list.totalCount).toBe(4);
     const rankUp = list.edges.at(-1).node; // newest first: the first milestone is last
-    expect(rankUp).toMatchObject({ kind: "MILESTONE", status: "DELIVERED", attempts: 2, attemptLog: [{ statusCode: 500, error: "HTTP 500: crashed before acknowledging" }, { statusCode: 200, error: null }] });
+    expect(rankUp).toMatchObject({ kind: "MILESTONE", status: "DELIVERED", attempts: 2, attemptLog: [{ statusCode: 500, error: "HTTP 500" }, { statusCode: 200, error: null }] });
     expect(rankUp.content).toMatch(/Rank 2 → 1/);
   });
 });
@@ -365,7 +368,7 @@ describe("the daily report", () => {
     await until("both acknowledged", async () => (await deliveries()).slice(before).every((d) => d.status === "DELIVERED"));
   });
 
-  it("a group that does not answer: each attempt's error recorded, given up after the attempts allowed; writes go on", async () => {
+  it("a group that does not answer, or refuses: each attempt's error recorded, given up after the attempts allowed; writes go on", async () => {
     // A port nobody listens on.
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -373,6 +376,8 @@ describe("the daily report", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const dead = await bmCity().gql(REGISTER, { in: { branchCode: "S2", code: "W-DEAD", name: "Gone", url: deadUrl, metrics: ["APPLICATIONS"] } });
     expect(dead.errors).toBeUndefined();
+    const refusing = await bmCity().gql(REGISTER, { in: { branchCode: "S2", code: "W-REFUSING", name: "Wrong key", url: receiver.url("refusing"), metrics: ["APPLICATIONS"] } });
+    expect(refusing.errors).toBeUndefined();
     // S2 6 → 10 of 10: reached, and level with S1 (1.0 each): rank 2 → 1.
     const written = await record("S2B", "S2", 4);
     expect(written.created).toBe(4);
@@ -385,6 +390,15 @@ describe("the daily report", () => {
     for (const d of failed) {
       expect(d.attempts).toBe(MAX_ATTEMPTS);
       expect(d.attemptLog.map((a) => [a.statusCode, a.error])).toEqual(Array.from({ length: MAX_ATTEMPTS }, () => [null, "ECONNREFUSED"]));
+    }
+    // A 200 carrying the bot's refusal is a failure too, in the bot's words.
+    const wrongKey = await api.database.prisma.groupWebhook.findUniqueOrThrow({ where: { code: "W-REFUSING" } });
+    const refused = await until("the refused deliveries given up", async () => {
+      const rows = (await deliveries()).filter((d) => d.webhookId === wrongKey.id && d.kind === "MILESTONE");
+      return rows.length === 2 && rows.every((d) => d.status === "FAILED") && rows;
+    });
+    for (const d of refused) {
+      expect(d.attemptLog.map((a) => [a.statusCode, a.error])).toEqual(Array.from({ length: MAX_ATTEMPTS }, () => [200, "errcode 93000: invalid webhook url"]));
     }
   });
 });

@@ -21,6 +21,8 @@ const CLAIM_BATCH = 20;
 const LEASE_MARGIN_MS = 5_000;
 /** The most of a receiver's error text (or a network error) kept per attempt. */
 const MAX_ERROR_TEXT = 300;
+/** The most of an answer's body read: enough for a bot's JSON verdict, never a flood. */
+const MAX_BODY_READ = 4_096;
 
 type WorkerConfig = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_BACKOFF_MS" | "WEBHOOK_BACKOFF_MAX_MS" | "WEBHOOK_MAX_ATTEMPTS">;
 
@@ -86,9 +88,13 @@ async function post(url: string, secret: string, eventId: string, body: string, 
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = res.ok ? "" : await res.text().catch(() => "");
+    const text = await readCapped(res, MAX_BODY_READ);
     const ok = res.status >= 200 && res.status < 300;
-    return { at, ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ""}`, durationMs: elapsed() };
+    // The receiver's own words are kept only for a refusal the bot's API states in JSON: a
+    // manager chooses the URL, so an error page's text (of an internal address, say) is not
+    // for the API to show back.
+    const refusal = ok ? botRefusal(text) : null;
+    return { at, ok: ok && refusal === null, statusCode: res.status, error: ok ? refusal : `HTTP ${res.status}`, durationMs: elapsed() };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const reason = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
@@ -108,4 +114,39 @@ async function record(db: Db, c: Claimed, o: Outcome, config: WorkerConfig): Pro
       data: { status, ...(o.ok ? { deliveredAt: new Date() } : {}), ...(status === DeliveryStatus.PENDING ? { nextAttemptAt: retryAt } : {}) },
     });
   });
+}
+
+/** The first `max` bytes of an answer's body as text; the rest is not read (the stream is cancelled). */
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString("utf8");
+}
+
+/**
+ * Group bots (WeCom, DingTalk) answer 200 with `{"errcode": n, "errmsg": …}` and refuse with a
+ * non-zero errcode (a wrong key, a message too long): such an answer is a failure, in its words.
+ */
+export function botRefusal(body: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const { errcode, errmsg } = (parsed ?? {}) as { errcode?: unknown; errmsg?: unknown };
+  if (typeof errcode !== "number" || errcode === 0) return null;
+  return `errcode ${errcode}${typeof errmsg === "string" ? `: ${errmsg.slice(0, MAX_ERROR_TEXT)}` : ""}`;
 }
