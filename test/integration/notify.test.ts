@@ -402,3 +402,16 @@ describe("the daily report", () => {
     }
   });
 });
+
+describe("cost", () => {
+  it("judging several groups of a parent's children costs the statements of one (the figures are read batched)", async () => {
+    // Quiet instances: their workers' polling would be counted too.
+    await Promise.all([api.server.notifier.close(), b.notifier.close()]);
+    const hooks = await api.database.prisma.groupWebhook.findMany({ where: { code: { in: ["W-S1", "W-DEAD", "W-REFUSING"] } } });
+    expect(hooks).toHaveLength(3);
+    const one = await api.countStatements(() => detectMilestones(api.database.prisma, hooks.slice(0, 1), "2021-02-10"));
+    const three = await api.countStatements(() => detectMilestones(api.database.prisma, hooks, "2021-02-10"));
+    expect(one).toBeGreaterThan(0);
+    expect(three).toBe(one);
+  });
+});
