@@ -50,6 +50,8 @@ class Receiver {
       const secret = this.secrets.get(new URL(req.url!, "http://x").pathname) ?? "";
       const r: Received = { id, timestamp, body: JSON.parse(raw), signatureValid: verify(secret, id, timestamp, raw, String(req.headers["webhook-signature"])) };
       this.requests.push(r);
+      // A group bot that never answers.
+      if (req.url!.startsWith("/hanging/")) return;
       // A group bot that refuses the way WeCom does: 200, with its verdict in the body.
       if (req.url!.startsWith("/refusing/")) return res.writeHead(200, { "content-type": "application/json" }).end('{"errcode":93000,"errmsg":"invalid webhook url"}');
       if (!r.signatureValid) return res.writeHead(401).end("bad signature");
@@ -68,6 +70,7 @@ class Receiver {
   }
 
   close(): Promise<void> {
+    this.server.closeAllConnections(); // the hanging ones too
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -101,6 +104,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 const REGISTER = `mutation($in: RegisterWebhookInput!) { r: registerWebhook(input: $in) { secret webhook { code url milestones metrics period behindMargin dailyReport branch { code } } } }`;
 const MAX_ATTEMPTS = 3;
+const TIMEOUT_MS = 500;
 
 let api: TestApi;
 let b: RunningServer;
@@ -118,7 +122,7 @@ beforeAll(async () => {
       WEBHOOK_BACKOFF_MS: "20",
       WEBHOOK_BACKOFF_MAX_MS: "100",
       WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      WEBHOOK_TIMEOUT_MS: "2000",
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
       DAILY_REPORT_TIME: "18:00",
     },
     { clock },
@@ -368,7 +372,7 @@ describe("the daily report", () => {
     await until("both acknowledged", async () => (await deliveries()).slice(before).every((d) => d.status === "DELIVERED"));
   });
 
-  it("a group that does not answer, or refuses: each attempt's error recorded, given up after the attempts allowed; writes go on", async () => {
+  it("a group that is gone, hangs or refuses: each attempt's error recorded, given up after the attempts allowed; writes go on", async () => {
     // A port nobody listens on.
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -378,9 +382,13 @@ describe("the daily report", () => {
     expect(dead.errors).toBeUndefined();
     const refusing = await bmCity().gql(REGISTER, { in: { branchCode: "S2", code: "W-REFUSING", name: "Wrong key", url: receiver.url("refusing"), metrics: ["APPLICATIONS"] } });
     expect(refusing.errors).toBeUndefined();
+    const hanging = await bmCity().gql(REGISTER, { in: { branchCode: "S2", code: "W-HANGING", name: "Never answers", url: receiver.url("hanging"), metrics: ["APPLICATIONS"] } });
+    expect(hanging.errors).toBeUndefined();
     // S2 6 → 10 of 10: reached, and level with S1 (1.0 each): rank 2 → 1.
     const written = await record("S2B", "S2", 4);
     expect(written.created).toBe(4);
+    // Writes go on while the groups fail or hang.
+    expect((await record("S2C", "S2", 1, "2021-04-01")).created).toBe(1);
     const hook = await api.database.prisma.groupWebhook.findUniqueOrThrow({ where: { code: "W-DEAD" } });
     const failed = await until("both deliveries given up", async () => {
       const rows = (await deliveries()).filter((d) => d.webhookId === hook.id && d.kind === "MILESTONE");
@@ -390,6 +398,15 @@ describe("the daily report", () => {
     for (const d of failed) {
       expect(d.attempts).toBe(MAX_ATTEMPTS);
       expect(d.attemptLog.map((a) => [a.statusCode, a.error])).toEqual(Array.from({ length: MAX_ATTEMPTS }, () => [null, "ECONNREFUSED"]));
+    }
+    // A group that never answers: each attempt ends at its timeout.
+    const silent = await api.database.prisma.groupWebhook.findUniqueOrThrow({ where: { code: "W-HANGING" } });
+    const timedOut = await until("the unanswered deliveries given up", async () => {
+      const rows = (await deliveries()).filter((d) => d.webhookId === silent.id && d.kind === "MILESTONE");
+      return rows.length === 2 && rows.every((d) => d.status === "FAILED") && rows;
+    });
+    for (const d of timedOut) {
+      expect(d.attemptLog.map((a) => [a.statusCode, a.error])).toEqual(Array.from({ length: MAX_ATTEMPTS }, () => [null, `no answer within ${TIMEOUT_MS} ms`]));
     }
     // A 200 carrying the bot's refusal is a failure too, in the bot's words.
     const wrongKey = await api.database.prisma.groupWebhook.findUniqueOrThrow({ where: { code: "W-REFUSING" } });

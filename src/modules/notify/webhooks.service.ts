@@ -12,7 +12,7 @@ import type { Db } from "../../db/database.js";
 import { inTransaction, type AuditOptions } from "../../db/transaction.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import { webhookUrlProblem } from "../../domain/webhook.js";
-import { IssueCollector, NotFoundError } from "../../errors.js";
+import { BadInputError, IssueCollector, NotFoundError } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { CodeIds } from "../common/lookup.js";
 import { keysetPage, pageByCode, type Page } from "../common/relay.js";
@@ -150,7 +150,7 @@ export function listDeliveries(db: Db, webhookId: number, status: DeliveryStatus
     first,
     after,
     position: (key) => {
-      if (!/^\d+$/.test(key)) throw new NotFoundError("cursor", key, "after");
+      if (!/^\d+$/.test(key)) throw BadInputError.single("after", "not a cursor this API issued");
       return BigInt(key);
     },
     rows: (afterId, take) =>
