@@ -102,7 +102,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-const REGISTER = `mutation($in: RegisterWebhookInput!) { r: registerWebhook(input: $in) { secret webhook { code url milestones metrics period behindMargin dailyReport branch { code } } } }`;
+const REGISTER = `mutation($in: RegisterWebhookInput!) { r: registerWebhook(input: $in) { secret webhook { code url milestones metrics periodKind behindMargin dailyReport branch { code } } } }`;
 const MAX_ATTEMPTS = 3;
 const TIMEOUT_MS = 500;
 
@@ -175,7 +175,7 @@ describe("registration", () => {
       url: receiver.url("s1").replace("group-bot-key", "***"),
       milestones: ["TARGET_REACHED", "BEHIND_PACE", "RANK_CHANGED"],
       metrics: ["APPLICATIONS"],
-      period: "QUARTER",
+      periodKind: "QUARTER",
       behindMargin: 0.1,
       dailyReport: false,
       branch: { code: "S1" },
@@ -229,8 +229,8 @@ describe("registration", () => {
     // Their own unit: registered, changed, removed.
     const mine = await bmS1().gql(REGISTER, input("S1"));
     expect(mine.errors).toBeUndefined();
-    const changed = await bmS1().gql(`mutation { r: updateWebhook(input: { code: "W-BY-S1-S1", dailyReport: false, period: MONTH }) { dailyReport period } }`);
-    expect(changed.data.r).toEqual({ dailyReport: false, period: "MONTH" });
+    const changed = await bmS1().gql(`mutation { r: updateWebhook(input: { code: "W-BY-S1-S1", dailyReport: false, periodKind: MONTH }) { dailyReport periodKind } }`);
+    expect(changed.data.r).toEqual({ dailyReport: false, periodKind: "MONTH" });
     expect((await bmS1().gql(`mutation { r: removeWebhook(input: { code: "W-BY-S1-S1" }) { code } }`)).data.r).toEqual({ code: "W-BY-S1-S1" });
     expect(await api.database.prisma.auditEntry.count({ where: { operation: { in: ["updateWebhook", "removeWebhook"] }, outcome: "SUCCEEDED" } })).toBe(2);
   });

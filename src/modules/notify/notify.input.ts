@@ -9,7 +9,7 @@ export class RegisterWebhookInput {
   @Field({ description: "Where the bot takes a JSON POST: http or https, no user or password in it." }) url!: string;
   @Field(() => [MilestoneKind], { nullable: true, description: "Default: all of them." }) milestones?: MilestoneKind[] | null;
   @Field(() => [Metric], { nullable: true, description: "The metrics watched and reported. Default: NEW_CUSTOMERS." }) metrics?: Metric[] | null;
-  @Field(() => ReportPeriod, { nullable: true, description: "Default: QUARTER." }) period?: ReportPeriod | null;
+  @Field(() => ReportPeriod, { nullable: true, description: "Default: QUARTER." }) periodKind?: ReportPeriod | null;
   @Field(() => Float, { nullable: true, description: "BEHIND_PACE when completion is below time progress by more than this, 0..1 (default 0.05: five points)." })
   behindMargin?: number | null;
   @Field(() => Boolean, { nullable: true, description: "Send the daily report here at DAILY_REPORT_TIME (default true)." }) dailyReport?: boolean | null;
@@ -22,7 +22,7 @@ export class UpdateWebhookInput {
   @Field(() => String, { nullable: true }) url?: string | null;
   @Field(() => [MilestoneKind], { nullable: true }) milestones?: MilestoneKind[] | null;
   @Field(() => [Metric], { nullable: true }) metrics?: Metric[] | null;
-  @Field(() => ReportPeriod, { nullable: true }) period?: ReportPeriod | null;
+  @Field(() => ReportPeriod, { nullable: true }) periodKind?: ReportPeriod | null;
   @Field(() => Float, { nullable: true }) behindMargin?: number | null;
   @Field(() => Boolean, { nullable: true }) dailyReport?: boolean | null;
 }

@@ -21,7 +21,7 @@ export class GroupWebhook {
   }
   @Field(() => [MilestoneKind]) milestones!: MilestoneKind[];
   @Field(() => [Metric]) metrics!: Metric[];
-  @Field(() => ReportPeriod) period!: ReportPeriod;
+  @Field(() => ReportPeriod) periodKind!: ReportPeriod;
   @Field(() => Float) behindMargin!: number;
   @Field() dailyReport!: boolean;
   @Field(() => DateTimeResolver) createdAt!: Date;
