@@ -6,6 +6,9 @@ import path from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
 
+/** WEBHOOK_MAX_ATTEMPTS's ceiling: a delivery's attempt log is a list a document's cost counts (notify.type.ts). */
+export const MAX_WEBHOOK_ATTEMPTS = 20;
+
 /** `VAR=` in a shell or an env file means "not set". */
 const emptyAsUnset = (v: unknown) => (v === "" ? undefined : v);
 
@@ -75,6 +78,29 @@ const schema = z.object({
   LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   LIVE_MAX_SUBSCRIPTIONS_PER_CALLER: z.coerce.number().int().min(1).max(10_000).default(20),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(1_000).max(600_000).default(12_000),
+  /**
+   * Group webhooks (src/modules/notify): milestones are looked for at most once per
+   * NOTIFY_COALESCE_MS after the writes that may move them (a burst of writes is judged once).
+   */
+  NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  /**
+   * When the daily report goes to the groups that take it: a local time "HH:MM" in
+   * BANK_TIME_ZONE, or "off". Sent once per group per day, whatever the number of instances.
+   */
+  DAILY_REPORT_TIME: z
+    .string()
+    .default("18:00")
+    .refine((v) => v === "off" || /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'must be a local time "HH:MM" (24 h) or "off"'),
+  /**
+   * Deliveries: each POST's timeout; how often the worker looks for due deliveries; the first
+   * retry's delay, doubled at each failure up to WEBHOOK_BACKOFF_MAX_MS; the attempts after
+   * which a delivery is given up (FAILED).
+   */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_WEBHOOK_ATTEMPTS).default(8),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */

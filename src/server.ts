@@ -12,7 +12,9 @@
  *
  * The same port and path take GraphQL subscriptions over WebSocket (src/live/subscriptions.ts),
  * fed by the process's change feed (src/live/feed.ts: in process, or Redis with REDIS_URL),
- * which every write publishes to after it commits.
+ * which every write publishes to after it commits. The same feed drives the group notifications
+ * (src/modules/notify/notifier.ts: milestones, the daily report, the outbox's worker), which run
+ * with the server and stop before the feed closes.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -46,16 +48,24 @@ import { createAuthenticator, type Claims } from "./modules/auth/auth.service.js
 import type { ChangeFeed } from "./live/change.js";
 import { createChangeFeed } from "./live/feed.js";
 import { serveSubscriptions } from "./live/subscriptions.js";
+import { startNotifier, type Notifier } from "./modules/notify/notifier.js";
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   /** Committed writes' changes, from this instance and (with REDIS_URL) every other one. */
   readonly feed: ChangeFeed;
+  /** Milestones and daily reports to the units' chat groups (src/modules/notify). */
+  readonly notifier: Notifier;
   close(): Promise<void>;
 }
 
-export async function startServer(database: Database, config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** The wall clock "today" is taken from (requests' default as-of, milestones, the report's time); tests pass their own. */
+  clock?: () => Date;
+}
+
+export async function startServer(database: Database, config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const verifyToken = createAuthenticator(config); // first: no signing key, no server
   const app = express();
   const httpServer = http.createServer(app);
@@ -95,6 +105,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   await apollo.start();
   const limiter = await rateLimit(config, logger);
   const feed = await createChangeFeed(config, logger);
+  const notifier = startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock });
   const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError });
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
@@ -130,7 +141,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     trustedDocuments(config, TRUSTED_MANIFEST),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
-        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed);
+        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed, options.clock?.());
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
@@ -152,10 +163,13 @@ export async function startServer(database: Database, config: Config, logger: Lo
     url: `http://${host}:${port}/graphql`,
     port,
     feed,
+    notifier,
     close: async () => {
       // Subscribers first: the HTTP server drains only once their sockets are gone.
       await live.close();
       await apollo.stop();
+      // Before the feed and the database: an attempt in flight records its outcome.
+      await notifier.close();
       await limiter.close();
       await feed.close();
     },

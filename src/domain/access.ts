@@ -4,7 +4,7 @@
  * loaded once per request and handed in.
  *
  * The rules, in words (README "Access" repeats them for operators):
- * - HQ reads everything and writes nothing.
+ * - HQ reads everything and writes nothing but group webhooks (below).
  * - BRANCH_MANAGER reads the figures, staff and visits of their unit's subtree, ranks the
  *   children of any unit above them or in their subtree, and sets targets strictly below
  *   their unit.
@@ -24,6 +24,9 @@
  *   calculates, approves and locks their statements; the staff at, above or under the plan's
  *   unit read its rules; a statement is the recipient's figures (their own, their line of
  *   command's, HQ's).
+ * - Group webhooks (milestones and the daily report pushed to a unit's chat groups): HQ and the
+ *   branch managers of the unit or above register, change, remove and list them, with their
+ *   deliveries; nobody else sees where a unit's figures are sent.
  * Unit names and codes are not secret to staff: rankings publish them to peers.
  */
 
@@ -184,5 +187,16 @@ export function canReadPlanStatements(v: Viewer, planUnitId: number): boolean {
 
 /** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
 export function canListPlansUnder(v: Viewer, unitId: number): boolean {
+  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+}
+
+// ---- Group webhooks ---------------------------------------------------------------------------
+
+/**
+ * May the viewer register, change, remove and list the group webhooks of `unitId`, and read
+ * their deliveries? HQ, and a branch manager of that unit or a unit above it: what a group is
+ * sent are the unit's figures.
+ */
+export function canManageWebhooks(v: Viewer, unitId: number): boolean {
   return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
 }

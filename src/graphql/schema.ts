@@ -15,6 +15,7 @@ import { TargetsResolver } from "../modules/targets/targets.resolver.js";
 import { PerformanceSubscriptionResolver } from "../modules/performance/performance.subscription.js";
 import { CampaignSubscriptionResolver } from "../modules/campaigns/campaigns.subscription.js";
 import { BranchIncentivesResolver, IncentivePlansResolver, ManagerIncentivesResolver, StatementRecipientResolver } from "../modules/incentives/incentives.resolver.js";
+import { BranchWebhooksResolver, GroupWebhooksResolver } from "../modules/notify/notify.resolver.js";
 
 export const resolvers = [
   BranchResolver,
@@ -38,6 +39,8 @@ export const resolvers = [
   ManagerIncentivesResolver,
   StatementRecipientResolver,
   BranchIncentivesResolver,
+  GroupWebhooksResolver,
+  BranchWebhooksResolver,
 ] as const;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What one committed write changed, as the live feed carries it to every API instance: the
- * subscriptions (src/live/subscriptions.ts) and, later, whoever else follows the figures
- * (milestones, incentives). A write collects it while its transaction runs (`ChangeLog`) and
+ * subscriptions (src/live/subscriptions.ts) and the group notifications' milestone detection
+ * (src/modules/notify/notifier.ts). A write collects it while its transaction runs (`ChangeLog`) and
  * db/transaction.ts publishes it only after the commit, never for a dry run or a rolled-back
  * write, so no service reasons about when to publish.
  */

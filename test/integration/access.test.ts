@@ -15,7 +15,18 @@ beforeAll(async () => {
   api = await startTestApi();
   await seedTwoCities(api);
   await seedPlan();
+  await seedWebhooks();
 });
+
+/** A group webhook of C1 (W1) and one of T1 (W-T1), registered by HQ; nothing listens at their address. */
+async function seedWebhooks() {
+  for (const [code, branchCode] of [["W1", "C1"], ["W-T1", "T1"]]) {
+    const res = await api.as(CALLERS.HQ).gql("mutation($in: RegisterWebhookInput!) { registerWebhook(input: $in) { secret } }", {
+      in: { code, branchCode, name: `Group of ${branchCode}`, url: "http://127.0.0.1:9/access-hook" },
+    });
+    expect(res.errors).toBeUndefined();
+  }
+}
 
 /** C1's plan PL1, ACTIVE, with statements as of 01-31 (¥1 per application: M11 3, M12 2, M13 4). */
 async function seedPlan() {
@@ -74,6 +85,7 @@ const OPERATIONS: Record<string, string> = {
   ownIncentives: `{ accountManager(code: "M11") { incentives(period: "${Q}") { total lines { amount } } } }`,
   colleagueIncentives: `{ accountManager(code: "M12") { incentives(period: "${Q}") { total } } }`,
   subBranchIncentives: `{ branch(code: "S1") { incentives(period: "${Q}") { total } } }`,
+  cityWebhooks: `{ branch(code: "C1") { webhooks(first: 5) { totalCount edges { node { code url deliveries(first: 5) { totalCount } } } } } }`,
 };
 
 const F = "FORBIDDEN";
@@ -119,6 +131,8 @@ const MATRIX: [string, ...string[]][] = [
   ["ownIncentives", "ok", "ok", "ok", "ok", F, F, F, U],
   ["colleagueIncentives", "ok", "ok", "ok", F, F, F, F, U],
   ["subBranchIncentives", "ok", "ok", "ok", F, F, F, F, U],
+  // Where a unit's figures are sent, and what was sent: HQ and the unit's branch managers or above.
+  ["cityWebhooks", "ok", "ok", F, F, F, F, F, U],
 ];
 const COLUMNS: CallerName[] = ["HQ", "BM_C1", "BM_S1", "AM_M11", "MARKETING", "INGEST", "ACQUIRER", "ANONYMOUS"];
 
@@ -210,6 +224,14 @@ const WRITES: Record<string, [string, Record<string, unknown>]> = {
   calculateStatements: ["mutation($in: CalculateStatementsInput!) { calculateStatements(input: $in) { unchanged } }", { in: { planCode: "PL1", asOf: "2021-01-31" } }],
   approveStatements: ["mutation($in: StatementsTransitionInput!) { approveStatements(input: $in) { count } }", { in: { idempotencyKey: "k-access-approve", planCode: "PL1" } }],
   lockStatements: ["mutation($in: StatementsTransitionInput!) { lockStatements(input: $in) { count } }", { in: { idempotencyKey: "k-access-lock", planCode: "PL1" } }],
+  // An ftp address: whoever gets past the access check meets the URL's rule.
+  registerWebhook: [
+    "mutation($in: RegisterWebhookInput!) { registerWebhook(input: $in) { secret } }",
+    { in: { code: "W-MX", branchCode: "C1", name: "Matrix group", url: "ftp://127.0.0.1/hook" } },
+  ],
+  updateWebhook: ["mutation($in: UpdateWebhookInput!) { updateWebhook(input: $in) { code name } }", { in: { code: "W1", name: "Group of C1, renamed" } }],
+  // The first caller let through removes it; after that it is unknown, refused like one out of reach.
+  removeWebhook: ["mutation($in: RemoveWebhookInput!) { removeWebhook(input: $in) { code } }", { in: { code: "W-T1" } }],
 };
 const WRITE_MATRIX: [string, ...string[]][] = [
   ["recordApplications", F, F, F, F, F, "ok", F, U],
@@ -232,6 +254,10 @@ const WRITE_MATRIX: [string, ...string[]][] = [
   ["calculateStatements", F, "ok", F, F, F, F, F, U],
   ["approveStatements", F, "ok", F, F, F, F, F, U],
   ["lockStatements", F, "ok", F, F, F, F, F, U],
+  // Group webhooks: HQ and the branch managers of the unit (C1) or above; W-T1 is out of C1's reach.
+  ["registerWebhook", "BAD_USER_INPUT", "BAD_USER_INPUT", F, F, F, F, F, U],
+  ["updateWebhook", "ok", "ok", F, F, F, F, F, U],
+  ["removeWebhook", "ok", F, F, F, F, F, F, U],
 ];
 
 describe("mutations: callers × writes", () => {
@@ -370,7 +396,7 @@ describe("every field says who may use it, where it is declared", () => {
       const owner = resolver ? typeName(resolver.getObjectType() as Function) : typeName(a.target);
       guardedTypesAndFields.add(`${owner}.${a.fieldName}`);
     }
-    const SENSITIVE_TYPES = /^(Performance|AttributedResults|CampaignResults|AccountManagerConnection|VisitConnection|IncentiveStatement|IncentiveStatementConnection)$/;
+    const SENSITIVE_TYPES = /^(Performance|AttributedResults|CampaignResults|AccountManagerConnection|VisitConnection|IncentiveStatement|IncentiveStatementConnection|GroupWebhookConnection|WebhookDeliveryConnection)$/;
     const SUMS = new Set(["Campaign.spent", "Campaign.remaining", "Promotion.spent", "Promotion.budgetCap"]);
     const unguarded: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {

@@ -352,7 +352,7 @@ describe("audit fuzz over every mutation", () => {
   });
 
   // 24 requests and 48 fingerprints of every data table per mutation: the time grows with the
-  // mutations (19 with the plan calls), past the default minute on a loaded embedded database.
+  // mutations (22 with the plan and webhook calls), past the default minute on a loaded embedded database.
   it("every request gets exactly one entry matching its answer; no 5xx, no half-writes", { timeout: 300_000 }, async () => {
     const schema = buildSchema(fs.readFileSync(path.resolve(import.meta.dirname, "../../schema.graphql"), "utf8"));
     const callers = Object.values(CALLERS);

@@ -52,7 +52,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean } = {}): Promise<TestApi> {
+export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean; clock?: () => Date } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
   const config = loadConfig({
     ...database.env,
@@ -67,7 +67,7 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     ...env,
   });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.
-  const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent")).catch(async (err: unknown) => {
+  const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent"), { clock: options.clock }).catch(async (err: unknown) => {
     await database.close();
     throw err;
   });

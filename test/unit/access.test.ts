@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   canListPlansUnder,
   canManagePlan,
+  canManageWebhooks,
   canReadOwnedResults,
   canReadPlan,
   canReadStaffFigures,
@@ -196,4 +197,22 @@ describe("assessment plans and statements", () => {
     ["account manager, own unit (reads plans one by one)", amS1, S1, false],
     ["marketing", marketing, C1, false],
   ] as const)("list the plans issued in a subtree: %s", (_, v, unit, expected) => expect(canListPlansUnder(v, unit)).toBe(expected));
+});
+
+describe("group webhooks", () => {
+  it.each([
+    ["HQ, any unit", hq, T1, true],
+    ["city manager, their city", bmC1, C1, true],
+    ["city manager, a sub-branch below", bmC1, S1, true],
+    ["city manager, the other city", bmC1, C2, false],
+    ["city manager, the province above", bmC1, P, false],
+    ["sub-branch manager, their own unit", bmS1, S1, true],
+    ["sub-branch manager, a sibling", bmS1, S2, false],
+    ["sub-branch manager, their parent", bmS1, C1, false],
+    ["account manager, their own unit", amS1, S1, false],
+    ["marketing", marketing, C1, false],
+    ["ingest", ingest, C1, false],
+    ["anonymous", anonymous, C1, false],
+    ["manager whose unit claim names no unit", bmUnknownUnit, C1, false],
+  ] as const)("register, change, remove, list, read deliveries: %s", (_, v, unit, expected) => expect(canManageWebhooks(v, unit)).toBe(expected));
 });
