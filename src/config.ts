@@ -84,6 +84,12 @@ const schema = z.object({
    */
   NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   /**
+   * Whether this instance sends group notifications (milestones, the daily report, the outbox's
+   * deliveries). `off` for an instance that should not (one kept for imports, say); the others
+   * still send every notification once.
+   */
+  NOTIFICATIONS: z.enum(["on", "off"]).default("on"),
+  /**
    * When the daily report goes to the groups that take it: a local time "HH:MM" in
    * BANK_TIME_ZONE, or "off". Sent once per group per day, whatever the number of instances.
    */

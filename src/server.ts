@@ -48,7 +48,7 @@ import { createAuthenticator, type Claims } from "./modules/auth/auth.service.js
 import type { ChangeFeed } from "./live/change.js";
 import { createChangeFeed } from "./live/feed.js";
 import { serveSubscriptions } from "./live/subscriptions.js";
-import { startNotifier, type Notifier } from "./modules/notify/notifier.js";
+import { NO_NOTIFIER, startNotifier, type Notifier } from "./modules/notify/notifier.js";
 
 export interface RunningServer {
   readonly url: string;
@@ -105,7 +105,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   await apollo.start();
   const limiter = await rateLimit(config, logger);
   const feed = await createChangeFeed(config, logger);
-  const notifier = startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock });
+  const notifier = config.NOTIFICATIONS === "on" ? startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock }) : NO_NOTIFIER;
   const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError });
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 

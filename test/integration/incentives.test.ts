@@ -217,7 +217,7 @@ describe("statement counts", () => {
     });
   });
 
-  async function planFor(unit: string): Promise<number> {
+  async function planFor(unit: string): Promise<{ first: number; again: number }> {
     const q = api.as(BM_Q);
     const rules = [{ kind: "PER_UNIT", metric: "APPLICATIONS", amount: 5 }, { kind: "FIRST_ORDER", amount: 20, withinDays: 30 }];
     for (const [query, input] of [
@@ -226,17 +226,20 @@ describe("statement counts", () => {
     ] as const) {
       expect((await q.gql(query, { in: input })).errors).toBeUndefined();
     }
-    return api.countStatements(async () => {
-      const res = await q.gql(CALCULATE, { in: { planCode: `PLAN-${unit}`, asOf: "2021-01-31" } });
-      expect(res.errors).toBeUndefined();
-    });
+    const calculate = (asOf: string) =>
+      api.countStatements(async () => {
+        const res = await q.gql(CALCULATE, { in: { planCode: `PLAN-${unit}`, asOf } });
+        expect(res.errors).toBeUndefined();
+      });
+    // The first calculation creates every statement; the next, as of a later day, rewrites them all.
+    return { first: await calculate("2021-01-31"), again: await calculate("2021-02-28") };
   }
 
-  it("calculating a plan costs the same for 2 managers as for 40 (inputs read set-based, statements written in bulk)", async () => {
+  it("calculating a plan, and recalculating it, costs the same for 2 managers as for 40 (inputs read set-based, statements written in bulk)", async () => {
     const small = await planFor("W");
     const large = await planFor("X");
-    expect(small).toBeGreaterThan(0);
-    expect(large).toBe(small);
+    expect(small.first).toBeGreaterThan(0);
+    expect(large).toEqual(small);
   });
 
   it("reading a page of managers with their statements and lines costs the same for 2 as for 40", async () => {

@@ -117,6 +117,7 @@ beforeAll(async () => {
     {
       REDIS_URL: TEST_REDIS_URL,
       LIVE_REDIS_CHANNEL: uniqueChannel(),
+      NOTIFICATIONS: "on",
       NOTIFY_COALESCE_MS: "0",
       WEBHOOK_POLL_MS: "50",
       WEBHOOK_BACKOFF_MS: "20",

@@ -64,6 +64,9 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     // Tests send many requests quickly; the rate-limit tests set their own limits.
     RATE_LIMIT_PER_MINUTE: "1000000",
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000",
+    // The group notifier queries in the background (its worker polls), which statement counts
+    // would pick up; test/integration/notify.test.ts switches it on.
+    NOTIFICATIONS: "off",
     ...env,
   });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.

@@ -192,7 +192,7 @@ export async function calculateStatements(
   });
 }
 
-/** The open statements' changes in a handful of statements, whatever their number (but one update per changed statement). */
+/** The open statements' changes in a handful of statements, whatever their number. */
 async function writeStatements(
   tx: Tx,
   header: { planId: number; planVersionId: number; asOf: Date; basis: StatementBasis },
@@ -202,8 +202,13 @@ async function writeStatements(
 ): Promise<void> {
   if (removed.length) await tx.incentiveStatement.deleteMany({ where: { id: { in: removed } } });
   if (updated.length) await tx.incentiveStatementLine.deleteMany({ where: { statementId: { in: updated.map((u) => u.id) } } });
-  for (const u of updated) {
-    await tx.incentiveStatement.update({ where: { id: u.id }, data: { planVersionId: header.planVersionId, asOf: header.asOf, basis: header.basis, totalFen: BigInt(u.totalFen) } });
+  if (updated.length) {
+    await tx.$executeRaw`
+      UPDATE incentive_statement s
+      SET plan_version_id = ${header.planVersionId}, as_of = ${header.asOf}::date, basis = ${header.basis}::"StatementBasis",
+          total_fen = u.total, updated_at = now()
+      FROM unnest(${updated.map((u) => u.id)}::int[], ${updated.map((u) => String(u.totalFen))}::text[]::bigint[]) AS u(id, total)
+      WHERE s.id = u.id`;
   }
   const ids = created.length
     ? await tx.incentiveStatement.createManyAndReturn({
@@ -221,8 +226,18 @@ async function writeStatements(
   const lines = [
     ...updated.map((u) => ({ statementId: u.id, rows: u.rows })),
     ...created.map((c) => ({ statementId: idOf.get(keyOf(c.recipient.kind, c.recipient.id))!, rows: c.rows })),
-  ].flatMap(({ statementId, rows }) =>
-    rows.map((r, position) => ({ ...r, statementId, position, rateFen: BigInt(r.rateFen), amountFen: BigInt(r.amountFen) })),
-  );
-  if (lines.length) await tx.incentiveStatementLine.createMany({ data: lines });
+  ].flatMap(({ statementId, rows }) => rows.map((r, position) => ({ ...r, statementId, position })));
+  // One statement with the lines as JSON: a province's lines name millions of application
+  // numbers, which Prisma's createMany spent most of a calculation encoding.
+  if (lines.length) {
+    await tx.$executeRaw`
+      INSERT INTO incentive_statement_line
+        (statement_id, position, rule_index, rule_kind, metric, quantity, rate_fen, amount_fen, applications, applications_removed, note, adjustment)
+      SELECT l."statementId", l.position, l."ruleIndex", l."ruleKind"::"PlanRuleKind", l.metric::"Metric", l.quantity, l."rateFen", l."amountFen",
+             ARRAY(SELECT jsonb_array_elements_text(l.applications)), ARRAY(SELECT jsonb_array_elements_text(l."applicationsRemoved")),
+             l.note, l.adjustment
+      FROM jsonb_to_recordset(${JSON.stringify(lines)}::jsonb) AS l(
+        "statementId" int, position int, "ruleIndex" int, "ruleKind" text, metric text, quantity int, "rateFen" bigint, "amountFen" bigint,
+        applications jsonb, "applicationsRemoved" jsonb, note text, adjustment boolean)`;
+  }
 }

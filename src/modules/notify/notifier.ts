@@ -29,6 +29,9 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
+/** An instance that sends no notifications (NOTIFICATIONS=off). */
+export const NO_NOTIFIER: Notifier = { flush: async () => {}, checkDailyReport: async () => 0, deliver: async () => 0, close: async () => {} };
+
 export interface NotifierDeps {
   db: Db;
   config: Config;
