@@ -95,7 +95,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   await apollo.start();
   const limiter = await rateLimit(config, logger);
   const feed = await createChangeFeed(config, logger);
-  const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError });
+  const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest: TRUSTED_MANIFEST });
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");

@@ -29,6 +29,9 @@ export const TEXT = {
     drill: "点击机构名称查看下级",
     total: "共",
     myFigures: "我的业绩",
+    live: { connecting: "正在连接实时更新…", live: "实时更新中", reconnecting: "连接已断开，正在重连…", unauthorized: "实时更新已停止：登录已失效" },
+    updatedAt: "最后更新",
+    livePartial: "部分内容未能实时更新",
     error: "出错了",
   },
   en: {
@@ -60,6 +63,9 @@ export const TEXT = {
     drill: "Click a unit to go down",
     total: "total",
     myFigures: "My figures",
+    live: { connecting: "Connecting to live updates…", live: "Live", reconnecting: "Connection lost, reconnecting…", unauthorized: "Live updates stopped: sign in again" },
+    updatedAt: "last update",
+    livePartial: "some parts are not live",
     error: "Something went wrong",
   },
 };

@@ -2,7 +2,9 @@
 // from the API, asked with the signed-in caller's token through the trusted documents of
 // src/dashboard/documents.ts: two requests per screen (the unit, then its peers, staff,
 // campaigns and circles), whatever the number of units. Tables are built by
-// src/dashboard/tables.ts, the same code the exports use.
+// src/dashboard/tables.ts, the same code the exports use. Once shown, a unit's screen follows
+// its figures, rankings and campaigns live (src/dashboard/live.ts, web/live.js): each event
+// replaces its part of the answers and the screen is built again.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "htm/preact";
@@ -23,7 +25,9 @@ import {
   TABLE_TITLES,
   unitTables,
 } from "../src/dashboard/tables.ts";
+import { liveFollows } from "../src/dashboard/live.ts";
 import { TEXT } from "./i18n.js";
+import { connectLive, followLive } from "./live.js";
 
 const CONFIG = JSON.parse(document.getElementById("dashboard-config").textContent);
 
@@ -113,6 +117,9 @@ function App() {
     metric: METRICS.includes(initial.metric) ? initial.metric : "NEW_CUSTOMERS",
   });
   const [screen, setScreen] = useState({ state: "loading" });
+  const [live, setLive] = useState({ state: "connecting", at: null, error: null });
+  const client = useRef(null);
+  const loads = useRef(0);
   const t = TEXT[lang];
   const caller = CONFIG.callers.find((c) => c.id === callerId);
 
@@ -122,19 +129,56 @@ function App() {
     localStorage.setItem("dashboard-lang", lang);
   }, [lang]);
 
+  // One live connection per signed-in caller, whatever the screen.
+  useEffect(() => {
+    if (!caller) return undefined;
+    let active = true;
+    setLive({ state: "connecting", at: null, error: null });
+    client.current = connectLive(CONFIG, caller, (state) => active && setLive((l) => ({ ...l, state })));
+    return () => {
+      active = false;
+      client.current.dispose();
+      client.current = null;
+    };
+  }, [callerId]);
+
   useEffect(() => {
     if (!caller) return;
     writeHash({ caller: callerId, ...query });
-    let live = true;
+    let current = true;
     setScreen({ state: "loading" });
     loadScreen(caller, query).then(
-      (result) => live && setScreen({ state: "ready", ...result }),
-      (error) => live && setScreen({ state: "error", error }),
+      (result) => {
+        if (!current) return;
+        setScreen({ state: "ready", load: ++loads.current, ...result });
+        setLive((l) => ({ ...l, at: new Date(), error: null }));
+      },
+      (error) => current && setScreen({ state: "error", error }),
     );
     return () => {
-      live = false;
+      current = false;
     };
   }, [callerId, query.unit, query.period, query.asOf, query.metric]);
+
+  // A unit's screen, once shown, follows what it shows: each event replaces its part of the answers.
+  useEffect(() => {
+    if (screen.state !== "ready" || screen.kind !== "unit" || !client.current) return undefined;
+    const load = screen.load;
+    const follows = liveFollows({ unit: screen.unit, details: screen.details }, { ...query, previous: dayBefore(query.asOf) });
+    const stops = follows.map((follow) =>
+      followLive(
+        client.current,
+        CONFIG,
+        follow,
+        (data) => {
+          setScreen((s) => (s.load === load ? { ...s, ...follow.apply({ unit: s.unit, details: s.details }, data) } : s));
+          setLive((l) => ({ ...l, at: new Date() }));
+        },
+        (error) => setLive((l) => ({ ...l, error: error?.extensions?.code ?? "ERROR" })),
+      ),
+    );
+    return () => stops.forEach((stop) => stop());
+  }, [screen.load]);
 
   const go = (unit) => setQuery({ ...query, unit });
   const pickCaller = (id) => {
@@ -156,7 +200,7 @@ function App() {
               ? html`<p class="status error" role="alert" data-error=${screen.error.code}>${screen.error.code === "FORBIDDEN" ? t.forbidden : t.error}: ${screen.error.message}</p>`
               : screen.kind === "manager"
                 ? html`<${ManagerScreen} t=${t} lang=${lang} data=${screen.data} query=${query} caller=${caller} />`
-                : html`<${UnitScreen} t=${t} lang=${lang} unit=${screen.unit} details=${screen.details} detailsError=${screen.detailsError} query=${query} caller=${caller} onGo=${go} />`}
+                : html`<${UnitScreen} t=${t} lang=${lang} live=${live} unit=${screen.unit} details=${screen.details} detailsError=${screen.detailsError} query=${query} caller=${caller} onGo=${go} />`}
           </main>
         `
       : html`<main><p class="status" data-sign-in="required"><strong>${t.signInRequired}</strong> ${t.signInLater}</p></main>`}
@@ -214,7 +258,7 @@ function Breadcrumbs({ branch, caller, onGo }) {
   `;
 }
 
-function UnitScreen({ t, lang, unit, details, detailsError, query, caller, onGo }) {
+function UnitScreen({ t, lang, live, unit, details, detailsError, query, caller, onGo }) {
   const branch = unit.branch;
   const performance = branch.performance;
   const tables = unitTables(unit, details);
@@ -222,6 +266,7 @@ function UnitScreen({ t, lang, unit, details, detailsError, query, caller, onGo 
   return html`
     <${Breadcrumbs} branch=${branch} caller=${caller} onGo=${onGo} />
     <h2 data-unit=${branch.code}>${branch.name} <small>${performance.period} · ${t.asOf} ${performance.asOf}</small></h2>
+    <${LiveStatus} t=${t} lang=${lang} live=${live} />
     <${Tiles} t=${t} lang=${lang} performance=${performance} />
     <div class="pair">
       <${Series} t=${t} performance=${performance} target=${focus?.target ?? null} />
@@ -250,6 +295,18 @@ function ManagerScreen({ t, lang, data, query }) {
       <${Funnel} t=${t} lang=${lang} metrics=${performance.metrics} />
     </div>
     <${TableView} t=${t} lang=${lang} table=${managersTable(data.managers)} highlight=${manager.code} />
+  `;
+}
+
+/** Whether the screen is following the figures, and when it last heard from the server. */
+function LiveStatus({ t, lang, live }) {
+  const time = live.at ? live.at.toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—";
+  return html`
+    <p class=${`live ${live.state}`} role="status" data-live=${live.state}>
+      <span class="dot" aria-hidden="true"></span>${t.live[live.state]} · ${t.updatedAt}
+      <time data-field="updated" datetime=${live.at?.toISOString()}>${time}</time>
+      ${live.error ? html` · <span data-live-error=${live.error}>${t.livePartial}</span>` : ""}
+    </p>
   `;
 }
 

@@ -23,7 +23,7 @@ import type { ApolloServer } from "@apollo/server";
 import ExcelJS from "exceljs";
 import express, { type RequestHandler, type Response, type Router } from "express";
 import type { Config } from "../config.js";
-import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_UNIT } from "../dashboard/documents.js";
+import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_SUBSCRIPTIONS, DASHBOARD_UNIT } from "../dashboard/documents.js";
 import {
   cellNumber,
   dayBefore,
@@ -109,6 +109,8 @@ export function dashboard(deps: DashboardDeps): Router {
   return router;
 }
 
+const hashes = (documents: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(documents).map(([name, doc]) => [name, `sha256:${documentHash(doc)}`]));
+
 /** The page's shell: its built files and what its script needs (documents' hashes, callers). */
 async function pageHtml(config: Config, built: Built): Promise<string> {
   const callers = config.devTokens
@@ -126,7 +128,9 @@ async function pageHtml(config: Config, built: Built): Promise<string> {
     : [];
   const pageConfig = {
     endpoint: "/graphql",
-    documents: Object.fromEntries(Object.entries(DASHBOARD_DOCUMENTS).map(([name, doc]) => [name, `sha256:${documentHash(doc)}`])),
+    documents: hashes(DASHBOARD_DOCUMENTS),
+    // Sent over WebSocket on the same path, by hash too.
+    subscriptions: hashes(DASHBOARD_SUBSCRIPTIONS),
     callers,
     // The demo story's quarter in development; elsewhere the page starts on today.
     defaults: config.devTokens ? { period: DEMO.period, asOf: DEMO.asOf } : null,

@@ -8,14 +8,15 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { parse as parseCsv } from "csv-parse/sync";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
+import { DASHBOARD_DOCUMENTS, DASHBOARD_SUBSCRIPTIONS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO } from "../../src/demo/story.js";
 import { documentHash, TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
 import { IDE_CONTENT_SECURITY_POLICY } from "../../src/http/ide.js";
 import { launchChromium } from "../support/browser.js";
+import { write } from "../fixtures/scenarios.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
@@ -23,6 +24,7 @@ const Q = `period: "${DEMO.period}", asOf: "${DEMO.asOf}"`;
 
 interface PageConfig {
   documents: Record<string, string>;
+  subscriptions: Record<string, string>;
   callers: { id: string; role: string; unit: string | null; token: string }[];
 }
 
@@ -112,6 +114,10 @@ describe("the dashboard in development", () => {
     // Every document the page may send is in the manifest, and it sends no other.
     for (const [name, doc] of Object.entries(DASHBOARD_DOCUMENTS)) {
       expect(config.documents[name]).toBe(`sha256:${documentHash(doc)}`);
+      expect(TRUSTED_MANIFEST.get(documentHash(doc))).toBe(doc);
+    }
+    for (const [name, doc] of Object.entries(DASHBOARD_SUBSCRIPTIONS)) {
+      expect(config.subscriptions[name]).toBe(`sha256:${documentHash(doc)}`);
       expect(TRUSTED_MANIFEST.get(documentHash(doc))).toBe(doc);
     }
     expect(config.callers.map((c) => c.id)).toEqual(["hq", "branch-manager", "sub-branch-manager", "account-manager"]);
@@ -284,6 +290,59 @@ describe("the dashboard in development", () => {
     expect(byUrl.headers.get("content-type")).toMatch(/^text\/csv/);
     expect(Buffer.from(await byUrl.arrayBuffer()).equals(csv)).toBe(true);
   });
+
+  it("follows records as they land, without a reload: figures, rankings and the campaign; shows a dropped connection and catches up", async () => {
+    // Every socket of the page goes through here, so the test can cut one and hold the next.
+    const sockets: WebSocketRoute[] = [];
+    let hold = false;
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (!hold) ws.connectToServer();
+      sockets.push(ws);
+    });
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-live="live"]');
+    await page.locator('[data-table="campaigns"] tbody tr').first().waitFor();
+    const child = `${DEMO.storyBranch}-01`;
+    const cell = (table: string, code: string, key: string) => page.locator(`[data-table="${table}"] tr[data-code="${code}"] [data-key="${key}"]`);
+    const before = {
+      tile: await tile(page, "NEW_CUSTOMERS", "actual"),
+      child: (await cell("children", child, "actual").textContent())!,
+      peer: (await cell("peers", DEMO.storyBranch, "actual").textContent())!,
+      campaign: (await cell("campaigns", DEMO.campaignCode, "newCustomers").textContent())!,
+      updated: await page.locator('[data-field="updated"]').getAttribute("datetime"),
+    };
+    expect(before.tile).toBe("6,245");
+    const plusOne = (text: string, n = 1) => count(Number(text.replace(/,/g, "")) + n);
+    /** A new customer of the campaign at SX-LL-01, approved the day before the as-of date. */
+    const newCustomer = (id: string) =>
+      write(api, "applications", [
+        { externalId: `LIVE-${id}`, customerId: `CU-LIVE-${id}`, branchCode: child, channel: "ONLINE", receivedOn: "2021-02-27", keyedOn: "2021-02-27", decision: "APPROVED", decidedOn: "2021-02-27", campaignCode: DEMO.campaignCode },
+      ]);
+    /** The page shows `text` at `locator` within 2 s of the write (a functional bound: the live path works, not a speed claim). */
+    const shows = (locator: ReturnType<Page["locator"]>, text: string) => locator.filter({ hasText: new RegExp(`^\\s*${text}\\s*$`) }).waitFor({ timeout: 2_000 });
+
+    expect((await newCustomer("1")).created).toBe(1);
+    await Promise.all([
+      shows(page.locator('[data-metric="NEW_CUSTOMERS"] [data-field="actual"]'), "6,246"),
+      shows(cell("children", child, "actual"), plusOne(before.child)),
+      shows(cell("peers", DEMO.storyBranch, "actual"), plusOne(before.peer)),
+      shows(cell("campaigns", DEMO.campaignCode, "newCustomers"), plusOne(before.campaign)),
+    ]);
+    expect(await tile(page, "NEW_CUSTOMERS", "completionRate")).toBe(rate(6246 / 4700));
+    expect(await page.locator('[data-field="updated"]').getAttribute("datetime")).not.toBe(before.updated);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-live-updated.png`, fullPage: true });
+
+    // The connection drops and the next one is held: the page says so, and catches up once back.
+    hold = true;
+    await sockets.at(-1)!.close({ code: 4000, reason: "dropped by the test" });
+    await page.locator('[data-live="reconnecting"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-live-reconnecting.png`, fullPage: true });
+    await newCustomer("2");
+    hold = false;
+    for (const held of sockets.splice(0)) await held.close({ code: 4000, reason: "released by the test" });
+    await page.locator('[data-live="live"]').waitFor({ timeout: 20_000 });
+    await shows(page.locator('[data-metric="NEW_CUSTOMERS"] [data-field="actual"]'), "6,247");
+    expect(await cell("campaigns", DEMO.campaignCode, "newCustomers").textContent()).toBe(plusOne(before.campaign, 2));
+  }, 60_000);
 
   it("asked nothing of another host and raised no errors", () => {
     expect(attemptedElsewhere).toEqual([]);
