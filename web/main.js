@@ -363,7 +363,8 @@ function Series({ t, performance, target }) {
     );
     return () => plot.destroy();
   }, [performance, target, t]);
-  return html`<section class="panel"><h3>${t.series}</h3><div ref=${ref} class="chart" data-chart="series"></div></section>`;
+  // The chart is a picture of the tiles' numbers for a screen reader: its title says what it plots.
+  return html`<section class="panel"><h3 id="series-title">${t.series}</h3><div ref=${ref} class="chart" data-chart="series" role="img" aria-labelledby="series-title"></div></section>`;
 }
 
 function Funnel({ t, lang, metrics }) {
@@ -418,7 +419,7 @@ function TableView({ t, lang, table, query, caller, unitCode, onRow, hint, highl
       ${table.rows.length === 0
         ? html`<p class="empty">${t.none}</p>`
         : html`
-          <div class="scroll"><table>
+          <div class="scroll" tabindex="0" role="region" aria-label=${TABLE_TITLES[table.id][lang]}><table>
             <thead><tr>${table.columns.map((c) => html`<th scope="col" class=${c.kind}>${c.label[lang]}</th>`)}</tr></thead>
             <tbody>
               ${table.rows.map(

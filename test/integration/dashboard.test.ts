@@ -5,6 +5,7 @@
  * parsed back. Screenshots of each view go to test-artifacts/ (not committed).
  */
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -47,6 +48,31 @@ async function screenTable(page: Page, id: string): Promise<{ code: string; cell
 
 async function tile(page: Page, metric: string, field: string): Promise<string> {
   return ((await page.locator(`[data-metric="${metric}"] [data-field="${field}"]`).textContent()) ?? "").trim();
+}
+
+/** axe-core, from node_modules: injected into the page by the test, never fetched. */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** The serious and critical violations axe-core finds on the page as it stands (every rule axe runs by default). */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's content security policy does not govern.
+  await page.evaluate(AXE_SOURCE);
+  const { violations, passed } = await page.evaluate(async () => {
+    const browser = globalThis as any; // evaluated in the page
+    const result = (await browser.axe.run(browser.document)) as { violations: AxeViolation[]; passes: unknown[] };
+    return { violations: result.violations, passed: result.passes.length };
+  });
+  expect(passed, "axe ran its rules").toBeGreaterThan(10);
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}${v.nodes.length > 3 ? ", …" : ""})`);
 }
 
 const count = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
@@ -290,6 +316,28 @@ describe("the dashboard in development", () => {
     expect(byUrl.headers.get("content-type")).toMatch(/^text\/csv/);
     expect(Buffer.from(await byUrl.arrayBuffer()).equals(csv)).toBe(true);
   });
+
+  it("has no serious or critical accessibility violations in any view, in Chinese and in English (axe-core)", async () => {
+    const views: [string, string, string][] = [
+      ["unit", `caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="circles"] tbody tr'],
+      ["drill-down", `caller=branch-manager&unit=${DEMO.storyBranch}-01&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr'],
+      ["hq", `caller=hq&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="children"] tbody tr'],
+      ["sub-branch", `caller=sub-branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="peers"] tbody tr'],
+      ["sibling refused", `caller=sub-branch-manager&unit=${DEMO.storyBranch}-02&period=${DEMO.period}&asOf=${DEMO.asOf}`, "[data-error]"],
+      ["account manager", `caller=account-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr'],
+    ];
+    const found: Record<string, string[]> = {};
+    for (const [name, fragment, ready] of views) {
+      await open(fragment, ready);
+      found[`${name} (zh)`] = await accessibilityViolations(page);
+      await page.locator('[data-action="lang"]').click();
+      await page.locator("html[lang=en]").waitFor();
+      found[`${name} (en)`] = await accessibilityViolations(page);
+      await page.locator('[data-action="lang"]').click();
+      await page.locator("html[lang=zh-CN]").waitFor();
+    }
+    expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
+  }, 120_000);
 
   it("follows records as they land, without a reload: figures, rankings and the campaign; shows a dropped connection and catches up", async () => {
     // Every socket of the page goes through here, so the test can cut one and hold the next.
