@@ -28,6 +28,7 @@ import {
 import { liveFollows } from "../src/dashboard/live.ts";
 import { TEXT } from "./i18n.js";
 import { connectLive, followLive } from "./live.js";
+import { currentCaller, signOut, startSignIn } from "./sign-in.js";
 
 const CONFIG = JSON.parse(document.getElementById("dashboard-config").textContent);
 
@@ -105,8 +106,13 @@ async function loadScreen(caller, { unit, period, asOf, metric }) {
   return { kind: "unit", unit: unitAnswer.data, details: details.data, detailsError: details.error };
 }
 
-function App() {
+/**
+ * The page. `session` is the OpenID Connect sign-in's outcome when the server configured one
+ * (`{ caller }`, `{ caller: null }` or `{ error }`); without it the demo callers are offered.
+ */
+function App({ session }) {
   const initial = readHash();
+  const oidc = CONFIG.signIn ?? null;
   const [lang, setLang] = useState(localStorage.getItem("dashboard-lang") === "en" ? "en" : "zh");
   const [callerId, setCallerId] = useState(initial.caller ?? CONFIG.callers.find((c) => c.role === "BRANCH_MANAGER")?.id ?? CONFIG.callers[0]?.id);
   const defaults = CONFIG.defaults ?? { period: quarterOf(today()), asOf: today() };
@@ -121,7 +127,11 @@ function App() {
   const client = useRef(null);
   const loads = useRef(0);
   const t = TEXT[lang];
-  const caller = CONFIG.callers.find((c) => c.id === callerId);
+  const caller = oidc ? (session?.caller ?? null) : CONFIG.callers.find((c) => c.id === callerId);
+  const signInAgain = () => {
+    signOut();
+    startSignIn(oidc);
+  };
 
   useEffect(() => {
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -140,11 +150,11 @@ function App() {
       client.current.dispose();
       client.current = null;
     };
-  }, [callerId]);
+  }, [caller?.token]);
 
   useEffect(() => {
     if (!caller) return;
-    writeHash({ caller: callerId, ...query });
+    writeHash({ caller: oidc ? null : callerId, ...query });
     let current = true;
     setScreen({ state: "loading" });
     loadScreen(caller, query).then(
@@ -158,7 +168,7 @@ function App() {
     return () => {
       current = false;
     };
-  }, [callerId, query.unit, query.period, query.asOf, query.metric]);
+  }, [caller?.token, query.unit, query.period, query.asOf, query.metric]);
 
   // A unit's screen, once shown, follows what it shows: each event replaces its part of the answers.
   useEffect(() => {
@@ -193,9 +203,12 @@ function App() {
     </header>
     ${caller
       ? html`
-          <${Controls} t=${t} lang=${lang} callers=${CONFIG.callers} callerId=${callerId} onCaller=${pickCaller} query=${query} onQuery=${setQuery} />
+          <${Controls} t=${t} lang=${lang} callers=${CONFIG.callers} caller=${caller} oidc=${oidc} onSignOut=${() => { signOut(); location.reload(); }} callerId=${callerId} onCaller=${pickCaller} query=${query} onQuery=${setQuery} />
           <main>${screen.state === "loading"
             ? html`<p class="status" role="status">${t.loading}</p>`
+            : screen.state === "error" && screen.error.code === "UNAUTHENTICATED"
+              ? html`<div class="status error" role="alert" data-error="UNAUTHENTICATED"><p><strong>${t.tokenRefused}</strong> ${screen.error.message}</p>
+                  ${oidc ? html`<button type="button" data-action="sign-in" onClick=${signInAgain}>${t.signInAgain}</button>` : ""}</div>`
             : screen.state === "error"
               ? html`<p class="status error" role="alert" data-error=${screen.error.code}>${screen.error.code === "FORBIDDEN" ? t.forbidden : t.error}: ${screen.error.message}</p>`
               : screen.kind === "manager"
@@ -203,11 +216,16 @@ function App() {
                 : html`<${UnitScreen} t=${t} lang=${lang} live=${live} unit=${screen.unit} details=${screen.details} detailsError=${screen.detailsError} query=${query} caller=${caller} onGo=${go} />`}
           </main>
         `
-      : html`<main><p class="status" data-sign-in="required"><strong>${t.signInRequired}</strong> ${t.signInLater}</p></main>`}
+      : oidc
+        ? html`<main><div class="status" data-sign-in="required">
+            ${session?.error ? html`<p role="alert" data-error="SIGN_IN_FAILED"><strong>${t.signInFailed}</strong> ${session.error.message}</p>` : html`<p><strong>${t.signInRequired}</strong> ${t.signInHow}</p>`}
+            <button type="button" class="primary" data-action="sign-in" onClick=${() => startSignIn(oidc)}>${t.signIn}</button>
+          </div></main>`
+        : html`<main><p class="status" data-sign-in="required"><strong>${t.signInRequired}</strong> ${t.signInNotConfigured}</p></main>`}
   `;
 }
 
-function Controls({ t, lang, callers, callerId, onCaller, query, onQuery }) {
+function Controls({ t, lang, callers, caller, oidc, onSignOut, callerId, onCaller, query, onQuery }) {
   const [period, setPeriod] = useState(query.period);
   const [asOf, setAsOf] = useState(query.asOf);
   useEffect(() => {
@@ -220,11 +238,14 @@ function Controls({ t, lang, callers, callerId, onCaller, query, onQuery }) {
   };
   return html`
     <form class="controls" onSubmit=${submit}>
-      <label>${t.caller}
-        <select data-control="caller" value=${callerId} onChange=${(e) => onCaller(e.currentTarget.value)}>
-          ${callers.map((c) => html`<option value=${c.id}>${c.label}</option>`)}
-        </select>
-      </label>
+      ${oidc
+        ? html`<p class="signed-in">${t.caller} <strong data-signed-in=${caller.sub}>${caller.label}</strong>
+            <button type="button" data-action="sign-out" onClick=${onSignOut}>${t.signOut}</button></p>`
+        : html`<label>${t.caller}
+            <select data-control="caller" value=${callerId} onChange=${(e) => onCaller(e.currentTarget.value)}>
+              ${callers.map((c) => html`<option value=${c.id}>${c.label}</option>`)}
+            </select>
+          </label>`}
       <label>${t.period}
         <input data-control="period" value=${period} pattern="\\d{4}-(Q[1-4]|\\d{2}|W\\d{2})" title=${t.periodHint} size="9" onInput=${(e) => setPeriod(e.currentTarget.value)} />
       </label>
@@ -442,6 +463,17 @@ function TableView({ t, lang, table, query, caller, unitCode, onRow, hint, highl
   `;
 }
 
-const root = document.getElementById("app");
-root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
-render(html`<${App} />`, root);
+/** Signs in first when the server configured a provider (back from it, the code is exchanged here), then shows the page. */
+async function boot() {
+  let session;
+  if (CONFIG.signIn) {
+    session = await currentCaller(CONFIG.signIn).then(
+      (caller) => ({ caller }),
+      (error) => ({ caller: null, error }),
+    );
+  }
+  const root = document.getElementById("app");
+  root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
+  render(html`<${App} session=${session} />`, root);
+}
+boot();

@@ -8,9 +8,12 @@
  * trusted documents (src/dashboard/documents.ts) with the caller's own token, so it sees what
  * that caller may see and nothing more.
  *
- * Sign-in: with development tokens the page offers the demo callers (src/demo/callers.ts), as
- * the IDE does; otherwise it says that sign-in is required (OpenID Connect comes in a later
- * change).
+ * Sign-in: with OIDC_ISSUER the page signs its user in at the bank's OpenID Connect provider
+ * (authorization code with PKCE, web/sign-in.js) and calls the API with the access token, which
+ * the API verifies like any other (JWKS_URL); the page gets the issuer, the client id and the
+ * scopes, never a secret (a public client has none). Otherwise, with development tokens, it
+ * offers the demo callers (src/demo/callers.ts), as the IDE does, and in production it says
+ * that sign-in is not configured.
  *
  * Exports: `GET /export/<table>.csv|.xlsx?unit=&period=&asOf=&metric=&lang=` with the bearer
  * token. They run the page's own documents through Apollo (the same resolvers, guards and
@@ -92,6 +95,8 @@ export function dashboard(deps: DashboardDeps): Router {
     if (!built) return sendError(res, 503, "INTERNAL_SERVER_ERROR", "The dashboard is not built: npm run build:web");
     pageHtml(config, built).then((html) => {
       res.set(PAGE_HEADERS);
+      // The page talks to the provider (discovery and token endpoints) from the browser.
+      if (config.OIDC_ISSUER) res.set("Content-Security-Policy", PAGE_HEADERS["Content-Security-Policy"].replace("connect-src 'self'", `connect-src 'self' ${new URL(config.OIDC_ISSUER).origin}`));
       res.send(html);
     }, next);
   });
@@ -132,6 +137,9 @@ async function pageHtml(config: Config, built: Built): Promise<string> {
     // Sent over WebSocket on the same path, by hash too.
     subscriptions: hashes(DASHBOARD_SUBSCRIPTIONS),
     callers,
+    signIn: config.OIDC_ISSUER
+      ? { issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, scope: config.OIDC_SCOPE, resource: config.JWT_AUDIENCE ?? null }
+      : null,
     // The demo story's quarter in development; elsewhere the page starts on today.
     defaults: config.devTokens ? { period: DEMO.period, asOf: DEMO.asOf } : null,
   };
