@@ -30,7 +30,20 @@ import { TEXT } from "./i18n.js";
 import { connectLive, followLive } from "./live.js";
 import { currentCaller, signOut, startSignIn } from "./sign-in.js";
 
-const CONFIG = JSON.parse(document.getElementById("dashboard-config").textContent);
+/**
+ * @typedef {import("../src/dashboard/tables.ts").UnitData} UnitData
+ * @typedef {import("../src/dashboard/tables.ts").DetailsData} DetailsData
+ * @typedef {import("../src/dashboard/tables.ts").Metric} Metric
+ * @typedef {{ id: string, label: string, role: string, sub: string, unit: string | null, token: string }} Caller
+ * @typedef {{ unit: string | null, period: string, asOf: string, metric: Metric }} Query
+ * @typedef {{ kind: "manager", data: any } | { kind: "unit", unit: UnitData, details: DetailsData | null, detailsError: ApiError | null }} Loaded
+ * @typedef {{ state: "loading" } | { state: "error", error: ApiError } | ({ state: "ready", load: number } & Loaded)} Screen
+ * @typedef {{ state: string, at: Date | null, error: string | null }} Live
+ * @typedef {{ caller: Caller | null, error?: Error }} Session
+ */
+
+/** What the server put in the page (src/http/dashboard.ts pageHtml). */
+const CONFIG = JSON.parse(document.getElementById("dashboard-config")?.textContent ?? "null");
 
 /** The screen's address: unit, period, as-of date and ranking metric, in the fragment (a reload keeps them). */
 function readHash() {
@@ -72,7 +85,12 @@ async function gql(caller, operation, variables) {
   return body;
 }
 
-/** Everything one screen shows: at most two requests. */
+/**
+ * Everything one screen shows: at most two requests.
+ * @param {Caller} caller
+ * @param {Query} query
+ * @returns {Promise<Loaded>}
+ */
 async function loadScreen(caller, { unit, period, asOf, metric }) {
   const common = { period, asOf, metric };
   if (caller.role === "ACCOUNT_MANAGER") {
@@ -116,17 +134,17 @@ function App({ session }) {
   const [lang, setLang] = useState(localStorage.getItem("dashboard-lang") === "en" ? "en" : "zh");
   const [callerId, setCallerId] = useState(initial.caller ?? CONFIG.callers.find((c) => c.role === "BRANCH_MANAGER")?.id ?? CONFIG.callers[0]?.id);
   const defaults = CONFIG.defaults ?? { period: quarterOf(today()), asOf: today() };
-  const [query, setQuery] = useState({
+  const [query, setQuery] = useState(/** @type {Query} */ ({
     unit: initial.unit ?? null,
     period: initial.period ?? defaults.period,
     asOf: initial.asOf ?? defaults.asOf,
-    metric: METRICS.includes(initial.metric) ? initial.metric : "NEW_CUSTOMERS",
-  });
-  const [screen, setScreen] = useState({ state: "loading" });
-  const [live, setLive] = useState({ state: "connecting", at: null, error: null });
-  const client = useRef(null);
+    metric: METRICS.find((m) => m === initial.metric) ?? "NEW_CUSTOMERS",
+  }));
+  const [screen, setScreen] = useState(/** @type {Screen} */ ({ state: "loading" }));
+  const [live, setLive] = useState(/** @type {Live} */ ({ state: "connecting", at: null, error: null }));
+  const client = useRef(/** @type {import("graphql-ws").Client | null} */ (null));
   const loads = useRef(0);
-  const t = TEXT[lang];
+  const t = TEXT[lang === "en" ? "en" : "zh"];
   const caller = oidc ? (session?.caller ?? null) : CONFIG.callers.find((c) => c.id === callerId);
   const signInAgain = () => {
     signOut();
@@ -144,10 +162,11 @@ function App({ session }) {
     if (!caller) return undefined;
     let active = true;
     setLive({ state: "connecting", at: null, error: null });
-    client.current = connectLive(CONFIG, caller, (state) => active && setLive((l) => ({ ...l, state })));
+    const connection = connectLive(CONFIG, caller, (state) => active && setLive((l) => ({ ...l, state })));
+    client.current = connection;
     return () => {
       active = false;
-      client.current.dispose();
+      connection.dispose();
       client.current = null;
     };
   }, [caller?.token]);
@@ -172,23 +191,24 @@ function App({ session }) {
 
   // A unit's screen, once shown, follows what it shows: each event replaces its part of the answers.
   useEffect(() => {
-    if (screen.state !== "ready" || screen.kind !== "unit" || !client.current) return undefined;
+    const connection = client.current;
+    if (screen.state !== "ready" || screen.kind !== "unit" || !connection) return undefined;
     const load = screen.load;
     const follows = liveFollows({ unit: screen.unit, details: screen.details }, { ...query, previous: dayBefore(query.asOf) });
     const stops = follows.map((follow) =>
       followLive(
-        client.current,
+        connection,
         CONFIG,
         follow,
         (data) => {
-          setScreen((s) => (s.load === load ? { ...s, ...follow.apply({ unit: s.unit, details: s.details }, data) } : s));
+          setScreen((s) => (s.state === "ready" && s.kind === "unit" && s.load === load ? { ...s, ...follow.apply({ unit: s.unit, details: s.details }, data) } : s));
           setLive((l) => ({ ...l, at: new Date() }));
         },
         (error) => setLive((l) => ({ ...l, error: error?.extensions?.code ?? "ERROR" })),
       ),
     );
     return () => stops.forEach((stop) => stop());
-  }, [screen.load]);
+  }, [screen.state === "ready" ? screen.load : 0]);
 
   const go = (unit) => setQuery({ ...query, unit });
   const pickCaller = (id) => {
@@ -361,10 +381,11 @@ function Tiles({ t, lang, performance }) {
 
 /** The cumulative daily series of the ranking metric against the straight target line of the period. */
 function Series({ t, performance, target }) {
-  const ref = useRef(null);
+  const ref = useRef(/** @type {HTMLDivElement | null} */ (null));
   useEffect(() => {
     const points = performance.series;
-    if (!ref.current || points.length === 0) return undefined;
+    const chart = ref.current;
+    if (!chart || points.length === 0) return undefined;
     // Time progress is the share of the period's days elapsed: the series' days over it are the period's.
     const days = Math.max(points.length, Math.round(points.length / (performance.timeProgress || 1)));
     const start = Date.parse(`${points[0].start}T00:00:00Z`) / 1000;
@@ -373,14 +394,14 @@ function Series({ t, performance, target }) {
     const line = xs.map((_, i) => (target === null ? null : Math.round((target * (i + 1)) / days)));
     const plot = new uPlot(
       {
-        width: Math.min(640, ref.current.clientWidth || 640),
+        width: Math.min(640, chart.clientWidth || 640),
         height: 260,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         series: [{}, { label: t.cumulative, stroke: "#1f6feb", width: 2 }, { label: t.paceLine, stroke: "#b35900", dash: [6, 4], width: 1.5 }],
         axes: [{}, { size: 60 }],
       },
       [xs, actual, line],
-      ref.current,
+      chart,
     );
     return () => plot.destroy();
   }, [performance, target, t]);
@@ -472,7 +493,7 @@ async function boot() {
       (error) => ({ caller: null, error }),
     );
   }
-  const root = document.getElementById("app");
+  const root = /** @type {HTMLElement} */ (document.getElementById("app"));
   root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
   render(html`<${App} session=${session} />`, root);
 }

@@ -10,8 +10,16 @@ import * as oauth from "oauth4webapi";
 const SESSION = "dashboard-session";
 const PENDING = "dashboard-sign-in";
 
-/** A sign-in that did not complete: `reason` is shown to the user. */
+/** A sign-in that did not complete: its message is shown to the user. */
 export class SignInError extends Error {}
+
+/**
+ * What an OAuth error says, for the user: the provider's description, else its code.
+ * @param {any} err oauth4webapi's ResponseBodyError / AuthorizationResponseError, or any error
+ */
+function reasonOf(err) {
+  return err?.error_description ?? err?.error ?? err?.message ?? String(err);
+}
 
 function redirectUri() {
   return `${location.origin}/`;
@@ -43,6 +51,7 @@ export async function startSignIn(signIn) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, hash: location.hash }));
+  if (!as.authorization_endpoint) throw new SignInError("the provider names no authorization endpoint");
   const url = new URL(as.authorization_endpoint);
   url.searchParams.set("client_id", signIn.clientId);
   url.searchParams.set("redirect_uri", redirectUri());
@@ -76,7 +85,7 @@ export async function currentCaller(signIn) {
     try {
       callback = oauth.validateAuthResponse(as, client, params, pending.state);
     } catch (err) {
-      throw new SignInError(err.error_description ?? err.error ?? err.message);
+      throw new SignInError(reasonOf(err));
     }
     const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), callback, redirectUri(), pending.verifier, {
       ...insecure,
@@ -86,7 +95,7 @@ export async function currentCaller(signIn) {
     try {
       result = await oauth.processAuthorizationCodeResponse(as, client, response);
     } catch (err) {
-      throw new SignInError(err.error_description ?? err.message);
+      throw new SignInError(reasonOf(err));
     }
     const idToken = oauth.getValidatedIdTokenClaims(result);
     const session = { token: result.access_token, name: idToken?.name ?? idToken?.sub };
