@@ -121,6 +121,19 @@ describe("the product's own documents pass", () => {
     } finally {
       await unknown.dispose();
     }
+ 
+    // Where every caller must send trusted documents, a subscription's text is refused too.
+    const strict = await startTestApi({ TRUSTED_DOCUMENTS: "all" }, { reset: false });
+    const text = follow(strict.server, await strict.token(BM_LL), DASHBOARD_SUBSCRIPTIONS.DashboardFiguresLive, variables);
+    const hashed = follow(strict.server, await strict.token(BM_LL), "", variables, byHash(DASHBOARD_SUBSCRIPTIONS.DashboardFiguresLive));
+    try {
+      expect((await text.refused).map((e) => e.extensions?.code)).toEqual(["TRUSTED_DOCUMENT_REQUIRED"]);
+      expect((await hashed.waitFor(1))[0].data.figuresChanged.metrics).toHaveLength(4);
+    } finally {
+      await text.dispose();
+      await hashed.dispose();
+      await strict.close();
+    }
   });
 
   it("the mobile app's trusted documents, anonymous, at their largest page; the acquirer's redemption", async () => {
