@@ -210,6 +210,10 @@ import whose statements are timed (100,000: two batches of the default 50,000; 0
 promotions built beside the records (\`--no-promotions\` leaves it out, \`--rebuild-promotions\`
 regenerates them); it has a section of its own, first below.
 
+The dashboard page (issue 13) is measured in the same run (\`--no-dashboard\` leaves it out,
+\`--dashboard-only\` measures nothing else, \`--dashboard-runs N\` sets the runs): its first render in
+Chromium on localhost and the JavaScript it ships, on the demo bank; a section of its own, first below.
+
 Kinds of section, one per data size each; a new run of a size replaces its own section:
 - **promotionsNear**: the mobile query over HTTP and its SQL through \`pg\`, with the data's shape,
   the candidate rows the SQL returns and its plan. No numeric target was set for it.
@@ -228,7 +232,7 @@ share of the pg-direct throughput at the same number of connections.
 `;
 
 /**
- * A section's key: `promotions:merchants=N` (promotionsNear), `rollups:records=N` (current),
+ * A section's key: `dashboard:runs=N` (the dashboard page), `promotions:merchants=N` (promotionsNear), `rollups:records=N` (current),
  * `earlier:rollups:records=N` (the rollups run a newer one replaced) or `records=N` (baseline,
  * before rollups).
  */
@@ -238,8 +242,8 @@ const begin = (key: SectionKey) => `<!-- bench:${key} -->`;
 const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
-  const size = Number(/(?:records|merchants)=(\d+)/.exec(key)?.[1] ?? 0);
-  const kind = key.startsWith("promotions:") ? 0 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : 3;
+  const size = Number(/(?:records|merchants|runs)=(\d+)/.exec(key)?.[1] ?? 0);
+  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("promotions:") ? 0 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : key.startsWith("ab:") ? 4 : 3;
   return [kind, kind === 1 || kind === 2 ? -size : size];
 }
 
@@ -250,7 +254,7 @@ function order(key: SectionKey): [number, number] {
 export function writeResults(file: string, key: SectionKey, section: string): void {
   const old = readFile(file) ?? "";
   const sections = new Map<SectionKey, string>();
-  for (const m of old.matchAll(/<!-- bench:([a-z:]*(?:records|merchants)=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
+  for (const m of old.matchAll(/<!-- bench:([a-z:]*(?:records|merchants|runs)=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
     let body = m[2];
     // Baseline sections written before rollups existed: say so in their heading.
     if (/^records=/.test(m[1])) body = body.replace(/^## (?!Baseline)(.*applications)$/m, "## Baseline (before rollups): $1");

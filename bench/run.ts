@@ -21,6 +21,10 @@
  * beside the records (bench/promotions.ts; reused like them, --rebuild-promotions to force),
  * asked within 2 km of the densest city centre; its figures go to a section of their own.
  *
+ * The dashboard page is measured too (--no-dashboard leaves it out, --dashboard-only measures
+ * nothing else): its first render in Chromium and the JavaScript it ships, on the demo bank in a
+ * database of its own (bench/dashboard.ts); --dashboard-runs N (20) sets the runs.
+ *
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardgrowth_bench) names the
  * database; it is created when missing and must be on this machine.
  */
@@ -41,6 +45,7 @@ import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeR
 import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
 import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
+import { ensureDemo, measureFirstRender, renderDashboardSection, shippedFiles } from "./dashboard.js";
 /** HQ reads every figure; its token costs the server no extra statement (the pg-direct replay has none either). */
 async function hqHeaders(): Promise<Record<string, string>> {
   const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
@@ -72,6 +77,9 @@ interface Options {
   profileServer: boolean;
   promotions: boolean;
   rebuildPromotions: boolean;
+  dashboard: boolean;
+  dashboardOnly: boolean;
+  dashboardRuns: number;
 }
 
 /** The issue's targets (see bench/results.md). */
@@ -130,6 +138,9 @@ function parseArgs(argv: string[]): Options {
     profileServer: true,
     promotions: true,
     rebuildPromotions: false,
+    dashboard: true,
+    dashboardOnly: false,
+    dashboardRuns: 20,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -154,6 +165,9 @@ function parseArgs(argv: string[]): Options {
       case "--no-server-profile": o.profileServer = false; break;
       case "--no-promotions": o.promotions = false; break;
       case "--rebuild-promotions": o.rebuildPromotions = true; break;
+      case "--no-dashboard": o.dashboard = false; break;
+      case "--dashboard-only": o.dashboardOnly = true; break;
+      case "--dashboard-runs": o.dashboardRuns = Math.round(positive("--dashboard-runs", value(), 1_000)); break;
       case "--import-profile-rows": {
         const v = value() ?? "";
         o.importProfileRows = v === "0" ? 0 : parseCount(v, "--import-profile-rows");
@@ -185,7 +199,7 @@ interface ServerProcess {
 }
 
 /** Starts `node dist/src/main.js` on a free loopback port; resolves with its GraphQL URL. */
-async function startServerProcess(opts: Options, nodeArgs: string[] = []): Promise<ServerProcess> {
+async function startServerProcess(opts: Options, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const main = path.resolve(here, "..", "src", "main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
   const child = spawn(process.execPath, [...nodeArgs, main], {
@@ -202,6 +216,7 @@ async function startServerProcess(opts: Options, nodeArgs: string[] = []): Promi
       JWT_SECRET: BENCH_JWT_SECRET,
       // The load generator is one subject sending as fast as it can: the limit must not be what is measured.
       RATE_LIMIT_PER_MINUTE: "1000000000",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -260,6 +275,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Taken before this run does anything: it tells whether other work was loading the machine.
   const loadBefore = loadAverage();
+  if (opts.dashboardOnly) return benchDashboardPage(opts, loadBefore);
   log(`bench: ${fmt(opts.records)} applications on ${opts.url.replace(/:[^:@/]*@/, ":***@")}`);
 
   await ensureDatabase(opts.url, log);
@@ -477,7 +493,41 @@ async function main(): Promise<void> {
     });
     writeResults(opts.out, `promotions:merchants=${promotionsData.merchants}`, p);
   }
+  if (opts.dashboard) await benchDashboardPage(opts, loadAverage());
   log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+}
+
+/** The dashboard page's section (bench/dashboard.ts): the demo bank in `<bench database>_dashboard`. */
+async function benchDashboardPage(opts: Options, loadBefore: string): Promise<void> {
+  const url = new URL(opts.url);
+  url.pathname = `${url.pathname}_dashboard`;
+  const dashboardUrl = url.toString();
+  log(`dashboard: the demo bank on ${dashboardUrl.replace(/:[^:@/]*@/, ":***@")}`);
+  await ensureDatabase(dashboardUrl, log);
+  await migrate(dashboardUrl, log);
+  const demoRecords = await ensureDemo(dashboardUrl, log);
+  const files = shippedFiles();
+  // Development mode: the page offers the demo callers, as `npm start` does on a laptop.
+  const server = await startServerProcess({ ...opts, url: dashboardUrl }, [], { NODE_ENV: "development", JWT_SECRET: "" });
+  let measured: Awaited<ReturnType<typeof measureFirstRender>>;
+  try {
+    measured = await measureFirstRender(new URL("/", server.url).href, opts.dashboardRuns, 3, log);
+    server.assertAlive();
+  } finally {
+    await server.stop();
+  }
+  const machine = await describeMachine(dashboardUrl, loadBefore);
+  const section = renderDashboardSection({
+    ...measured,
+    files,
+    demoRecords,
+    warmup: 3,
+    when: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    loadAverage: loadBefore,
+    machine: `${machine.cpu} (${machine.logicalCpus} logical CPUs${machine.cpuQuota ? `, quota ${machine.cpuQuota}` : ""}), Node ${machine.node}, ${machine.postgres.split(" on ")[0]}`,
+  });
+  writeResults(opts.out, `dashboard:runs=${opts.dashboardRuns}`, section);
+  log(`dashboard: written to ${opts.out}`);
 }
 
 /** Merchants in the bounding box and within the radius, as the service computes them. */

@@ -62,9 +62,21 @@ const schema = z.object({
    * whose `exp` − `iat` is longer) is refused, so a leaked token cannot be used for years.
    */
   JWT_MAX_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  /**
+   * The bank's OpenID Connect provider, whose users sign in to the dashboard (authorization code
+   * with PKCE, in the page): its issuer URL (discovery at `/.well-known/openid-configuration`).
+   * Its access tokens are verified like any other, by the keys of JWKS_URL (required with it) and
+   * JWT_ISSUER / JWT_AUDIENCE; they must carry the `role` and `unit` claims. Unset: the page
+   * offers the demo callers in development and says sign-in is not configured in production.
+   */
+  OIDC_ISSUER: z.preprocess(emptyAsUnset, z.string().url().optional()),
+  /** The dashboard's client id at that provider: a public client (no secret: the page holds none), redirect URI `<this server>/`. */
+  OIDC_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().min(1).max(200).optional()),
+  /** The scopes the page asks for. */
+  OIDC_SCOPE: z.string().min(1).max(500).default("openid"),
   /** When set, tokens must carry this `iss` … */
   JWT_ISSUER: z.string().min(1).optional(),
-  /** … and this `aud`. */
+  /** … and this `aud` (the page asks the OpenID Connect provider for it as the `resource`, RFC 8707). */
   JWT_AUDIENCE: z.string().min(1).optional(),
   /** Redis shared by several API instances, for rate limits and live changes; unset: both are kept in this process. */
   REDIS_URL: z.string().url().optional(),
@@ -181,6 +193,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   if (c.JWT_SECRET && c.JWKS_URL) throw new Error("Invalid configuration:\n  JWT_SECRET, JWKS_URL: set one of them, not both");
   const production = c.NODE_ENV === "production";
+  if (c.OIDC_ISSUER) {
+    // The page's tokens come from that provider: they can only be verified by its keys.
+    const missing = [c.OIDC_CLIENT_ID ? null : "OIDC_CLIENT_ID", c.JWKS_URL ? null : "JWKS_URL"].filter((v) => v !== null);
+    if (missing.length) throw new Error(`Invalid configuration:\n  ${missing.join(", ")}: required with OIDC_ISSUER`);
+    if (production && new URL(c.OIDC_ISSUER).protocol !== "https:") throw new Error("Invalid configuration:\n  OIDC_ISSUER: must be https in production");
+  }
   // In production a missing key is refused when the server starts (createAuthenticator), not
   // here: the command-line tools (migrations, imports, rollups) verify no tokens.
   const devTokens = !production && !c.JWT_SECRET && !c.JWKS_URL;

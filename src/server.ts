@@ -106,7 +106,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const limiter = await rateLimit(config, logger);
   const feed = await createChangeFeed(config, logger);
   const notifier = config.NOTIFICATIONS === "on" ? startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock }) : NO_NOTIFIER;
-  const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError });
+  const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest: TRUSTED_MANIFEST });
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");

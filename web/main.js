@@ -2,7 +2,9 @@
 // from the API, asked with the signed-in caller's token through the trusted documents of
 // src/dashboard/documents.ts: two requests per screen (the unit, then its peers, staff,
 // campaigns and circles), whatever the number of units. Tables are built by
-// src/dashboard/tables.ts, the same code the exports use.
+// src/dashboard/tables.ts, the same code the exports use. Once shown, a unit's screen follows
+// its figures, rankings and campaigns live (src/dashboard/live.ts, web/live.js): each event
+// replaces its part of the answers and the screen is built again.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "htm/preact";
@@ -23,9 +25,25 @@ import {
   TABLE_TITLES,
   unitTables,
 } from "../src/dashboard/tables.ts";
+import { liveFollows } from "../src/dashboard/live.ts";
 import { TEXT } from "./i18n.js";
+import { connectLive, followLive } from "./live.js";
+import { currentCaller, signOut, startSignIn } from "./sign-in.js";
 
-const CONFIG = JSON.parse(document.getElementById("dashboard-config").textContent);
+/**
+ * @typedef {import("../src/dashboard/tables.ts").UnitData} UnitData
+ * @typedef {import("../src/dashboard/tables.ts").DetailsData} DetailsData
+ * @typedef {import("../src/dashboard/tables.ts").Metric} Metric
+ * @typedef {{ id: string, label: string, role: string, sub: string, unit: string | null, token: string }} Caller
+ * @typedef {{ unit: string | null, period: string, asOf: string, metric: Metric }} Query
+ * @typedef {{ kind: "manager", data: any } | { kind: "unit", unit: UnitData, details: DetailsData | null, detailsError: ApiError | null }} Loaded
+ * @typedef {{ state: "loading" } | { state: "error", error: ApiError } | ({ state: "ready", load: number } & Loaded)} Screen
+ * @typedef {{ state: string, at: Date | null, error: string | null }} Live
+ * @typedef {{ caller: Caller | null, error?: Error }} Session
+ */
+
+/** What the server put in the page (src/http/dashboard.ts pageHtml). */
+const CONFIG = JSON.parse(document.getElementById("dashboard-config")?.textContent ?? "null");
 
 /** The screen's address: unit, period, as-of date and ranking metric, in the fragment (a reload keeps them). */
 function readHash() {
@@ -67,7 +85,12 @@ async function gql(caller, operation, variables) {
   return body;
 }
 
-/** Everything one screen shows: at most two requests. */
+/**
+ * Everything one screen shows: at most two requests.
+ * @param {Caller} caller
+ * @param {Query} query
+ * @returns {Promise<Loaded>}
+ */
 async function loadScreen(caller, { unit, period, asOf, metric }) {
   const common = { period, asOf, metric };
   if (caller.role === "ACCOUNT_MANAGER") {
@@ -101,20 +124,32 @@ async function loadScreen(caller, { unit, period, asOf, metric }) {
   return { kind: "unit", unit: unitAnswer.data, details: details.data, detailsError: details.error };
 }
 
-function App() {
+/**
+ * The page. `session` is the OpenID Connect sign-in's outcome when the server configured one
+ * (`{ caller }`, `{ caller: null }` or `{ error }`); without it the demo callers are offered.
+ */
+function App({ session }) {
   const initial = readHash();
+  const oidc = CONFIG.signIn ?? null;
   const [lang, setLang] = useState(localStorage.getItem("dashboard-lang") === "en" ? "en" : "zh");
   const [callerId, setCallerId] = useState(initial.caller ?? CONFIG.callers.find((c) => c.role === "BRANCH_MANAGER")?.id ?? CONFIG.callers[0]?.id);
   const defaults = CONFIG.defaults ?? { period: quarterOf(today()), asOf: today() };
-  const [query, setQuery] = useState({
+  const [query, setQuery] = useState(/** @type {Query} */ ({
     unit: initial.unit ?? null,
     period: initial.period ?? defaults.period,
     asOf: initial.asOf ?? defaults.asOf,
-    metric: METRICS.includes(initial.metric) ? initial.metric : "NEW_CUSTOMERS",
-  });
-  const [screen, setScreen] = useState({ state: "loading" });
-  const t = TEXT[lang];
-  const caller = CONFIG.callers.find((c) => c.id === callerId);
+    metric: METRICS.find((m) => m === initial.metric) ?? "NEW_CUSTOMERS",
+  }));
+  const [screen, setScreen] = useState(/** @type {Screen} */ ({ state: "loading" }));
+  const [live, setLive] = useState(/** @type {Live} */ ({ state: "connecting", at: null, error: null }));
+  const client = useRef(/** @type {import("graphql-ws").Client | null} */ (null));
+  const loads = useRef(0);
+  const t = TEXT[lang === "en" ? "en" : "zh"];
+  const caller = oidc ? (session?.caller ?? null) : CONFIG.callers.find((c) => c.id === callerId);
+  const signInAgain = () => {
+    signOut();
+    startSignIn(oidc);
+  };
 
   useEffect(() => {
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -122,19 +157,58 @@ function App() {
     localStorage.setItem("dashboard-lang", lang);
   }, [lang]);
 
+  // One live connection per signed-in caller, whatever the screen.
+  useEffect(() => {
+    if (!caller) return undefined;
+    let active = true;
+    setLive({ state: "connecting", at: null, error: null });
+    const connection = connectLive(CONFIG, caller, (state) => active && setLive((l) => ({ ...l, state })));
+    client.current = connection;
+    return () => {
+      active = false;
+      connection.dispose();
+      client.current = null;
+    };
+  }, [caller?.token]);
+
   useEffect(() => {
     if (!caller) return;
-    writeHash({ caller: callerId, ...query });
-    let live = true;
+    writeHash({ caller: oidc ? null : callerId, ...query });
+    let current = true;
     setScreen({ state: "loading" });
     loadScreen(caller, query).then(
-      (result) => live && setScreen({ state: "ready", ...result }),
-      (error) => live && setScreen({ state: "error", error }),
+      (result) => {
+        if (!current) return;
+        setScreen({ state: "ready", load: ++loads.current, ...result });
+        setLive((l) => ({ ...l, at: new Date(), error: null }));
+      },
+      (error) => current && setScreen({ state: "error", error }),
     );
     return () => {
-      live = false;
+      current = false;
     };
-  }, [callerId, query.unit, query.period, query.asOf, query.metric]);
+  }, [caller?.token, query.unit, query.period, query.asOf, query.metric]);
+
+  // A unit's screen, once shown, follows what it shows: each event replaces its part of the answers.
+  useEffect(() => {
+    const connection = client.current;
+    if (screen.state !== "ready" || screen.kind !== "unit" || !connection) return undefined;
+    const load = screen.load;
+    const follows = liveFollows({ unit: screen.unit, details: screen.details }, { ...query, previous: dayBefore(query.asOf) });
+    const stops = follows.map((follow) =>
+      followLive(
+        connection,
+        CONFIG,
+        follow,
+        (data) => {
+          setScreen((s) => (s.state === "ready" && s.kind === "unit" && s.load === load ? { ...s, ...follow.apply({ unit: s.unit, details: s.details }, data) } : s));
+          setLive((l) => ({ ...l, at: new Date() }));
+        },
+        (error) => setLive((l) => ({ ...l, error: error?.extensions?.code ?? "ERROR" })),
+      ),
+    );
+    return () => stops.forEach((stop) => stop());
+  }, [screen.state === "ready" ? screen.load : 0]);
 
   const go = (unit) => setQuery({ ...query, unit });
   const pickCaller = (id) => {
@@ -149,21 +223,29 @@ function App() {
     </header>
     ${caller
       ? html`
-          <${Controls} t=${t} lang=${lang} callers=${CONFIG.callers} callerId=${callerId} onCaller=${pickCaller} query=${query} onQuery=${setQuery} />
+          <${Controls} t=${t} lang=${lang} callers=${CONFIG.callers} caller=${caller} oidc=${oidc} onSignOut=${() => { signOut(); location.reload(); }} callerId=${callerId} onCaller=${pickCaller} query=${query} onQuery=${setQuery} />
           <main>${screen.state === "loading"
             ? html`<p class="status" role="status">${t.loading}</p>`
+            : screen.state === "error" && screen.error.code === "UNAUTHENTICATED"
+              ? html`<div class="status error" role="alert" data-error="UNAUTHENTICATED"><p><strong>${t.tokenRefused}</strong> ${screen.error.message}</p>
+                  ${oidc ? html`<button type="button" data-action="sign-in" onClick=${signInAgain}>${t.signInAgain}</button>` : ""}</div>`
             : screen.state === "error"
               ? html`<p class="status error" role="alert" data-error=${screen.error.code}>${screen.error.code === "FORBIDDEN" ? t.forbidden : t.error}: ${screen.error.message}</p>`
               : screen.kind === "manager"
                 ? html`<${ManagerScreen} t=${t} lang=${lang} data=${screen.data} query=${query} caller=${caller} />`
-                : html`<${UnitScreen} t=${t} lang=${lang} unit=${screen.unit} details=${screen.details} detailsError=${screen.detailsError} query=${query} caller=${caller} onGo=${go} />`}
+                : html`<${UnitScreen} t=${t} lang=${lang} live=${live} unit=${screen.unit} details=${screen.details} detailsError=${screen.detailsError} query=${query} caller=${caller} onGo=${go} />`}
           </main>
         `
-      : html`<main><p class="status" data-sign-in="required"><strong>${t.signInRequired}</strong> ${t.signInLater}</p></main>`}
+      : oidc
+        ? html`<main><div class="status" data-sign-in="required">
+            ${session?.error ? html`<p role="alert" data-error="SIGN_IN_FAILED"><strong>${t.signInFailed}</strong> ${session.error.message}</p>` : html`<p><strong>${t.signInRequired}</strong> ${t.signInHow}</p>`}
+            <button type="button" class="primary" data-action="sign-in" onClick=${() => startSignIn(oidc)}>${t.signIn}</button>
+          </div></main>`
+        : html`<main><p class="status" data-sign-in="required"><strong>${t.signInRequired}</strong> ${t.signInNotConfigured}</p></main>`}
   `;
 }
 
-function Controls({ t, lang, callers, callerId, onCaller, query, onQuery }) {
+function Controls({ t, lang, callers, caller, oidc, onSignOut, callerId, onCaller, query, onQuery }) {
   const [period, setPeriod] = useState(query.period);
   const [asOf, setAsOf] = useState(query.asOf);
   useEffect(() => {
@@ -176,11 +258,14 @@ function Controls({ t, lang, callers, callerId, onCaller, query, onQuery }) {
   };
   return html`
     <form class="controls" onSubmit=${submit}>
-      <label>${t.caller}
-        <select data-control="caller" value=${callerId} onChange=${(e) => onCaller(e.currentTarget.value)}>
-          ${callers.map((c) => html`<option value=${c.id}>${c.label}</option>`)}
-        </select>
-      </label>
+      ${oidc
+        ? html`<p class="signed-in">${t.caller} <strong data-signed-in=${caller.sub}>${caller.label}</strong>
+            <button type="button" data-action="sign-out" onClick=${onSignOut}>${t.signOut}</button></p>`
+        : html`<label>${t.caller}
+            <select data-control="caller" value=${callerId} onChange=${(e) => onCaller(e.currentTarget.value)}>
+              ${callers.map((c) => html`<option value=${c.id}>${c.label}</option>`)}
+            </select>
+          </label>`}
       <label>${t.period}
         <input data-control="period" value=${period} pattern="\\d{4}-(Q[1-4]|\\d{2}|W\\d{2})" title=${t.periodHint} size="9" onInput=${(e) => setPeriod(e.currentTarget.value)} />
       </label>
@@ -214,7 +299,7 @@ function Breadcrumbs({ branch, caller, onGo }) {
   `;
 }
 
-function UnitScreen({ t, lang, unit, details, detailsError, query, caller, onGo }) {
+function UnitScreen({ t, lang, live, unit, details, detailsError, query, caller, onGo }) {
   const branch = unit.branch;
   const performance = branch.performance;
   const tables = unitTables(unit, details);
@@ -222,6 +307,7 @@ function UnitScreen({ t, lang, unit, details, detailsError, query, caller, onGo 
   return html`
     <${Breadcrumbs} branch=${branch} caller=${caller} onGo=${onGo} />
     <h2 data-unit=${branch.code}>${branch.name} <small>${performance.period} · ${t.asOf} ${performance.asOf}</small></h2>
+    <${LiveStatus} t=${t} lang=${lang} live=${live} />
     <${Tiles} t=${t} lang=${lang} performance=${performance} />
     <div class="pair">
       <${Series} t=${t} performance=${performance} target=${focus?.target ?? null} />
@@ -250,6 +336,18 @@ function ManagerScreen({ t, lang, data, query }) {
       <${Funnel} t=${t} lang=${lang} metrics=${performance.metrics} />
     </div>
     <${TableView} t=${t} lang=${lang} table=${managersTable(data.managers)} highlight=${manager.code} />
+  `;
+}
+
+/** Whether the screen is following the figures, and when it last heard from the server. */
+function LiveStatus({ t, lang, live }) {
+  const time = live.at ? live.at.toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "—";
+  return html`
+    <p class=${`live ${live.state}`} role="status" data-live=${live.state}>
+      <span class="dot" aria-hidden="true"></span>${t.live[live.state]} · ${t.updatedAt}
+      <time data-field="updated" datetime=${live.at?.toISOString()}>${time}</time>
+      ${live.error ? html` · <span data-live-error=${live.error}>${t.livePartial}</span>` : ""}
+    </p>
   `;
 }
 
@@ -283,10 +381,11 @@ function Tiles({ t, lang, performance }) {
 
 /** The cumulative daily series of the ranking metric against the straight target line of the period. */
 function Series({ t, performance, target }) {
-  const ref = useRef(null);
+  const ref = useRef(/** @type {HTMLDivElement | null} */ (null));
   useEffect(() => {
     const points = performance.series;
-    if (!ref.current || points.length === 0) return undefined;
+    const chart = ref.current;
+    if (!chart || points.length === 0) return undefined;
     // Time progress is the share of the period's days elapsed: the series' days over it are the period's.
     const days = Math.max(points.length, Math.round(points.length / (performance.timeProgress || 1)));
     const start = Date.parse(`${points[0].start}T00:00:00Z`) / 1000;
@@ -295,18 +394,19 @@ function Series({ t, performance, target }) {
     const line = xs.map((_, i) => (target === null ? null : Math.round((target * (i + 1)) / days)));
     const plot = new uPlot(
       {
-        width: Math.min(640, ref.current.clientWidth || 640),
+        width: Math.min(640, chart.clientWidth || 640),
         height: 260,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         series: [{}, { label: t.cumulative, stroke: "#1f6feb", width: 2 }, { label: t.paceLine, stroke: "#b35900", dash: [6, 4], width: 1.5 }],
         axes: [{}, { size: 60 }],
       },
       [xs, actual, line],
-      ref.current,
+      chart,
     );
     return () => plot.destroy();
   }, [performance, target, t]);
-  return html`<section class="panel"><h3>${t.series}</h3><div ref=${ref} class="chart" data-chart="series"></div></section>`;
+  // The chart is a picture of the tiles' numbers for a screen reader: its title says what it plots.
+  return html`<section class="panel"><h3 id="series-title">${t.series}</h3><div ref=${ref} class="chart" data-chart="series" role="img" aria-labelledby="series-title"></div></section>`;
 }
 
 function Funnel({ t, lang, metrics }) {
@@ -361,7 +461,7 @@ function TableView({ t, lang, table, query, caller, unitCode, onRow, hint, highl
       ${table.rows.length === 0
         ? html`<p class="empty">${t.none}</p>`
         : html`
-          <div class="scroll"><table>
+          <div class="scroll" tabindex="0" role="region" aria-label=${TABLE_TITLES[table.id][lang]}><table>
             <thead><tr>${table.columns.map((c) => html`<th scope="col" class=${c.kind}>${c.label[lang]}</th>`)}</tr></thead>
             <tbody>
               ${table.rows.map(
@@ -384,6 +484,17 @@ function TableView({ t, lang, table, query, caller, unitCode, onRow, hint, highl
   `;
 }
 
-const root = document.getElementById("app");
-root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
-render(html`<${App} />`, root);
+/** Signs in first when the server configured a provider (back from it, the code is exchanged here), then shows the page. */
+async function boot() {
+  let session;
+  if (CONFIG.signIn) {
+    session = await currentCaller(CONFIG.signIn).then(
+      (caller) => ({ caller }),
+      (error) => ({ caller: null, error }),
+    );
+  }
+  const root = /** @type {HTMLElement} */ (document.getElementById("app"));
+  root.textContent = ""; // the "Loading…" placeholder the server's page holds until the script runs
+  render(html`<${App} session=${session} />`, root);
+}
+boot();

@@ -8,7 +8,7 @@
  */
 
 /** A unit's or a manager's own figures: the tiles, the rank and the daily series. */
-const PERFORMANCE = `performance(period: $period, asOf: $asOf) {
+const FIGURES = `{
       period
       asOf
       timeProgress
@@ -16,6 +16,17 @@ const PERFORMANCE = `performance(period: $period, asOf: $asOf) {
       rank(metric: $metric)
       series(metric: $metric, granularity: DAY) { start cumulative }
     }`;
+const PERFORMANCE = `performance(period: $period, asOf: $asOf) ${FIGURES}`;
+
+/** A unit's standing in a ranking, and the same on the day before (for the change of rank). */
+const STANDING = `rank actual target completionRate
+    branch { code name }`;
+const STANDING_BEFORE = `rank
+    branch { code }`;
+
+/** A campaign's row: its budget and what it brought in. */
+const CAMPAIGN = `code name status budget spent startsOn endsOn
+      results(period: $period, asOf: $asOf) { applications approvals newCustomers activations redemptions spentSoFar budgetUsed }`;
 
 export const DASHBOARD_UNIT = `query DashboardUnit($code: String!, $period: Period!, $asOf: Date!, $previous: Date!, $metric: Metric!) {
   branch(code: $code) {
@@ -26,23 +37,19 @@ export const DASHBOARD_UNIT = `query DashboardUnit($code: String!, $period: Peri
     ${PERFORMANCE}
   }
   children: branchRanking(parentCode: $code, period: $period, metric: $metric, asOf: $asOf) {
-    rank actual target completionRate
-    branch { code name }
+    ${STANDING}
   }
   childrenBefore: branchRanking(parentCode: $code, period: $period, metric: $metric, asOf: $previous) {
-    rank
-    branch { code }
+    ${STANDING_BEFORE}
   }
 }`;
 
 export const DASHBOARD_DETAILS = `query DashboardDetails($code: String!, $parent: String!, $hasParent: Boolean!, $period: Period!, $asOf: Date!, $previous: Date!, $metric: Metric!) {
   peers: branchRanking(parentCode: $parent, period: $period, metric: $metric, asOf: $asOf) @include(if: $hasParent) {
-    rank actual target completionRate
-    branch { code name }
+    ${STANDING}
   }
   peersBefore: branchRanking(parentCode: $parent, period: $period, metric: $metric, asOf: $previous) @include(if: $hasParent) {
-    rank
-    branch { code }
+    ${STANDING_BEFORE}
   }
   managers: accountManagerRanking(branchCode: $code, period: $period, metric: $metric, asOf: $asOf, first: 50) {
     rank actual target completionRate
@@ -51,8 +58,7 @@ export const DASHBOARD_DETAILS = `query DashboardDetails($code: String!, $parent
   campaigns(branchCode: $code, first: 50) {
     totalCount
     edges { node {
-      code name status budget spent startsOn endsOn
-      results(period: $period, asOf: $asOf) { applications approvals newCustomers activations redemptions spentSoFar budgetUsed }
+      ${CAMPAIGN}
     } }
   }
   businessCircles(branchCode: $code, first: 50) {
@@ -103,3 +109,36 @@ export const DASHBOARD_DOCUMENTS = {
   DashboardPayroll: DASHBOARD_PAYROLL,
 } as const;
 export type DashboardOperation = keyof typeof DASHBOARD_DOCUMENTS;
+
+/**
+ * The page's live documents (graphql-ws on /graphql, sent by hash like the queries): each
+ * selects what the query it keeps current selects, for the same as-of date, so an event
+ * replaces that part of the answer as it stands. A unit's screen follows its figures, its
+ * children's and its peers' standings (on the as-of date and the day before) and its running
+ * campaigns, at most LIVE_CAMPAIGNS of them: a bounded number of subscriptions per screen.
+ */
+export const DASHBOARD_FIGURES_LIVE = `subscription DashboardFiguresLive($code: String!, $period: Period!, $asOf: Date!, $metric: Metric!) {
+  figuresChanged(branchCode: $code, period: $period, asOf: $asOf) ${FIGURES}
+}`;
+
+export const DASHBOARD_RANKING_LIVE = `subscription DashboardRankingLive($parent: String!, $period: Period!, $asOf: Date!, $metric: Metric!) {
+  rankingChanged(parentCode: $parent, period: $period, metric: $metric, asOf: $asOf) {
+    ${STANDING}
+  }
+}`;
+
+export const DASHBOARD_CAMPAIGN_LIVE = `subscription DashboardCampaignLive($code: String!, $period: Period!, $asOf: Date!) {
+  campaignChanged(code: $code) {
+    ${CAMPAIGN}
+  }
+}`;
+
+/** The most campaigns a screen follows live (the running ones first): with the figures and four rankings, within a caller's LIVE_MAX_SUBSCRIPTIONS_PER_CALLER default of 20. */
+export const LIVE_CAMPAIGNS = 8;
+
+export const DASHBOARD_SUBSCRIPTIONS = {
+  DashboardFiguresLive: DASHBOARD_FIGURES_LIVE,
+  DashboardRankingLive: DASHBOARD_RANKING_LIVE,
+  DashboardCampaignLive: DASHBOARD_CAMPAIGN_LIVE,
+} as const;
+export type DashboardSubscription = keyof typeof DASHBOARD_SUBSCRIPTIONS;

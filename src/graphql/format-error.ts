@@ -19,6 +19,8 @@ const REQUEST_ERROR_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  // A subscription's text where only trusted documents are accepted (src/live/subscriptions.ts; HTTP answers it before Apollo).
+  "TRUSTED_DOCUMENT_REQUIRED",
 ]);
 
 /**

@@ -7,12 +7,13 @@
  * The app only reads: a promotion's use is reported by the acquiring platform (ACQUIRER), never
  * by the app.
  *
- * The dashboard page (src/dashboard/documents.ts) sends only trusted documents too.
+ * The dashboard page (src/dashboard/documents.ts) sends only trusted documents too, its
+ * subscriptions over WebSocket included (src/live/subscriptions.ts reads the same reference).
  *
  * `npm run documents` prints the manifest (hash → document) for the app's build.
  */
 import { createHash } from "node:crypto";
-import { DASHBOARD_DOCUMENTS } from "../dashboard/documents.js";
+import { DASHBOARD_DOCUMENTS, DASHBOARD_SUBSCRIPTIONS } from "../dashboard/documents.js";
 
 export const TRUSTED_DOCUMENTS: readonly string[] = [
   `query PromotionsNear($latitude: Float!, $longitude: Float!, $radiusMeters: Int! = 2000, $at: DateTime, $cardToken: String, $first: Int = 20, $after: String) {
@@ -41,6 +42,7 @@ export const TRUSTED_DOCUMENTS: readonly string[] = [
   }
 }`,
   ...Object.values(DASHBOARD_DOCUMENTS),
+  ...Object.values(DASHBOARD_SUBSCRIPTIONS),
 ];
 
 export function documentHash(document: string): string {
@@ -49,3 +51,16 @@ export function documentHash(document: string): string {
 
 /** hash (hex) → document. */
 export const TRUSTED_MANIFEST: ReadonlyMap<string, string> = new Map(TRUSTED_DOCUMENTS.map((d) => [documentHash(d), d]));
+
+/** How a request names a trusted document: `documentId` ("sha256:<hex>") or Apollo's persistedQuery extension. */
+export interface TrustedReference {
+  documentId?: unknown;
+  extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown>;
+}
+
+/** The hash a request (an HTTP body, a WebSocket subscribe payload) names, if it names one. */
+export function requestedHash(request: TrustedReference): string | undefined {
+  if (typeof request.documentId === "string") return request.documentId.replace(/^sha256:/, "");
+  const apq = request.extensions?.persistedQuery?.sha256Hash;
+  return typeof apq === "string" ? apq : undefined;
+}

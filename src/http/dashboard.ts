@@ -8,9 +8,12 @@
  * trusted documents (src/dashboard/documents.ts) with the caller's own token, so it sees what
  * that caller may see and nothing more.
  *
- * Sign-in: with development tokens the page offers the demo callers (src/demo/callers.ts), as
- * the IDE does; otherwise it says that sign-in is required (OpenID Connect comes in a later
- * change).
+ * Sign-in: with OIDC_ISSUER the page signs its user in at the bank's OpenID Connect provider
+ * (authorization code with PKCE, web/sign-in.js) and calls the API with the access token, which
+ * the API verifies like any other (JWKS_URL); the page gets the issuer, the client id and the
+ * scopes, never a secret (a public client has none). Otherwise, with development tokens, it
+ * offers the demo callers (src/demo/callers.ts), as the IDE does, and in production it says
+ * that sign-in is not configured.
  *
  * Exports: `GET /export/<table>.csv|.xlsx?unit=&period=&asOf=&metric=&lang=` with the bearer
  * token. They run the page's own documents through Apollo (the same resolvers, guards and
@@ -24,7 +27,7 @@ import type { ApolloServer } from "@apollo/server";
 import ExcelJS from "exceljs";
 import express, { type RequestHandler, type Response, type Router } from "express";
 import type { Config } from "../config.js";
-import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_PAYROLL, DASHBOARD_UNIT } from "../dashboard/documents.js";
+import { DASHBOARD_DETAILS, DASHBOARD_DOCUMENTS, DASHBOARD_PAYROLL, DASHBOARD_SUBSCRIPTIONS, DASHBOARD_UNIT } from "../dashboard/documents.js";
 import { payrollTable, payrollTitle, type PayrollPage, type PayrollStatement } from "../dashboard/payroll.js";
 import {
   cellNumber,
@@ -94,6 +97,8 @@ export function dashboard(deps: DashboardDeps): Router {
     if (!built) return sendError(res, 503, "INTERNAL_SERVER_ERROR", "The dashboard is not built: npm run build:web");
     pageHtml(config, built).then((html) => {
       res.set(PAGE_HEADERS);
+      // The page talks to the provider (discovery and token endpoints) from the browser.
+      if (config.OIDC_ISSUER) res.set("Content-Security-Policy", PAGE_HEADERS["Content-Security-Policy"].replace("connect-src 'self'", `connect-src 'self' ${new URL(config.OIDC_ISSUER).origin}`));
       res.send(html);
     }, next);
   });
@@ -110,6 +115,8 @@ export function dashboard(deps: DashboardDeps): Router {
   );
   return router;
 }
+
+const hashes = (documents: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(documents).map(([name, doc]) => [name, `sha256:${documentHash(doc)}`]));
 
 /** The page's shell: its built files and what its script needs (documents' hashes, callers). */
 async function pageHtml(config: Config, built: Built): Promise<string> {
@@ -128,8 +135,13 @@ async function pageHtml(config: Config, built: Built): Promise<string> {
     : [];
   const pageConfig = {
     endpoint: "/graphql",
-    documents: Object.fromEntries(Object.entries(DASHBOARD_DOCUMENTS).map(([name, doc]) => [name, `sha256:${documentHash(doc)}`])),
+    documents: hashes(DASHBOARD_DOCUMENTS),
+    // Sent over WebSocket on the same path, by hash too.
+    subscriptions: hashes(DASHBOARD_SUBSCRIPTIONS),
     callers,
+    signIn: config.OIDC_ISSUER
+      ? { issuer: config.OIDC_ISSUER, clientId: config.OIDC_CLIENT_ID, scope: config.OIDC_SCOPE, resource: config.JWT_AUDIENCE ?? null }
+      : null,
     // The demo story's quarter in development; elsewhere the page starts on today.
     defaults: config.devTokens ? { period: DEMO.period, asOf: DEMO.asOf } : null,
   };

@@ -1,16 +1,10 @@
 import type { RequestHandler } from "express";
 import type { Config } from "../config.js";
+import { requestedHash, type TrustedReference } from "../graphql/trusted-documents.js";
 import type { Claims } from "../modules/auth/auth.service.js";
 import { sendError } from "./errors.js";
 
-type Body = { query?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown> };
-
-/** The hash a request names, from `documentId` ("sha256:<hex>") or Apollo's persistedQuery extension. */
-function requestedHash(body: Body): string | undefined {
-  if (typeof body.documentId === "string") return body.documentId.replace(/^sha256:/, "");
-  const apq = body.extensions?.persistedQuery?.sha256Hash;
-  return typeof apq === "string" ? apq : undefined;
-}
+type Body = TrustedReference & { query?: unknown };
 
 /**
  * Swaps a trusted document's hash for its text (POST bodies), and refuses free-text documents

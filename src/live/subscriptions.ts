@@ -6,7 +6,9 @@
  *   same authenticator as HTTP, and the caller placed in the org tree the same way (a unit
  *   that does not exist is refused). No token, or a bad one, closes the socket with 4401 and
  *   the reason: anonymous callers have nothing here to follow.
- * - each `subscribe`: only subscriptions (queries and mutations go over HTTP, where the audit,
+ * - each `subscribe`: a trusted document by its hash (`extensions.persistedQuery.sha256Hash`,
+ *   with an empty `query`, as the dashboard page sends them) or, unless TRUSTED_DOCUMENTS=all,
+ *   a document's text; only subscriptions (queries and mutations go over HTTP, where the audit,
  *   rate limits and trusted documents apply), the same document limits as HTTP (tokens,
  *   depth, aliases, directives, cost for the caller), the same check of argument strings,
  *   and at most LIVE_MAX_SUBSCRIPTIONS_PER_CALLER open subscriptions per caller on this
@@ -48,6 +50,7 @@ import { createContext } from "../graphql/create-context.js";
 import type { createFormatError } from "../graphql/format-error.js";
 import { costBudget, costOf, type documentLimits } from "../graphql/limits.js";
 import { badArgumentStrings } from "../graphql/request-checks.js";
+import { requestedHash, type TrustedReference } from "../graphql/trusted-documents.js";
 import type { Logger } from "../logger.js";
 import { loadViewer, type Authenticate, type Claims } from "../modules/auth/auth.service.js";
 import type { ChangeFeed } from "./change.js";
@@ -71,6 +74,8 @@ export interface LiveDeps {
   readonly feed: ChangeFeed;
   readonly limits: ReturnType<typeof documentLimits>;
   readonly formatError: ReturnType<typeof createFormatError>;
+  /** The trusted documents (hash → text), src/graphql/trusted-documents.ts. */
+  readonly manifest: ReadonlyMap<string, string>;
 }
 
 export interface LiveServer {
@@ -91,7 +96,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_GRACE_MS = 1_000;
 
 export function serveSubscriptions(httpServer: http.Server, deps: LiveDeps): LiveServer {
-  const { schema, database, config, logger, verifyToken, feed, limits, formatError } = deps;
+  const { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest } = deps;
   // A subscribe message holds a small document and a few variables, like the mobile app's requests.
   const wss = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.ANONYMOUS_BODY_LIMIT_BYTES });
   /** The open connections of each caller, for the per-caller cap. */
@@ -152,9 +157,15 @@ export function serveSubscriptions(httpServer: http.Server, deps: LiveDeps): Liv
       onClose: (ctx) => forget(ctx),
       async onSubscribe(ctx, _id, payload) {
         const { claims, caller } = ctx.extra.session!;
+        const hash = requestedHash(payload as TrustedReference);
+        const text = hash === undefined ? payload.query : manifest.get(hash.toLowerCase());
+        if (text === undefined) return [requestError("Unknown document id: not a trusted document", "PERSISTED_QUERY_NOT_FOUND")];
+        if (hash === undefined && config.TRUSTED_DOCUMENTS === "all") {
+          return [requestError("Only trusted documents are accepted here: send extensions.persistedQuery.sha256Hash instead of query", "TRUSTED_DOCUMENT_REQUIRED")];
+        }
         let document: DocumentNode;
         try {
-          document = parse(payload.query, limits.parseOptions);
+          document = parse(text, limits.parseOptions);
         } catch (err) {
           return [requestError((err as Error).message, "GRAPHQL_PARSE_FAILED", err)];
         }

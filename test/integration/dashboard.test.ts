@@ -5,25 +5,29 @@
  * parsed back. Screenshots of each view go to test-artifacts/ (not committed).
  */
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { parse as parseCsv } from "csv-parse/sync";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
+import { DASHBOARD_DOCUMENTS, DASHBOARD_SUBSCRIPTIONS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO_PLAN } from "../../src/demo/plan.js";
 import { DEMO } from "../../src/demo/story.js";
 import { documentHash, TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
 import { IDE_CONTENT_SECURITY_POLICY } from "../../src/http/ide.js";
 import { launchChromium } from "../support/browser.js";
+import { write } from "../fixtures/scenarios.js";
 import { startTestApi, type GqlResponse, type TestApi } from "../support/harness.js";
+import { listenOidcProvider, OIDC_API_SCOPE, OIDC_AUDIENCE, OIDC_CLIENT_ID, type TestProvider } from "../support/oidc.js";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const Q = `period: "${DEMO.period}", asOf: "${DEMO.asOf}"`;
 
 interface PageConfig {
   documents: Record<string, string>;
+  subscriptions: Record<string, string>;
   callers: { id: string; role: string; unit: string | null; token: string }[];
 }
 
@@ -48,6 +52,57 @@ async function tile(page: Page, metric: string, field: string): Promise<string> 
   return ((await page.locator(`[data-metric="${metric}"] [data-field="${field}"]`).textContent()) ?? "").trim();
 }
 
+/** axe-core, from node_modules: injected into the page by the test, never fetched. */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** The serious and critical violations axe-core finds on the page as it stands (every rule axe runs by default). */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's content security policy does not govern.
+  await page.evaluate(AXE_SOURCE);
+  const { violations, passed } = await page.evaluate(async () => {
+    const browser = globalThis as any; // evaluated in the page
+    const result = (await browser.axe.run(browser.document)) as { violations: AxeViolation[]; passes: unknown[] };
+    return { violations: result.violations, passed: result.passes.length };
+  });
+  expect(passed, "axe ran its rules").toBeGreaterThan(10);
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}${v.nodes.length > 3 ? ", …" : ""})`);
+}
+
+/** Waits for `selector`; on failure says what the page showed instead (and keeps a screenshot). */
+async function shown(page: Page, selector: string, name: string): Promise<void> {
+  await page.locator(selector).first().waitFor().catch(async (err: Error) => {
+    await page.screenshot({ path: `${ARTIFACTS}failed-${name}.png`, fullPage: true });
+    throw new Error(`${err.message}\nat ${page.url()}: ${await page.locator("body").innerText()}`);
+  });
+}
+
+/** A browser context that may reach nothing but this machine; what else it tried goes to `elsewhere`. */
+async function localContext(browser: Browser, elsewhere: string[]): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (["data:", "blob:"].includes(url.protocol) || url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
+    let from = "";
+    try {
+      from = route.request().frame().url();
+    } catch {
+      // not from a frame (a service worker's request)
+    }
+    elsewhere.push(`${url.href} from ${from}`);
+    return route.abort("blockedbyclient");
+  });
+  return context;
+}
+
 const count = (n: number | null) => (n === null ? "—" : n.toLocaleString("en-US"));
 const rate = (r: number | null) => (r === null ? "—" : `${(r * 100).toFixed(2)} %`);
 
@@ -64,13 +119,7 @@ describe("the dashboard in development", () => {
     expect(api.config.devTokens).toBe(true);
     await loadDemo(api.database.prisma);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-    await context.route("**/*", (route) => {
-      const url = new URL(route.request().url());
-      if (["data:", "blob:"].includes(url.protocol) || url.hostname === "127.0.0.1" || url.hostname === "localhost") return route.continue();
-      attemptedElsewhere.push(url.href);
-      return route.abort("blockedbyclient");
-    });
+    context = await localContext(browser, attemptedElsewhere);
     page = await context.newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("console", (msg) => {
@@ -113,6 +162,10 @@ describe("the dashboard in development", () => {
     // Every document the page may send is in the manifest, and it sends no other.
     for (const [name, doc] of Object.entries(DASHBOARD_DOCUMENTS)) {
       expect(config.documents[name]).toBe(`sha256:${documentHash(doc)}`);
+      expect(TRUSTED_MANIFEST.get(documentHash(doc))).toBe(doc);
+    }
+    for (const [name, doc] of Object.entries(DASHBOARD_SUBSCRIPTIONS)) {
+      expect(config.subscriptions[name]).toBe(`sha256:${documentHash(doc)}`);
       expect(TRUSTED_MANIFEST.get(documentHash(doc))).toBe(doc);
     }
     expect(config.callers.map((c) => c.id)).toEqual(["hq", "branch-manager", "sub-branch-manager", "account-manager"]);
@@ -335,6 +388,81 @@ describe("the dashboard in development", () => {
     expect(anonymous.status).toBe(401);
   });
 
+  it("has no serious or critical accessibility violations in any view, in Chinese and in English (axe-core)", async () => {
+    const views: [string, string, string][] = [
+      ["unit", `caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="circles"] tbody tr'],
+      ["drill-down", `caller=branch-manager&unit=${DEMO.storyBranch}-01&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr'],
+      ["hq", `caller=hq&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="children"] tbody tr'],
+      ["sub-branch", `caller=sub-branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="peers"] tbody tr'],
+      ["sibling refused", `caller=sub-branch-manager&unit=${DEMO.storyBranch}-02&period=${DEMO.period}&asOf=${DEMO.asOf}`, "[data-error]"],
+      ["account manager", `caller=account-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr'],
+    ];
+    const found: Record<string, string[]> = {};
+    for (const [name, fragment, ready] of views) {
+      await open(fragment, ready);
+      found[`${name} (zh)`] = await accessibilityViolations(page);
+      await page.locator('[data-action="lang"]').click();
+      await page.locator("html[lang=en]").waitFor();
+      found[`${name} (en)`] = await accessibilityViolations(page);
+      await page.locator('[data-action="lang"]').click();
+      await page.locator("html[lang=zh-CN]").waitFor();
+    }
+    expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
+  }, 120_000);
+
+  it("follows records as they land, without a reload: figures, rankings and the campaign; shows a dropped connection and catches up", async () => {
+    // Every socket of the page goes through here, so the test can cut one and hold the next.
+    const sockets: WebSocketRoute[] = [];
+    let hold = false;
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (!hold) ws.connectToServer();
+      sockets.push(ws);
+    });
+    await open(`caller=branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-live="live"]');
+    await page.locator('[data-table="campaigns"] tbody tr').first().waitFor();
+    const child = `${DEMO.storyBranch}-01`;
+    const cell = (table: string, code: string, key: string) => page.locator(`[data-table="${table}"] tr[data-code="${code}"] [data-key="${key}"]`);
+    const before = {
+      tile: await tile(page, "NEW_CUSTOMERS", "actual"),
+      child: (await cell("children", child, "actual").textContent())!,
+      peer: (await cell("peers", DEMO.storyBranch, "actual").textContent())!,
+      campaign: (await cell("campaigns", DEMO.campaignCode, "newCustomers").textContent())!,
+      updated: await page.locator('[data-field="updated"]').getAttribute("datetime"),
+    };
+    expect(before.tile).toBe("6,245");
+    const plusOne = (text: string, n = 1) => count(Number(text.replace(/,/g, "")) + n);
+    /** A new customer of the campaign at SX-LL-01, approved the day before the as-of date. */
+    const newCustomer = (id: string) =>
+      write(api, "applications", [
+        { externalId: `LIVE-${id}`, customerId: `CU-LIVE-${id}`, branchCode: child, channel: "ONLINE", receivedOn: "2021-02-27", keyedOn: "2021-02-27", decision: "APPROVED", decidedOn: "2021-02-27", campaignCode: DEMO.campaignCode },
+      ]);
+    /** The page shows `text` at `locator` within 2 s of the write (a functional bound: the live path works, not a speed claim). */
+    const shows = (locator: ReturnType<Page["locator"]>, text: string) => locator.filter({ hasText: new RegExp(`^\\s*${text}\\s*$`) }).waitFor({ timeout: 2_000 });
+
+    expect((await newCustomer("1")).created).toBe(1);
+    await Promise.all([
+      shows(page.locator('[data-metric="NEW_CUSTOMERS"] [data-field="actual"]'), "6,246"),
+      shows(cell("children", child, "actual"), plusOne(before.child)),
+      shows(cell("peers", DEMO.storyBranch, "actual"), plusOne(before.peer)),
+      shows(cell("campaigns", DEMO.campaignCode, "newCustomers"), plusOne(before.campaign)),
+    ]);
+    expect(await tile(page, "NEW_CUSTOMERS", "completionRate")).toBe(rate(6246 / 4700));
+    expect(await page.locator('[data-field="updated"]').getAttribute("datetime")).not.toBe(before.updated);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-live-updated.png`, fullPage: true });
+
+    // The connection drops and the next one is held: the page says so, and catches up once back.
+    hold = true;
+    await sockets.at(-1)!.close({ code: 4000, reason: "dropped by the test" });
+    await page.locator('[data-live="reconnecting"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-live-reconnecting.png`, fullPage: true });
+    await newCustomer("2");
+    hold = false;
+    for (const held of sockets.splice(0)) await held.close({ code: 4000, reason: "released by the test" });
+    await page.locator('[data-live="live"]').waitFor({ timeout: 20_000 });
+    await shows(page.locator('[data-metric="NEW_CUSTOMERS"] [data-field="actual"]'), "6,247");
+    expect(await cell("campaigns", DEMO.campaignCode, "newCustomers").textContent()).toBe(plusOne(before.campaign, 2));
+  }, 60_000);
+
   it("asked nothing of another host and raised no errors", () => {
     expect(attemptedElsewhere).toEqual([]);
     expect(pageErrors).toEqual([]);
@@ -352,5 +480,139 @@ describe("the dashboard in production", () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe("the dashboard signed in through the bank's OpenID Connect provider", () => {
+  let provider: TestProvider;
+  let api: TestApi;
+  let browser: Browser;
+  const attemptedElsewhere: string[] = [];
+  const accounts = {
+    "li.wei": { name: "李伟", role: "BRANCH_MANAGER", unit: DEMO.storyBranch },
+    // A unit the API does not know: its token is refused.
+    "gone.manager": { name: "Gone", role: "BRANCH_MANAGER", unit: "GONE" },
+  };
+
+  beforeAll(async () => {
+    provider = await listenOidcProvider(accounts);
+    api = await startTestApi(
+      {
+        JWT_SECRET: "",
+        JWKS_URL: provider.jwksUri,
+        JWT_ISSUER: provider.issuer,
+        JWT_AUDIENCE: OIDC_AUDIENCE,
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID,
+        OIDC_SCOPE: `openid ${OIDC_API_SCOPE}`,
+      },
+      { reset: false },
+    );
+    provider.start(new URL("/", api.server.url).href);
+    if (!(await api.database.prisma.branch.findUnique({ where: { code: DEMO.storyBranch } }))) await loadDemo(api.database.prisma);
+    browser = await launchChromium();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await provider?.close();
+  });
+
+  /** Opens the page on the story's quarter and signs in as `login` at the provider (its login page, then its consent page). */
+  async function signIn(page: Page, login: string): Promise<void> {
+    await page.goto(new URL(`/#period=${DEMO.period}&asOf=${DEMO.asOf}`, api.server.url).href);
+    await page.locator('[data-sign-in="required"] [data-action="sign-in"]').click();
+    await page.waitForURL((url) => url.href.startsWith(provider.issuer));
+    await page.locator('input[name="login"]').fill(login);
+    await page.locator('input[name="password"]').fill("any password");
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]', { hasText: "Continue" }).click(); // consent
+  }
+
+  it("offers sign-in and no demo callers, and the page holds no secret", async () => {
+    const { res, html, config } = await pageConfig(api);
+    expect(config.callers).toEqual([]);
+    expect((config as unknown as { signIn: unknown }).signIn).toEqual({ issuer: provider.issuer, clientId: OIDC_CLIENT_ID, scope: `openid ${OIDC_API_SCOPE}`, resource: OIDC_AUDIENCE });
+    expect(html).not.toMatch(/Bearer|eyJ|secret/i);
+    // The page may talk to the provider, and to nothing else outside this server.
+    expect(res.headers.get("content-security-policy")).toBe(IDE_CONTENT_SECURITY_POLICY.replace("connect-src 'self'", `connect-src 'self' ${provider.issuer}`));
+  });
+
+  it("signs a branch manager in with the authorization code and PKCE; the page shows their unit's figures, the API's, and follows them live", async () => {
+    const context = await localContext(browser, attemptedElsewhere);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    const sent: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().startsWith(provider.issuer)) sent.push(`${r.method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
+    });
+    try {
+      await page.goto(new URL(`/#period=${DEMO.period}&asOf=${DEMO.asOf}`, api.server.url).href);
+      await page.locator('[data-sign-in="required"]').waitFor();
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${ARTIFACTS}dashboard-sign-in.png`, fullPage: true });
+
+      await signIn(page, "li.wei");
+      await shown(page, `h2[data-unit="${DEMO.storyBranch}"]`, "signed-in");
+      await page.locator('[data-live="live"]').waitFor();
+      expect(await page.locator("[data-signed-in]").textContent()).toBe("李伟");
+      // The authorization request carried a PKCE challenge (S256), and no secret went anywhere.
+      const authorize = sent.find((r) => r.startsWith("GET /auth?"))!;
+      expect(new URLSearchParams(authorize.split("?")[1]).get("code_challenge_method")).toBe("S256");
+      expect(sent.some((r) => r.startsWith("POST /token"))).toBe(true);
+
+      // The token the provider issued is the one the page sends; the API's answer to it is what the page shows.
+      const token = await page.evaluate(() => JSON.parse((globalThis as any).sessionStorage.getItem("dashboard-session")).token as string);
+      const answer = await fetch(new URL("/graphql", api.server.url), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `{ branch(code: "${DEMO.storyBranch}") { performance(${Q}) { rank(metric: NEW_CUSTOMERS) metrics { metric actual target completionRate } } } }` }),
+      }).then((r) => r.json() as Promise<any>);
+      expect(answer.errors).toBeUndefined();
+      for (const m of answer.data.branch.performance.metrics) {
+        expect(await tile(page, m.metric, "actual"), m.metric).toBe(count(m.actual));
+        expect(await tile(page, m.metric, "completionRate"), m.metric).toBe(rate(m.completionRate));
+      }
+      expect(await tile(page, "NEW_CUSTOMERS", "target")).toBe("4,700");
+      expect(await tile(page, "rank", "rank")).toBe("1");
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${ARTIFACTS}dashboard-signed-in.png`, fullPage: true });
+
+      // A reload keeps the session (this tab's), without going back to the provider.
+      sent.length = 0;
+      await page.reload();
+      await page.locator(`h2[data-unit="${DEMO.storyBranch}"]`).waitFor();
+      expect(sent.filter((r) => r.startsWith("GET /auth"))).toEqual([]);
+      // Signing out forgets it.
+      await page.locator('[data-action="sign-out"]').click();
+      await page.locator('[data-sign-in="required"]').waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it("says clearly when the API refuses the provider's token, and offers to sign in again", async () => {
+    const context = await localContext(browser, attemptedElsewhere);
+    const page = await context.newPage();
+    try {
+      await signIn(page, "gone.manager");
+      await shown(page, '[data-error="UNAUTHENTICATED"]', "token-refused");
+      const refusal = page.locator('[data-error="UNAUTHENTICATED"]');
+      expect(await refusal.textContent()).toContain("登录令牌未被接受");
+      expect(await refusal.textContent()).toContain('names no unit ("GONE")');
+      expect(await refusal.locator('[data-action="sign-in"]').count()).toBe(1);
+      expect(await page.locator("[data-metric]").count()).toBe(0);
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${ARTIFACTS}dashboard-token-refused.png`, fullPage: true });
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it("asked nothing of another host (the provider's development pages ask for a web font, blocked)", () => {
+    expect(attemptedElsewhere.filter((a) => !a.includes(` from ${provider.issuer}/`))).toEqual([]);
   });
 });

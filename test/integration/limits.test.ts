@@ -7,15 +7,16 @@
 import { readFileSync } from "node:fs";
 import { getIntrospectionQuery, getNamedType, getNullableType, isCompositeType, isListType, isObjectType, type GraphQLField } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
+import { DASHBOARD_DOCUMENTS, DASHBOARD_SUBSCRIPTIONS } from "../../src/dashboard/documents.js";
 import { loadDemo } from "../../src/demo/load.js";
 import { DEMO_PLAN } from "../../src/demo/plan.js";
 import { DEMO } from "../../src/demo/story.js";
 import { limitsOf } from "../../src/graphql/field-limits.js";
 import { LIMIT_CODES } from "../../src/graphql/limits.js";
 import { createSchema } from "../../src/graphql/schema.js";
-import { TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.js";
+import { documentHash, TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.js";
 import { startTestApi, type As, type GqlResponse, type TestApi } from "../support/harness.js";
+import { follow } from "../support/live.js";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -101,9 +102,44 @@ describe("the product's own documents pass", () => {
     }
   });
 
+  it("the dashboard page's live documents, by hash over WebSocket, on the demo bank; an unknown hash is refused", async () => {
+    const token = await api.token(BM_LL);
+    const byHash = (doc: string) => ({ persistedQuery: { version: 1, sha256Hash: documentHash(doc) } });
+    const variables = { code: DEMO.storyBranch, parent: DEMO.province, period, asOf, metric: "NEW_CUSTOMERS" };
+    for (const [name, document] of Object.entries(DASHBOARD_SUBSCRIPTIONS)) {
+      const f = follow(api.server, token, "", { ...variables, code: name === "DashboardCampaignLive" ? DEMO.campaignCode : variables.code }, byHash(document));
+      try {
+        const [first] = await f.waitFor(1);
+        expect(first.errors, name).toBeUndefined();
+        expect(Object.values(first.data ?? {})[0], name).toBeTruthy();
+      } finally {
+        await f.dispose();
+      }
+    }
+    const unknown = follow(api.server, token, "", variables, { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } });
+    try {
+      expect((await unknown.refused).map((e) => e.extensions?.code)).toEqual(["PERSISTED_QUERY_NOT_FOUND"]);
+    } finally {
+      await unknown.dispose();
+    }
+ 
+    // Where every caller must send trusted documents, a subscription's text is refused too.
+    const strict = await startTestApi({ TRUSTED_DOCUMENTS: "all" }, { reset: false });
+    const text = follow(strict.server, await strict.token(BM_LL), DASHBOARD_SUBSCRIPTIONS.DashboardFiguresLive, variables);
+    const hashed = follow(strict.server, await strict.token(BM_LL), "", variables, byHash(DASHBOARD_SUBSCRIPTIONS.DashboardFiguresLive));
+    try {
+      expect((await text.refused).map((e) => e.extensions?.code)).toEqual(["TRUSTED_DOCUMENT_REQUIRED"]);
+      expect((await hashed.waitFor(1))[0].data.figuresChanged.metrics).toHaveLength(4);
+    } finally {
+      await text.dispose();
+      await hashed.dispose();
+      await strict.close();
+    }
+  });
+
   it("the mobile app's trusted documents, anonymous, at their largest page; the acquirer's redemption", async () => {
-    // The others are the dashboard page's (below).
-    const dashboard = new Set<string>(Object.values(DASHBOARD_DOCUMENTS));
+    // The others are the dashboard page's (above).
+    const dashboard = new Set<string>([...Object.values(DASHBOARD_DOCUMENTS), ...Object.values(DASHBOARD_SUBSCRIPTIONS)]);
     const mobile = TRUSTED_DOCUMENTS.filter((d) => !dashboard.has(d));
     expect(mobile).toHaveLength(1); // the app only reads
     const near = await api.as("ANONYMOUS").gql(mobile[0], { latitude: 37.518, longitude: 111.141, radiusMeters: 50_000, first: 50, at: "2021-02-27T03:00:00Z" });

@@ -51,9 +51,10 @@ export function wsUrl(server: RunningServer): string {
 
 /**
  * Subscribes `query` on `server` with `token` (none: anonymous). The connection is the
- * subscription's own, so a test can watch it close.
+ * subscription's own, so a test can watch it close. `extensions` go with the subscribe message
+ * (a trusted document's hash, with an empty query).
  */
-export function follow(server: RunningServer, token: string | null, query: string, variables: Record<string, unknown> = {}): Follower {
+export function follow(server: RunningServer, token: string | null, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): Follower {
   const events: ExecutionResult<any>[] = [];
   const arrivals: number[] = [];
   let onRefused!: (e: readonly { message: string }[]) => void;
@@ -71,7 +72,7 @@ export function follow(server: RunningServer, token: string | null, query: strin
     onNonLazyError: () => {},
   });
   client.subscribe(
-    { query, variables },
+    { query, variables, extensions },
     {
       next: (e) => {
         events.push(e as ExecutionResult<any>);

@@ -8,17 +8,18 @@
  */
 import { Args, ArgsType, Ctx, Field, Resolver, Root, Subscription } from "type-graphql";
 import { canReadUnitFigures } from "../../domain/access.js";
+import type { BusinessDate } from "../../domain/dates.js";
 import type { Period } from "../../domain/period.js";
 import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
-import { PeriodScalar } from "../../graphql/scalars.js";
+import { DateScalar, PeriodScalar } from "../../graphql/scalars.js";
 import type { Change } from "../../live/change.js";
 import { Ticks, type Concerns, type Tick } from "../../live/ticks.js";
 import { Allow, demand } from "../auth/auth.guard.js";
 import { Branch, CHILDREN_ESTIMATE } from "../org/branch.type.js";
 import { createOrgLoaders } from "../org/org.loader.js";
-import { Metric } from "./performance.enums.js";
+import { BranchRankingArgs } from "./performance.args.js";
 import { BranchPerformanceResolver, RankingResolver } from "./performance.resolver.js";
 import { BranchStanding, Performance } from "./performance.type.js";
 
@@ -26,13 +27,9 @@ import { BranchStanding, Performance } from "./performance.type.js";
 class FiguresChangedArgs {
   @Field({ description: "The unit whose figures are followed." }) branchCode!: string;
   @Field(() => PeriodScalar) period!: Period;
-}
-
-@ArgsType()
-class RankingChangedArgs {
-  @Field({ description: "The unit whose direct children's standings are followed." }) parentCode!: string;
-  @Field(() => PeriodScalar) period!: Period;
-  @Field(() => Metric) metric!: Metric;
+  // A page showing a past date follows it too: a record dated on or before it still moves its figures.
+  @Field(() => DateScalar, { nullable: true, description: "Defaults to today in the bank's time zone (at each event)." })
+  asOf?: BusinessDate | null;
 }
 
 /**
@@ -91,10 +88,10 @@ export class PerformanceSubscriptionResolver {
     },
   })
   @Allow("HQ", "BRANCH_MANAGER")
-  async figuresChanged(@Root() _tick: Tick, @Args() { branchCode, period }: FiguresChangedArgs, @Ctx() ctx: Context): Promise<Performance> {
+  async figuresChanged(@Root() _tick: Tick, @Args() { branchCode, period, asOf }: FiguresChangedArgs, @Ctx() ctx: Context): Promise<Performance> {
     // Checked again at each event: a re-org may have moved the unit out of the viewer's reach.
     const unit = await readableUnit(ctx, branchCode);
-    return new BranchPerformanceResolver().performance(unit, { period, asOf: null }, ctx);
+    return new BranchPerformanceResolver().performance(unit, { period, asOf: asOf ?? null }, ctx);
   }
 
   @Subscription(() => [BranchStanding], {
@@ -102,8 +99,8 @@ export class PerformanceSubscriptionResolver {
       "The standings of a unit's direct children, as `branchRanking` shows them: first the current ones, then again only when the order or a figure changed, at most once per LIVE_COALESCE_MS.",
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const { parentCode, period, metric } = args as RankingChangedArgs;
-      await new RankingResolver().branchRanking({ parentCode, period, metric, asOf: null }, ctx); // the query's refusals, before anything is followed
+      const { parentCode } = args as BranchRankingArgs;
+      await new RankingResolver().branchRanking(args as BranchRankingArgs, ctx); // the query's refusals, before anything is followed
       const concerns = watching(async () => {
         const org = createOrgLoaders(ctx.db);
         const parent = await org.branchByCode.load(parentCode);
@@ -115,7 +112,7 @@ export class PerformanceSubscriptionResolver {
   })
   @Limits({ rows: Rows.upTo(CHILDREN_ESTIMATE) })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
-  rankingChanged(@Root() _tick: Tick, @Args() { parentCode, period, metric }: RankingChangedArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
-    return new RankingResolver().branchRanking({ parentCode, period, metric, asOf: null }, ctx);
+  rankingChanged(@Root() _tick: Tick, @Args() args: BranchRankingArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
+    return new RankingResolver().branchRanking(args, ctx);
   }
 }
