@@ -9,7 +9,7 @@
  *   branch manager (a token of the unit's city, or the province's for the province and cities:
  *   allowed to see it) and carries `perSocket` subscriptions.
  * - Latency: one approved application at a time through instance A's HTTP (`recordApplications`),
- *   spaced wider than LIVE_COALESCE_MS so coalescing holds nothing back. Per event, the time
+ *   spaced wider than LIVE_COALESCE_MS so coalescing holds little back. Per event, the time
  *   from the mutation's response (the commit is before it) and from its sending to the event's
  *   arrival, split by the subscriber's instance (A: the writer's own; B: through Redis). The
  *   subscriptions whose figures the write moved must each get one event: expected vs received.
@@ -109,11 +109,16 @@ export interface LiveReport {
     fromResponse: { same: Stats; other: Stats };
     fromSend: { same: Stats; other: Stats };
     expected: number;
+    /** Events that showed the total of the write they answer. */
     received: number;
-    /** Events of subscriptions the write's figures did not move (a rank that moved, or a send of an unchanged answer). */
+    /** Writes whose total a subscriber saw only in a later event (coalesced with the next write). */
+    coalesced: number;
+    /** Events showing no new total (a unit's rank among its peers moved). */
     extra: number;
-    /** Expected events that did not show actual + 1. */
+    /** Events whose total matches no write (should be 0). */
     wrongContent: number;
+    /** Subscriptions whose last event shows every write that moved them. */
+    lastShowsAll: number;
   };
   loadAtStart: string;
   loadAfterLatency: string;
@@ -383,37 +388,46 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
     servers.forEach((s) => s.assertAlive());
     const loadAfterLatency = loadAverage();
 
+    // Each event is matched to the write it shows, by content: a figuresChanged's actual, and
+    // a rankingChanged's sum of its children's actuals, grow by one with each write that moves
+    // the subscription. An event showing the i-th such write's total is that write's event; a
+    // jump over a total means writes were folded into one event (coalesced); an event showing
+    // no new total is one the write did not cause for this subscription (a rank among peers).
     const fromResponse: [number[], number[]] = [[], []];
     const fromSend: [number[], number[]] = [[], []];
     let expected = 0;
     let received = 0;
+    let coalesced = 0;
     let extra = 0;
     let wrongContent = 0;
-    writes.forEach((w, k) => {
-      const upTo = k + 1 < writes.length ? writes[k + 1].from : planned.map((s) => s.arrivals.length);
-      const ancestors = ancestorsOf(w.outlet);
-      const moved = new Set([w.outlet, ...ancestors]);
-      for (const s of planned) {
-        const isExpected = s.kind === "figures" ? moved.has(s.unit) : ancestors.includes(s.unit);
-        const got = upTo[s.id] - w.from[s.id];
-        if (isExpected) {
-          expected++;
-          if (got > 0) received++;
-          if (got > 0 && s.kind === "figures") {
-            const prev = s.events[w.from[s.id] - 1]?.data?.figuresChanged.metric.actual;
-            const now = s.events[w.from[s.id]]?.data?.figuresChanged.metric.actual;
-            if (now !== prev + 1) wrongContent++;
-          }
-          extra += Math.max(0, got - 1);
+    let lastShowsAll = 0;
+    const totalOf = (s: Planned, e: any): number =>
+      s.kind === "figures" ? e?.data?.figuresChanged?.metric?.actual : (e?.data?.rankingChanged as { actual: number }[] | undefined)?.reduce((n, x) => n + x.actual, 0) ?? NaN;
+    for (const s of planned) {
+      const moving = writes.filter((w) => {
+        const ancestors = ancestorsOf(w.outlet);
+        return s.kind === "figures" ? w.outlet === s.unit || ancestors.includes(s.unit) : ancestors.includes(s.unit);
+      });
+      expected += moving.length;
+      const first = writes[0].from[s.id];
+      const base = totalOf(s, s.events[first - 1]);
+      let seen = 0;
+      for (let e = first; e < s.events.length; e++) {
+        const i = totalOf(s, s.events[e]) - base;
+        if (i === seen) {
+          extra++;
+        } else if (Number.isInteger(i) && i > seen && i <= moving.length) {
+          received++;
+          coalesced += i - seen - 1;
+          seen = i;
+          fromResponse[s.instance].push(s.arrivals[e] - moving[i - 1].answered);
+          fromSend[s.instance].push(s.arrivals[e] - moving[i - 1].sent);
         } else {
-          extra += got;
-        }
-        for (let e = w.from[s.id]; e < upTo[s.id]; e++) {
-          fromResponse[s.instance].push(s.arrivals[e] - w.answered);
-          fromSend[s.instance].push(s.arrivals[e] - w.sent);
+          wrongContent++;
         }
       }
-    });
+      if (seen === moving.length) lastShowsAll++;
+    }
     const latency = {
       writes: writes.length,
       mutationMs: stats(writes.map((w) => w.answered - w.sent)),
@@ -421,14 +435,16 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
       fromSend: { same: stats(fromSend[0]), other: stats(fromSend[1]) },
       expected,
       received,
+      coalesced,
       extra,
       wrongContent,
+      lastShowsAll,
     };
     const ms = (s: Stats) => `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms (${fmt(s.n)} events)`;
     log(`  ${writes.length} writes through A, mutation round trip ${ms(latency.mutationMs)}`);
     log(`  from response, same instance (A): ${ms(latency.fromResponse.same)}`);
     log(`  from response, other instance (B): ${ms(latency.fromResponse.other)}`);
-    log(`  expected ${fmt(expected)} events, received ${fmt(received)}; ${fmt(extra)} extra; ${wrongContent} with other content than actual + 1`);
+    log(`  expected ${fmt(expected)} events, received ${fmt(received)}, ${fmt(coalesced)} writes folded into a later event; ${fmt(extra)} extra; ${wrongContent} unexplained; last event shows every write for ${lastShowsAll}/${planned.length}`);
 
     // ---- Throughput: the import command under the subscriptions.
     let withSubscribers: ImportUnderLoad | null = null;
@@ -577,7 +593,7 @@ export function renderLiveSection(r: LiveReport, machine: Machine, records: numb
       (busy ? " **The load was high** (≥ 1.5 on 2 cores) during part of the run: the two servers, the clients, the import, PostgreSQL, Redis and other jobs share both cores, so every figure here includes waiting for a core." : ""),
     `- **Node** ${machine.node}; **PostgreSQL** ${machine.postgres.split(" on ")[0]}; Redis on 127.0.0.1:6379.`,
     `- **Data**: a scratch copy (\`${r.scratchDatabase}\`, dropped afterwards) of the synthetic bank of ${fmt(records)} applications (1,208 units: 1 province, 13 cities, 92 sub-branches, 1,102 outlets).`,
-    `- **Instances**: two \`node dist/src/main.js\` processes (NODE_ENV=production, Prisma pool ${r.pool} each), A and B, with REDIS_URL and a Redis channel of this run's own (\`LIVE_REDIS_CHANNEL\`), run with \`--inspect=127.0.0.1:0\` so that the bench can force a GC and read \`process.memoryUsage()\` (no session is attached while latency is measured). **LIVE_COALESCE_MS=${r.coalesceMs}** for the run (default 1,000), and the writes are ${r.spacingMs} ms apart, so coalescing holds no event back.`,
+    `- **Instances**: two \`node dist/src/main.js\` processes (NODE_ENV=production, Prisma pool ${r.pool} each), A and B, with REDIS_URL and a Redis channel of this run's own (\`LIVE_REDIS_CHANNEL\`), run with \`--inspect=127.0.0.1:0\` so that the bench can force a GC and read \`process.memoryUsage()\` (no session is attached while latency is measured). **LIVE_COALESCE_MS=${r.coalesceMs}** for the run (default 1,000), and the writes are ${r.spacingMs} ms apart, so that coalescing seldom holds an event back (how often it did is counted below).`,
     `- **Subscriptions**: ${fmt(r.figuresSubscriptions)} \`figuresChanged\` (each city and sub-branch and the province twice, the rest outlets spread over the bank) and ${fmt(r.rankingSubscriptions)} \`rankingChanged\` (the province, cities and sub-branches as parents), period ${PERIOD}; the two subscriptions of a unit sit on different instances (${fmt(r.memory.perInstance[0])} on A, ${fmt(r.memory.perInstance[1])} on B). The \`graphql-ws\` client the tests use, over **${r.sockets} sockets** of at most ${r.perSocket} subscriptions each, one branch manager per socket (a token of the unit's city; the province's for the province and the cities). All opened in ${r.openSeconds.toFixed(1)} s (until each had its first event); ${r.openErrors} errors${r.firstError ? ` (first: ${r.firstError})` : ""}.`,
     `- **Client**: this bench process, on the same machine: the arrival time is when its event loop read the message.`,
     "",
@@ -594,9 +610,10 @@ export function renderLiveSection(r: LiveReport, machine: Machine, records: numb
     row("the sending | same (A)", r.latency.fromSend.same),
     row("the sending | other (B)", r.latency.fromSend.other),
     "",
-    `Expected events (a \`figuresChanged\` of the outlet or one of its ancestors, a \`rankingChanged\` of one of its ancestors: their answers move with each write): **${fmt(r.latency.expected)}, received ${fmt(r.latency.received)}**; ` +
-      `${r.latency.wrongContent} of the received \`figuresChanged\` events showed something other than the previous actual + 1. ` +
-      `${fmt(r.latency.extra)} further events came to subscriptions whose own figures the write did not move (a unit's rank among its peers moved); they are in the latency figures too.`,
+    `Each event is matched to the write it shows by content: a \`figuresChanged\`'s actual, and a \`rankingChanged\`'s sum of its children's actuals, grow by one with each write under the unit (a \`figuresChanged\` of the outlet or an ancestor, a \`rankingChanged\` of an ancestor), so the times above are from the write whose total the event first shows. ` +
+      `Expected (subscription, write) pairs: **${fmt(r.latency.expected)}; events that showed their write's total: ${fmt(r.latency.received)}**; ${fmt(r.latency.coalesced)} writes were seen only in a later event (folded into the next write's, coalescing); ` +
+      `${fmt(r.latency.extra)} further events showed no new total (a unit's rank among its peers moved: not in the times above); ${r.latency.wrongContent} events matched no write. ` +
+      `The last event of **${fmt(r.latency.lastShowsAll)} of ${fmt(r.subscriptions)}** subscriptions shows every write that moved them.`,
     "",
     "### Memory per subscription",
     "",

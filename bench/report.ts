@@ -214,7 +214,7 @@ The live path (bench/live.ts) runs last in \`npm run bench\` (\`--no-live\` leav
 alone: \`npm run bench -- --live-only\` (builds or reuses the data, then only the live bench).
 Two API instances share Redis (\`BENCH_REDIS_URL\`, default redis://127.0.0.1:6379) on a scratch copy
 of the bench database; \`--live-subscriptions N\` (1,000), \`--live-per-socket N\` (4),
-\`--live-writes N\` (150), \`--live-coalesce-ms MS\` (250; writes are max(3 ×, + 500 ms) apart),
+\`--live-writes N\` (150), \`--live-coalesce-ms MS\` (250; writes are max(4 ×, + 750 ms) apart),
 \`--live-import-rows N\` (1 M; 0 for none), \`--no-live-import-compare\` (skip the second import
 without subscriptions). Its section is first below.
 

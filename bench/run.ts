@@ -461,7 +461,7 @@ async function runLive(opts: Options, loadBefore: string, records: number): Prom
       perSocket: opts.livePerSocket,
       writes: opts.liveWrites,
       coalesceMs: opts.liveCoalesceMs,
-      spacingMs: Math.max(3 * opts.liveCoalesceMs, opts.liveCoalesceMs + 500),
+      spacingMs: Math.max(4 * opts.liveCoalesceMs, opts.liveCoalesceMs + 750),
       importRows: opts.liveImportRows,
       compareImport: opts.liveImportCompare,
     },
