@@ -83,6 +83,11 @@ export interface ImportUnderLoad {
   subscriptionsReached: number;
   /** Peak RSS of each instance while it ran (VmRSS sampled every 250 ms). */
   peakRssMb: [number, number];
+  /** Each instance after the import, after a forced GC, the subscriptions still open: what stays. */
+  afterImport: [Memory, Memory];
+  /** Events per subscription during the import: fewest, median, most (one per batch at most). */
+  perSubscription: { min: number; median: number; max: number };
+  batches: number;
   /** After the import: subscriptions whose last event shows the figure the query gives now. */
   finalChecked: number;
   finalMatching: number;
@@ -123,7 +128,7 @@ export interface LiveReport {
   loadAtStart: string;
   loadAfterLatency: string;
   withSubscribers: ImportUnderLoad | null;
-  withoutSubscribers: { rows: number; seconds: number; rowsPerSecond: number; loadAtStart: string } | null;
+  withoutSubscribers: { rows: number; seconds: number; rowsPerSecond: number; loadAtStart: string; afterClose: [Memory, Memory] } | null;
 }
 
 interface Unit {
@@ -481,6 +486,9 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
         finalChecked++;
         if (s.events[s.events.length - 1].data.figuresChanged.metric.actual === actual) finalMatching++;
       }
+      const afterImport = (await Promise.all(servers.map(serverMemory))) as [Memory, Memory];
+      log(`  memory after the import (GC): A ${afterImport[0].rssMb} MB RSS / ${afterImport[0].heapUsedMb} MB heap, B ${afterImport[1].rssMb} MB / ${afterImport[1].heapUsedMb} MB`);
+      const counts = planned.map((s) => s.arrivals.length - from[s.id]).sort((a, b) => a - b);
       withSubscribers = {
         rows: opts.importRows,
         ...run,
@@ -490,6 +498,9 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
         peakEventsPerSecond: Math.max(0, ...perSecond.values()),
         subscriptionsReached: planned.filter((s) => s.arrivals.length > from[s.id]).length,
         peakRssMb: peak,
+        afterImport,
+        perSubscription: { min: counts[0], median: counts[Math.floor(counts.length / 2)], max: counts[counts.length - 1] },
+        batches: Math.ceil(opts.importRows / 50_000),
         finalChecked,
         finalMatching,
       };
@@ -502,14 +513,16 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
 
       if (opts.compareImport) {
         await Promise.all(sockets.splice(0).map((s) => s.client.dispose()));
-        await sleep(2_000);
+        await sleep(3_000);
+        const afterClose = (await Promise.all(servers.map(serverMemory))) as [Memory, Memory];
+        log(`  memory with the subscriptions closed (GC): A ${afterClose[0].rssMb} MB RSS / ${afterClose[0].heapUsedMb} MB heap, B ${afterClose[1].rssMb} MB / ${afterClose[1].heapUsedMb} MB`);
         const file2 = path.join(dir, "applications-2.csv");
         await generateFiles(org, file2, path.join(dir, "applications-2.copy.csv"), opts.importRows + 1, opts.importRows);
         fs.rmSync(path.join(dir, "applications-2.copy.csv"), { force: true });
         const loadAt2 = loadAverage();
         log(`  importing ${fmt(opts.importRows)} rows again, the subscriptions closed (load average ${loadAt2}) ...`);
         const run2 = await runImportCli(opts.root, scratchUrl, file2, { ...env }, log);
-        withoutSubscribers = { rows: opts.importRows, seconds: run2.seconds, rowsPerSecond: run2.rowsPerSecond, loadAtStart: loadAt2 };
+        withoutSubscribers = { rows: opts.importRows, seconds: run2.seconds, rowsPerSecond: run2.rowsPerSecond, loadAtStart: loadAt2, afterClose };
         log(`  import without subscribers: ${run2.seconds.toFixed(1)} s, ${fmt(Math.round(run2.rowsPerSecond))} rows/s`);
       }
     }
@@ -640,7 +653,13 @@ export function renderLiveSection(r: LiveReport, machine: Machine, records: numb
     );
     const wo = r.withoutSubscribers;
     if (wo) lines.push(`| the subscriptions closed (instances still up) | ${fmt(wo.rows)} | ${wo.seconds.toFixed(1)} | ${fmt(Math.round(wo.rowsPerSecond))} | — | — | — | — | — |`);
+    const mem = (m: [Memory, Memory]) => `A ${m[0].rssMb} MB RSS / ${m[0].heapUsedMb} MB heap, B ${m[1].rssMb} / ${m[1].heapUsedMb} MB`;
     lines.push(
+      "",
+      `Events per subscription during the import (${w.batches} batches, so at most ${w.batches}): fewest ${w.perSubscription.min}, median ${w.perSubscription.median}, most ${w.perSubscription.max}; fewer than one per batch means changes folded into one event while the subscription's last one was still being computed or sent (coalescing).`,
+      "",
+      `Memory after a forced GC: with the subscriptions open, after the import: ${mem(w.afterImport)} (before it: ${mem(r.memory.after)})` +
+        (wo ? `; once the subscriptions were closed: ${mem(wo.afterClose)} (before any was opened: ${mem(r.memory.before)}).` : "."),
       "",
       `Events are counted from the import's start to 3 s after it ended. After it, the last \`figuresChanged\` event of ${w.finalChecked} subscriptions was compared with what \`branch { performance }\` answers: **${w.finalMatching} of ${w.finalChecked} equal**. The import's own line: \`${w.summaryLine}\`.`,
     );
