@@ -74,7 +74,7 @@ export interface ImportUnderLoad {
   rowsPerSecond: number;
   summaryLine: string;
   loadAtStart: string;
-  /** Events received by every client from the import's start to 3 s after its end. */
+  /** Events received by every client from the import's start to the last one its batches caused. */
   events: number;
   eventsPerSecond: number;
   /** The busiest whole second. */
@@ -83,6 +83,8 @@ export interface ImportUnderLoad {
   subscriptionsReached: number;
   /** Peak RSS of each instance while it ran (VmRSS sampled every 250 ms). */
   peakRssMb: [number, number];
+  /** From the import's exit to the last event of its last batch at a client. */
+  lastEventAfterEndSeconds: number;
   /** Each instance after the import, after a forced GC, the subscriptions still open: what stays. */
   afterImport: [Memory, Memory];
   /** Events per subscription during the import: fewest, median, most (one per batch at most). */
@@ -466,10 +468,19 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
       log(`  importing ${fmt(opts.importRows)} rows under the subscriptions (load average ${loadAt}) ...`);
       const started = performance.now();
       const run = await runImportCli(opts.root, scratchUrl, file, { ...env }, log);
-      await sleep(3_000);
+      const importEnd = performance.now();
+      // The last batch's events are still being computed when the import exits: wait until
+      // the clients have heard nothing for 3 s (at most a minute).
+      const count = () => planned.reduce((n, s) => n + s.arrivals.length, 0);
+      for (let quiet = 0, last = count(); quiet < 3_000 && performance.now() - importEnd < 60_000; ) {
+        await sleep(250);
+        const now = count();
+        quiet = now === last ? quiet + 250 : 0;
+        last = now;
+      }
       clearInterval(sampler);
-      const windowEnd = performance.now();
       const arrivals = planned.flatMap((s) => s.arrivals.slice(from[s.id]));
+      const windowEnd = Math.max(importEnd, ...arrivals);
       const perSecond = new Map<number, number>();
       for (const a of arrivals) perSecond.set(Math.floor((a - started) / 1000), (perSecond.get(Math.floor((a - started) / 1000)) ?? 0) + 1);
       // The last event of each figures subscription against what the query answers now.
@@ -498,6 +509,7 @@ export async function benchLive(opts: LiveOptions, log: Log): Promise<LiveReport
         peakEventsPerSecond: Math.max(0, ...perSecond.values()),
         subscriptionsReached: planned.filter((s) => s.arrivals.length > from[s.id]).length,
         peakRssMb: peak,
+        lastEventAfterEndSeconds: (windowEnd - importEnd) / 1000,
         afterImport,
         perSubscription: { min: counts[0], median: counts[Math.floor(counts.length / 2)], max: counts[counts.length - 1] },
         batches: Math.ceil(opts.importRows / 50_000),
@@ -661,7 +673,7 @@ export function renderLiveSection(r: LiveReport, machine: Machine, records: numb
       `Memory after a forced GC: with the subscriptions open, after the import: ${mem(w.afterImport)} (before it: ${mem(r.memory.after)})` +
         (wo ? `; once the subscriptions were closed: ${mem(wo.afterClose)} (before any was opened: ${mem(r.memory.before)}).` : "."),
       "",
-      `Events are counted from the import's start to 3 s after it ended. After it, the last \`figuresChanged\` event of ${w.finalChecked} subscriptions was compared with what \`branch { performance }\` answers: **${w.finalMatching} of ${w.finalChecked} equal**. The import's own line: \`${w.summaryLine}\`.`,
+      `Events are counted from the import's start to the last event of its last batch, which reached a client ${w.lastEventAfterEndSeconds.toFixed(1)} s after the import exited (events/s over that whole window). After it, the last \`figuresChanged\` event of ${w.finalChecked} subscriptions was compared with what \`branch { performance }\` answers: **${w.finalMatching} of ${w.finalChecked} equal**. The import's own line: \`${w.summaryLine}\`.`,
     );
     if (!wo) lines.push("", "The import was not run again without the subscriptions in this run.");
   } else {
