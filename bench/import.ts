@@ -192,7 +192,8 @@ export async function generateFiles(org: Org, importFile: string, copyFile: stri
   await Promise.all([new Promise<void>((r) => imp.end(() => r())), new Promise<void>((r) => raw.end(() => r()))]);
 }
 
-function withDatabase(url: string, name: string): string {
+/** `url` with another database name. */
+export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${encodeURIComponent(name)}`;
   return u.toString();
@@ -202,7 +203,8 @@ function databaseOf(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/** One statement on the server's `postgres` database (CREATE / DROP DATABASE). */
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(url, "postgres") });
   await client.connect();
   try {

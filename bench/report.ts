@@ -214,7 +214,17 @@ The dashboard page (issue 13) is measured in the same run (\`--no-dashboard\` le
 \`--dashboard-only\` measures nothing else, \`--dashboard-runs N\` sets the runs): its first render in
 Chromium on localhost and the JavaScript it ships, on the demo bank; a section of its own, first below.
 
+The live path (bench/live.ts) runs last in \`npm run bench\` (\`--no-live\` leaves it out), or
+alone: \`npm run bench -- --live-only\` (builds or reuses the data, then only the live bench).
+Two API instances share Redis (\`BENCH_REDIS_URL\`, default redis://127.0.0.1:6379) on a scratch copy
+of the bench database; \`--live-subscriptions N\` (1,000), \`--live-per-socket N\` (4),
+\`--live-writes N\` (150), \`--live-coalesce-ms MS\` (250; writes are max(4 ×, + 750 ms) apart),
+\`--live-import-rows N\` (1 M; 0 for none), \`--no-live-import-compare\` (skip the second import
+without subscriptions). Its section is first below.
+
 Kinds of section, one per data size each; a new run of a size replaces its own section:
+- **Live path**: event latency from a write's commit to the subscriber, memory per
+  subscription, events while the import runs. No numeric target was set for it.
 - **promotionsNear**: the mobile query over HTTP and its SQL through \`pg\`, with the data's shape,
   the candidate rows the SQL returns and its plan. No numeric target was set for it.
 - **Rollups** (current): dashboards read only the daily rollups (rollup_branch_day,
@@ -242,9 +252,9 @@ const begin = (key: SectionKey) => `<!-- bench:${key} -->`;
 const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
-  const size = Number(/(?:records|merchants|runs)=(\d+)/.exec(key)?.[1] ?? 0);
-  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("promotions:") ? 0 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : key.startsWith("ab:") ? 4 : 3;
-  return [kind, kind === 1 || kind === 2 ? -size : size];
+  const size = Number(/(?:records|merchants|runs|subscriptions)=(\d+)/.exec(key)?.[1] ?? 0);
+  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("live:") ? 0 : key.startsWith("promotions:") ? 1 : key.startsWith("rollups:") ? 2 : key.startsWith("earlier:") ? 3 : key.startsWith("ab:") ? 5 : 4;
+  return [kind, kind === 2 || kind === 3 ? -size : size];
 }
 
 /**
@@ -254,7 +264,7 @@ function order(key: SectionKey): [number, number] {
 export function writeResults(file: string, key: SectionKey, section: string): void {
   const old = readFile(file) ?? "";
   const sections = new Map<SectionKey, string>();
-  for (const m of old.matchAll(/<!-- bench:([a-z:]*(?:records|merchants|runs)=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
+  for (const m of old.matchAll(/<!-- bench:([a-z:]*(?:records|merchants|runs|subscriptions)=\d+) -->\n([\s\S]*?)\n<!-- \/bench:\1 -->/g)) {
     let body = m[2];
     // Baseline sections written before rollups existed: say so in their heading.
     if (/^records=/.test(m[1])) body = body.replace(/^## (?!Baseline)(.*applications)$/m, "## Baseline (before rollups): $1");

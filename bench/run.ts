@@ -11,6 +11,9 @@
  *                          [--branch CODE] [--out FILE]
  *                          [--import-rows N] [--skip-import] [--import-profile-rows N]
  *                          [--no-server-profile] [--no-promotions] [--rebuild-promotions]
+ *                          [--live-only | --no-live] [--live-subscriptions N] [--live-per-socket N]
+ *                          [--live-writes N] [--live-coalesce-ms MS] [--live-import-rows N]
+ *                          [--no-live-import-compare]
  *
  * --import-rows defaults to 1,000,000 (10,000,000 with --10m); 1 M is measured too when it is
  * larger, so peak memory can be compared. The import runs against a scratch copy of the bench
@@ -24,12 +27,16 @@
  * The dashboard page is measured too (--no-dashboard leaves it out, --dashboard-only measures
  * nothing else): its first render in Chromium and the JavaScript it ships, on the demo bank in a
  * database of its own (bench/dashboard.ts); --dashboard-runs N (20) sets the runs.
+ * The live path (bench/live.ts) comes last: two API instances sharing Redis (BENCH_REDIS_URL,
+ * default redis://127.0.0.1:6379), 1,000 graphql-ws subscriptions, event latency, memory per
+ * subscription, and events while the import runs (1 M rows by default, --live-import-rows; then
+ * again without the subscriptions unless --no-live-import-compare). `--live-only` builds or
+ * reuses the data and runs only that; `--no-live` leaves it out. Its section is its own.
  *
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardgrowth_bench) names the
  * database; it is created when missing and must be on this machine.
  */
 import "reflect-metadata";
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -43,6 +50,8 @@ import { cpuPerRequest, cpuSnapshot, summarizeProfile, type ProfileSummary } fro
 import { benchImport, type ImportReport } from "./import.js";
 import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeResults, type Row, type ScenarioInfo, type Target } from "./report.js";
 import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
+import { startServerProcess } from "./server.js";
+import { benchLive, renderLiveSection } from "./live.js";
 import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
 import { ensureDemo, measureFirstRender, renderDashboardSection, shippedFiles } from "./dashboard.js";
@@ -80,6 +89,14 @@ interface Options {
   dashboard: boolean;
   dashboardOnly: boolean;
   dashboardRuns: number;
+  live: boolean;
+  liveOnly: boolean;
+  liveSubscriptions: number;
+  livePerSocket: number;
+  liveWrites: number;
+  liveCoalesceMs: number;
+  liveImportRows: number;
+  liveImportCompare: boolean;
 }
 
 /** The issue's targets (see bench/results.md). */
@@ -141,6 +158,14 @@ function parseArgs(argv: string[]): Options {
     dashboard: true,
     dashboardOnly: false,
     dashboardRuns: 20,
+    live: true,
+    liveOnly: false,
+    liveSubscriptions: 1000,
+    livePerSocket: 4,
+    liveWrites: 150,
+    liveCoalesceMs: 250,
+    liveImportRows: 1_000_000,
+    liveImportCompare: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -168,6 +193,18 @@ function parseArgs(argv: string[]): Options {
       case "--no-dashboard": o.dashboard = false; break;
       case "--dashboard-only": o.dashboardOnly = true; break;
       case "--dashboard-runs": o.dashboardRuns = Math.round(positive("--dashboard-runs", value(), 1_000)); break;
+      case "--live-only": o.liveOnly = true; break;
+      case "--no-live": o.live = false; break;
+      case "--live-subscriptions": o.liveSubscriptions = Math.round(positive("--live-subscriptions", value(), 20_000)); break;
+      case "--live-per-socket": o.livePerSocket = Math.round(positive("--live-per-socket", value(), 20)); break;
+      case "--live-writes": o.liveWrites = Math.round(positive("--live-writes", value(), 10_000)); break;
+      case "--live-coalesce-ms": o.liveCoalesceMs = Math.round(positive("--live-coalesce-ms", value(), 60_000)); break;
+      case "--live-import-rows": {
+        const v = value() ?? "";
+        o.liveImportRows = v === "0" ? 0 : parseCount(v, "--live-import-rows");
+        break;
+      }
+      case "--no-live-import-compare": o.liveImportCompare = false; break;
       case "--import-profile-rows": {
         const v = value() ?? "";
         o.importProfileRows = v === "0" ? 0 : parseCount(v, "--import-profile-rows");
@@ -189,86 +226,6 @@ function parseArgs(argv: string[]): Options {
 }
 
 const log = (line: string) => console.log(line);
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  /** Throws when the server has exited: figures measured against a dead server mean nothing. */
-  assertAlive(): void;
-  stop(): Promise<void>;
-}
-
-/** Starts `node dist/src/main.js` on a free loopback port; resolves with its GraphQL URL. */
-async function startServerProcess(opts: Options, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const main = path.resolve(here, "..", "src", "main.js");
-  if (!fs.existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    env: {
-      ...process.env,
-      DATABASE_URL: opts.url,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      NODE_ENV: "production",
-      // Quiet on the happy path; a failure still says why.
-      LOG_LEVEL: "error",
-      MIGRATE_ON_START: "false",
-      DATABASE_POOL_SIZE: String(opts.pool),
-      JWT_SECRET: BENCH_JWT_SECRET,
-      // The load generator is one subject sending as fast as it can: the limit must not be what is measured.
-      RATE_LIMIT_PER_MINUTE: "1000000000",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  let exit: string | null = null;
-  let stopping = false;
-  const onData = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-8000);
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  child.once("exit", (code, signal) => {
-    exit = signal ? `signal ${signal}` : `code ${code}`;
-  });
-  const stop = async () => {
-    stopping = true;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const url = await new Promise<string>((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      const m = /GraphQL API ready at (\S+)/.exec(output);
-      if (m) {
-        clearInterval(poll);
-        resolve(m[1]);
-      } else if (exit !== null) {
-        clearInterval(poll);
-        reject(new Error(`server exited (${exit}) before it was ready:\n${output.slice(-2000)}`));
-      } else if (Date.now() - started > 60_000) {
-        clearInterval(poll);
-        reject(new Error(`server not ready after 60 s:\n${output.slice(-2000)}`));
-      }
-    }, 50);
-  });
-  if (new URL(url).hostname !== "127.0.0.1") {
-    await stop();
-    throw new Error(`server is not on loopback: ${url}`);
-  }
-  return {
-    url,
-    child,
-    assertAlive() {
-      if (exit !== null && !stopping) throw new Error(`the server (pid ${child.pid}) exited with ${exit} during the run:\n${output.slice(-3000)}`);
-    },
-    stop,
-  };
-}
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
@@ -296,6 +253,11 @@ async function main(): Promise<void> {
     );
   }
   if (opts.buildOnly) return;
+  if (opts.liveOnly) {
+    await runLive(opts, loadBefore, data.records);
+    log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+    return;
+  }
 
   const scenarios = [
     {
@@ -494,6 +456,7 @@ async function main(): Promise<void> {
     writeResults(opts.out, `promotions:merchants=${promotionsData.merchants}`, p);
   }
   if (opts.dashboard) await benchDashboardPage(opts, loadAverage());
+  if (opts.live) await runLive(opts, loadBefore, opts.records);
   log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
 }
 
@@ -528,6 +491,32 @@ async function benchDashboardPage(opts: Options, loadBefore: string): Promise<vo
   });
   writeResults(opts.out, `dashboard:runs=${opts.dashboardRuns}`, section);
   log(`dashboard: written to ${opts.out}`);
+}
+
+/** The live path's bench (bench/live.ts), written to its own section. */
+async function runLive(opts: Options, loadBefore: string, records: number): Promise<void> {
+  const machine = await describeMachine(opts.url, loadBefore);
+  // The instances' writes (latency probes, then the import) would move the bench's rows: the
+  // live bench works on a copy, like the import's, which needs no other session on the source.
+  if (opts.livePerSocket > opts.liveSubscriptions) throw new Error("--live-per-socket exceeds --live-subscriptions");
+  const report = await benchLive(
+    {
+      url: opts.url,
+      root: projectRoot(),
+      pool: opts.pool,
+      redisUrl: process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379",
+      subscriptions: opts.liveSubscriptions,
+      perSocket: opts.livePerSocket,
+      writes: opts.liveWrites,
+      coalesceMs: opts.liveCoalesceMs,
+      spacingMs: Math.max(4 * opts.liveCoalesceMs, opts.liveCoalesceMs + 750),
+      importRows: opts.liveImportRows,
+      compareImport: opts.liveImportCompare,
+    },
+    log,
+  );
+  fs.writeFileSync(path.join(os.tmpdir(), "cardgrowth-bench-live-last.json"), JSON.stringify(report, null, 1));
+  writeResults(opts.out, `live:subscriptions=${opts.liveSubscriptions}`, renderLiveSection(report, machine, records, new Date()));
 }
 
 /** Merchants in the bounding box and within the radius, as the service computes them. */
