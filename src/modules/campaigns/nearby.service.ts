@@ -5,24 +5,22 @@
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { periodOf } from "../../domain/period.js";
-import { cardTokenProblem, DAYS_OF_WEEK, isOpenAtLocal, openings, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { cardTokenProblem, openings } from "../../domain/promotion.js";
 import { IssueCollector } from "../../errors.js";
-import { Prisma } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
-import { promotionMerchants } from "../../figures/coverage.js";
+import { offersNear } from "../../figures/offer-index.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
 import { toPromotion } from "./promotion.service.js";
 
-const EARTH_RADIUS_M = 6_371_000;
-
 /**
- * Promotions usable at `at` at merchants within the radius, nearest first. The merchants come
- * from a bounding box on the (latitude, longitude) index, the same plan on PostgreSQL and on
- * the embedded database (no PostGIS). Schedules are judged here, once per promotion; the exact
- * (haversine) distance, the order and the page are the database's.
+ * Promotions usable at `at` at merchants within the radius, nearest first: one statement on
+ * the live-offer index (src/figures/offer-index.ts, a GiST index on a `point`, the same SQL on
+ * PostgreSQL and on the embedded database), then the page's promotions, merchants and (with a
+ * card) its uses. When each window closes and what the card has left are judged for the page
+ * only, so a request costs the same statements however many offers are near.
  */
 export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: string, now: Date = new Date()): Promise<Page<NearbyPromotion>> {
   const issues = new IssueCollector();
@@ -39,48 +37,15 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const at = args.at ?? now;
   const local = DateTime.fromJSDate(at, { zone });
   const localDate = local.toISODate()!;
-  const dLat = args.radiusMeters / 111_320;
-  const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
-  // Which offers are open now is a question about promotions, not merchants: ask it once per
-  // promotion, then let the database rank and page the (promotion, merchant) pairs.
-  const nearby = Prisma.sql`
-    WITH nearby AS (
-      SELECT id, code, latitude, longitude FROM merchant
-      WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
-        AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
-    ), eligible AS (${promotionMerchants({ merchants: Prisma.sql`SELECT id FROM nearby` })})`;
-  const offers = await db.$queryRaw<{ id: number; schedule: Window[] }[]>`
-    ${nearby}
-    SELECT DISTINCT p.id, p.schedule FROM eligible e
-    JOIN promotion p ON p.id = e.promotion_id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
-      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
-    JOIN campaign c ON c.id = p.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen`;
-  const day = DAYS_OF_WEEK[local.weekday - 1];
-  const minute = local.hour * 60 + local.minute;
-  const openIds = offers.filter((o) => isOpenAtLocal(o.schedule, day, minute)).map((o) => o.id);
-
-  const rad = Math.PI / 180;
-  const hits = Prisma.sql`
-    ${nearby}, hits AS (
-      SELECT p.id AS pid, p.code AS pcode, n.id AS mid, n.code AS mcode,
-             2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(
-               power(sin((n.latitude - ${args.latitude}::float8) * ${rad / 2}::float8), 2)
-               + cos(${args.latitude * rad}::float8) * cos(n.latitude * ${rad}::float8)
-                 * power(sin((n.longitude - ${args.longitude}::float8) * ${rad / 2}::float8), 2)))) AS distance
-      FROM eligible e
-      JOIN promotion p ON p.id = e.promotion_id AND p.id = ANY(${openIds}::int[])
-      JOIN nearby n ON n.id = e.merchant_id
-    )`;
-  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>`
-    ${hits}
-    SELECT pid, pcode, mid, mcode, distance, count(*) OVER () AS total FROM hits
-    WHERE distance <= ${args.radiusMeters}::float8
-    ORDER BY distance, pcode, mcode
-    LIMIT ${first} OFFSET ${offset}`;
+  // The clock is read once: the index judges dates and schedules on its rows (offer-index.ts).
+  const minuteOfWeek = (local.weekday - 1) * 1440 + local.hour * 60 + local.minute;
+  const near = { latitude: args.latitude, longitude: args.longitude, radiusMeters: args.radiusMeters, localDate, minuteOfWeek };
+  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>(offersNear({ ...near, first, offset }));
   let total = rows.length ? Number(rows[0].total) : 0;
   if (rows.length === 0 && offset > 0) {
-    const [{ n }] = await db.$queryRaw<{ n: bigint }[]>`${hits} SELECT count(*) AS n FROM hits WHERE distance <= ${args.radiusMeters}::float8`;
-    total = Number(n);
+    // Past the end: the total comes from the first row.
+    const [head] = await db.$queryRaw<{ total: bigint }[]>(offersNear({ ...near, first: 1, offset: 0 }));
+    total = head ? Number(head.total) : 0;
   }
   const pagePromotions = [...new Set(rows.map((r) => r.pid))];
   const [promotionRows, merchantRows, used] = await Promise.all([
