@@ -75,6 +75,17 @@ const schema = z.object({
   LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   LIVE_MAX_SUBSCRIPTIONS_PER_CALLER: z.coerce.number().int().min(1).max(10_000).default(20),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(1_000).max(600_000).default(12_000),
+  /**
+   * The card app's nearby query (promotionsNear) may be answered from an in-process cache for
+   * this many seconds (0: off). Only public answers (anonymous, no cardToken) are cached, keyed
+   * by the place rounded to NEARBY_CACHE_DECIMALS decimal degrees (5 ≈ 1 m), the radius, the page
+   * and the local minute. Never longer than the answer's declared max-age (30 s): see
+   * nearby.service.ts.
+   */
+  NEARBY_CACHE_SECONDS: z.coerce.number().int().min(0).max(30).default(0),
+  NEARBY_CACHE_DECIMALS: z.coerce.number().int().min(3).max(7).default(5),
+  /** Most answers the nearby cache holds; the least recently used go first. */
+  NEARBY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */

@@ -225,4 +225,50 @@ describe("the live-offer index", () => {
     const many = await api.countStatements(ask);
     expect(many).toBe(few);
   });
+
+  it("a server with the nearby cache answers a repeated public request without SQL, lowers the max-age by the answer's age, and drops an ended offer within its TTL", async () => {
+    const cached = await startTestApi({ NEARBY_CACHE_SECONDS: "3" }, { reset: false });
+    try {
+      await activeCampaign("CACHE", { merchantCodes: ["MD"] });
+      await ok(PROMO, promotion("K-ONE", "CACHE"));
+      const MD = { latitude: HERE.latitude + 400 / 111_320, longitude: HERE.longitude };
+      const ask = async (latitude = MD.latitude, cardToken?: string) => {
+        const res = await fetch(cached.server.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            query: `query($lat: Float!, $lng: Float!, $at: DateTime, $card: String) { promotionsNear(latitude: $lat, longitude: $lng, radiusMeters: 50, at: $at, cardToken: $card) { edges { node { promotion { code } merchant { code } } } } }`,
+            variables: { lat: latitude, lng: MD.longitude, at: AT, card: cardToken },
+          }),
+        });
+        const body = (await res.json()) as { data: any; errors?: unknown };
+        expect(body.errors).toBeUndefined();
+        const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get("cache-control") ?? "")?.[1]);
+        return { cacheControl: res.headers.get("cache-control"), maxAge, offers: body.data.promotionsNear.edges.map((e: any) => `${e.node.promotion.code}@${e.node.merchant.code}`) as string[] };
+      };
+      const stored = Date.now();
+      const first = await ask();
+      expect(first.offers).toContain("K-ONE@MD");
+      expect(first.cacheControl).toBe("public, max-age=30");
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // A place within the rounding (5 decimals, about 1 m) shares the answer: no statement at all.
+      let again!: Awaited<ReturnType<typeof ask>>;
+      expect(await cached.countStatements(async () => (again = await ask(MD.latitude + 0.000001)))).toBe(0);
+      expect(again.offers).toEqual(first.offers);
+      // Already a second old: HTTP caches get what is left of the 30 s, not 30 s more.
+      expect(again.maxAge).toBeLessThanOrEqual(29);
+      expect(again.cacheControl).toMatch(/^public, max-age=\d+$/);
+      // A card's answer is its own: never from the shared cache.
+      await ask(MD.latitude, "tok_card_cache_0001");
+      expect(await cached.countStatements(() => ask(MD.latitude, "tok_card_cache_0001"))).toBeGreaterThan(0);
+
+      await ok(MOVE, { idempotencyKey: key(), code: "CACHE", to: "PAUSED" });
+      // The entry lives at most NEARBY_CACHE_SECONDS (3 s, bounded by the max-age): then the pause shows.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored + 3_100 - Date.now())));
+      const after = await ask();
+      expect(after.offers).not.toContain("K-ONE@MD");
+    } finally {
+      await cached.close();
+    }
+  });
 });

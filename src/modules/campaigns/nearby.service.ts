@@ -2,6 +2,7 @@
  * The card app's query: the promotions usable now at merchants near the cardholder, nearest
  * first, with what the card has left of each.
  */
+import { LRUCache } from "lru-cache";
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { periodOf } from "../../domain/period.js";
@@ -22,7 +23,49 @@ import { toPromotion } from "./promotion.service.js";
  * card) its uses. When each window closes and what the card has left are judged for the page
  * only, so a request costs the same statements however many offers are near.
  */
-export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: string, now: Date = new Date()): Promise<Page<NearbyPromotion>> {
+/** How long a nearby answer may be kept by HTTP caches (Cache-Control max-age), in seconds. */
+export const NEARBY_MAX_AGE_SECONDS = 30;
+
+/** The in-process cache of public nearby answers (config NEARBY_CACHE_*); `seconds` 0 is off. */
+export interface NearbyCacheOptions {
+  seconds: number;
+  /** The place is rounded to this many decimal degrees, and answered for the rounded place. */
+  decimals: number;
+  entries: number;
+}
+
+/** A nearby page, and for an answer from the in-process cache how old it is. */
+export type NearbyPage = Page<NearbyPromotion> & { ageSeconds: number };
+
+interface Cached {
+  page: Page<NearbyPromotion>;
+  storedAt: number;
+}
+
+// One cache per database handle (a process serves one; tests start several servers).
+const caches = new WeakMap<Db, LRUCache<string, Cached>>();
+
+function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string, Cached>; ttlMs: number } {
+  // The entry's life is bounded by the declared max-age: a cached answer shows an offer at most
+  // NEARBY_MAX_AGE_SECONDS after it stopped being usable, as an HTTP cache honouring the
+  // header would. The resolver also lowers the header's max-age by the entry's age, so an HTTP
+  // cache after us cannot add its own 30 s on top.
+  const ttlMs = Math.min(options.seconds, NEARBY_MAX_AGE_SECONDS) * 1000;
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new LRUCache<string, Cached>({ max: options.entries, ttl: ttlMs, ttlAutopurge: false });
+    caches.set(db, cache);
+  }
+  return { cache, ttlMs };
+}
+
+export async function promotionsNear(
+  db: Db,
+  args: PromotionsNearArgs,
+  zone: string,
+  options: { now?: Date; cache?: NearbyCacheOptions } = {},
+): Promise<NearbyPage> {
+  const now = options.now ?? new Date();
   const issues = new IssueCollector();
   if (!(args.latitude >= -90 && args.latitude <= 90)) issues.add(undefined, "latitude", `${args.latitude} must be -90..90`);
   if (!(args.longitude >= -180 && args.longitude <= 180)) issues.add(undefined, "longitude", `${args.longitude} must be -180..180`);
@@ -39,7 +82,14 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const localDate = local.toISODate()!;
   // The clock is read once: the index judges dates and schedules on its rows (offer-index.ts).
   const minuteOfWeek = (local.weekday - 1) * 1440 + local.hour * 60 + local.minute;
-  const near = { latitude: args.latitude, longitude: args.longitude, radiusMeters: args.radiusMeters, localDate, minuteOfWeek };
+  // Only a public answer (no card) is shared between callers; the resolver says which are.
+  const shared = options.cache && options.cache.seconds > 0 && !args.cardToken ? { ...cacheFor(db, options.cache), decimals: options.cache.decimals } : null;
+  const round = (degrees: number) => (shared ? Number(degrees.toFixed(shared.decimals)) : degrees);
+  const near = { latitude: round(args.latitude), longitude: round(args.longitude), radiusMeters: args.radiusMeters, localDate, minuteOfWeek };
+  // The answer depends on the rounded place, the page, the local date and minute, nothing else.
+  const key = `${near.latitude},${near.longitude},${near.radiusMeters},${first},${offset},${localDate},${minuteOfWeek}`;
+  const hit = shared?.cache.get(key);
+  if (hit) return { ...hit.page, ageSeconds: Math.floor((Date.now() - hit.storedAt) / 1000) };
   const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>(offersNear({ ...near, first, offset }));
   let total = rows.length ? Number(rows[0].total) : 0;
   if (rows.length === 0 && offset > 0) {
@@ -78,6 +128,8 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       remainingForCard,
     });
   });
-  return offsetPage(nodes, offset, first, total);
+  const page = offsetPage(nodes, offset, first, total);
+  shared?.cache.set(key, { page, storedAt: Date.now() });
+  return { ...page, ageSeconds: 0 };
 }
 
