@@ -70,6 +70,11 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
 
     const promotion = await tx.promotion.findUnique({ where: { code: input.promotionCode } });
     if (!promotion) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+    // A promotion's spending and its prizes only ever go one way and its cap never changes, so
+    // a spent cap or an empty stock seen before any lock is final: refused without queueing
+    // behind the campaign's lock (a hot offer's last yuan draws a crowd of such attempts).
+    if (promotion.budgetCapFen != null && promotion.spentFen >= promotion.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
+    if (promotion.kind === PromotionKind.LUCKY_DRAW && (promotion.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
     const merchantId = await idOf(tx, "merchant", input.merchantCode, "merchantCode");
     // Campaign first, then promotion: the order of db/locks.ts, so no two redemptions deadlock.
     const campaign = (await lockCampaign(tx, { id: promotion.campaignId }))!;
