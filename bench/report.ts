@@ -239,7 +239,8 @@ const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
   const size = Number(/(?:records|merchants)=(\d+)/.exec(key)?.[1] ?? 0);
-  const kind = key.startsWith("promotions:") ? 0 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : 3;
+  // The card app's sections first (the old query, then the live-offer index's), then the dashboards'.
+  const kind = key.startsWith("promotions:") ? 0 : key.startsWith("offers:") ? 0.5 : key.startsWith("rollups:") ? 1 : key.startsWith("earlier:") ? 2 : 3;
   return [kind, kind === 1 || kind === 2 ? -size : size];
 }
 
