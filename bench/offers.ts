@@ -14,7 +14,9 @@
  * bench/results.md under `offers:merchants=N`.
  */
 import "reflect-metadata";
+import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -22,6 +24,7 @@ import { loadConfig } from "../src/config.js";
 import { createSchema } from "../src/graphql/schema.js";
 import { signToken } from "../src/modules/auth/auth.service.js";
 import { BENCH_JWT_SECRET, captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
+import { summarizeProfile, type ProfileSummary } from "./cpu.js";
 import { loadHttp, loadPg, type LoadResult } from "./load.js";
 import { CITIES, DENSE_CENTRE, ensurePromotionsData, sizeFor } from "./promotions.js";
 import { describeMachine, loadAverage, planSummary, resultsTable, writeResults, type Row } from "./report.js";
@@ -207,6 +210,7 @@ async function main(): Promise<void> {
     ).rows;
     const url = new URL(server.url);
     let serial = 0;
+    const runId = Date.now().toString(36); // a new card every attempt, across runs too
     const distinct = async (connections: number, seconds: number) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
       const results: { code: string | null; ms: number }[] = [];
@@ -217,7 +221,7 @@ async function main(): Promise<void> {
           while (performance.now() < deadline) {
             const n = ++serial;
             const pair = pairs[n % pairs.length];
-            results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${n}_card_x`, at: AT, spend: 1000 } } }, acquirer));
+            results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${runId}_${n}`, at: AT, spend: 1000 } } }, acquirer));
           }
         }),
       );
@@ -266,6 +270,21 @@ async function main(): Promise<void> {
     await server.stop();
     await client.end();
   }
+  // Where the server's CPU goes on the dense request at 8 connections: a server started with
+  // --cpu-prof, 5 s of load (not part of the figures above: profiling slows it down).
+  const profiles: ProfileSummary[] = [];
+  for (const s of captured.slice(0, 1)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-offers-prof-"));
+    const profiled = await startServerProcess({ url: opts.url, pool: opts.pool }, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    try {
+      await loadHttp(profiled.url, s.graphql, { concurrency: 8, warmupSeconds: 1, durationSeconds: 5, headers: { authorization: `Bearer ${hq}` } });
+    } finally {
+      await profiled.stop();
+    }
+    const file = fs.readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    if (file) profiles.push(summarizeProfile(path.join(dir, file), `${s.name} over HTTP, 8 connections, 5 s`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   const loadAfter = loadAverage();
   const machine = await describeMachine(opts.url, loadBefore);
 
@@ -295,6 +314,9 @@ async function main(): Promise<void> {
   for (const s of captured) {
     const plan = planSummary(s.plan);
     out.push(`- **${s.name}**: totalCount ${fmt(s.total)}; ${s.statements.length} statements per request: ${s.profile.map((p) => `${p.label} ${p.meanMs.toFixed(2)} ms (${p.rows} rows)`).join("; ")}. Index statement plan: execution ${plan.executionMs ?? "?"} ms, planning ${plan.planningMs ?? "?"} ms; scans ${plan.scans.map((x) => `\`${x}\``).join(", ")}.`);
+  }
+  for (const p of profiles) {
+    out.push("", `**Server CPU profile**, ${p.request} (${(p.totalMs / 1000).toFixed(1)} s of CPU): by package ${p.byPackage.slice(0, 8).map((x) => `${x.name} ${(100 * x.share).toFixed(0)} %`).join(", ")}; top functions ${p.byFunction.slice(0, 6).map((x) => `\`${x.name}\` (${x.where}) ${(100 * x.share).toFixed(0)} %`).join(", ")}.`);
   }
   out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);

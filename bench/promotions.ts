@@ -94,7 +94,7 @@ export async function ensurePromotionsData(url: string, rebuild: boolean, log: L
       "SELECT promotions_version AS v, promotions_built_at AS at, promotions_steps AS steps FROM bench.meta",
     );
     if (meta.rowCount === 0) throw new Error("bench.meta has no row: build the records first");
-    const counts = await client.query<{ m: number; p: number }>("SELECT (SELECT count(*) FROM merchant)::int AS m, (SELECT count(*) FROM promotion)::int AS p");
+    const counts = await client.query<{ m: number; p: number }>("SELECT (SELECT count(*) FROM merchant)::int AS m, (SELECT count(*) FROM promotion WHERE code LIKE 'PR%')::int AS p");
     const row = meta.rows[0];
     let reason: string | null = null;
     if (rebuild) reason = "--rebuild-promotions";
