@@ -16,7 +16,7 @@
 import type { Db } from "../db/database.js";
 import type { Tx } from "../db/transaction.js";
 import { Prisma } from "../generated/prisma/client.js";
-import { promotionMerchants, type IdSet } from "./coverage.js";
+import { campaignMerchants, promotionMerchants, type IdSet } from "./coverage.js";
 
 /** Minutes in a week: `open_minutes` counts from Monday 00:00 local. */
 export const MINUTES_PER_WEEK = 7 * 1440;
@@ -82,7 +82,8 @@ function same(a: string, b: string): Prisma.Sql {
 /**
  * Brings the index up to date for what a write touched, in the write's transaction: rows of
  * the scope's promotions (its campaigns' included) and merchants that no longer qualify go,
- * those that do are written if new or changed. One statement, whatever the scope's size.
+ * those that do are written if new or changed. Two statements (the locks, the refresh), whatever
+ * the scope's size.
  * Returns how many rows went and how many were written.
  */
 export async function refreshOffers(tx: Tx | Db, scope: OfferScope): Promise<{ removed: number; written: number }> {
@@ -100,6 +101,21 @@ export async function refreshOffers(tx: Tx | Db, scope: OfferScope): Promise<{ r
     [...(promotions ? [Prisma.sql`o.promotion_id IN (${promotions})`] : []), ...(merchants ? [Prisma.sql`o.merchant_id IN (${merchants})`] : [])],
     " OR ",
   );
+  // The campaigns and merchants whose rows this computes, held (FOR SHARE) before it reads
+  // them: a concurrent write to one of them (a pause, a spent budget, a move) either waits for
+  // this transaction, and then sees its rows, or commits first, and then this statement's new
+  // snapshot sees it. Without it, a row inserted here could miss a concurrent pause's delete.
+  const campaigns = Prisma.join(
+    [
+      ...(promotions ? [Prisma.sql`SELECT campaign_id FROM promotion WHERE id IN (${promotions})`] : []),
+      ...(merchants ? [Prisma.sql`SELECT campaign_id FROM (${campaignMerchants({ merchants })}) x`] : []),
+    ],
+    " UNION ",
+  );
+  await tx.$queryRaw`
+    WITH c AS (SELECT id FROM campaign WHERE id IN (${campaigns}) ORDER BY id FOR SHARE),
+    m AS (SELECT id FROM merchant WHERE ${merchants ? Prisma.sql`id IN (${merchants})` : Prisma.sql`false`} ORDER BY id FOR SHARE)
+    SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM m) AS held`;
   const [r] = await tx.$queryRaw<{ removed: number; written: number }[]>`
     WITH want AS (${liveRows(pairs)}),
     gone AS (
