@@ -57,6 +57,7 @@ export function labelOf(s: Statement): string {
   const n = ids ? ` (${ids.length} id${ids.length === 1 ? "" : "s"})` : "";
   const metric = s.values.find((v) => typeof v === "string" && /^(APPLICATIONS|APPROVALS|NEW_CUSTOMERS|ACTIVATIONS)$/.test(v)) as string | undefined;
   // promotionsNear (src/modules/campaigns/nearby.service.ts).
+  if (/FROM live_offer o/.test(t)) return "promotionsNear page (live-offer index: box, date, schedule, distance, order)";
   if (/WITH nearby AS/.test(t) && /FROM merchant/.test(t)) return "promotionsNear candidates (box, eligibility, promotions)";
   if (/FROM redemption WHERE card_token/.test(t)) return "promotionsNear card usage";
   // Reads of the daily rollups (src/modules/performance/performance.service.ts).

@@ -18,6 +18,8 @@
  * the data; a rebuild of the records (which truncates branch and so the merchants) rebuilds it.
  */
 import pg from "pg";
+import { rebuildOffers } from "../src/figures/offer-index.js";
+import { Prisma } from "../src/generated/prisma/client.js";
 import { fmt } from "./synthetic.js";
 
 /** Bump when the generator changes: data built by another version is rebuilt. */
@@ -66,7 +68,22 @@ export interface PromotionsData {
 
 type Log = (line: string) => void;
 
-export async function ensurePromotionsData(url: string, rebuild: boolean, log: Log): Promise<PromotionsData> {
+/** How much merchant data to build; the defaults are the sizes above. */
+export interface PromotionsSize {
+  merchants: number;
+  circles: number;
+  campaigns: number;
+  promotions: number;
+}
+
+export const DEFAULT_SIZE: PromotionsSize = { merchants: MERCHANTS, circles: CIRCLES, campaigns: CAMPAIGNS, promotions: PROMOTIONS };
+
+/** Circles and campaigns grow with the merchants and the promotions, in the default proportions. */
+export function sizeFor(merchants: number, promotions: number): PromotionsSize {
+  return { merchants, promotions, circles: Math.round((CIRCLES * merchants) / MERCHANTS), campaigns: Math.round((CAMPAIGNS * promotions) / PROMOTIONS) };
+}
+
+export async function ensurePromotionsData(url: string, rebuild: boolean, log: Log, size: PromotionsSize = DEFAULT_SIZE): Promise<PromotionsData> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -77,21 +94,22 @@ export async function ensurePromotionsData(url: string, rebuild: boolean, log: L
       "SELECT promotions_version AS v, promotions_built_at AS at, promotions_steps AS steps FROM bench.meta",
     );
     if (meta.rowCount === 0) throw new Error("bench.meta has no row: build the records first");
-    const counts = await client.query<{ m: number; p: number }>("SELECT (SELECT count(*) FROM merchant)::int AS m, (SELECT count(*) FROM promotion)::int AS p");
+    const counts = await client.query<{ m: number; p: number }>("SELECT (SELECT count(*) FROM merchant)::int AS m, (SELECT count(*) FROM promotion WHERE code LIKE 'PR%')::int AS p");
     const row = meta.rows[0];
     let reason: string | null = null;
     if (rebuild) reason = "--rebuild-promotions";
     else if (row.v === null) reason = "no merchant data yet";
     else if (row.v !== PROMOTIONS_VERSION) reason = `merchant data from generator v${row.v}, now v${PROMOTIONS_VERSION}`;
-    else if (counts.rows[0].m !== MERCHANTS || counts.rows[0].p !== PROMOTIONS) {
-      reason = `merchant holds ${fmt(counts.rows[0].m)} rows and promotion ${fmt(counts.rows[0].p)}, ${fmt(MERCHANTS)} and ${fmt(PROMOTIONS)} expected`;
+    else if (counts.rows[0].m !== size.merchants || counts.rows[0].p !== size.promotions) {
+      reason = `merchant holds ${fmt(counts.rows[0].m)} rows and promotion ${fmt(counts.rows[0].p)}, ${fmt(size.merchants)} and ${fmt(size.promotions)} expected`;
     }
     if (reason === null) {
       log(`reusing the merchants and promotions built ${row.at!.toISOString()} (--rebuild-promotions to force)`);
+      if ((await client.query<{ n: number }>("SELECT count(*)::int AS n FROM live_offer")).rows[0].n === 0) await indexOffers(client, log);
       return { ...(await summarize(client)), builtAt: row.at!.toISOString(), reused: true, buildSteps: row.steps ?? [] };
     }
     log(`building merchants, circles, campaigns and promotions: ${reason}`);
-    const steps = await build(client, log);
+    const steps = await build(client, log, size);
     await client.query("UPDATE bench.meta SET promotions_version = $1, promotions_built_at = now(), promotions_steps = $2", [PROMOTIONS_VERSION, JSON.stringify(steps)]);
     const at = (await client.query<{ at: Date }>("SELECT promotions_built_at AS at FROM bench.meta")).rows[0].at;
     return { ...(await summarize(client)), builtAt: at.toISOString(), reused: false, buildSteps: steps };
@@ -100,7 +118,7 @@ export async function ensurePromotionsData(url: string, rebuild: boolean, log: L
   }
 }
 
-async function build(client: pg.Client, log: Log): Promise<{ step: string; seconds: number }[]> {
+async function build(client: pg.Client, log: Log, size: PromotionsSize): Promise<{ step: string; seconds: number }[]> {
   const steps: { step: string; seconds: number }[] = [];
   const step = async (name: string, run: () => Promise<string | void>) => {
     const t0 = performance.now();
@@ -118,7 +136,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
 
   await step("reset merchant tables", async () => {
     await q("UPDATE bench.meta SET promotions_version = NULL");
-    await q(`TRUNCATE redemption, promotion, campaign_merchant, campaign_circle, campaign, circle_member, business_circle, visit, merchant
+    await q(`TRUNCATE live_offer, redemption, promotion, campaign_merchant, campaign_circle, campaign, circle_member, business_circle, visit, merchant
              RESTART IDENTITY CASCADE`);
     await q(`CREATE OR REPLACE FUNCTION bench.u(i bigint, salt bigint) RETURNS float8
              LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -147,7 +165,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
     await q("ALTER TABLE bench.outlet_city ADD PRIMARY KEY (city_no, rn)");
   });
 
-  await step(`merchants (${fmt(MERCHANTS)})`, async () => {
+  await step(`merchants (${fmt(size.merchants)})`, async () => {
     // City by share; bearing uniform; distance R × u^0.6 (denser towards the centre). Ids follow
     // a ~500 m grid inside each city, so consecutive ids are neighbours (circles are runs of ids).
     await q(
@@ -163,7 +181,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
               (row_number() OVER (PARTITION BY city_no ORDER BY floor(lat / 0.005), floor(lng / 0.005), i))::int AS rn,
               i, city_no, round(lat::numeric, 6)::float8 AS lat, round(lng::numeric, 6)::float8 AS lng
        FROM p`,
-      [MERCHANTS],
+      [size.merchants],
     );
     await q("ALTER TABLE bench.merchant_city ADD PRIMARY KEY (id)");
     await q("CREATE UNIQUE INDEX ON bench.merchant_city (city_no, rn)");
@@ -183,11 +201,11 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
                                          'ENTERTAINMENT', 'FUEL', 'HOTEL', 'RETAIL', 'HEALTH'])[1 + floor(bench.u(m.i, 204) * 12)::int] AS category) k
        ORDER BY m.id`,
     );
-    await q("SELECT setval(pg_get_serial_sequence('merchant', 'id'), $1)", [MERCHANTS]);
+    await q("SELECT setval(pg_get_serial_sequence('merchant', 'id'), $1)", [size.merchants]);
     return `${await n("SELECT count(*)::int AS n FROM merchant")} merchants`;
   });
 
-  await step(`business circles (${fmt(CIRCLES)}, 5..50 neighbouring merchants)`, async () => {
+  await step(`business circles (${fmt(size.circles)}, 5..50 neighbouring merchants)`, async () => {
     // A circle is a run of 5..50 consecutive merchant ids in one city, from a random start.
     await q(
       `INSERT INTO business_circle (id, code, name, kind, branch_id)
@@ -201,9 +219,9 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
        CROSS JOIN LATERAL (SELECT k0.kind, CASE k0.kind WHEN 'COMPLEX' THEN 'Plaza' WHEN 'STREET' THEN 'Food street'
                                                   WHEN 'SUPERMARKET' THEN 'Hypermarket' ELSE 'Chain' END AS kind_name) kd
        ORDER BY k`,
-      [CIRCLES, MERCHANTS],
+      [size.circles, size.merchants],
     );
-    await q("SELECT setval(pg_get_serial_sequence('business_circle', 'id'), $1)", [CIRCLES]);
+    await q("SELECT setval(pg_get_serial_sequence('business_circle', 'id'), $1)", [size.circles]);
     await q(
       `INSERT INTO circle_member (circle_id, merchant_id)
        SELECT k, s.start + j
@@ -213,20 +231,20 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
        JOIN bench.merchant_city a ON a.id = s.start
        JOIN bench.merchant_city b ON b.id = s.start + j AND b.city_no = a.city_no
        ORDER BY 1, 2`,
-      [CIRCLES, MERCHANTS],
+      [size.circles, size.merchants],
     );
     await q(`CREATE UNLOGGED TABLE bench.circle_city AS
              SELECT mc.city_no, (row_number() OVER (PARTITION BY mc.city_no ORDER BY c.id))::int AS rn, c.id
-             FROM business_circle c JOIN bench.merchant_city mc ON mc.id = 1 + floor(bench.u(c.id, 211) * $1)::int`, [MERCHANTS]);
+             FROM business_circle c JOIN bench.merchant_city mc ON mc.id = 1 + floor(bench.u(c.id, 211) * $1)::int`, [size.merchants]);
     await q("ALTER TABLE bench.circle_city ADD PRIMARY KEY (city_no, rn)");
     return `${await n("SELECT count(*)::int AS n FROM circle_member")} memberships, ${await n("SELECT count(DISTINCT merchant_id)::int AS n FROM circle_member")} merchants in a circle`;
   });
 
-  await step(`ACTIVE campaigns (${CAMPAIGNS}) with eligible circles and merchants`, async () => {
+  await step(`ACTIVE campaigns (${size.campaigns}) with eligible circles and merchants`, async () => {
     // City by merchant share. Scope: 10 % wide (10..30 circles, 3..8 promotions before scaling),
     // 60 % a few circles (1..6; 10..30 promotions; a third also 1..10 merchants), 30 % a list of
     // 10..150 merchants (5..40 promotions; 30 % also one circle). `lo`..`hi`: its promotion numbers,
-    // the weights scaled to exactly PROMOTIONS.
+    // the weights scaled to exactly size.promotions.
     await q(
       `CREATE UNLOGGED TABLE bench.campaign_plan AS
        WITH k AS (
@@ -246,7 +264,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
        SELECT w.*, floor((sum(weight) OVER (ORDER BY k) - weight)::float8 * $2 / sum(weight) OVER ())::int + 1 AS lo,
               floor(sum(weight) OVER (ORDER BY k)::float8 * $2 / sum(weight) OVER ())::int AS hi
        FROM w`,
-      [CAMPAIGNS, PROMOTIONS],
+      [size.campaigns, size.promotions],
     );
     const empty = await q("SELECT count(*)::int AS n FROM bench.campaign_plan WHERE hi < lo");
     if (empty.rows[0].n > 0) throw new Error(`${empty.rows[0].n} campaigns would get no promotion`);
@@ -260,7 +278,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
        FROM bench.campaign_plan CROSS JOIN LATERAL (SELECT ((1000 + floor(bench.u(k, 230) * 49000)) * 10000)::bigint AS budget) b
        ORDER BY k`,
     );
-    await q("SELECT setval(pg_get_serial_sequence('campaign', 'id'), $1)", [CAMPAIGNS]);
+    await q("SELECT setval(pg_get_serial_sequence('campaign', 'id'), $1)", [size.campaigns]);
     await q(
       `INSERT INTO campaign_circle (campaign_id, circle_id)
        SELECT DISTINCT p.k, cc.id
@@ -280,7 +298,7 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
     return `${await n("SELECT count(*)::int AS n FROM campaign_circle")} campaign circles, ${await n("SELECT count(*)::int AS n FROM campaign_merchant")} campaign merchants`;
   });
 
-  await step(`promotions (${fmt(PROMOTIONS)})`, async () => {
+  await step(`promotions (${fmt(size.promotions)})`, async () => {
     // Kind: 35 % PERCENT_OFF, 20 % FIXED_PRICE, 30 % CASHBACK, 15 % LUCKY_DRAW (5 % of draws out of
     // prizes). Validity: half the whole quarter, half 2..11 weeks of it. Schedule: 50 % all day,
     // 15 % Saturday 09:00-21:00, 10 % weekend 10:00-22:00, 10 % Friday 22:00-02:00 (past midnight),
@@ -332,17 +350,35 @@ async function build(client: pg.Client, log: Log): Promise<{ step: string; secon
                    WHEN cap < 0.4 THEN floor((1000 + floor(bench.u(i, 255) * 49000)) * 100 * 0.5 * bench.u(i, 256))::bigint
                    ELSE floor(bench.u(i, 256) * 2000000)::bigint END
        FROM r ORDER BY i`,
-      [PROMOTIONS],
+      [size.promotions],
     );
-    await q("SELECT setval(pg_get_serial_sequence('promotion', 'id'), $1)", [PROMOTIONS]);
+    await q("SELECT setval(pg_get_serial_sequence('promotion', 'id'), $1)", [size.promotions]);
     return `${await n("SELECT count(*)::int AS n FROM promotion")} promotions`;
   });
 
   await step("VACUUM ANALYZE", async () => {
     await q("DROP TABLE IF EXISTS bench.outlet_city, bench.circle_city, bench.campaign_plan");
+    await indexOffers(client, log);
     await q("VACUUM (ANALYZE) merchant, business_circle, circle_member, campaign, campaign_circle, campaign_merchant, promotion, redemption, visit");
   });
   return steps;
+}
+
+/**
+ * The live-offer index from the rows built above, as `rollups:rebuild` would (the data is
+ * written in SQL, not through the services that keep the index), then its statistics.
+ */
+async function indexOffers(client: pg.Client, log: Log): Promise<void> {
+  const t0 = performance.now();
+  const viaPg = {
+    $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => {
+      const q = Prisma.sql(strings, ...values);
+      return (await client.query(q.text, q.values as unknown[])).rowCount ?? 0;
+    },
+  };
+  const rows = await rebuildOffers(viaPg as unknown as Parameters<typeof rebuildOffers>[0]);
+  await client.query("VACUUM (ANALYZE) live_offer");
+  log(`  live-offer index: ${fmt(rows)} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 async function summarize(client: pg.Client): Promise<Omit<PromotionsData, "builtAt" | "reused" | "buildSteps">> {

@@ -253,7 +253,8 @@ const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
   const size = Number(/(?:records|merchants|runs|subscriptions)=(\d+)/.exec(key)?.[1] ?? 0);
-  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("live:") ? 0 : key.startsWith("promotions:") ? 1 : key.startsWith("rollups:") ? 2 : key.startsWith("earlier:") ? 3 : key.startsWith("ab:") ? 5 : 4;
+  // The dashboard page, the live path, then the card app's sections (the old query, then the live-offer index's), then the dashboards' reads.
+  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("live:") ? 0 : key.startsWith("promotions:") ? 1 : key.startsWith("offers:") ? 1.5 : key.startsWith("rollups:") ? 2 : key.startsWith("earlier:") ? 3 : key.startsWith("ab:") ? 5 : 4;
   return [kind, kind === 2 || kind === 3 ? -size : size];
 }
 

@@ -119,6 +119,17 @@ const schema = z.object({
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_WEBHOOK_ATTEMPTS).default(8),
+  /**
+   * The card app's nearby query (promotionsNear) may be answered from an in-process cache for
+   * this many seconds (0: off). Only public answers (anonymous, no cardToken) are cached, keyed
+   * by the place rounded to NEARBY_CACHE_DECIMALS decimal degrees (5 ≈ 1 m), the radius, the page
+   * and the local minute. Never longer than the answer's declared max-age (30 s): see
+   * nearby.service.ts.
+   */
+  NEARBY_CACHE_SECONDS: z.coerce.number().int().min(0).max(30).default(0),
+  NEARBY_CACHE_DECIMALS: z.coerce.number().int().min(3).max(7).default(5),
+  /** Most answers the nearby cache holds; the least recently used go first. */
+  NEARBY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */

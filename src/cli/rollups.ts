@@ -2,10 +2,13 @@
  * npm run rollups:verify   recompute every rollup (and first approval) from the records and list
  *                          the differences; exit 1 when there are any
  * npm run rollups:rebuild  re-derive them all from the records (repair)
+ * Both cover the live-offer index (src/figures/offer-index.ts) too: it is derived from the
+ * campaigns, promotions and merchants the same way the rollups are from the records.
  */
 import "reflect-metadata";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
+import { rebuildOffers, verifyOffers } from "../figures/offer-index.js";
 import { rebuildRollups, verifyRollups } from "../figures/rebuild.js";
 
 async function main(command: string | undefined): Promise<number> {
@@ -18,17 +21,21 @@ async function main(command: string | undefined): Promise<number> {
     const started = Date.now();
     if (command === "rebuild") {
       await rebuildRollups(db.prisma);
-      console.log(`Rollups rebuilt from the records in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      const offers = await db.prisma.$transaction((tx) => rebuildOffers(tx), { timeout: 600_000 });
+      console.log(`Rollups rebuilt from the records, and ${offers} live offers from the campaigns, in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       return 0;
     }
     const { differences, total } = await verifyRollups(db.prisma);
+    const offers = await verifyOffers(db.prisma);
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    if (total === 0) {
-      console.log(`Rollups verified: 0 differences from the records (${took}).`);
+    if (total === 0 && offers.total === 0) {
+      console.log(`Rollups verified: 0 differences from the records; live-offer index: 0 differences in ${offers.rows} rows (${took}).`);
       return 0;
     }
-    console.log(`${total} difference(s) between the rollups and the records (${took}); first ${differences.length}:`);
+    if (total) console.log(`${total} difference(s) between the rollups and the records (${took}); first ${differences.length}:`);
     for (const d of differences) console.log(`  ${d.table} ${d.key}: stored ${d.stored ?? "-"}, expected ${d.expected ?? "-"}`);
+    if (offers.total) console.log(`${offers.total} difference(s) between the live-offer index and the campaigns; first ${offers.differences.length}:`);
+    for (const d of offers.differences) console.log(`  ${d.kind}: promotion ${d.promotionId} at merchant ${d.merchantId}`);
     console.log("Run `npm run rollups:rebuild` to repair.");
     return 1;
   } finally {

@@ -15,3 +15,6 @@ export type RollupTable = typeof BRANCH_ROLLUP.name | (typeof KEYED_ROLLUPS)[num
 
 /** Every rollup table, for what empties the data tables (src/db/tables.ts). */
 export const ROLLUP_TABLES: readonly RollupTable[] = ["rollup_campaign_day", "rollup_merchant_day", "rollup_branch_day", "rollup_manager_day"];
+
+/** The live-offer index (offer-index.ts): derived from campaigns, promotions and merchants, emptied with them. */
+export const OFFER_INDEX_TABLE = "live_offer";

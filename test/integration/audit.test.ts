@@ -24,6 +24,7 @@ import { CALLERS, twoCities } from "../fixtures/access.js";
 import { merchant } from "../fixtures/merchants.js";
 import { apps, seed } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, TEST_JWT_SECRET, type TestApi } from "../support/harness.js";
+import { seededRandom } from "../support/random.js";
 import { startProduct } from "../support/product.js";
 
 let api: TestApi;
@@ -275,15 +276,7 @@ describe("audit trail that cannot be bypassed", () => {
 });
 
 describe("audit fuzz over every mutation", () => {
-  /** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-  function random(seed: number) {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  const random = seededRandom;
   let serial = 0;
   // Plausible values (known codes, fresh codes, valid dates) let some writes through; hostile
   // ones are what an attacker sends.

@@ -8,6 +8,7 @@ import { rebuildRollups, verifyRollups } from "../../src/figures/rebuild.js";
 import { write } from "../fixtures/scenarios.js";
 import { dataChecksums } from "../support/checksums.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
+import { seededRandom } from "../support/random.js";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -15,15 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-/** mulberry32: a small seeded generator, so a failure replays exactly. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const cities = ["C1", "C2", "C3"];
 const subs = cities.flatMap((c) => [`${c}-S1`, `${c}-S2`]);

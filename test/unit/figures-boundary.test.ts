@@ -5,7 +5,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROLLUP_TABLES } from "../../src/figures/tables.js";
+import { OFFER_INDEX_TABLE, ROLLUP_TABLES } from "../../src/figures/tables.js";
+
+const DERIVED = [...ROLLUP_TABLES, OFFER_INDEX_TABLE];
 
 const SRC = join(import.meta.dirname, "../../src");
 
@@ -18,20 +20,20 @@ function sources(dir: string): string[] {
 }
 
 describe("the figures boundary", () => {
-  it("no file outside src/figures names a rollup table", () => {
+  it("no file outside src/figures names a rollup table or the live-offer index", () => {
     const files = sources(SRC);
     expect(files.length).toBeGreaterThan(50);
     const offenders = files
       .filter((f) => !relative(SRC, f).startsWith("figures/"))
       .flatMap((f) => {
         const text = readFileSync(f, "utf8");
-        return ROLLUP_TABLES.filter((t) => text.includes(t)).map((t) => `${relative(SRC, f)}: ${t}`);
+        return DERIVED.filter((t) => text.includes(t)).map((t) => `${relative(SRC, f)}: ${t}`);
       });
     expect(offenders).toEqual([]);
   });
 
   it("the check would see one: the figures module itself names them", () => {
     const figures = sources(join(SRC, "figures")).map((f) => readFileSync(f, "utf8")).join("\n");
-    for (const t of ROLLUP_TABLES) expect(figures).toContain(t);
+    for (const t of DERIVED) expect(figures).toContain(t);
   });
 });

@@ -16,6 +16,7 @@ import { pageByCode, toGlobalId, type Page } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, checkYuan } from "../common/validate.js";
 import { inSubtree } from "../org/org.service.js";
 import { CampaignStatus } from "./campaigns.enums.js";
+import { refreshOffers } from "../../figures/offer-index.js";
 import type { CreateCampaignInput, TransitionCampaignInput, UpdateCampaignInput } from "./campaigns.input.js";
 import { Campaign } from "./campaigns.type.js";
 
@@ -124,6 +125,7 @@ export async function createCampaign(db: Db, input: CreateCampaignInput, options
       },
     });
     await replaceEligibility(tx, created.id, circleIds, merchantIds);
+    await refreshOffers(tx, { campaigns: [created.id] });
     return created.code;
   });
   return (await findCampaign(db, code))!;
@@ -159,6 +161,7 @@ export async function updateCampaign(db: Db, input: UpdateCampaignInput, options
       },
     });
     await replaceEligibility(tx, current.id, input.circleCodes ? circleIds : null, input.merchantCodes ? merchantIds : null);
+    await refreshOffers(tx, { campaigns: [current.id] });
     changes.add({ campaigns: [current.code] });
     return current.code;
   });
@@ -175,6 +178,7 @@ export async function transitionCampaign(db: Db, input: TransitionCampaignInput,
       ]);
     }
     await tx.campaign.update({ where: { id: current.id }, data: { status: input.to } });
+    await refreshOffers(tx, { campaigns: [current.id] });
     changes.add({ campaigns: [current.code] });
     return current.code;
   });

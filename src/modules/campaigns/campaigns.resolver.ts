@@ -20,7 +20,7 @@ import {
   UpdateCampaignInput,
 } from "./campaigns.input.js";
 import { createCampaign, findCampaign, listCampaigns, transitionCampaign, updateCampaign } from "./campaign.service.js";
-import { promotionsNear } from "./nearby.service.js";
+import { NEARBY_MAX_AGE_SECONDS, promotionsNear } from "./nearby.service.js";
 import { createPromotion, findPromotion } from "./promotion.service.js";
 import { redeem } from "./redemption.service.js";
 import { Campaign, Promotion, PromotionConnection, PromotionScope, Redemption } from "./campaigns.type.js";
@@ -109,10 +109,17 @@ export class PromotionsResolver {
   })
   @Limits({ rows: Rows.page(50) }) // the service refuses more than 50
   @Allow("ANONYMOUS", ...ROLES)
-  promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
+  async promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
     // A signed-in caller may see staff-only fields, so only anonymous answers without a card are shared.
-    ctx.cache.hint(30, args.cardToken || ctx.claims ? "PRIVATE" : "PUBLIC");
-    return promotionsNear(ctx.db, args, ctx.config.BANK_TIME_ZONE);
+    const shared = !args.cardToken && !ctx.claims;
+    const c = ctx.config;
+    const page = await promotionsNear(ctx.db, args, c.BANK_TIME_ZONE, {
+      cache: shared ? { seconds: c.NEARBY_CACHE_SECONDS, decimals: c.NEARBY_CACHE_DECIMALS, entries: c.NEARBY_CACHE_ENTRIES } : undefined,
+    });
+    // An answer from the in-process cache is already `ageSeconds` old: HTTP caches get the rest
+    // of the max-age only, so no offer is shown longer than max-age after it stopped.
+    ctx.cache.hint(Math.max(NEARBY_MAX_AGE_SECONDS - page.ageSeconds, 0), shared ? "PUBLIC" : "PRIVATE");
+    return page;
   }
 
   @FieldResolver(() => Campaign)

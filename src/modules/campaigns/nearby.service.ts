@@ -2,29 +2,70 @@
  * The card app's query: the promotions usable now at merchants near the cardholder, nearest
  * first, with what the card has left of each.
  */
+import { LRUCache } from "lru-cache";
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { periodOf } from "../../domain/period.js";
-import { cardTokenProblem, DAYS_OF_WEEK, isOpenAtLocal, openings, type ScheduleWindow as Window } from "../../domain/promotion.js";
+import { cardTokenProblem, openings } from "../../domain/promotion.js";
 import { IssueCollector } from "../../errors.js";
-import { Prisma } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
-import { promotionMerchants } from "../../figures/coverage.js";
+import { offersNear } from "../../figures/offer-index.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
 import { toPromotion } from "./promotion.service.js";
 
-const EARTH_RADIUS_M = 6_371_000;
-
 /**
- * Promotions usable at `at` at merchants within the radius, nearest first. The merchants come
- * from a bounding box on the (latitude, longitude) index, the same plan on PostgreSQL and on
- * the embedded database (no PostGIS). Schedules are judged here, once per promotion; the exact
- * (haversine) distance, the order and the page are the database's.
+ * Promotions usable at `at` at merchants within the radius, nearest first: one statement on
+ * the live-offer index (src/figures/offer-index.ts, a GiST index on a `point`, the same SQL on
+ * PostgreSQL and on the embedded database), then the page's promotions, merchants and (with a
+ * card) its uses. When each window closes and what the card has left are judged for the page
+ * only, so a request costs the same statements however many offers are near.
  */
-export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: string, now: Date = new Date()): Promise<Page<NearbyPromotion>> {
+/** How long a nearby answer may be kept by HTTP caches (Cache-Control max-age), in seconds. */
+export const NEARBY_MAX_AGE_SECONDS = 30;
+
+/** The in-process cache of public nearby answers (config NEARBY_CACHE_*); `seconds` 0 is off. */
+export interface NearbyCacheOptions {
+  seconds: number;
+  /** The place is rounded to this many decimal degrees, and answered for the rounded place. */
+  decimals: number;
+  entries: number;
+}
+
+/** A nearby page, and for an answer from the in-process cache how old it is. */
+export type NearbyPage = Page<NearbyPromotion> & { ageSeconds: number };
+
+interface Cached {
+  page: Page<NearbyPromotion>;
+  storedAt: number;
+}
+
+// One cache per database handle (a process serves one; tests start several servers).
+const caches = new WeakMap<Db, LRUCache<string, Cached>>();
+
+function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string, Cached>; ttlMs: number } {
+  // The entry's life is bounded by the declared max-age: a cached answer shows an offer at most
+  // NEARBY_MAX_AGE_SECONDS after it stopped being usable, as an HTTP cache honouring the
+  // header would. The resolver also lowers the header's max-age by the entry's age, so an HTTP
+  // cache after us cannot add its own 30 s on top.
+  const ttlMs = Math.min(options.seconds, NEARBY_MAX_AGE_SECONDS) * 1000;
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new LRUCache<string, Cached>({ max: options.entries, ttl: ttlMs, ttlAutopurge: false });
+    caches.set(db, cache);
+  }
+  return { cache, ttlMs };
+}
+
+export async function promotionsNear(
+  db: Db,
+  args: PromotionsNearArgs,
+  zone: string,
+  options: { now?: Date; cache?: NearbyCacheOptions } = {},
+): Promise<NearbyPage> {
+  const now = options.now ?? new Date();
   const issues = new IssueCollector();
   if (!(args.latitude >= -90 && args.latitude <= 90)) issues.add(undefined, "latitude", `${args.latitude} must be -90..90`);
   if (!(args.longitude >= -180 && args.longitude <= 180)) issues.add(undefined, "longitude", `${args.longitude} must be -180..180`);
@@ -39,48 +80,22 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
   const at = args.at ?? now;
   const local = DateTime.fromJSDate(at, { zone });
   const localDate = local.toISODate()!;
-  const dLat = args.radiusMeters / 111_320;
-  const dLng = args.radiusMeters / (111_320 * Math.max(Math.cos((args.latitude * Math.PI) / 180), 0.01));
-  // Which offers are open now is a question about promotions, not merchants: ask it once per
-  // promotion, then let the database rank and page the (promotion, merchant) pairs.
-  const nearby = Prisma.sql`
-    WITH nearby AS (
-      SELECT id, code, latitude, longitude FROM merchant
-      WHERE latitude BETWEEN ${args.latitude - dLat} AND ${args.latitude + dLat}
-        AND longitude BETWEEN ${args.longitude - dLng} AND ${args.longitude + dLng}
-    ), eligible AS (${promotionMerchants({ merchants: Prisma.sql`SELECT id FROM nearby` })})`;
-  const offers = await db.$queryRaw<{ id: number; schedule: Window[] }[]>`
-    ${nearby}
-    SELECT DISTINCT p.id, p.schedule FROM eligible e
-    JOIN promotion p ON p.id = e.promotion_id AND ${localDate}::date BETWEEN p.valid_from AND p.valid_to
-      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
-    JOIN campaign c ON c.id = p.campaign_id AND c.status = 'ACTIVE' AND ${localDate}::date BETWEEN c.starts_on AND c.ends_on AND c.spent_fen < c.budget_fen`;
-  const day = DAYS_OF_WEEK[local.weekday - 1];
-  const minute = local.hour * 60 + local.minute;
-  const openIds = offers.filter((o) => isOpenAtLocal(o.schedule, day, minute)).map((o) => o.id);
-
-  const rad = Math.PI / 180;
-  const hits = Prisma.sql`
-    ${nearby}, hits AS (
-      SELECT p.id AS pid, p.code AS pcode, n.id AS mid, n.code AS mcode,
-             2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(
-               power(sin((n.latitude - ${args.latitude}::float8) * ${rad / 2}::float8), 2)
-               + cos(${args.latitude * rad}::float8) * cos(n.latitude * ${rad}::float8)
-                 * power(sin((n.longitude - ${args.longitude}::float8) * ${rad / 2}::float8), 2)))) AS distance
-      FROM eligible e
-      JOIN promotion p ON p.id = e.promotion_id AND p.id = ANY(${openIds}::int[])
-      JOIN nearby n ON n.id = e.merchant_id
-    )`;
-  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>`
-    ${hits}
-    SELECT pid, pcode, mid, mcode, distance, count(*) OVER () AS total FROM hits
-    WHERE distance <= ${args.radiusMeters}::float8
-    ORDER BY distance, pcode, mcode
-    LIMIT ${first} OFFSET ${offset}`;
+  // The clock is read once: the index judges dates and schedules on its rows (offer-index.ts).
+  const minuteOfWeek = (local.weekday - 1) * 1440 + local.hour * 60 + local.minute;
+  // Only a public answer (no card) is shared between callers; the resolver says which are.
+  const shared = options.cache && options.cache.seconds > 0 && !args.cardToken ? { ...cacheFor(db, options.cache), decimals: options.cache.decimals } : null;
+  const round = (degrees: number) => (shared ? Number(degrees.toFixed(shared.decimals)) : degrees);
+  const near = { latitude: round(args.latitude), longitude: round(args.longitude), radiusMeters: args.radiusMeters, localDate, minuteOfWeek };
+  // The answer depends on the rounded place, the page, the local date and minute, nothing else.
+  const key = `${near.latitude},${near.longitude},${near.radiusMeters},${first},${offset},${localDate},${minuteOfWeek}`;
+  const hit = shared?.cache.get(key);
+  if (hit) return { ...hit.page, ageSeconds: Math.floor((Date.now() - hit.storedAt) / 1000) };
+  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>(offersNear({ ...near, first, offset }));
   let total = rows.length ? Number(rows[0].total) : 0;
   if (rows.length === 0 && offset > 0) {
-    const [{ n }] = await db.$queryRaw<{ n: bigint }[]>`${hits} SELECT count(*) AS n FROM hits WHERE distance <= ${args.radiusMeters}::float8`;
-    total = Number(n);
+    // Past the end: the total comes from the first row.
+    const [head] = await db.$queryRaw<{ total: bigint }[]>(offersNear({ ...near, first: 1, offset: 0 }));
+    total = head ? Number(head.total) : 0;
   }
   const pagePromotions = [...new Set(rows.map((r) => r.pid))];
   const [promotionRows, merchantRows, used] = await Promise.all([
@@ -113,6 +128,8 @@ export async function promotionsNear(db: Db, args: PromotionsNearArgs, zone: str
       remainingForCard,
     });
   });
-  return offsetPage(nodes, offset, first, total);
+  const page = offsetPage(nodes, offset, first, total);
+  shared?.cache.set(key, { page, storedAt: Date.now() });
+  return { ...page, ageSeconds: 0 };
 }
 

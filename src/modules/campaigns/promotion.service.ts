@@ -16,6 +16,7 @@ import { toGlobalId } from "../common/relay.js";
 import { checkCode, checkName, checkOrder, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import { campaignMerchants } from "../../figures/coverage.js";
+import { refreshOffers } from "../../figures/offer-index.js";
 import type { MerchantCategory } from "../merchants/merchants.enums.js";
 import type { CreatePromotionInput, PromotionScopeInput } from "./campaigns.input.js";
 import { Promotion, PromotionScope } from "./campaigns.type.js";
@@ -124,6 +125,7 @@ export async function createPromotion(db: Db, input: CreatePromotionInput, optio
         categories: { create: scope!.categories.map((category) => ({ category })) },
       },
     });
+    await refreshOffers(tx, { promotions: [created.id] });
     return created.code;
   });
   return (await findPromotion(db, code))!;

@@ -19,6 +19,7 @@ import { checkCode, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { RedeemPromotionInput } from "./campaigns.input.js";
 import { promotionMerchants } from "../../figures/coverage.js";
+import { refreshOffers } from "../../figures/offer-index.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
 
@@ -69,6 +70,11 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
 
     const promotion = await tx.promotion.findUnique({ where: { code: input.promotionCode } });
     if (!promotion) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+    // A promotion's spending and its prizes only ever go one way and its cap never changes, so
+    // a spent cap or an empty stock seen before any lock is final: refused without queueing
+    // behind the campaign's lock (a hot offer's last yuan draws a crowd of such attempts).
+    if (promotion.budgetCapFen != null && promotion.spentFen >= promotion.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
+    if (promotion.kind === PromotionKind.LUCKY_DRAW && (promotion.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
     const merchantId = await idOf(tx, "merchant", input.merchantCode, "merchantCode");
     // Campaign first, then promotion: the order of db/locks.ts, so no two redemptions deadlock.
     const campaign = (await lockCampaign(tx, { id: promotion.campaignId }))!;
@@ -129,10 +135,17 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
       data: { spentFen: { increment: costFen }, ...(won ? { prizeStock: { decrement: 1 } } : {}) },
     });
     const spent = campaign.spentFen + costFen;
+    const paused = spent >= campaign.budgetFen;
     await tx.campaign.update({
       where: { id: campaign.id },
-      data: { spentFen: spent, ...(spent >= campaign.budgetFen ? { status: CampaignStatus.PAUSED } : {}) },
+      data: { spentFen: spent, ...(paused ? { status: CampaignStatus.PAUSED } : {}) },
     });
+    // The use that spends the last fen or prize takes the offer out of the index with it; the
+    // others change nothing it holds, so they skip the refresh.
+    const promotionSpent = promotion.budgetCapFen != null && locked.spentFen + costFen >= promotion.budgetCapFen;
+    const outOfStock = won === true && (locked.prizeStock ?? 0) <= 1;
+    if (paused) await refreshOffers(tx, { campaigns: [campaign.id] });
+    else if (promotionSpent || outOfStock) await refreshOffers(tx, { promotions: [promotion.id] });
     // Spent, remaining, results and (when this use spent the last fen) the self-pause.
     changes.add({ campaigns: [campaign.code] });
     return Object.assign(new Redemption(), {

@@ -5,6 +5,7 @@
  */
 import type { Db } from "../../db/database.js";
 import { inTransaction } from "../../db/transaction.js";
+import { refreshOffers } from "../../figures/offer-index.js";
 import type { VisitScope } from "../../domain/access.js";
 import { compareDates, fromDbDate, toDbDate, type BusinessDate } from "../../domain/dates.js";
 import { BadInputError, type IssueCollector } from "../../errors.js";
@@ -102,7 +103,7 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
     const { rejected } = screened;
     if (screened.rows.length === 0) return { ...NOTHING, rejected };
     const rows = byKey(screened.rows, (r) => r.code);
-    const returned = await tx.$queryRaw<{ inserted: boolean }[]>`
+    const returned = await tx.$queryRaw<{ id: number; inserted: boolean }[]>`
       INSERT INTO merchant (code, name, category, address, latitude, longitude, branch_id, updated_at)
       SELECT r.code, r.name, r.category, r.address, r.latitude, r.longitude, b.id, now()
       FROM unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.category)}::"MerchantCategory"[],
@@ -115,7 +116,9 @@ export async function upsertMerchants(db: Db, input: readonly MerchantInput[], m
         latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, branch_id = EXCLUDED.branch_id, updated_at = now()
       WHERE (merchant.name, merchant.category, merchant.address, merchant.latitude, merchant.longitude, merchant.branch_id)
         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.address, EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.branch_id)
-      RETURNING (xmax = 0) AS inserted`;
+      RETURNING id, (xmax = 0) AS inserted`;
+    // A move or a new category changes where offers can be used.
+    if (returned.length) await refreshOffers(tx, { merchants: returned.map((r) => r.id) });
     return { ...countWrites(rows.length, returned), rejected };
   });
 }
@@ -166,7 +169,7 @@ export async function upsertBusinessCircles(
     // moved. Both changes run in one statement on one snapshot; the upsert above locked every
     // circle row (even unchanged ones), so a concurrent write to the same circle waits.
     const pairs = rows.flatMap((r) => r.merchantCodes.map((m) => [r.code, m] as const));
-    const moved = await tx.$queryRaw<{ code: string }[]>`
+    const moved = await tx.$queryRaw<{ code: string | null; merchant_id: number | null }[]>`
       WITH wanted AS (
         SELECT c.id AS circle_id, m.id AS merchant_id
         FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS w(circle_code, merchant_code)
@@ -177,22 +180,27 @@ export async function upsertBusinessCircles(
         DELETE FROM circle_member cm USING business_circle c
         WHERE c.id = cm.circle_id AND c.code = ANY(${codes}::text[])
           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.circle_id = cm.circle_id AND w.merchant_id = cm.merchant_id)
-        RETURNING cm.circle_id
+        RETURNING cm.circle_id, cm.merchant_id
       ),
       added AS (
         INSERT INTO circle_member (circle_id, merchant_id) SELECT circle_id, merchant_id FROM wanted
         ON CONFLICT DO NOTHING
-        RETURNING circle_id
+        RETURNING circle_id, merchant_id
       ),
       changed AS (
         UPDATE business_circle SET updated_at = now()
         WHERE id IN (SELECT circle_id FROM removed UNION SELECT circle_id FROM added)
         RETURNING code
       )
-      SELECT code FROM changed`;
+      SELECT code, NULL::int AS merchant_id FROM changed
+      UNION ALL SELECT NULL, merchant_id FROM removed
+      UNION ALL SELECT NULL, merchant_id FROM added`;
+    // A merchant joining or leaving a circle joins or leaves the campaigns and offers naming it.
+    const members = [...new Set(moved.flatMap((m) => (m.merchant_id == null ? [] : [m.merchant_id])))];
+    if (members.length) await refreshOffers(tx, { merchants: members });
 
     const inserted = new Set(written.filter((w) => w.inserted).map((w) => w.code));
-    const updated = new Set([...written.filter((w) => !w.inserted).map((w) => w.code), ...moved.map((m) => m.code)]);
+    const updated = new Set([...written.filter((w) => !w.inserted).map((w) => w.code), ...moved.flatMap((m) => (m.code == null ? [] : [m.code]))]);
     for (const code of inserted) updated.delete(code);
     return { created: inserted.size, updated: updated.size, unchanged: rows.length - inserted.size - updated.size, rejected };
   });

@@ -1,0 +1,209 @@
+/**
+ * The live-offer index (`live_offer`): where each offer can be used now, one row per
+ * (promotion, merchant) at the merchant's location, for the card app's nearest-first search.
+ *
+ * A row exists while its campaign is ACTIVE with budget left, its promotion has budget and
+ * stock left, and the merchant is covered by the campaign and the promotion's appliesTo
+ * (coverage.ts). Dates and the weekly schedule are kept as columns and judged by the query at
+ * its own time: they change with the clock, not with a write.
+ *
+ * This file is the index's one home: every write that changes an input (a campaign's status,
+ * dates, budget or eligibility, a self-pause, a promotion, a merchant's place or category, a
+ * circle's members, a budget or stock running out) calls `refreshOffers` in its own
+ * transaction with the ids it touched, and the index is exact when that transaction commits.
+ * `offers:verify` rebuilds the rows from the sources and compares (src/cli/rollups.ts).
+ */
+import type { Db } from "../db/database.js";
+import type { Tx } from "../db/transaction.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { campaignMerchants, promotionMerchants, type IdSet } from "./coverage.js";
+
+/** Minutes in a week: `open_minutes` counts from Monday 00:00 local. */
+export const MINUTES_PER_WEEK = 7 * 1440;
+
+/** What a write touched; each set may be ids or a subquery of ids. */
+export interface OfferScope {
+  campaigns?: IdSet;
+  promotions?: IdSet;
+  merchants?: IdSet;
+}
+
+function ids(set: IdSet): Prisma.Sql {
+  return Array.isArray(set) ? Prisma.sql`SELECT unnest(${[...set]}::int[])` : (set as Prisma.Sql);
+}
+
+/** The promotions a scope names, its campaigns' included; null when it names none. */
+function promotionsOf(scope: OfferScope): Prisma.Sql | null {
+  const parts: Prisma.Sql[] = [];
+  if (scope.promotions !== undefined) parts.push(ids(scope.promotions));
+  if (scope.campaigns !== undefined) parts.push(Prisma.sql`SELECT id FROM promotion WHERE campaign_id IN (${ids(scope.campaigns)})`);
+  return parts.length ? Prisma.join(parts, " UNION ") : null;
+}
+
+const WEEK = Prisma.raw(String(MINUTES_PER_WEEK));
+
+// A weekly schedule ([{ days, start, end }], domain/promotion.ts) as the minutes of the local
+// week it is open: a window that runs past midnight goes on into the next day, and Sunday's
+// into Monday. The same rule as isOpenAtLocal, so the database can judge it on every row.
+const OPEN_MINUTES = Prisma.sql`CASE WHEN jsonb_array_length(p.schedule) = 0 THEN int4multirange(int4range(0, ${WEEK})) ELSE (
+  SELECT range_agg(v.part)
+  FROM jsonb_array_elements(p.schedule) w(win)
+  CROSS JOIN LATERAL (SELECT split_part(w.win->>'start', ':', 1)::int * 60 + split_part(w.win->>'start', ':', 2)::int AS st,
+                             split_part(w.win->>'end', ':', 1)::int * 60 + split_part(w.win->>'end', ':', 2)::int AS en) t
+  CROSS JOIN LATERAL jsonb_array_elements_text(w.win->'days') d(day)
+  CROSS JOIN LATERAL (SELECT (array_position(ARRAY['MONDAY','TUESDAY','WEDNESDAY','THURSDAY','FRIDAY','SATURDAY','SUNDAY']::text[], d.day) - 1) * 1440 + t.st AS s,
+                             CASE WHEN t.en > t.st THEN t.en - t.st ELSE 1440 - t.st + t.en END AS len) x
+  CROSS JOIN LATERAL (VALUES (int4range(x.s, least(x.s + x.len, ${WEEK}))),
+                             (CASE WHEN x.s + x.len > ${WEEK} THEN int4range(0, x.s + x.len - ${WEEK}) END)) v(part)
+  WHERE v.part IS NOT NULL) END`;
+
+/** The rows the index should hold for the (promotion, merchant) pairs `pairs` yields. */
+function liveRows(pairs: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT e.promotion_id, e.merchant_id, p.code AS promotion_code, m.code AS merchant_code,
+           point(m.longitude, m.latitude) AS location,
+           greatest(p.valid_from, c.starts_on) AS valid_from, least(p.valid_to, c.ends_on) AS valid_to,
+           ${OPEN_MINUTES} AS open_minutes
+    FROM (${pairs}) e
+    JOIN promotion p ON p.id = e.promotion_id
+      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
+    JOIN campaign c ON c.id = p.campaign_id AND c.status = 'ACTIVE' AND c.spent_fen < c.budget_fen
+    JOIN merchant m ON m.id = e.merchant_id`;
+}
+
+/** The columns two versions of a row must agree on (`point` has no `=`, hence `~=`). */
+function same(a: string, b: string): Prisma.Sql {
+  const [x, y] = [Prisma.raw(a), Prisma.raw(b)];
+  return Prisma.sql`${x}.promotion_id = ${y}.promotion_id AND ${x}.merchant_id = ${y}.merchant_id
+    AND ${x}.promotion_code = ${y}.promotion_code AND ${x}.merchant_code = ${y}.merchant_code AND ${x}.location ~= ${y}.location
+    AND ${x}.valid_from = ${y}.valid_from AND ${x}.valid_to = ${y}.valid_to AND ${x}.open_minutes = ${y}.open_minutes`;
+}
+
+/**
+ * Brings the index up to date for what a write touched, in the write's transaction: rows of
+ * the scope's promotions (its campaigns' included) and merchants that no longer qualify go,
+ * those that do are written if new or changed. Two statements (the locks, the refresh), whatever
+ * the scope's size.
+ * Returns how many rows went and how many were written.
+ */
+export async function refreshOffers(tx: Tx | Db, scope: OfferScope): Promise<{ removed: number; written: number }> {
+  const promotions = promotionsOf(scope);
+  const merchants = scope.merchants === undefined ? null : ids(scope.merchants);
+  if (!promotions && !merchants) return { removed: 0, written: 0 };
+  const pairs = Prisma.join(
+    [
+      ...(promotions ? [promotionMerchants({ promotions: promotions })] : []),
+      ...(merchants ? [promotionMerchants({ merchants: merchants })] : []),
+    ],
+    " UNION ",
+  );
+  const inScope = Prisma.join(
+    [...(promotions ? [Prisma.sql`o.promotion_id IN (${promotions})`] : []), ...(merchants ? [Prisma.sql`o.merchant_id IN (${merchants})`] : [])],
+    " OR ",
+  );
+  // The campaigns and merchants whose rows this computes, held (FOR SHARE) before it reads
+  // them: a concurrent write to one of them (a pause, a spent budget, a move) either waits for
+  // this transaction, and then sees its rows, or commits first, and then this statement's new
+  // snapshot sees it. Without it, a row inserted here could miss a concurrent pause's delete.
+  const campaigns = Prisma.join(
+    [
+      ...(promotions ? [Prisma.sql`SELECT campaign_id FROM promotion WHERE id IN (${promotions})`] : []),
+      ...(merchants ? [Prisma.sql`SELECT campaign_id FROM (${campaignMerchants({ merchants })}) x`] : []),
+    ],
+    " UNION ",
+  );
+  await tx.$queryRaw`
+    WITH c AS (SELECT id FROM campaign WHERE id IN (${campaigns}) ORDER BY id FOR SHARE),
+    m AS (SELECT id FROM merchant WHERE ${merchants ? Prisma.sql`id IN (${merchants})` : Prisma.sql`false`} ORDER BY id FOR SHARE)
+    SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM m) AS held`;
+  const [r] = await tx.$queryRaw<{ removed: number; written: number }[]>`
+    WITH want AS (${liveRows(pairs)}),
+    gone AS (
+      DELETE FROM live_offer o WHERE (${inScope})
+        AND NOT EXISTS (SELECT 1 FROM want w WHERE w.promotion_id = o.promotion_id AND w.merchant_id = o.merchant_id)
+      RETURNING 1
+    ),
+    put AS (
+      INSERT INTO live_offer (promotion_id, merchant_id, promotion_code, merchant_code, location, valid_from, valid_to, open_minutes)
+      SELECT * FROM want w WHERE NOT EXISTS (SELECT 1 FROM live_offer o WHERE ${same("o", "w")})
+      ON CONFLICT (promotion_id, merchant_id) DO UPDATE SET
+        promotion_code = EXCLUDED.promotion_code, merchant_code = EXCLUDED.merchant_code, location = EXCLUDED.location,
+        valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, open_minutes = EXCLUDED.open_minutes
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone)::int AS removed, (SELECT count(*) FROM put)::int AS written`;
+  return r;
+}
+
+/** A row the index holds and should not (`extra`), or should hold and does not (`missing`). */
+export interface OfferDifference {
+  kind: "missing" | "extra";
+  promotionId: number;
+  merchantId: number;
+}
+
+/** Compares the index with the rows rebuilt from the sources; empty when exact. */
+export async function verifyOffers(db: Db | Tx, limit = 100): Promise<{ rows: number; differences: OfferDifference[]; total: number }> {
+  const all = promotionMerchants({});
+  const rows = await db.$queryRaw<{ kind: "missing" | "extra"; promotion_id: number; merchant_id: number; total: bigint; size: bigint }[]>`
+    WITH want AS (${liveRows(all)}),
+    diff AS (
+      SELECT 'missing' AS kind, w.promotion_id, w.merchant_id FROM want w WHERE NOT EXISTS (SELECT 1 FROM live_offer o WHERE ${same("o", "w")})
+      UNION ALL
+      SELECT 'extra', o.promotion_id, o.merchant_id FROM live_offer o WHERE NOT EXISTS (SELECT 1 FROM want w WHERE ${same("o", "w")})
+    )
+    SELECT d.kind, d.promotion_id, d.merchant_id, count(*) OVER () AS total, (SELECT count(*) FROM live_offer) AS size
+    FROM (SELECT 'none' AS kind, NULL::int AS promotion_id, NULL::int AS merchant_id UNION ALL SELECT * FROM diff) d
+    ORDER BY d.kind = 'none' DESC, d.promotion_id, d.merchant_id LIMIT ${limit + 1}`;
+  const size = rows.length ? Number(rows[0].size) : 0;
+  const found = rows.filter((r) => r.kind !== ("none" as string));
+  return {
+    rows: size,
+    total: rows.length ? Number(rows[0].total) - 1 : 0,
+    differences: found.slice(0, limit).map((r) => ({ kind: r.kind, promotionId: r.promotion_id, merchantId: r.merchant_id })),
+  };
+}
+
+/** Rebuilds the whole index from the sources (after a bulk load in SQL, or a repair). */
+export async function rebuildOffers(tx: Tx | Db): Promise<number> {
+  await tx.$executeRaw`DELETE FROM live_offer`;
+  return tx.$executeRaw`
+    INSERT INTO live_offer (promotion_id, merchant_id, promotion_code, merchant_code, location, valid_from, valid_to, open_minutes)
+    ${liveRows(promotionMerchants({}))}`;
+}
+
+/**
+ * The nearby query's one statement: the live offers within `radiusMeters` of a place, usable
+ * on `localDate` at `minuteOfWeek`, nearest first (ties by promotion, then merchant code),
+ * with the total across pages. The GiST index on `location` finds the bounding box; the
+ * haversine distance, the order and the page are computed on those rows only.
+ */
+export function offersNear(q: {
+  latitude: number;
+  longitude: number;
+  radiusMeters: number;
+  localDate: string;
+  minuteOfWeek: number;
+  first: number;
+  offset: number;
+}): Prisma.Sql {
+  const dLat = q.radiusMeters / 111_320;
+  const dLng = q.radiusMeters / (111_320 * Math.max(Math.cos((q.latitude * Math.PI) / 180), 0.01));
+  const rad = Math.PI / 180;
+  return Prisma.sql`
+    SELECT o.promotion_id AS pid, o.promotion_code AS pcode, o.merchant_id AS mid, o.merchant_code AS mcode, h.distance,
+           count(*) OVER () AS total
+    FROM live_offer o
+    CROSS JOIN LATERAL (SELECT 2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(
+             power(sin((o.location[1] - ${q.latitude}::float8) * ${rad / 2}::float8), 2)
+             + cos(${q.latitude * rad}::float8) * cos(o.location[1] * ${rad}::float8)
+               * power(sin((o.location[0] - ${q.longitude}::float8) * ${rad / 2}::float8), 2)))) AS distance) h
+    WHERE o.location <@ box(point(${q.longitude - dLng}::float8, ${q.latitude - dLat}::float8), point(${q.longitude + dLng}::float8, ${q.latitude + dLat}::float8))
+      AND ${q.localDate}::date BETWEEN o.valid_from AND o.valid_to
+      AND o.open_minutes @> ${q.minuteOfWeek}::int
+      AND h.distance <= ${q.radiusMeters}::float8
+    ORDER BY h.distance, o.promotion_code, o.merchant_code
+    LIMIT ${q.first} OFFSET ${q.offset}`;
+}
+
+const EARTH_RADIUS_M = 6_371_000;
