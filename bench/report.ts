@@ -222,6 +222,10 @@ of the bench database; \`--live-subscriptions N\` (1,000), \`--live-per-socket N
 \`--live-import-rows N\` (1 M; 0 for none), \`--no-live-import-compare\` (skip the second import
 without subscriptions). Its section is first below.
 
+An assessment plan's quarter (bench/incentives.ts, issue 14) is timed on its own:
+\`node dist/bench/incentives.js --10m\` (after \`npx tsc -p tsconfig.bench.json\`), in
+\`cardgrowth_bench_incentives\` (or BENCH_DATABASE_URL).
+
 Kinds of section, one per data size each; a new run of a size replaces its own section:
 - **Live path**: event latency from a write's commit to the subscriber, memory per
   subscription, events while the import runs. No numeric target was set for it.
