@@ -2,18 +2,23 @@
  * npm run rollups:verify   recompute every rollup (and first approval) from the records and list
  *                          the differences; exit 1 when there are any
  * npm run rollups:rebuild  re-derive them all from the records (repair)
+ *
+ * With METRICS_TEXTFILE_DIR, verify leaves its result there as cardgrowth_rollups.prom
+ * (src/observability/textfile.ts): alert when differences are above 0.
  */
 import "reflect-metadata";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { rebuildRollups, verifyRollups } from "../figures/rebuild.js";
+import { writeRollupMetrics } from "../observability/textfile.js";
 
 async function main(command: string | undefined): Promise<number> {
   if (command !== "verify" && command !== "rebuild") {
     console.error("usage: rollups <verify|rebuild>");
     return 2;
   }
-  const db = await openDatabase(loadConfig());
+  const config = loadConfig();
+  const db = await openDatabase(config);
   try {
     const started = Date.now();
     if (command === "rebuild") {
@@ -22,7 +27,9 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     const { differences, total } = await verifyRollups(db.prisma);
-    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    const seconds = (Date.now() - started) / 1000;
+    if (config.METRICS_TEXTFILE_DIR) await writeRollupMetrics(config.METRICS_TEXTFILE_DIR, total, seconds);
+    const took = `${seconds.toFixed(1)} s`;
     if (total === 0) {
       console.log(`Rollups verified: 0 differences from the records (${took}).`);
       return 0;

@@ -1,8 +1,14 @@
 /**
  * Running it: Prometheus metrics on their own port (METRICS_PORT) with bounded labels, and the
  * health endpoints (/livez, /readyz, /health) a load balancer and an orchestrator probe.
- * Shutdown and traces need a real process: shutdown.test.ts, tracing.test.ts.
+ * The import and rollups:verify, processes that end, leave theirs in METRICS_TEXTFILE_DIR.
+ * Shutdown and traces need a real server process: shutdown.test.ts, tracing.test.ts.
  */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -170,5 +176,43 @@ describe("health", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("metrics of the batch jobs (METRICS_TEXTFILE_DIR)", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-textfile-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A CLI from dist/ (built by the global setup) with the test database; its exit code. */
+  const run = (cli: string, args: string[]) =>
+    api.database.released(() =>
+      promisify(execFile)("node", [path.join(root, "dist/src/cli", cli), ...args], { cwd: root, env: { ...process.env, ...api.database.env, LOG_LEVEL: "silent", METRICS_TEXTFILE_DIR: dir } }).then(
+        () => 0,
+        (err: { code: number }) => err.code,
+      ),
+    );
+
+  it("an import writes its rows by outcome and its batches as cardgrowth_import_<kind>.prom", async () => {
+    const rows = [...apps("TXT", "S1", 3, "2021-01-20"), { ...apps("TXT-BAD", "S1", 1, "2021-01-20")[0], branchCode: "NOPE" }];
+    const file = path.join(dir, "applications.ndjson");
+    fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n"));
+    expect(await run("import.js", ["applications", file, "--batch-size", "2", "--report", path.join(dir, "report.ndjson")])).toBe(1); // one row rejected
+    const text = fs.readFileSync(path.join(dir, "cardgrowth_import_applications.prom"), "utf8");
+    expect(sample(text, 'cardgrowth_import_last_rows{kind="applications",outcome="created"}')).toBe(3);
+    expect(sample(text, 'cardgrowth_import_last_rows{kind="applications",outcome="rejected"}')).toBe(1);
+    expect(sample(text, 'cardgrowth_import_last_batches{kind="applications"}')).toBe(2);
+    expect(sample(text, 'cardgrowth_import_last_run_timestamp_seconds{kind="applications"}')).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("rollups:verify writes its differences as cardgrowth_rollups.prom", async () => {
+    expect(await run("rollups.js", ["verify"])).toBe(0);
+    const text = fs.readFileSync(path.join(dir, "cardgrowth_rollups.prom"), "utf8");
+    expect(sample(text, "cardgrowth_rollups_verify_differences")).toBe(0);
+    expect(sample(text, "cardgrowth_rollups_verify_last_run_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 600);
   });
 });
