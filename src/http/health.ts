@@ -9,7 +9,7 @@
 import { Router, type RequestHandler } from "express";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
-import { unappliedMigrations } from "../db/migrations.js";
+import { migrationNames, unappliedMigrations } from "../db/migrations.js";
 
 /** A readiness check: resolves when fine, rejects with the reason. */
 export type ReadinessCheck = () => Promise<void>;
@@ -32,12 +32,13 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 export function health({ config, database, draining, checks }: HealthDeps): Router {
+  const release = migrationNames(); // the release's migrations do not change while it runs
   const all: Record<string, ReadinessCheck> = {
     database: async () => {
       await database.prisma.$queryRaw`SELECT 1`;
     },
     migrations: async () => {
-      const pending = await unappliedMigrations(database.prisma);
+      const pending = await unappliedMigrations(database.prisma, release);
       if (pending.length) throw new Error(`${pending.length} migration(s) not applied: run npm run db:migrate`);
     },
     ...checks,

@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { TRUSTED_MANIFEST } from "../../src/graphql/trusted-documents.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer } from "../../src/server.js";
 import { CALLERS, twoCities } from "../fixtures/access.js";
@@ -63,6 +64,15 @@ describe("metrics", () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await anonymous.gql(`{ __typename }`)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
+    // A trusted document (the dashboard's), sent by its hash: its own operation name is the label.
+    const [hash] = [...TRUSTED_MANIFEST].find(([, text]) => text.startsWith("query DashboardRoots"))!;
+    const trusted = await fetch(api.server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${await api.token(CALLERS.HQ)}` },
+      body: JSON.stringify({ documentId: `sha256:${hash}` }),
+    });
+    expect(trusted.status).toBe(200);
+    expect(((await trusted.json()) as { errors?: unknown }).errors).toBeUndefined();
     follower = follow(api.server, await api.token(CALLERS.HQ), FIGURES, { code: "S1" });
     await follower.waitFor(1);
   });
@@ -76,6 +86,7 @@ describe("metrics", () => {
     expect(sample(text, 'cardgrowth_graphql_requests_total{operation="other",type="query",status="200"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'cardgrowth_graphql_requests_total{operation="other",type="unknown",status="400"}')).toBe(1);
     expect(text).not.toMatch(/ClientChosenName|operation="Again"|operation="Two"/);
+    expect(sample(text, 'cardgrowth_graphql_requests_total{operation="DashboardRoots",type="query",status="200"}')).toBe(1);
     // The refused one never reached GraphQL: no operation, no type.
     expect(sample(text, 'cardgrowth_graphql_requests_total{operation="other",type="unknown",status="429"}')).toBe(1);
     expect(before).not.toMatch(/operation="Query.branch"/);
