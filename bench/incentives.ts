@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   await ensureDatabase(url, log);
   await migrate(url, log);
   const data = await ensureData(url, records, false, log);
-  const db = await openPostgres(url, 4, { countStatements: true });
+  const db = await openPostgres(url, 4);
   const steps: Step[] = [];
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);

@@ -169,6 +169,31 @@ const schema = z.object({
       .refine((list) => list.every(isProxyAddress), `each entry must be an IP address, a CIDR range or one of ${PROXY_RANGE_NAMES.join(", ")}`),
   ),
   /**
+   * Port of the Prometheus metrics (`GET /metrics`), a listener of its own so that the public
+   * port never serves them: open it to the monitoring network only. Unset: no metrics
+   * listener; 0: any free port (tests). On METRICS_HOST (default: HOST).
+   */
+  METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.preprocess(emptyAsUnset, z.string().optional()),
+  /**
+   * The import and `rollups:verify` are processes of their own that end: with this folder set,
+   * each writes its counts as Prometheus text there when it ends (`cardgrowth_import.prom`,
+   * `cardgrowth_rollups.prom`), for node_exporter's textfile collector. Unset: none written.
+   */
+  METRICS_TEXTFILE_DIR: z.preprocess(emptyAsUnset, z.string().optional()),
+  /** OTLP/HTTP endpoint of a trace collector (e.g. http://otel-collector:4318); unset: no tracing at all. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUnset, z.string().url().optional()),
+  /** The service name traces carry. */
+  OTEL_SERVICE_NAME: z.string().min(1).default("card-growth"),
+  /** How long each /readyz check (database, migrations, Redis) may take before it counts as failed. */
+  READINESS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
+  /**
+   * The longest a SIGTERM/SIGINT shutdown may take (readiness failed, in-flight requests
+   * finished, subscriptions closed, connections closed); past it the process exits with 1.
+   * Keep it under the orchestrator's grace period (Kubernetes: 30 s).
+   */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
+  /**
    * Who must send a trusted document (an allow-listed operation, by hash) instead of free text:
    * nobody, anonymous callers (the mobile app), or everyone. Default: `anonymous` in
    * production, `off` elsewhere.

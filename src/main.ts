@@ -1,18 +1,28 @@
-/** `npm start`. */
+/**
+ * `npm start`. Tracing (when configured) starts before the server's modules load, so the
+ * app is imported only then.
+ *
+ * SIGTERM or SIGINT: /readyz answers 503 at once, requests in flight finish, subscriptions
+ * close with 1001, then connections and the database; exit 0. Past SHUTDOWN_TIMEOUT_MS, or on a
+ * second signal, exit 1 whatever is left.
+ */
 import "reflect-metadata";
-import { startApp } from "./app.js";
 import { loadConfig } from "./config.js";
-import { DEMO_CALLERS } from "./demo/callers.js";
 import { createLogger } from "./logger.js";
-import { signToken } from "./modules/auth/auth.service.js";
+import { startTracing } from "./observability/tracing.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  const tracing = await startTracing(config);
+  const { startApp } = await import("./app.js");
+  const { DEMO_CALLERS } = await import("./demo/callers.js");
+  const { signToken } = await import("./modules/auth/auth.service.js");
   const app = await startApp(config, logger);
   const where = app.database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   console.log(`\n  GraphQL API ready at ${app.server.url}  (${where})\n`);
   console.log(`  Dashboard at ${new URL("/", app.server.url).href}\n`);
+  if (app.server.metricsUrl) console.log(`  Metrics at ${app.server.metricsUrl}  (METRICS_PORT: keep it off the public network)\n`);
   if (config.GRAPHQL_IDE === "on") console.log(`  Open it in a browser for the GraphQL IDE${config.devTokens ? ", with the demo callers' tokens at hand" : ""}.\n`);
   if (config.devTokens) {
     // A newcomer can query the demo at once; these tokens work only with the development key.
@@ -23,13 +33,30 @@ async function main(): Promise<void> {
     console.log("");
   }
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    await app.close();
-    process.exit(0);
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting without waiting");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, "shutting down: not ready from now on, finishing requests in flight");
+    setTimeout(() => {
+      logger.error({ deadlineMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown took longer than SHUTDOWN_TIMEOUT_MS: exiting with work unfinished");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await app.close();
+      await tracing?.shutdown();
+      logger.info("shut down");
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    }
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 main().catch((err) => {

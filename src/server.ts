@@ -15,6 +15,11 @@
  * which every write publishes to after it commits. The same feed drives the group notifications
  * (src/modules/notify/notifier.ts: milestones, the daily report, the outbox's worker), which run
  * with the server and stop before the feed closes.
+ *
+ * Operations: /livez, /readyz and /health on the public port (src/http/health.ts); Prometheus
+ * metrics on METRICS_PORT only (src/observability/metrics.ts); GraphQL spans when tracing is on
+ * (src/observability/tracing.ts). Shutdown (`close`): readiness fails first, in-flight requests
+ * finish, then the parts in `stops` stop in their order.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,6 +28,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type ErrorRequestHandler } from "express";
+import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import { AppError } from "./errors.js";
@@ -40,6 +46,7 @@ import { sendError, withHttpStatus } from "./http/errors.js";
 import { dashboard } from "./http/dashboard.js";
 import { graphqlIde } from "./http/ide.js";
 import { rateLimit } from "./http/rate-limit.js";
+import { health } from "./http/health.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
 import type { Logger } from "./logger.js";
 import { auditRefusedTokens } from "./modules/audit/audit.http.js";
@@ -49,6 +56,8 @@ import type { ChangeFeed } from "./live/change.js";
 import { createChangeFeed } from "./live/feed.js";
 import { serveSubscriptions } from "./live/subscriptions.js";
 import { NO_NOTIFIER, startNotifier, type Notifier } from "./modules/notify/notifier.js";
+import { graphqlSpan, graphqlSpanNames } from "./observability/graphql-spans.js";
+import { createMetrics } from "./observability/metrics.js";
 
 export interface RunningServer {
   readonly url: string;
@@ -57,6 +66,11 @@ export interface RunningServer {
   readonly feed: ChangeFeed;
   /** Milestones and daily reports to the units' chat groups (src/modules/notify). */
   readonly notifier: Notifier;
+  /** Where Prometheus scrapes (`http://host:METRICS_PORT/metrics`), or null without METRICS_PORT. */
+  readonly metricsUrl: string | null;
+  /** From now on /readyz answers 503; resolves once no request is in flight. */
+  drain(): Promise<void>;
+  /** Drains, then stops every part in order (subscriptions, HTTP, notifier, rate limits, feed, metrics). */
   close(): Promise<void>;
 }
 
@@ -64,6 +78,15 @@ export interface ServerOptions {
   /** The wall clock "today" is taken from (requests' default as-of, milestones, the report's time); tests pass their own. */
   clock?: () => Date;
 }
+
+/** Something that started with the server and stops with it. */
+interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/** How often a draining server looks whether its last request has finished. */
+const DRAIN_POLL_MS = 25;
 
 export async function startServer(database: Database, config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const verifyToken = createAuthenticator(config); // first: no signing key, no server
@@ -76,6 +99,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const limits = documentLimits(config);
   const schema = await createSchema();
   const formatError = createFormatError(logger);
+  // Scraped only once the server runs, by when `live` exists.
+  const metrics = createMetrics({ database, openSubscriptions: () => live.openSubscriptions(), trustedDocuments: TRUSTED_MANIFEST });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
@@ -100,6 +125,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
       // Before the audit: a document over its cost budget is refused before any plugin sees it run.
       ...limits.plugins,
       auditPlugin(logger),
+      graphqlSpanNames(),
+      metrics.plugin(),
     ],
   });
   await apollo.start();
@@ -107,6 +134,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const feed = await createChangeFeed(config, logger);
   const notifier = config.NOTIFICATIONS === "on" ? startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock }) : NO_NOTIFIER;
   const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest: TRUSTED_MANIFEST });
+  let draining = false;
   if (config.devTokens) logger.warn("JWT_SECRET is not set: tokens are checked with the development key (npm run token)");
 
   app.disable("x-powered-by");
@@ -114,9 +142,13 @@ export async function startServer(database: Database, config: Config, logger: Lo
   // limits key on it. Only the configured proxies are believed: from anywhere else the header
   // is the client's own choice.
   app.set("trust proxy", config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false);
-  app.get("/health", (_req, res) => {
-    res.json({ status: "ok", database: database.kind });
+  app.use(metrics.inFlightMiddleware);
+  app.use((_req, res, next) => {
+    // A kept-alive client is told to reconnect, so its next request goes to another instance.
+    if (draining) res.set("Connection", "close");
+    next();
   });
+  app.use(health({ config, database, draining: () => draining, checks: limiter.redisCheck ? { redis: limiter.redisCheck } : {} }));
   // The dashboard page at / and its exports (src/http/dashboard.ts).
   app.use(dashboard({ config, database, apollo, verifyToken, rateLimit: limiter.middleware }));
   app.use(graphqlIde(config));
@@ -133,18 +165,22 @@ export async function startServer(database: Database, config: Config, logger: Lo
   };
   app.use(
     "/graphql",
+    metrics.middleware,
     auditRefusedTokens(database.prisma, logger, limits.parseOptions),
     authenticate(verifyToken),
     limiter.middleware,
     refuseInvalidToken,
     jsonBody(config),
     trustedDocuments(config, TRUSTED_MANIFEST),
+    graphqlSpan,
     expressMiddleware(apollo, {
       context: async ({ res }) => {
         const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed, options.clock?.());
+        metrics.bind(context, res);
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
+          if (err instanceof AppError) res.locals.refusal = err.code;
           throw err instanceof AppError ? withHttpStatus(err, 401) : err;
         });
         return context;
@@ -158,20 +194,66 @@ export async function startServer(database: Database, config: Config, logger: Lo
     httpServer.listen(config.PORT, config.HOST, resolve);
   });
   const port = (httpServer.address() as AddressInfo).port;
-  const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "localhost" : config.HOST;
+  const metricsServer = config.METRICS_PORT === undefined ? null : await serveMetrics(metrics.registry, config.METRICS_PORT, config.METRICS_HOST ?? config.HOST);
+
+  // What stops once no request is in flight, in this order. A part that starts with the
+  // server (a worker, a listener) adds itself here, before the parts it needs.
+  const stops: Stoppable[] = [
+    // Subscribers first (1001 "going away"): the HTTP server drains only once their sockets are gone.
+    { name: "subscriptions", stop: () => live.close() },
+    // Stops listening and closes the idle kept-alive connections (the drain plugin).
+    { name: "http", stop: () => apollo.stop() },
+    // Before the feed and the database: an attempt in flight records its outcome.
+    { name: "notifier", stop: () => notifier.close() },
+    { name: "rate limits", stop: () => limiter.close() },
+    { name: "change feed", stop: () => feed.close() },
+    { name: "metrics", stop: async () => metricsServer?.close() },
+  ];
+  const drain = async () => {
+    draining = true;
+    while (metrics.inFlight() > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  };
+  let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}/graphql`,
+    url: `http://${displayHost(config.HOST)}:${port}/graphql`,
     port,
     feed,
     notifier,
-    close: async () => {
-      // Subscribers first: the HTTP server drains only once their sockets are gone.
-      await live.close();
-      await apollo.stop();
-      // Before the feed and the database: an attempt in flight records its outcome.
-      await notifier.close();
-      await limiter.close();
-      await feed.close();
-    },
+    metricsUrl: metricsServer ? `http://${displayHost(config.METRICS_HOST ?? config.HOST)}:${metricsServer.port}/metrics` : null,
+    drain,
+    close: () =>
+      (closing ??= (async () => {
+        await drain();
+        for (const part of stops) {
+          logger.debug({ part: part.name }, "stopping");
+          await part.stop();
+        }
+      })()),
+  };
+}
+
+function displayHost(host: string): string {
+  return host === "0.0.0.0" || host === "::" ? "localhost" : host;
+}
+
+/** The metrics listener: `GET /metrics` and nothing else, on a port of its own. */
+async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== "GET" || new URL(req.url ?? "/", "http://x").pathname !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not found: metrics are at /metrics\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${(err as Error).message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -6,6 +6,8 @@
  *
  * kinds: units, managers, targets, applications, activations, merchants, circles, visits, plans. See docs/import.md.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
+ * With METRICS_TEXTFILE_DIR, a run that wrote (not a dry run) leaves its counts there as
+ * cardgrowth_import_<kind>.prom (src/observability/textfile.ts).
  */
 import "reflect-metadata";
 import os from "node:os";
@@ -17,6 +19,7 @@ import { createChangeFeed } from "../live/feed.js";
 import { createLogger } from "../logger.js";
 import { IMPORT_KINDS, isImportKind } from "../modules/import/import.kinds.js";
 import { ImportFileError, runImport, type ImportProgress } from "../modules/import/import.service.js";
+import { writeImportMetrics } from "../observability/textfile.js";
 
 /** A batch is one transaction, held in memory while it is written: this bounds both. */
 const MAX_BATCH_SIZE = 200_000;
@@ -70,6 +73,7 @@ async function main(): Promise<number> {
       feed,
     });
     progress.stop();
+    if (config.METRICS_TEXTFILE_DIR && !summary.dryRun) await writeImportMetrics(config.METRICS_TEXTFILE_DIR, kind, summary, progress.seconds());
     const verb = summary.dryRun ? "would be" : "were";
     console.log(
       `${summary.dryRun ? "[dry run] " : ""}${summary.rows} rows read in ${progress.seconds().toFixed(1)} s: ` +

@@ -4,19 +4,24 @@
  * npm run rollups:rebuild  re-derive them all from the records (repair)
  * Both cover the live-offer index (src/figures/offer-index.ts) too: it is derived from the
  * campaigns, promotions and merchants the same way the rollups are from the records.
+ *
+ * With METRICS_TEXTFILE_DIR, verify leaves its result there as cardgrowth_rollups.prom
+ * (src/observability/textfile.ts): alert when differences are above 0.
  */
 import "reflect-metadata";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { rebuildOffers, verifyOffers } from "../figures/offer-index.js";
 import { rebuildRollups, verifyRollups } from "../figures/rebuild.js";
+import { writeRollupMetrics } from "../observability/textfile.js";
 
 async function main(command: string | undefined): Promise<number> {
   if (command !== "verify" && command !== "rebuild") {
     console.error("usage: rollups <verify|rebuild>");
     return 2;
   }
-  const db = await openDatabase(loadConfig());
+  const config = loadConfig();
+  const db = await openDatabase(config);
   try {
     const started = Date.now();
     if (command === "rebuild") {
@@ -27,7 +32,9 @@ async function main(command: string | undefined): Promise<number> {
     }
     const { differences, total } = await verifyRollups(db.prisma);
     const offers = await verifyOffers(db.prisma);
-    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    const seconds = (Date.now() - started) / 1000;
+    if (config.METRICS_TEXTFILE_DIR) await writeRollupMetrics(config.METRICS_TEXTFILE_DIR, total + offers.total, seconds);
+    const took = `${seconds.toFixed(1)} s`;
     if (total === 0 && offers.total === 0) {
       console.log(`Rollups verified: 0 differences from the records; live-offer index: 0 differences in ${offers.rows} rows (${took}).`);
       return 0;

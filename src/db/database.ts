@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { Config } from "../config.js";
@@ -18,8 +19,10 @@ export interface Database {
   readonly prisma: Db;
   /** For the migration runner: the same connection settings, migration-aware. */
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
-  /** Counts the SQL statements sent, for tests that prove batching. */
-  readonly statements: { count: number };
+  /** The SQL statements sent and the time they took (Prisma's query events): tests that prove batching count them, /metrics shows both. */
+  readonly statements: StatementStats;
+  /** The connection pool's use now (PostgreSQL only: the embedded database has one connection). */
+  pool?(): PoolUse;
   /**
    * Call after migrating through this connection. PGlite reads the array types once when it
    * opens, so on a first start `$1::"Metric"[]` would be sent as "A,B" (malformed array literal)
@@ -29,11 +32,21 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface StatementStats {
+  count: number;
+  seconds: number;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
 export interface OpenOptions {
-  /** Emit query events so `statements.count` moves (tests). */
-  countStatements?: boolean;
   /** Count into this counter instead of a new one (a test database reopened keeps its count). */
-  statements?: { count: number };
+  statements?: StatementStats;
 }
 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
@@ -45,15 +58,22 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
 export async function openPostgres(url: string, poolSize = 10, options: OpenOptions = {}): Promise<Database> {
   // Parsed fields, not the URL: with a connection string PrismaPg's shadow connection would
   // silently reuse the main database.
-  const adapterFactory = new PrismaPg({ ...parseIntoClientConfig(url), max: poolSize });
-  const prisma = newClient(adapterFactory, options);
+  const settings = { ...parseIntoClientConfig(url), max: poolSize };
+  // The client's pool is ours, so /metrics can read its counts; the migration runner gets a
+  // factory of its own, which opens and ends a pool per use (an external pool it would leave open).
+  const pool = new pg.Pool(settings);
+  const prisma = newClient(new PrismaPg(pool), options);
   return {
     kind: "postgres",
     prisma: prisma.client,
-    adapterFactory,
+    adapterFactory: new PrismaPg(settings),
     statements: prisma.statements,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     schemaChanged: async () => {},
-    close: () => prisma.client.$disconnect(),
+    close: async () => {
+      await prisma.client.$disconnect();
+      await pool.end();
+    },
   };
 }
 
@@ -90,15 +110,11 @@ export async function openEmbedded(dataDir: string, options: OpenOptions = {}): 
 }
 
 function newClient(adapter: SqlMigrationAwareDriverAdapterFactory, options: OpenOptions) {
-  const statements = options.statements ?? { count: 0 };
-  const client = new PrismaClient({
-    adapter,
-    log: options.countStatements ? [{ emit: "event", level: "query" }] : [],
+  const statements = options.statements ?? { count: 0, seconds: 0 };
+  const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  (client as unknown as { $on(e: "query", cb: (event: { duration: number }) => void): void }).$on("query", (event) => {
+    statements.count += 1;
+    statements.seconds += event.duration / 1000; // Prisma reports milliseconds
   });
-  if (options.countStatements) {
-    (client as unknown as { $on(e: "query", cb: () => void): void }).$on("query", () => {
-      statements.count += 1;
-    });
-  }
   return { client, statements };
 }

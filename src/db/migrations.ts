@@ -18,15 +18,20 @@ export const migrationsDir = path.join(PROJECT_ROOT, "prisma", "migrations");
 
 const noFilters = { externalTables: [], externalEnums: [] };
 
-export function readMigrations(dir = migrationsDir): MigrationList {
-  const lockPath = path.join(dir, "migration_lock.toml");
-  const names = fs.existsSync(dir)
+/** The migrations of the folder, by name, in order (names only: no file is read). */
+export function migrationNames(dir = migrationsDir): string[] {
+  return fs.existsSync(dir)
     ? fs
         .readdirSync(dir, { withFileTypes: true })
         .filter((e) => e.isDirectory())
         .map((e) => e.name)
         .sort()
     : [];
+}
+
+export function readMigrations(dir = migrationsDir): MigrationList {
+  const lockPath = path.join(dir, "migration_lock.toml");
+  const names = migrationNames(dir);
   return {
     baseDir: dir,
     lockfile: { path: "migration_lock.toml", content: fs.existsSync(lockPath) ? fs.readFileSync(lockPath, "utf8") : null },
@@ -158,8 +163,7 @@ export interface MigrationStatus {
  * alone: what a server checks at start, without loading the schema engine (`migrationStatus`,
  * which also finds edited and failed ones, is for `npm run db:status`).
  */
-export async function unappliedMigrations(db: Db): Promise<string[]> {
-  const names = readMigrations().migrationDirectories.map((d) => d.path);
+export async function unappliedMigrations(db: Db, names: readonly string[] = migrationNames()): Promise<string[]> {
   const applied = await db.$queryRaw<{ migration_name: string }[]>`
     SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`.catch(() => []); // no table yet: none applied
   const done = new Set(applied.map((m) => m.migration_name));

@@ -7,6 +7,7 @@ import type { AppError } from "../errors.js";
  * shaped like a GraphQL error response so clients handle every refusal the same way.
  */
 export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.locals.refusal = code; // for the metrics (src/observability/metrics.ts)
   res.status(status).type("application/json").send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 

@@ -17,6 +17,8 @@ import { sendError } from "./errors.js";
 
 export interface RateLimit {
   readonly middleware: RequestHandler;
+  /** With REDIS_URL: resolves when Redis answers a PING (readiness, src/http/health.ts); null without Redis. */
+  readonly redisCheck: (() => Promise<void>) | null;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,11 @@ export async function rateLimit(config: Config, logger: Logger): Promise<RateLim
   };
   return {
     middleware,
+    redisCheck: redis
+      ? async () => {
+          await redis.ping();
+        }
+      : null,
     close: async () => {
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

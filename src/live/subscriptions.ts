@@ -79,6 +79,8 @@ export interface LiveDeps {
 }
 
 export interface LiveServer {
+  /** Subscriptions open on this instance now (/metrics). */
+  openSubscriptions(): number;
   /** Closes every socket (1001), then stops accepting new ones. */
   close(): Promise<void>;
 }
@@ -206,6 +208,11 @@ export function serveSubscriptions(httpServer: http.Server, deps: LiveDeps): Liv
   wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
 
   return {
+    openSubscriptions: () => {
+      let open = 0;
+      for (const connections of byCaller.values()) for (const c of connections) open += Object.keys(c.subscriptions).length;
+      return open;
+    },
     async close() {
       const sockets = [...wss.clients];
       const closed = Promise.all(sockets.map((s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once("close", () => resolve())))));

@@ -35,7 +35,7 @@ export function testEngine(): TestEngine {
 export async function openTestDatabase(): Promise<TestDatabase> {
   if (testEngine() === "postgres") {
     const url = await fileDatabaseUrl();
-    const db = await openPostgres(url, 4, { countStatements: true });
+    const db = await openPostgres(url, 4);
     return Object.assign(db, { engine: "postgres" as const, env: { DATABASE_URL: url }, released: <T>(fn: () => Promise<T>) => fn() });
   }
   embedded ??= new SharedEmbedded(copyTemplate());
@@ -112,14 +112,14 @@ class SharedEmbedded {
   private live!: Database;
   private readonly opening: Promise<void>;
   private shares = 0;
-  private readonly statements = { count: 0 };
+  private readonly statements = { count: 0, seconds: 0 };
 
   constructor(private readonly dir: string) {
     this.opening = this.open();
   }
 
   private async open(): Promise<void> {
-    this.live = await openEmbedded(this.dir, { countStatements: true, statements: this.statements });
+    this.live = await openEmbedded(this.dir, { statements: this.statements });
   }
 
   async share(): Promise<TestDatabase> {

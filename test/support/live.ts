@@ -45,7 +45,7 @@ export interface Follower {
   dispose(): Promise<void>;
 }
 
-export function wsUrl(server: RunningServer): string {
+export function wsUrl(server: Pick<RunningServer, "url">): string {
   return server.url.replace(/^http/, "ws");
 }
 
@@ -54,7 +54,7 @@ export function wsUrl(server: RunningServer): string {
  * subscription's own, so a test can watch it close. `extensions` go with the subscribe message
  * (a trusted document's hash, with an empty query).
  */
-export function follow(server: RunningServer, token: string | null, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): Follower {
+export function follow(server: Pick<RunningServer, "url">, token: string | null, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): Follower {
   const events: ExecutionResult<any>[] = [];
   const arrivals: number[] = [];
   let onRefused!: (e: readonly { message: string }[]) => void;
