@@ -25,6 +25,7 @@ import {
   TABLE_TITLES,
   unitTables,
 } from "../src/dashboard/tables.ts";
+import { EARNINGS_TEXT, estimatedEarnings, teamStatus } from "../src/dashboard/earnings.ts";
 import { liveFollows } from "../src/dashboard/live.ts";
 import { TEXT } from "./i18n.js";
 import { connectLive, followLive } from "./live.js";
@@ -315,6 +316,7 @@ function UnitScreen({ t, lang, live, unit, details, detailsError, query, caller,
     </div>
     ${branch.parent ? html`<${TableView} t=${t} lang=${lang} table=${tables.peers} query=${query} caller=${caller} unitCode=${branch.code} highlight=${branch.code} />` : ""}
     ${detailsError ? html`<p class="status error" role="alert" data-error=${detailsError.code}>${t.error}: ${detailsError.message}</p>` : ""}
+    <${TeamBonus} lang=${lang} statements=${branch.incentives} />
     <${TableView} t=${t} lang=${lang} table=${tables.children} query=${query} caller=${caller} unitCode=${branch.code} onRow=${onGo} hint=${t.drill} />
     <${TableView} t=${t} lang=${lang} table=${tables.managers} query=${query} caller=${caller} unitCode=${branch.code} />
     <${TableView} t=${t} lang=${lang} table=${tables.campaigns} query=${query} caller=${caller} unitCode=${branch.code} />
@@ -331,11 +333,46 @@ function ManagerScreen({ t, lang, data, query }) {
   return html`
     <h2 data-manager=${manager.code}>${t.myFigures} · ${manager.name} <small>${manager.branch.name} · ${performance.period} · ${t.asOf} ${performance.asOf}</small></h2>
     <${Tiles} t=${t} lang=${lang} performance=${performance} />
+    <${Earnings} lang=${lang} statements=${manager.incentives} />
     <div class="pair">
       <${Series} t=${t} performance=${performance} target=${focus?.target ?? null} />
       <${Funnel} t=${t} lang=${lang} metrics=${performance.metrics} />
     </div>
     <${TableView} t=${t} lang=${lang} table=${managersTable(data.managers)} highlight=${manager.code} />
+  `;
+}
+
+/** An account manager's earnings so far under the period's assessment plans (their statements' totals). */
+function Earnings({ lang, statements }) {
+  const e = estimatedEarnings(statements);
+  if (!e) return "";
+  const words = EARNINGS_TEXT[lang];
+  return html`
+    <section class="earnings" aria-label=${words.estimated} data-earnings=${e.total}>
+      <h3>${words.estimated}</h3>
+      <p class="big">¥<span data-field="earnings">${format("money", e.total)}</span></p>
+      <p>${e.plans.join(", ")} · ${e.final ? words.final : words.provisional} · <span data-field="earningsAsOf">${e.asOf}</span></p>
+    </section>
+  `;
+}
+
+/** A unit's team-bonus status: the pool its team earned, or the penalty, per plan. */
+function TeamBonus({ lang, statements }) {
+  if (statements === undefined || statements === null) return "";
+  const words = EARNINGS_TEXT[lang];
+  const status = teamStatus(statements);
+  return html`
+    <section class="team-bonus" aria-label=${words.team} data-team-bonus=${status.length}>
+      <h3>${words.team}</h3>
+      ${status.length === 0
+        ? html`<p data-field="team-none">${words.noTeam}</p>`
+        : html`<ul>${status.map(
+            (s) => html`<li data-team=${s.kind} data-plan=${s.planCode}>
+              ${s.planCode} · ${METRIC_LABELS[s.metric]?.[lang] ?? s.metric} · ${s.kind === "TEAM" ? words.reached : words.penalty}
+              ¥<span data-field="team-amount">${format("money", Math.abs(s.amount))}</span> · ${s.asOf}
+            </li>`,
+          )}</ul>`}
+    </section>
   `;
 }
 

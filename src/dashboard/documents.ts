@@ -35,6 +35,7 @@ export const DASHBOARD_UNIT = `query DashboardUnit($code: String!, $period: Peri
     level
     parent { code name parent { code name parent { code name } } }
     ${PERFORMANCE}
+    incentives(period: $period) { planCode basis asOf lines { ruleKind metric quantity amount } }
   }
   children: branchRanking(parentCode: $code, period: $period, metric: $metric, asOf: $asOf) {
     ${STANDING}
@@ -77,6 +78,7 @@ export const DASHBOARD_MANAGER = `query DashboardManager($code: String!, $unit: 
     name
     branch { code name }
     ${PERFORMANCE}
+    incentives(period: $period) { planCode basis asOf status total }
   }
   managers: accountManagerRanking(branchCode: $unit, period: $period, metric: $metric, asOf: $asOf, first: 50) {
     rank actual target completionRate

@@ -75,6 +75,13 @@ export interface ManagerStanding {
   completionRate: number | null;
   manager: { code: string; name: string; branch: { code: string; name: string } };
 }
+/** A unit's statement as DashboardUnit asks it: the lines that judge the unit itself (src/dashboard/earnings.ts). */
+export interface UnitStatement {
+  planCode: string;
+  basis: string;
+  asOf: string;
+  lines: { ruleKind: string; metric: string; quantity: number; amount: number }[];
+}
 export interface UnitData {
   branch: {
     code: string;
@@ -82,6 +89,8 @@ export interface UnitData {
     level: string;
     parent: { code: string; name: string; parent: { code: string; name: string; parent: { code: string; name: string } | null } | null } | null;
     performance: PerformanceData;
+    /** The unit's own statements (TEAM pools, PENALTY lines): null when the caller may not read them. */
+    incentives?: UnitStatement[] | null;
   } | null;
   children: Standing[] | null;
   childrenBefore: { rank: number; branch: { code: string } }[] | null;

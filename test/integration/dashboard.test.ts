@@ -294,7 +294,34 @@ describe("the dashboard in development", () => {
     await open(`caller=account-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, '[data-table="managers"] tbody tr');
     expect(await page.locator("h2").getAttribute("data-manager")).toBe(`M-${DEMO.storyBranch}-0001`);
     expect(await page.locator('[data-table="managers"] tr.me').count()).toBe(1);
+    // Their earnings so far under the demo plan: the API's statement total (src/demo/plan.ts: ¥1,295.56).
+    const res = await api.as({ role: "ACCOUNT_MANAGER", unit: `${DEMO.storyBranch}-01`, sub: `M-${DEMO.storyBranch}-0001` }).gql(
+      `{ accountManager(code: "M-${DEMO.storyBranch}-0001") { incentives(period: "${DEMO.period}") { total asOf } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const statements: { total: number; asOf: string }[] = res.data.accountManager.incentives;
+    const total = statements.reduce((sum, s) => sum + Math.round(s.total * 100), 0) / 100;
+    expect(total).toBe(1295.56);
+    expect(await page.locator('[data-field="earnings"]').textContent()).toBe("1,295.56");
+    expect(await page.locator('[data-field="earningsAsOf"]').textContent()).toBe(DEMO_PLAN.asOf);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-account-manager.png`, fullPage: true });
+  });
+
+  it("shows a sub-branch its team-bonus status: the pool its team earned by reaching the plan", async () => {
+    const home = `${DEMO.storyBranch}-01`;
+    await open(`caller=sub-branch-manager&period=${DEMO.period}&asOf=${DEMO.asOf}`, "[data-team-bonus]");
+    // 离石 reached its plan (1,108 new customers): the ¥3,000 pool, as the API's statement says.
+    const res = await api.as({ role: "BRANCH_MANAGER", unit: home }).gql(
+      `{ branch(code: "${home}") { incentives(period: "${DEMO.period}") { planCode lines { ruleKind amount } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const team = (res.data.branch.incentives as { planCode: string; lines: { ruleKind: string; amount: number }[] }[]).flatMap((s) =>
+      s.lines.filter((l) => l.ruleKind === "TEAM").map((l) => ({ plan: s.planCode, amount: l.amount })),
+    );
+    expect(team).toEqual([{ plan: DEMO_PLAN.code, amount: 3000 }]);
+    const shown = page.locator(`[data-team="TEAM"][data-plan="${DEMO_PLAN.code}"] [data-field="team-amount"]`);
+    expect(await shown.textContent()).toBe("3,000.00");
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-team-bonus.png`, fullPage: true });
   });
 
   it("exports the peers ranking as CSV and XLSX holding the screen's numbers, titled with unit, period and date", async () => {

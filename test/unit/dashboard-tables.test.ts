@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { estimatedEarnings, teamStatus } from "../../src/dashboard/earnings.js";
 import { dayBefore, format, pace, rankChange, toCsv, unitTables, type UnitData } from "../../src/dashboard/tables.js";
 
 describe("dashboard formatting (the screen and the CSV alike)", () => {
@@ -61,5 +62,34 @@ describe("a table as CSV", () => {
       "2,—,B,乙,5,—,—,0.0 %",
       "",
     ]);
+  });
+});
+
+describe("earnings on the dashboard (src/dashboard/earnings.ts)", () => {
+  it("sums a manager's statements in fen, as of the latest, final only when every one is", () => {
+    // 1,060.00 + 235.56 = 1,295.56 (the demo's M-SX-LL-0001); 0.1 + 0.2 must not become 0.30000000000000004.
+    expect(estimatedEarnings([
+      { planCode: "P", basis: "FINAL", asOf: "2021-04-01", status: "CALCULATED", total: 1060 },
+      { planCode: "P", basis: "FINAL", asOf: "2021-04-01", status: "CALCULATED", total: 235.56 },
+    ])).toEqual({ total: 1295.56, asOf: "2021-04-01", final: true, plans: ["P"] });
+    expect(estimatedEarnings([
+      { planCode: "A", basis: "PROVISIONAL", asOf: "2021-02-28", status: "CALCULATED", total: 0.1 },
+      { planCode: "B", basis: "FINAL", asOf: "2021-04-01", status: "APPROVED", total: 0.2 },
+    ])).toEqual({ total: 0.3, asOf: "2021-04-01", final: false, plans: ["A", "B"] });
+    expect(estimatedEarnings([])).toBeNull();
+    expect(estimatedEarnings(null)).toBeNull();
+  });
+
+  it("reads a unit's team status from its TEAM and PENALTY lines only", () => {
+    const lines = [
+      { ruleKind: "TEAM", metric: "NEW_CUSTOMERS", quantity: 1, amount: 3000 },
+      { ruleKind: "FIRST_ORDER", metric: "NEW_CUSTOMERS", quantity: 3, amount: 60 },
+      { ruleKind: "PENALTY", metric: "APPROVALS", quantity: 1, amount: -500 },
+    ];
+    expect(teamStatus([{ planCode: "P", basis: "FINAL", asOf: "2021-04-01", lines }])).toEqual([
+      { planCode: "P", kind: "TEAM", metric: "NEW_CUSTOMERS", amount: 3000, asOf: "2021-04-01" },
+      { planCode: "P", kind: "PENALTY", metric: "APPROVALS", amount: -500, asOf: "2021-04-01" },
+    ]);
+    expect(teamStatus(null)).toEqual([]);
   });
 });
