@@ -16,6 +16,9 @@
  * (src/modules/notify/notifier.ts: milestones, the daily report, the outbox's worker), which run
  * with the server and stop before the feed closes.
  *
+ * Reads: with DATABASE_REPLICA_URLS a query operation may run on a streaming replica (the
+ * context's `db`, chosen by src/graphql/read-routing.ts before the context is built).
+ *
  * Operations: /livez, /readyz and /health on the public port (src/http/health.ts); Prometheus
  * metrics on METRICS_PORT only (src/observability/metrics.ts); GraphQL spans when tracing is on
  * (src/observability/tracing.ts). Shutdown (`close`): readiness fails first, in-flight requests
