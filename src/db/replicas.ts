@@ -184,10 +184,13 @@ export async function openReplicas(primary: Database, config: Config, logger: Lo
       }),
     );
   };
-  let checking: Promise<void> = check();
+  let checking: Promise<void> | null = check();
   await checking;
+  checking = null;
   const timer = setInterval(() => {
-    checking = checking.then(check);
+    // One check at a time: a slow database skips ticks rather than piling checks up.
+    if (checking) return;
+    checking = check().finally(() => (checking = null));
   }, interval);
   timer.unref();
 
@@ -237,7 +240,7 @@ export async function openReplicas(primary: Database, config: Config, logger: Lo
     },
     async close() {
       clearInterval(timer);
-      await checking.catch(() => {});
+      await checking?.catch(() => {});
       await positions.close();
       for (const replica of replicas) await replica.database.close();
     },
