@@ -50,6 +50,26 @@ const schema = z.object({
    * tests widen it.
    */
   REDEMPTION_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
+  /**
+   * PostgreSQL streaming replicas that may answer reads, comma-separated URLs (src/db/replicas.ts).
+   * A query operation goes to one only while its replay lag is within REPLICA_MAX_LAG_MS and it
+   * has replayed the caller's own last write; mutations, imports, redemptions and live
+   * re-runs always use DATABASE_URL (required with it). Unset: every read on the primary.
+   */
+  DATABASE_REPLICA_URLS: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .optional()
+      .transform((v) => (v ?? "").split(",").map((e) => e.trim()).filter((e) => e !== ""))
+      .refine((list) => list.every((u) => /^postgres(ql)?:\/\/./.test(u) && URL.canParse(u)), "each entry must be a postgres:// URL"),
+  ),
+  /**
+   * The most a replica may lag behind the primary and still answer reads, in milliseconds
+   * (measured every REPLICA_CHECK_INTERVAL_MS by comparing WAL positions with the primary's).
+   */
+  REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  REPLICA_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   /** Pool size for PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -234,6 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = [c.OIDC_CLIENT_ID ? null : "OIDC_CLIENT_ID", c.JWKS_URL ? null : "JWKS_URL"].filter((v) => v !== null);
     if (missing.length) throw new Error(`Invalid configuration:\n  ${missing.join(", ")}: required with OIDC_ISSUER`);
     if (production && new URL(c.OIDC_ISSUER).protocol !== "https:") throw new Error("Invalid configuration:\n  OIDC_ISSUER: must be https in production");
+  }
+  // The embedded database is one process's folder: nothing can stream from it.
+  if (c.DATABASE_REPLICA_URLS.length > 0 && !c.DATABASE_URL) throw new Error("Invalid configuration:\n  DATABASE_REPLICA_URLS: requires DATABASE_URL (the embedded database has no replicas)");
+  if (c.DATABASE_REPLICA_URLS.length > 0 && c.REPLICA_CHECK_INTERVAL_MS >= c.REPLICA_MAX_LAG_MS) {
+    // A measure ages by the interval before the next: the bound could never be met.
+    throw new Error("Invalid configuration:\n  REPLICA_CHECK_INTERVAL_MS: must be below REPLICA_MAX_LAG_MS");
   }
   // In production a missing key is refused when the server starts (createAuthenticator), not
   // here: the command-line tools (migrations, imports, rollups) verify no tokens.

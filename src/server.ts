@@ -16,6 +16,9 @@
  * (src/modules/notify/notifier.ts: milestones, the daily report, the outbox's worker), which run
  * with the server and stop before the feed closes.
  *
+ * Reads: with DATABASE_REPLICA_URLS a query operation may run on a streaming replica (the
+ * context's `db`, chosen by src/graphql/read-routing.ts before the context is built).
+ *
  * Operations: /livez, /readyz and /health on the public port (src/http/health.ts); Prometheus
  * metrics on METRICS_PORT only (src/observability/metrics.ts); GraphQL spans when tracing is on
  * (src/observability/tracing.ts). Shutdown (`close`): readiness fails first, in-flight requests
@@ -45,6 +48,8 @@ import { jsonBody } from "./http/body.js";
 import { sendError, withHttpStatus } from "./http/errors.js";
 import { dashboard } from "./http/dashboard.js";
 import { graphqlIde } from "./http/ide.js";
+import { readRouting } from "./graphql/read-routing.js";
+import { openReplicas } from "./db/replicas.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { health } from "./http/health.js";
 import { trustedDocuments } from "./http/trusted-documents.js";
@@ -99,8 +104,11 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const limits = documentLimits(config);
   const schema = await createSchema();
   const formatError = createFormatError(logger);
+  // With DATABASE_REPLICA_URLS, query operations may be answered by a replica (src/graphql/read-routing.ts).
+  const replicas = config.DATABASE_REPLICA_URLS.length > 0 ? await openReplicas(database, config, logger) : null;
+  const routing = replicas ? readRouting(replicas, limits.parseOptions) : null;
   // Scraped only once the server runs, by when `live` exists.
-  const metrics = createMetrics({ database, openSubscriptions: () => live.openSubscriptions(), trustedDocuments: TRUSTED_MANIFEST });
+  const metrics = createMetrics({ database, replicas, openSubscriptions: () => live.openSubscriptions(), trustedDocuments: TRUSTED_MANIFEST });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
@@ -127,6 +135,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
       auditPlugin(logger),
       graphqlSpanNames(),
       metrics.plugin(),
+      ...(routing ? [routing.plugin()] : []),
     ],
   });
   await apollo.start();
@@ -174,9 +183,12 @@ export async function startServer(database: Database, config: Config, logger: Lo
     trustedDocuments(config, TRUSTED_MANIFEST),
     graphqlSpan,
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
-        const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed, options.clock?.());
+      context: async ({ req, res }) => {
+        const claims = res.locals.claims as Claims | null;
+        const route = routing ? await routing.route(req, claims) : null;
+        const context = createContext(route?.db ?? database.prisma, config, claims, feed, options.clock?.());
         metrics.bind(context, res);
+        if (route) routing!.bind(context, route);
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
@@ -205,6 +217,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
     { name: "http", stop: () => apollo.stop() },
     // Before the feed and the database: an attempt in flight records its outcome.
     { name: "notifier", stop: () => notifier.close() },
+    // No request reads from them any more.
+    { name: "replicas", stop: async () => replicas?.close() },
     { name: "rate limits", stop: () => limiter.close() },
     { name: "change feed", stop: () => feed.close() },
     { name: "metrics", stop: async () => metricsServer?.close() },

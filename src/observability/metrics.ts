@@ -17,6 +17,7 @@ import type { RequestHandler, Response } from "express";
 import { Kind, parse, type OperationDefinitionNode } from "graphql";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/database.js";
+import type { ReadReplicas } from "../db/replicas.js";
 import type { Context } from "../graphql/context.js";
 
 /** What a /graphql request leaves in `res.locals` for the metrics middleware. */
@@ -47,6 +48,8 @@ export interface ServerMetrics {
 
 export interface MetricsSources {
   readonly database: Database;
+  /** The read replicas (DATABASE_REPLICA_URLS), or null. */
+  readonly replicas?: ReadReplicas | null;
   /** Open subscriptions on this instance. */
   openSubscriptions(): number;
   /** Trusted documents (hash → text): their operation names are labels. */
@@ -167,6 +170,32 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
       for (const [state, n] of Object.entries(pool)) this.set({ state }, n);
     },
   });
+
+  const { replicas } = sources;
+  if (replicas) {
+    new Gauge({
+      name: "cardgrowth_db_replica_lag_seconds",
+      help: "Each read replica's replay lag behind the primary, from WAL positions (+Inf: not answering or not measured yet)",
+      labelNames: ["replica"] as const,
+      registers: [registry],
+      collect() {
+        for (const { name, lagSeconds } of replicas.status()) this.set({ replica: name }, lagSeconds);
+      },
+    });
+    new Counter({
+      name: "cardgrowth_db_routed_requests_total",
+      help: "GraphQL requests by the database that answered them (primary, replica) and why (replica, write, lag, own_write)",
+      labelNames: ["served_by", "reason"] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of replicas.routed) {
+          const [served_by, reason] = key.split(" ");
+          this.inc({ served_by, reason }, n);
+        }
+      },
+    });
+  }
 
   const HEALTH = new Set(["/livez", "/readyz", "/health"]);
   const inFlightMiddleware: RequestHandler = (req, res, next) => {

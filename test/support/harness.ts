@@ -30,6 +30,8 @@ export interface Client {
 export interface GqlResponse<T = any> {
   status: number;
   data?: T;
+  /** e.g. `servedBy` ("primary" or "replica") with DATABASE_REPLICA_URLS. */
+  extensions?: Record<string, unknown>;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; issues?: { index?: number; field: string; reason: string }[] } }[];
 }
 
@@ -52,8 +54,16 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(env: Record<string, string> = {}, options: { reset?: boolean; clock?: () => Date } = {}): Promise<TestApi> {
-  const database = await openTestDatabase();
+export interface TestApiOptions {
+  reset?: boolean;
+  clock?: () => Date;
+  /** Serve this database instead of the file's own (several servers over one database, a temporary cluster); its owner closes it. */
+  database?: TestDatabase;
+}
+
+export async function startTestApi(env: Record<string, string> = {}, options: TestApiOptions = {}): Promise<TestApi> {
+  const database = options.database ?? (await openTestDatabase());
+  const closeDatabase = () => (options.database ? Promise.resolve() : database.close());
   const config = loadConfig({
     ...database.env,
     PORT: "0",
@@ -71,7 +81,7 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
   });
   // TEST_LOG_LEVEL=error shows what a masked INTERNAL_SERVER_ERROR hid.
   const server = await startServer(database, config, createLogger(process.env.TEST_LOG_LEVEL ?? "silent"), { clock: options.clock }).catch(async (err: unknown) => {
-    await database.close();
+    await closeDatabase();
     throw err;
   });
   const tokens = new Map<string, Promise<string>>();
@@ -105,7 +115,7 @@ export async function startTestApi(env: Record<string, string> = {}, options: { 
     },
     async close() {
       await server.close();
-      await database.close();
+      await closeDatabase();
     },
   };
   if (options.reset ?? true) await api.reset();
