@@ -8,7 +8,7 @@
  * replica are a temporary pair of clusters on this machine (test/support/replica-cluster.ts:
  * PostgreSQL 15, pg_basebackup -R), with a synthetic bank built on the primary and streamed to the
  * replica; both are stopped and removed at the end. Writes the section "Reads over a replica"
- * of bench/results.md (replaced by each run).
+ * of bench/results.md, under its marker (report.ts writeResults; replaced by each run).
  *
  *   node dist/bench/replicas.js [--records N] [--merchants N] [--promotions N]
  *                               [--concurrency C] [--warmup S] [--duration S] [--pool N] [--out FILE]
@@ -25,7 +25,7 @@ import { startReplicaCluster } from "../test/support/replica-cluster.js";
 import { BENCH_JWT_SECRET } from "./capture.js";
 import { loadHttp, type LoadResult } from "./load.js";
 import { DENSE_CENTRE, ensurePromotionsData, sizeFor } from "./promotions.js";
-import { loadAverage } from "./report.js";
+import { loadAverage, writeResults } from "./report.js";
 import { startServerProcess, type ServerProcess } from "./server.js";
 import { ensureData, fmt, migrate, PERIOD, PROVINCE_CODE } from "./synthetic.js";
 import { loadConfig } from "../src/config.js";
@@ -151,17 +151,8 @@ async function main() {
       "server of its own adds is not measured here.",
       "",
     ].join("\n");
-    const text = fs.readFileSync(opts.out, "utf8");
-    const at = text.indexOf(SECTION);
-    let next: string;
-    if (at >= 0) {
-      const end = text.indexOf("\n## ", at + SECTION.length);
-      next = text.slice(0, at) + section + (end >= 0 ? text.slice(end + 1) : "");
-    } else {
-      const first = text.indexOf("\n<!-- bench:");
-      next = first >= 0 ? `${text.slice(0, first + 1)}${section}\n${text.slice(first + 1)}` : `${text}\n${section}`;
-    }
-    fs.writeFileSync(opts.out, next);
+    // One writer for results.md (report.ts): a section outside its markers would be lost on its next write.
+    writeResults(opts.out, `replicas:records=${data.records}`, section.trimEnd());
     log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   } finally {
     for (const s of servers) await s.stop().catch(() => {});
