@@ -134,6 +134,12 @@ const schema = z.object({
    * retry's delay, doubled at each failure up to WEBHOOK_BACKOFF_MAX_MS; the attempts after
    * which a delivery is given up (FAILED).
    */
+  /**
+   * Whether group webhooks may point at loopback, private or link-local addresses (checked when
+   * a URL is registered and again, after resolving its host, before each POST). Default: `deny`
+   * in production, `allow` elsewhere (the README's example and the tests use 127.0.0.1).
+   */
+  WEBHOOK_PRIVATE_ADDRESSES: z.enum(["allow", "deny"]).optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
@@ -230,10 +236,11 @@ const schema = z.object({
 export const DEV_JWT_SECRET = "development-only-key-never-use-in-production";
 
 export type Config = Readonly<
-  Omit<z.infer<typeof schema>, "TRUSTED_DOCUMENTS" | "GRAPHQL_IDE"> & {
+  Omit<z.infer<typeof schema>, "TRUSTED_DOCUMENTS" | "GRAPHQL_IDE" | "WEBHOOK_PRIVATE_ADDRESSES"> & {
     readonly dataDir: string;
     readonly TRUSTED_DOCUMENTS: "off" | "anonymous" | "all";
     readonly GRAPHQL_IDE: "on" | "off";
+    readonly WEBHOOK_PRIVATE_ADDRESSES: "allow" | "deny";
     /** True when tokens are checked with DEV_JWT_SECRET (nothing configured, not production). In production without a key, JWT_SECRET stays unset. */
     readonly devTokens: boolean;
   }
@@ -269,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     JWT_SECRET: devTokens ? DEV_JWT_SECRET : c.JWT_SECRET,
     TRUSTED_DOCUMENTS: c.TRUSTED_DOCUMENTS ?? (production ? "anonymous" : "off"),
     GRAPHQL_IDE: c.GRAPHQL_IDE ?? (production ? "off" : "on"),
+    WEBHOOK_PRIVATE_ADDRESSES: c.WEBHOOK_PRIVATE_ADDRESSES ?? (production ? "deny" : "allow"),
     devTokens,
     dataDir: path.resolve(c.DATA_DIR),
   });

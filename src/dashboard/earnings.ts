@@ -38,16 +38,25 @@ export interface TeamStatus {
 }
 
 /**
- * A unit's team-bonus status: its TEAM lines (the pool its team earned by reaching the plan's
- * threshold) and PENALTY lines (below the floor). A unit judged by neither has no line: the
- * screen then says it has no team bonus yet.
+ * A unit's team-bonus status: per plan, its TEAM pool (earned by reaching the plan's threshold)
+ * and its PENALTY (below the floor), each netted over its statements: an adjustment on a later
+ * statement that takes a pool back cancels it, so a unit that no longer reaches its plan shows
+ * no pool. A unit judged by neither (or whose lines net to zero) has no entry: the screen then
+ * says it has no team bonus yet.
  */
 export function teamStatus(statements: readonly UnitStatement[] | null | undefined): TeamStatus[] {
-  return (statements ?? []).flatMap((s) =>
-    s.lines
-      .filter((l) => l.ruleKind === "TEAM" || l.ruleKind === "PENALTY")
-      .map((l) => ({ planCode: s.planCode, kind: l.ruleKind as TeamStatus["kind"], metric: l.metric, amount: l.amount, asOf: s.asOf })),
-  );
+  const net = new Map<string, TeamStatus & { fen: number }>();
+  for (const s of statements ?? []) {
+    for (const l of s.lines) {
+      if (l.ruleKind !== "TEAM" && l.ruleKind !== "PENALTY") continue;
+      const key = `${s.planCode}|${l.ruleKind}|${l.metric}`;
+      const entry = net.get(key) ?? { planCode: s.planCode, kind: l.ruleKind, metric: l.metric, amount: 0, asOf: s.asOf, fen: 0 };
+      entry.fen += Math.round(l.amount * 100);
+      if (s.asOf > entry.asOf) entry.asOf = s.asOf;
+      net.set(key, entry);
+    }
+  }
+  return [...net.values()].filter((e) => e.fen !== 0).map(({ fen, ...e }) => ({ ...e, amount: fen / 100 }));
 }
 
 export const EARNINGS_TEXT = {

@@ -16,6 +16,8 @@
  *   7. `lockPlan`: one assessment plan by code, created or not: its creation, changes, and the
  *      calculation and approval of its statements run one at a time. A calculation takes 3
  *      first, so the records it reads do not move under it.
+ *   8. `lockMilestones`: one group webhook's milestone states: the instances that heard the
+ *      same change judge it one after the other.
  *
  * Keyed locks are PostgreSQL advisory locks (the embedded database has them too): 2 and 3 have
  * fixed keys, the others hash "<scope>:<name>" (hashtext; a rare collision only makes two
@@ -90,4 +92,9 @@ export async function lockPromotion(tx: Tx, id: number): Promise<{ spentFen: big
 /** Step 7: one assessment plan, by code (held from its creation on, so it needs no row yet). */
 export function lockPlan(tx: Tx, code: string): Promise<void> {
   return lockText(tx, `plan:${code}`);
+}
+
+/** Step 8: one group webhook's milestone states (src/modules/notify/milestones.service.ts). */
+export function lockMilestones(tx: Tx, webhookId: number): Promise<void> {
+  return lockText(tx, `milestones:${webhookId}`);
 }

@@ -187,7 +187,7 @@ export function canReadPlanStatements(v: Viewer, planUnitId: number): boolean {
 
 /** May the viewer list every plan issued in `unitId`'s subtree? HQ, and its branch managers. */
 export function canListPlansUnder(v: Viewer, unitId: number): boolean {
-  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+  return canReadUnitFigures(v, unitId);
 }
 
 // ---- Group webhooks ---------------------------------------------------------------------------
@@ -198,5 +198,5 @@ export function canListPlansUnder(v: Viewer, unitId: number): boolean {
  * sent are the unit's figures.
  */
 export function canManageWebhooks(v: Viewer, unitId: number): boolean {
-  return v.role === "HQ" || (v.role === "BRANCH_MANAGER" && inSubtree(v, unitId));
+  return canReadUnitFigures(v, unitId);
 }

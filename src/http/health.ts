@@ -3,7 +3,10 @@
  * - `/livez`: the process answers (200 whatever else is down; restart it only when this fails).
  * - `/readyz`: send it traffic? 503 while draining (src/server.ts shutdown), or when a check
  *   fails or takes longer than READINESS_TIMEOUT_MS: the database answers, its migrations are
- *   all applied, Redis answers when REDIS_URL is set. The body names each check's result.
+ *   all applied, Redis answers when REDIS_URL is set. The body names each check's result, in our
+ *   own words only (a driver's message can name internal hosts, and the endpoint is public).
+ *   Probes share one run of the checks at a time and its result for READY_CACHE_MS, so a flood
+ *   of probes costs the database what one probe a second does.
  * - `/health`: the same as /readyz (what load balancers were pointed at before /readyz existed).
  */
 import { Router, type RequestHandler } from "express";
@@ -23,10 +26,16 @@ export interface HealthDeps {
   readonly checks: Record<string, ReadinessCheck>;
 }
 
+/** How long one run of the readiness checks answers every probe. */
+const READY_CACHE_MS = 1_000;
+
+/** A failure whose message is ours, safe to show on the public port. */
+class CheckFailed extends Error {}
+
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new CheckFailed(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
@@ -39,23 +48,29 @@ export function health({ config, database, draining, checks }: HealthDeps): Rout
     },
     migrations: async () => {
       const pending = await unappliedMigrations(database.prisma, release);
-      if (pending.length) throw new Error(`${pending.length} migration(s) not applied: run npm run db:migrate`);
+      if (pending.length) throw new CheckFailed(`${pending.length} migration(s) not applied: run npm run db:migrate`);
     },
     ...checks,
   };
-  const ready: RequestHandler = async (_req, res) => {
-    res.set("Cache-Control", "no-store");
-    if (draining()) return void res.status(503).json({ status: "draining" });
-    const results = await Promise.all(
+  type Results = readonly (readonly [string, string])[];
+  let last: { at: number; results: Promise<Results> } | null = null;
+  const runChecks = (): Promise<Results> =>
+    Promise.all(
       Object.entries(all).map(async ([name, check]) => {
         try {
           await within(config.READINESS_TIMEOUT_MS, check());
           return [name, "ok"] as const;
         } catch (err) {
-          return [name, (err as Error).message] as const;
+          return [name, err instanceof CheckFailed ? err.message : "failed"] as const;
         }
       }),
     );
+  const ready: RequestHandler = async (_req, res) => {
+    res.set("Cache-Control", "no-store");
+    if (draining()) return void res.status(503).json({ status: "draining" });
+    // One run at a time, and its answer for every probe within READY_CACHE_MS of its start.
+    if (!last || Date.now() - last.at > READY_CACHE_MS) last = { at: Date.now(), results: runChecks() };
+    const results = await last.results;
     const ok = results.every(([, r]) => r === "ok");
     res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", database: database.kind, checks: Object.fromEntries(results) });
   };

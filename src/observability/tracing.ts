@@ -43,7 +43,21 @@ export async function startTracing(config: Config): Promise<Tracing | null> {
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(new URL(req.url ?? "/", "http://x").pathname) }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(new URL(req.url ?? "/", "http://x").pathname),
+        // A query string can carry what a trace store must not keep: the sign-in callback's
+        // authorization code (`/?code=…&state=…`), export arguments. Spans keep the path only.
+        requestHook: (span, req) => {
+          // Incoming only (an IncomingMessage, unlike a ClientRequest, has no setHeader).
+          if ("setHeader" in req || typeof req.url !== "string" || !req.url.includes("?")) return;
+          const path = req.url.slice(0, req.url.indexOf("?"));
+          span.setAttribute("http.target", path);
+          span.setAttribute("url.path", path);
+          span.setAttribute("url.query", "");
+          const host = req.headers.host ?? "localhost";
+          span.setAttribute("http.url", `http://${host}${path}`);
+        },
+      }),
       new PrismaInstrumentation(),
     ],
   });

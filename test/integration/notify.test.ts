@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.js";
 import { runImport } from "../../src/modules/import/import.service.js";
 import { detectMilestones } from "../../src/modules/notify/milestones.service.js";
+import { registerWebhook } from "../../src/modules/notify/webhooks.service.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { apps, seed, write } from "../fixtures/scenarios.js";
 import { codeOf, issuesOf, startTestApi, type TestApi } from "../support/harness.js";
@@ -214,6 +215,13 @@ describe("registration", () => {
     }
     const again = await bmCity().gql(REGISTER, { in: { branchCode: "S2", code: "W-S1", name: "Same code", url: receiver.url("s2") } });
     expect(issuesOf(again)).toEqual(["- code"]);
+    // Where private addresses are denied (production's default), the bank's own network is out of reach.
+    for (const url of ["http://169.254.169.254/latest/meta-data/", "http://10.0.3.7:8080/admin", "http://[::1]/x", "http://localhost:9/x"]) {
+      const input = { branchCode: "S2", code: "W-INSIDE", name: "Inside", url };
+      await expect(registerWebhook(api.database.prisma, input, "2021-02-10", {}, "deny")).rejects.toMatchObject({
+        issues: [{ field: "url", reason: "must not point at a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)" }],
+      });
+    }
     expect(await api.database.prisma.groupWebhook.count()).toBe(before);
   });
 

@@ -92,4 +92,14 @@ describe("earnings on the dashboard (src/dashboard/earnings.ts)", () => {
     ]);
     expect(teamStatus(null)).toEqual([]);
   });
+
+  it("nets a pool taken back by a later adjustment: no pool is shown for a unit that no longer reaches its plan", () => {
+    const approved = { planCode: "P", basis: "FINAL", asOf: "2021-04-01", lines: [{ ruleKind: "TEAM", metric: "NEW_CUSTOMERS", quantity: 1, amount: 5000 }] };
+    const clawback = { planCode: "P", basis: "FINAL", asOf: "2021-04-05", lines: [{ ruleKind: "TEAM", metric: "NEW_CUSTOMERS", quantity: -1, amount: -5000 }] };
+    expect(teamStatus([approved, clawback])).toEqual([]);
+    // A penalty reduced by a correction: 500 − 200 = 300 left, as of the correction.
+    const penalty = { planCode: "P", basis: "FINAL", asOf: "2021-04-01", lines: [{ ruleKind: "PENALTY", metric: "APPROVALS", quantity: 1, amount: -500 }] };
+    const eased = { planCode: "P", basis: "FINAL", asOf: "2021-04-05", lines: [{ ruleKind: "PENALTY", metric: "APPROVALS", quantity: 0, amount: 200 }] };
+    expect(teamStatus([penalty, eased])).toEqual([{ planCode: "P", kind: "PENALTY", metric: "APPROVALS", amount: -300, asOf: "2021-04-05" }]);
+  });
 });

@@ -10,7 +10,7 @@ import {
   type MilestoneState,
   type Observation,
 } from "../../src/domain/milestones.js";
-import { backoffMs, maskedUrl, webhookUrlProblem } from "../../src/domain/webhook.js";
+import { backoffMs, isPrivateAddress, maskedUrl, webhookUrlProblem } from "../../src/domain/webhook.js";
 
 const ALL: MilestoneKind[] = ["TARGET_REACHED", "BEHIND_PACE", "RANK_CHANGED"];
 const obs = (actual: number, target: number | null, timeProgress: number, rank: number | null = null): Observation => ({
@@ -118,12 +118,32 @@ describe("webhook URLs", () => {
     ["https://example.com/x#frag", "must not have a #fragment (it is never sent)"],
     [`https://example.com/${"a".repeat(2_000)}`, "must be at most 2000 characters"],
   ])("%s → %s", (url, problem) => {
-    expect(webhookUrlProblem(url)).toBe(problem);
+    expect(webhookUrlProblem(url, "allow")).toBe(problem);
   });
 
-  it("shows the host and path, never the query's values", () => {
+  it("shows the host and path, never the query's values, nor a path's last segment when the key rides there", () => {
     expect(maskedUrl("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc&x=1")).toBe("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***&x=***");
     expect(maskedUrl("http://127.0.0.1:9/hook")).toBe("http://127.0.0.1:9/hook");
+    expect(maskedUrl("https://open.feishu.cn/open-apis/bot/v2/hook/0b6e-secret-token")).toBe("https://open.feishu.cn/open-apis/bot/v2/hook/***");
+  });
+
+  it.each([
+    ["127.0.0.1", true], ["10.1.2.3", true], ["172.16.0.1", true], ["172.32.0.1", false], ["192.168.1.1", true],
+    ["169.254.169.254", true], ["100.64.0.1", true], ["0.0.0.0", true], ["::1", true], ["fd00::1", true], ["fe80::1", true],
+    ["::ffff:10.0.0.1", true], ["::ffff:8.8.8.8", false], ["8.8.8.8", false], ["2001:4860:4860::8888", false], ["qyapi.weixin.qq.com", false],
+  ])("%s is a private address: %s", (address, expected) => {
+    expect(isPrivateAddress(address)).toBe(expected);
+  });
+
+  it.each([
+    ["http://127.0.0.1:9/hook", "must not point at a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)"],
+    ["http://169.254.169.254/latest/meta-data/", "must not point at a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)"],
+    ["http://[::1]:8080/x", "must not point at a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)"],
+    ["http://localhost/x", "must not point at a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)"],
+    ["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc", null],
+  ])("with private addresses denied, %s → %s", (url, problem) => {
+    expect(webhookUrlProblem(url, "deny")).toBe(problem);
+    expect(webhookUrlProblem(url, "allow")).toBeNull();
   });
 });
 

@@ -8,11 +8,13 @@
  * webhook-signature = v1,base64(HMAC-SHA256(secret, "id.timestamp.body"))) through the
  * `standardwebhooks` package.
  */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/database.js";
 import { inTransaction } from "../../db/transaction.js";
-import { backoffMs } from "../../domain/webhook.js";
+import { backoffMs, isPrivateAddress } from "../../domain/webhook.js";
 import { DeliveryStatus } from "./notify.enums.js";
 
 /** Deliveries claimed at once by one worker. */
@@ -24,7 +26,7 @@ const MAX_ERROR_TEXT = 300;
 /** The most of an answer's body read: enough for a bot's JSON verdict, never a flood. */
 const MAX_BODY_READ = 4_096;
 
-type WorkerConfig = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_BACKOFF_MS" | "WEBHOOK_BACKOFF_MAX_MS" | "WEBHOOK_MAX_ATTEMPTS">;
+type WorkerConfig = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_BACKOFF_MS" | "WEBHOOK_BACKOFF_MAX_MS" | "WEBHOOK_MAX_ATTEMPTS" | "WEBHOOK_PRIVATE_ADDRESSES">;
 
 interface Claimed {
   id: bigint;
@@ -55,7 +57,8 @@ export async function deliverDue(db: Db, config: WorkerConfig): Promise<number> 
     claimed.map(async (c) => {
       const hook = hookById.get(c.webhook_id);
       if (!hook) return; // removed meanwhile: its deliveries went with it
-      const outcome = await post(hook.url, hook.secret, c.event_id, JSON.stringify(c.payload), config.WEBHOOK_TIMEOUT_MS);
+      const refused = config.WEBHOOK_PRIVATE_ADDRESSES === "deny" ? await privateTarget(hook.url) : null;
+      const outcome = refused ?? (await post(hook.url, hook.secret, c.event_id, JSON.stringify(c.payload), config.WEBHOOK_TIMEOUT_MS));
       await record(db, c, outcome, config);
     }),
   );
@@ -68,6 +71,20 @@ interface Outcome {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+}
+
+/**
+ * A refused attempt when the URL's host resolves to a private address (a name registered as
+ * public that points inside, or was made to since); null when it may be sent. The name is
+ * resolved again by fetch, so a resolver that answers differently within the same second can
+ * still slip through: an egress firewall is the complete answer (docs/deployment.md).
+ */
+async function privateTarget(url: string): Promise<Outcome | null> {
+  const at = new Date();
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((a) => a.map((x) => x.address), () => []);
+  if (!addresses.some(isPrivateAddress)) return null;
+  return { at, ok: false, statusCode: null, error: "refused: the host resolves to a loopback or private address (WEBHOOK_PRIVATE_ADDRESSES=deny)", durationMs: 0 };
 }
 
 async function post(url: string, secret: string, eventId: string, body: string, timeoutMs: number): Promise<Outcome> {

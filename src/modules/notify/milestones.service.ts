@@ -9,6 +9,7 @@
  * the instance whose replacement lands enqueues, and an event id is enqueued at most once.
  */
 import type { Db } from "../../db/database.js";
+import { lockMilestones } from "../../db/locks.js";
 import { inTransaction, type Tx } from "../../db/transaction.js";
 import type { BusinessDate } from "../../domain/dates.js";
 import {
@@ -108,6 +109,9 @@ export async function concernedWebhooks(db: Db, units: ReadonlySet<string> | "al
 /**
  * Judges the given webhooks' units now and enqueues their milestones; returns how many
  * deliveries this call enqueued (another instance may have enqueued the same moves: then 0).
+ *
+ * A first look, batched for every webhook, finds those whose state moved; each of them is then
+ * judged again under its lock (judgeWebhook), which is what decides.
  */
 export async function detectMilestones(db: Db, webhooks: readonly WebhookRow[], today: BusinessDate): Promise<number> {
   if (webhooks.length === 0) return 0;
@@ -121,20 +125,8 @@ export async function detectMilestones(db: Db, webhooks: readonly WebhookRow[], 
   for (const [i, w] of webhooks.entries()) {
     const s = seen[i];
     if (!s) continue;
-    for (const [metric, o] of s.observations) {
-      const previous = storedBy.get(`${w.id}|${s.period.code}|${metric}`) ?? null;
-      const current = stateOf(o, w.behindMargin);
-      if (!stateChanged(previous, current)) continue;
-      const milestones = milestonesBetween(previous, current, w.milestones as MilestoneKind[]);
-      enqueued += await replaceState(db, w, s, metric, previous, current, (version) =>
-        milestones.map((m) => ({
-          eventId: `milestone-${w.id}-${s.period.code}-${metric}-v${version}-${m.kind}`,
-          webhookId: w.id,
-          kind: NotificationKind.MILESTONE,
-          payload: groupBotMessage(milestoneText(s.unit, s.period.code, metric, m, o)),
-        })),
-      );
-    }
+    const moved = [...s.observations].some(([metric, o]) => stateChanged(storedBy.get(`${w.id}|${s.period.code}|${metric}`) ?? null, stateOf(o, w.behindMargin)));
+    if (moved) enqueued += await judgeWebhook(db, w, today);
   }
   return enqueued;
 }
@@ -142,33 +134,37 @@ export async function detectMilestones(db: Db, webhooks: readonly WebhookRow[], 
 type Outgoing = { eventId: string; webhookId: number; kind: NotificationKind; payload: Prisma.InputJsonValue };
 
 /**
- * Replaces one state row compare-and-set and, when this call's replacement landed, enqueues
- * what it announces (same transaction). Returns the deliveries enqueued.
+ * One webhook's states moved to what its unit's figures show now, with the milestones each move
+ * announces, in one transaction under the webhook's lock. The figures are read after the lock
+ * is taken: every instance hears every change, and detectors take turns, each reading after the
+ * one before it wrote, so a state never moves back to an older reading (which would announce
+ * "rank 2 → 3" for a unit that went 3 → 2) and a move is announced once.
  */
-async function replaceState(
-  db: Db,
-  w: WebhookRow,
-  s: Seen,
-  metric: string,
-  previous: { version: number } | null,
-  current: MilestoneState,
-  outgoing: (version: number) => Outgoing[],
-): Promise<number> {
+async function judgeWebhook(db: Db, w: WebhookRow, today: BusinessDate): Promise<number> {
   return inTransaction(db, {}, async (tx) => {
-    const version = previous === null ? 1 : previous.version + 1;
-    const landed =
-      previous === null
-        ? await tx.$executeRaw`
-            INSERT INTO milestone_state (webhook_id, period, metric, reached, behind, rank, version)
-            VALUES (${w.id}, ${s.period.code}, ${metric}, ${current.reached}, ${current.behind}, ${current.rank}, 1)
-            ON CONFLICT (webhook_id, period, metric) DO NOTHING`
-        : await tx.$executeRaw`
-            UPDATE milestone_state
-               SET reached = ${current.reached}, behind = ${current.behind}, rank = ${current.rank}, version = ${version}, updated_at = now()
-             WHERE webhook_id = ${w.id} AND period = ${s.period.code} AND metric = ${metric} AND version = ${previous.version}`;
-    if (landed !== 1) return 0; // another instance judged this move first
-    const rows = outgoing(version);
-    if (rows.length === 0) return 0;
-    return (await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true })).count;
+    await lockMilestones(tx, w.id);
+    const s = await observe(figureLoaders(tx), w, today);
+    if (!s) return 0;
+    const stored = new Map((await tx.milestoneState.findMany({ where: { webhookId: w.id, period: s.period.code } })).map((r) => [r.metric, r]));
+    let enqueued = 0;
+    for (const [metric, o] of s.observations) {
+      const previous = stored.get(metric) ?? null;
+      const current = stateOf(o, w.behindMargin);
+      if (!stateChanged(previous, current)) continue;
+      const version = previous === null ? 1 : previous.version + 1;
+      await tx.$executeRaw`
+        INSERT INTO milestone_state (webhook_id, period, metric, reached, behind, rank, version)
+        VALUES (${w.id}, ${s.period.code}, ${metric}, ${current.reached}, ${current.behind}, ${current.rank}, ${version})
+        ON CONFLICT (webhook_id, period, metric) DO UPDATE
+          SET reached = EXCLUDED.reached, behind = EXCLUDED.behind, rank = EXCLUDED.rank, version = EXCLUDED.version, updated_at = now()`;
+      const rows: Outgoing[] = milestonesBetween(previous, current, w.milestones as MilestoneKind[]).map((m) => ({
+        eventId: `milestone-${w.id}-${s.period.code}-${metric}-v${version}-${m.kind}`,
+        webhookId: w.id,
+        kind: NotificationKind.MILESTONE,
+        payload: groupBotMessage(milestoneText(s.unit, s.period.code, metric, m, o)),
+      }));
+      if (rows.length) enqueued += (await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true })).count;
+    }
+    return enqueued;
   });
 }

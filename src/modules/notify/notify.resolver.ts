@@ -36,14 +36,14 @@ export class GroupWebhooksResolver {
   async registerWebhook(@Arg("input") input: RegisterWebhookInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WebhookRegistration> {
     const [viewer, unit] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(input.branchCode)]);
     if (viewer.role !== "HQ") demand(viewer, unit !== null && canManageWebhooks(viewer, unit.dbId));
-    return registerWebhook(ctx.db, input, ctx.today, writeOptions(ctx, info));
+    return registerWebhook(ctx.db, input, ctx.today, writeOptions(ctx, info), ctx.config.WEBHOOK_PRIVATE_ADDRESSES);
   }
 
   @Mutation(() => GroupWebhook, { description: "Changes a webhook's settings; the signing secret stays." })
   @Allow("HQ", "BRANCH_MANAGER")
   async updateWebhook(@Arg("input") input: UpdateWebhookInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<GroupWebhook> {
     await demandManages(ctx, input.code);
-    return updateWebhook(ctx.db, input, ctx.today, writeOptions(ctx, info));
+    return updateWebhook(ctx.db, input, ctx.today, writeOptions(ctx, info), ctx.config.WEBHOOK_PRIVATE_ADDRESSES);
   }
 
   @Mutation(() => GroupWebhook, { description: "Removes a webhook; what it had not delivered yet is dropped." })

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Db } from "../../db/database.js";
 import { inTransaction, type AuditOptions } from "../../db/transaction.js";
 import type { BusinessDate } from "../../domain/dates.js";
-import { webhookUrlProblem } from "../../domain/webhook.js";
+import { webhookUrlProblem, type PrivateAddresses } from "../../domain/webhook.js";
 import { BadInputError, IssueCollector, NotFoundError } from "../../errors.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { CodeIds } from "../common/lookup.js";
@@ -27,10 +27,10 @@ const DEFAULT_MARGIN = 0.05;
 type Settings = { [K in "name" | "url" | "milestones" | "metrics" | "behindMargin"]?: RegisterWebhookInput[K] | null };
 
 /** Every bad setting named; `name`/`url` are checked only when given (an update leaves them out). */
-function checkSettings(issues: IssueCollector, s: Settings): void {
+function checkSettings(issues: IssueCollector, s: Settings, privateAddresses: PrivateAddresses): void {
   if (s.name != null) checkName(issues, undefined, "name", s.name);
   if (s.url != null) {
-    const problem = webhookUrlProblem(s.url);
+    const problem = webhookUrlProblem(s.url, privateAddresses);
     if (problem) issues.add(undefined, "url", problem);
   }
   if (s.milestones != null && new Set(s.milestones).size !== s.milestones.length) issues.add(undefined, "milestones", "names a kind twice");
@@ -71,12 +71,18 @@ export async function findWebhook(db: Db, code: string): Promise<GroupWebhook | 
 }
 
 /** Registers a webhook; the answer carries its signing secret, shown this once. */
-export async function registerWebhook(db: Db, input: RegisterWebhookInput, today: BusinessDate, options: AuditOptions = {}): Promise<WebhookRegistration> {
+export async function registerWebhook(
+  db: Db,
+  input: RegisterWebhookInput,
+  today: BusinessDate,
+  options: AuditOptions = {},
+  privateAddresses: PrivateAddresses = "deny",
+): Promise<WebhookRegistration> {
   const secret = newSecret();
   const row = await inTransaction(db, options, async (tx) => {
     const issues = new IssueCollector();
     checkCode(issues, undefined, "code", input.code);
-    checkSettings(issues, input);
+    checkSettings(issues, input, privateAddresses);
     const branchId = (await CodeIds.load(tx, "branch", [input.branchCode])).check(issues, undefined, "branchCode", input.branchCode);
     if (await tx.groupWebhook.findUnique({ where: { code: input.code }, select: { id: true } })) {
       issues.add(undefined, "code", `a webhook "${input.code}" already exists; change it with updateWebhook`);
@@ -102,10 +108,16 @@ export async function registerWebhook(db: Db, input: RegisterWebhookInput, today
   return { webhook: toWebhook(row), secret };
 }
 
-export async function updateWebhook(db: Db, input: UpdateWebhookInput, today: BusinessDate, options: AuditOptions = {}): Promise<GroupWebhook> {
+export async function updateWebhook(
+  db: Db,
+  input: UpdateWebhookInput,
+  today: BusinessDate,
+  options: AuditOptions = {},
+  privateAddresses: PrivateAddresses = "deny",
+): Promise<GroupWebhook> {
   const row = await inTransaction(db, options, async (tx) => {
     const issues = new IssueCollector();
-    checkSettings(issues, input);
+    checkSettings(issues, input, privateAddresses);
     const found = await tx.groupWebhook.findUnique({ where: { code: input.code } });
     if (!found) throw new NotFoundError("webhook", input.code, "code");
     issues.throwIfAny();
