@@ -130,6 +130,16 @@ const schema = z.object({
   NEARBY_CACHE_DECIMALS: z.coerce.number().int().min(3).max(7).default(5),
   /** Most answers the nearby cache holds; the least recently used go first. */
   NEARBY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * The response cache (src/graphql/response-cache.ts): most query answers kept (0: off, the
+   * default), the memory they may take in MB (their JSON size), and the longest an entry is
+   * kept, a safety net for a change lost on the way (a publisher cut off from Redis). An entry
+   * is served only while no committed write has been heard since it was made. With
+   * DATABASE_URL it needs REDIS_URL: other instances and the import write to the same database.
+   */
+  RESPONSE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  RESPONSE_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(64),
+  RESPONSE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */
@@ -234,6 +244,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = [c.OIDC_CLIENT_ID ? null : "OIDC_CLIENT_ID", c.JWKS_URL ? null : "JWKS_URL"].filter((v) => v !== null);
     if (missing.length) throw new Error(`Invalid configuration:\n  ${missing.join(", ")}: required with OIDC_ISSUER`);
     if (production && new URL(c.OIDC_ISSUER).protocol !== "https:") throw new Error("Invalid configuration:\n  OIDC_ISSUER: must be https in production");
+  }
+  if (c.RESPONSE_CACHE_ENTRIES > 0 && c.DATABASE_URL && !c.REDIS_URL) {
+    // Without Redis this instance never hears the writes of other instances or of the import
+    // command, so its cached answers could outlive them. The embedded database is one
+    // process's (embedded-lock.ts): every write passes through it.
+    throw new Error("Invalid configuration:\n  RESPONSE_CACHE_ENTRIES: needs REDIS_URL with DATABASE_URL, or this instance would not hear other processes' writes");
   }
   // In production a missing key is refused when the server starts (createAuthenticator), not
   // here: the command-line tools (migrations, imports, rollups) verify no tokens.

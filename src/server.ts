@@ -38,6 +38,7 @@ import { createContext } from "./graphql/create-context.js";
 import { createFormatError } from "./graphql/format-error.js";
 import { documentLimits } from "./graphql/limits.js";
 import { requestChecksPlugin } from "./graphql/request-checks.js";
+import { ResponseCache } from "./graphql/response-cache.js";
 import { createSchema } from "./graphql/schema.js";
 import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
 import { authenticate, refuseInvalidToken } from "./http/authenticate.js";
@@ -99,8 +100,23 @@ export async function startServer(database: Database, config: Config, logger: Lo
   const limits = documentLimits(config);
   const schema = await createSchema();
   const formatError = createFormatError(logger);
+  const feed = await createChangeFeed(config, logger);
+  // Follows the feed from here on: every change heard makes what it holds unusable.
+  const responseCache =
+    config.RESPONSE_CACHE_ENTRIES > 0
+      ? new ResponseCache(feed, {
+          entries: config.RESPONSE_CACHE_ENTRIES,
+          maxBytes: config.RESPONSE_CACHE_MB * 1024 * 1024,
+          maxAgeMs: config.RESPONSE_CACHE_MAX_AGE_SECONDS * 1000,
+        })
+      : null;
   // Scraped only once the server runs, by when `live` exists.
-  const metrics = createMetrics({ database, openSubscriptions: () => live.openSubscriptions(), trustedDocuments: TRUSTED_MANIFEST });
+  const metrics = createMetrics({
+    database,
+    openSubscriptions: () => live.openSubscriptions(),
+    trustedDocuments: TRUSTED_MANIFEST,
+    responseCache: responseCache?.stats ?? null,
+  });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
@@ -127,11 +143,13 @@ export async function startServer(database: Database, config: Config, logger: Lo
       auditPlugin(logger),
       graphqlSpanNames(),
       metrics.plugin(),
+      // Last: its answer replaces execution only once every plugin above has accepted the
+      // operation (document limits, input checks), and the ones above still see the response.
+      ...(responseCache ? [responseCache.plugin()] : []),
     ],
   });
   await apollo.start();
   const limiter = await rateLimit(config, logger);
-  const feed = await createChangeFeed(config, logger);
   const notifier = config.NOTIFICATIONS === "on" ? startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock }) : NO_NOTIFIER;
   const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest: TRUSTED_MANIFEST });
   let draining = false;
@@ -177,6 +195,8 @@ export async function startServer(database: Database, config: Config, logger: Lo
       context: async ({ res }) => {
         const context = createContext(database.prisma, config, res.locals.claims as Claims | null, feed, options.clock?.());
         metrics.bind(context, res);
+        // Before the viewer is read: nothing this request reads predates the version it is cached under.
+        responseCache?.bind(context);
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
@@ -206,6 +226,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     // Before the feed and the database: an attempt in flight records its outcome.
     { name: "notifier", stop: () => notifier.close() },
     { name: "rate limits", stop: () => limiter.close() },
+    { name: "response cache", stop: async () => responseCache?.close() },
     { name: "change feed", stop: () => feed.close() },
     { name: "metrics", stop: async () => metricsServer?.close() },
   ];

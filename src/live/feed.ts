@@ -28,6 +28,10 @@ export async function createChangeFeed(config: Config, logger: Logger, options: 
 }
 
 class RedisFeed implements ChangeFeed {
+  /** The subscription is up: every change published from now on reaches this process. */
+  private subscribed = false;
+  private readonly gapListeners = new Set<() => void>();
+
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis | null,
@@ -63,7 +67,47 @@ class RedisFeed implements ChangeFeed {
       new Promise<boolean>((resolve) => setTimeout(resolve, REDIS_CONNECT_WAIT_MS, false).unref()),
     ]);
     if (!ready) logger.warn("Redis (REDIS_URL) is not answering: live changes reach only this instance's subscribers until it does");
-    return new RedisFeed(publisher, subscriber, channel, local, logger);
+    const feed = new RedisFeed(publisher, subscriber, channel, local, logger);
+    feed.subscribed = ready && subscriber !== null;
+    // What was published while the subscription was down is lost: whoever trusts the feed to
+    // hear every change (the response cache) learns of the gap as it opens, and again once
+    // the subscription is back (subscribed anew here rather than trusting ioredis' own
+    // resubscription, which 'ready' does not wait for).
+    subscriber?.on("close", () => {
+      const was = feed.subscribed;
+      feed.subscribed = false;
+      if (was) feed.gap();
+    });
+    subscriber?.on("ready", () => {
+      subscriber.subscribe(channel).then(
+        () => {
+          if (subscriber.status !== "ready") return;
+          feed.subscribed = true;
+          feed.gap();
+        },
+        () => {},
+      );
+    });
+    return feed;
+  }
+
+  private gap(): void {
+    for (const listener of [...this.gapListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, "a live-change gap listener failed");
+      }
+    }
+  }
+
+  complete(): boolean {
+    return this.subscribed;
+  }
+
+  onGap(listener: () => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
   publish(change: Change): void {
@@ -78,6 +122,8 @@ class RedisFeed implements ChangeFeed {
   }
 
   async close(): Promise<void> {
+    this.subscribed = false;
+    this.gapListeners.clear();
     await this.local.close();
     await Promise.all(
       [this.publisher, this.subscriber].map((r) => r?.quit().catch(() => r.disconnect())),
