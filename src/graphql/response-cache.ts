@@ -12,8 +12,9 @@
  *   anything was read, and it is served only while the version is still that one. An answer
  *   computed while a change arrives is not stored: its version is already gone.
  * - So a cached answer is never older than the last committed write plus the event delay: the
- *   time between a commit and this instance hearing it, which is Redis pub/sub's delivery (the
- *   bench measures it, bench/live.ts). While the feed cannot vouch for hearing every change
+ *   time between a commit and this instance hearing it, which is Redis pub/sub's delivery
+ *   (bench/live.ts measures commit to a subscriber on another instance, an upper bound: its
+ *   times include coalescing and running the subscription's document again). While the feed cannot vouch for hearing every change
  *   (its Redis subscription is down: `ChangeFeed.complete`), nothing is served or stored, and
  *   the gap bumps the version as it opens and as it closes. A change lost by its publisher (cut
  *   off from Redis while the subscribers are not) is the one case the feed cannot bound:
@@ -128,7 +129,7 @@ export class ResponseCache {
     this.entries = new LRUCache<string, Entry>({
       max: options.entries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => JSON.stringify(entry.result).length + key.length,
+      sizeCalculation: (entry, key) => Buffer.byteLength(JSON.stringify(entry.result)) + key.length,
       ttl: options.maxAgeMs,
       dispose: (_entry, _key, reason) => {
         if (reason === "evict") stats.evictions += 1;
