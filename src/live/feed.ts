@@ -12,7 +12,7 @@
 import { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { InProcessFeed, type Change, type ChangeFeed } from "./change.js";
+import { InProcessFeed, mergeChanges, type Change, type ChangeFeed } from "./change.js";
 
 /** How long a starting process waits for Redis before going on (it keeps reconnecting). */
 const REDIS_CONNECT_WAIT_MS = 2_000;
@@ -25,6 +25,22 @@ export async function createChangeFeed(config: Config, logger: Logger, options: 
   const local = new InProcessFeed((err) => logger.error({ err }, "a live-change listener failed"));
   if (!config.REDIS_URL) return local;
   return RedisFeed.open(config.REDIS_URL, config.LIVE_REDIS_CHANNEL, local, logger, options.listen);
+}
+
+/**
+ * Tells every API instance (through Redis; without REDIS_URL nobody else could hear) that this
+ * process wrote what no change names: the command-line tools that write outside the services'
+ * transactions (the demo loader, a rollup rebuild) call it when done, so that the instances'
+ * response caches drop what they hold.
+ */
+export async function announceOutsideWrite(config: Config, logger: Logger): Promise<void> {
+  if (!config.REDIS_URL) return;
+  const feed = await createChangeFeed(config, logger, { listen: false });
+  try {
+    feed.publish(mergeChanges({ other: true }));
+  } finally {
+    await feed.close(); // quit() sends what is queued first
+  }
 }
 
 class RedisFeed implements ChangeFeed {

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Change } from "../../src/live/change.js";
-import { createChangeFeed } from "../../src/live/feed.js";
+import { announceOutsideWrite, createChangeFeed } from "../../src/live/feed.js";
 import { createLogger } from "../../src/logger.js";
 import { runImport } from "../../src/modules/import/import.service.js";
 import type { RunningServer } from "../../src/server.js";
@@ -157,6 +157,14 @@ describe("never stale", () => {
     }
     // Only the real import was heard (the dry run's absence is checked by the hit above).
     expect(heardAnything).toBe(true);
+  });
+
+  it("a command-line tool that writes outside the services (demo loader, rollup rebuild) announces it, and B's entries go", async () => {
+    await cached(HQ, FIGURES, { code: "SX-LL" });
+    const heard = nextChangeAtB();
+    await announceOutsideWrite(api.config, createLogger("silent"));
+    expect((await heard).other).toBe(true);
+    expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL" }))).toBeGreaterThan(0);
   });
 
   it("reports hits, misses and its memory in the metrics", async () => {
