@@ -42,12 +42,13 @@ import type { Context } from "./context.js";
 /**
  * The fields a cached answer may contain, by type. A field not listed (a new one included)
  * makes its document uncached: each listed field reads only what `inTransaction` writes and
- * announces (org, targets, rollups) and no clock but the request's `today`. Left out on
- * purpose: incentives (statements), webhooks (deliveries are written by the notifier),
- * campaigns and promotions (their state moves with time), audit, `node` (reaches any type).
+ * announces (org, targets, rollups, campaigns' stored state, circles and their merchants) and
+ * no clock but the request's `today`. Left out on purpose: incentives (statements), webhooks
+ * (deliveries and milestone states are written by the notifier, unannounced), promotions
+ * (their schedules are judged against the clock), audit, `node` (reaches any type).
  */
 const CACHEABLE: Readonly<Record<string, ReadonlySet<string>>> = {
-  Query: new Set(["branch", "branches", "accountManager", "branchRanking", "accountManagerRanking"]),
+  Query: new Set(["branch", "branches", "accountManager", "branchRanking", "accountManagerRanking", "campaign", "campaigns", "businessCircle", "businessCircles"]),
   Branch: new Set(["id", "code", "name", "level", "parent", "children", "performance", "accountManagers"]),
   AccountManager: new Set(["id", "code", "name", "branch", "performance"]),
   BranchConnection: new Set(["edges", "pageInfo", "totalCount"]),
@@ -60,6 +61,21 @@ const CACHEABLE: Readonly<Record<string, ReadonlySet<string>>> = {
   Performance: new Set(["period", "asOf", "timeProgress", "metrics", "metric", "rank", "series"]),
   MetricProgress: new Set(["metric", "actual", "target", "completionRate"]),
   SeriesPoint: new Set(["start", "end", "actual", "cumulative"]),
+  // The dashboard's details: a unit's campaigns and circles with their results (DashboardDetails).
+  CampaignConnection: new Set(["edges", "pageInfo", "totalCount"]),
+  CampaignEdge: new Set(["cursor", "node"]),
+  Campaign: new Set(["id", "code", "name", "startsOn", "endsOn", "budget", "spent", "remaining", "status", "branch", "circleCodes", "merchantCodes", "results"]),
+  CampaignResults: new Set([
+    "period", "asOf", "timeProgress", "visits", "merchantsVisited", "merchantsSigned", "applications", "approvals",
+    "newCustomers", "activations", "redemptions", "redemptionCost", "budget", "spentSoFar", "budgetUsed",
+  ]),
+  BusinessCircleConnection: new Set(["edges", "pageInfo", "totalCount"]),
+  BusinessCircleEdge: new Set(["cursor", "node"]),
+  BusinessCircle: new Set(["id", "code", "name", "kind", "results", "branch", "merchantCount"]),
+  AttributedResults: new Set([
+    "period", "asOf", "timeProgress", "visits", "merchantsVisited", "merchantsSigned", "applications", "approvals",
+    "newCustomers", "activations", "redemptions", "redemptionCost",
+  ]),
 };
 
 /** True when every field the document selects (fragments included) is on the allow-list. */

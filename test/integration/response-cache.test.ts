@@ -14,6 +14,7 @@ import { announceOutsideWrite, createChangeFeed } from "../../src/live/feed.js";
 import { createLogger } from "../../src/logger.js";
 import { runImport } from "../../src/modules/import/import.service.js";
 import type { RunningServer } from "../../src/server.js";
+import { merchant } from "../fixtures/merchants.js";
 import { apps, seed, write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type As, type GqlResponse, type TestApi } from "../support/harness.js";
 import { startSecondInstance, TEST_REDIS_URL, uniqueChannel } from "../support/live.js";
@@ -157,6 +158,29 @@ describe("never stale", () => {
     }
     // Only the real import was heard (the dry run's absence is checked by the hit above).
     expect(heardAnything).toBe(true);
+  });
+
+  it("a unit's campaigns and circles (the dashboard's details) follow a campaign created and a circle changed through A", async () => {
+    await write(api, "merchants", [merchant("ME-01", "SX-LL-01"), merchant("ME-02", "SX-LL-01")]);
+    await write(api, "circles", [{ code: "K-01", name: "Mall", kind: "COMPLEX", branchCode: "SX-LL", merchantCodes: ["ME-01"] }]);
+    const DETAILS = `{ campaigns(branchCode: "SX-LL", first: 10) { totalCount edges { node { code status results(period: "${Q}", asOf: "${AS_OF}") { applications } } } }
+      businessCircles(branchCode: "SX-LL", first: 10) { edges { node { code merchantCount } } } }`;
+    const before = await cached(HQ, DETAILS);
+    expect(before.data.campaigns.totalCount).toBe(0);
+    expect(before.data.businessCircles.edges[0].node.merchantCount).toBe(1);
+
+    let heard = nextChangeAtB();
+    const created = await api.as({ role: "MARKETING" }).gql("mutation($in: CreateCampaignInput!) { createCampaign(input: $in) { code } }", {
+      in: { idempotencyKey: "rc-camp-1", code: "CAMP-RC", name: "Campaign", branchCode: "SX-LL", startsOn: "2021-01-01", endsOn: "2021-03-31", budget: 1000, circleCodes: ["K-01"] },
+    });
+    expect(created.errors).toBeUndefined();
+    await heard;
+    expect((await atB(HQ, DETAILS)).data.campaigns.edges.map((e: { node: { code: string; status: string } }) => [e.node.code, e.node.status])).toEqual([["CAMP-RC", "DRAFT"]]);
+
+    heard = nextChangeAtB();
+    await write(api, "circles", [{ code: "K-01", name: "Mall", kind: "COMPLEX", branchCode: "SX-LL", merchantCodes: ["ME-01", "ME-02"] }]);
+    await heard;
+    expect((await atB(HQ, DETAILS)).data.businessCircles.edges[0].node.merchantCount).toBe(2);
   });
 
   it("a command-line tool that writes outside the services (demo loader, rollup rebuild) announces it, and B's entries go", async () => {

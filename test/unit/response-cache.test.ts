@@ -6,6 +6,7 @@ import { parse } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { GraphQLSchema } from "graphql";
 import { loadConfig } from "../../src/config.js";
+import { DASHBOARD_DOCUMENTS } from "../../src/dashboard/documents.js";
 import { isCacheableDocument } from "../../src/graphql/response-cache.js";
 import { createSchema } from "../../src/graphql/schema.js";
 
@@ -22,6 +23,9 @@ describe("what may be cached", () => {
     ["a ranking, aliased, with __typename", `{ r: branchRanking(parentCode: "P", period: "2021-Q1", metric: APPLICATIONS) { __typename rank actual branch { code name } } }`, true],
     ["a manager ranking through a fragment", `query { accountManagerRanking(branchCode: "A", period: "2021-Q1", metric: APPLICATIONS) { ...Row } } fragment Row on ManagerStanding { rank manager { name ${perf} } }`, true],
     ["units paged", `{ branches(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { code children { code } } } } }`, true],
+    ["the dashboard's details (campaigns and circles with their results)", DASHBOARD_DOCUMENTS.DashboardDetails, true],
+    ["the dashboard's unit", DASHBOARD_DOCUMENTS.DashboardUnit, true],
+    ["a campaign's promotions (schedules judged against the clock)", `{ campaign(code: "C") { code promotions { code } } }`, false],
     ["a unit's incentives (statements)", `{ branch(code: "A") { incentives(period: "2021-Q1") { total } } }`, false],
     ["a unit's webhooks, hidden in a fragment", `{ branch(code: "A") { ...W } } fragment W on Branch { webhooks(first: 1) { totalCount } }`, false],
     ["the audit trail", `{ auditTrail(first: 1) { totalCount } }`, false],
