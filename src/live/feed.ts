@@ -63,7 +63,8 @@ class RedisFeed implements ChangeFeed {
     publisher.on("error", () => {}); // reported where it matters (publish); ioredis keeps reconnecting
     // A subscriber connection only listens (Redis allows nothing else on it); ioredis subscribes
     // again by itself after a reconnection.
-    const subscriber = listen ? new Redis(url, { lazyConnect: true }) : null;
+    // Named after its channel, so that an operator (and a test) finds it in CLIENT LIST.
+    const subscriber = listen ? new Redis(url, { lazyConnect: true, connectionName: `live:${channel}` }) : null;
     subscriber?.on("error", () => {});
     subscriber?.on("message", (from: string, message: string) => {
       if (from !== channel) return;

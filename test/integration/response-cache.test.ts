@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Change } from "../../src/live/change.js";
 import { announceOutsideWrite, createChangeFeed } from "../../src/live/feed.js";
@@ -17,7 +18,7 @@ import type { RunningServer } from "../../src/server.js";
 import { merchant } from "../fixtures/merchants.js";
 import { apps, seed, write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type As, type GqlResponse, type TestApi } from "../support/harness.js";
-import { startSecondInstance, TEST_REDIS_URL, uniqueChannel } from "../support/live.js";
+import { sleep, startSecondInstance, TEST_REDIS_URL, uniqueChannel } from "../support/live.js";
 
 const Q = "2021-Q1";
 const AS_OF = "2021-02-28";
@@ -80,6 +81,11 @@ async function cached(who: As, query: string, variables: Record<string, unknown>
   expect(await api.countStatements(async () => (second = await atB(who, query, variables)))).toBe(viewerStatements);
   expect(second).toEqual(first);
   return second;
+}
+
+/** Waits until `test` holds (fails after 10 s). */
+async function until(test: () => boolean): Promise<void> {
+  for (const started = Date.now(); !test(); await sleep(10)) if (Date.now() - started > 10_000) throw new Error("timed out waiting");
 }
 
 /** Resolves with the next change B hears (through Redis). */
@@ -189,6 +195,31 @@ describe("never stale", () => {
     await announceOutsideWrite(api.config, createLogger("silent"));
     expect((await heard).other).toBe(true);
     expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL" }))).toBeGreaterThan(0);
+  });
+
+  it("drops what it holds when B's Redis subscription goes down, and starts afresh once it is back", async () => {
+    await cached(HQ, FIGURES, { code: "SX-LL-01" });
+    // Cut the feed's subscriber connections of this test's channel (A's and B's, nobody else's).
+    const admin = new Redis(TEST_REDIS_URL);
+    try {
+      const name = `live:${api.config.LIVE_REDIS_CHANNEL}`;
+      const ids = ((await admin.call("CLIENT", "LIST", "TYPE", "pubsub")) as string)
+        .split("\n")
+        .filter((line) => line.includes(` name=${name} `))
+        .map((line) => /\bid=(\d+)/.exec(line)![1]);
+      expect(ids.length).toBe(2);
+      for (const id of ids) await admin.call("CLIENT", "KILL", "ID", id);
+    } finally {
+      admin.disconnect();
+    }
+    await until(() => !b.feed.complete());
+    // A change published meanwhile would be lost to B: what it held is not served.
+    expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL-01" }))).toBeGreaterThan(0);
+    // ioredis reconnects by itself; the feed subscribes again, and the gap's end drops what was
+    // kept in between: a new answer is computed once, then kept.
+    await until(() => b.feed.complete());
+    expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL-01" }))).toBeGreaterThan(0);
+    expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL-01" }))).toBe(0);
   });
 
   it("reports hits, misses and its memory in the metrics", async () => {
