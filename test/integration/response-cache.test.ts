@@ -5,12 +5,13 @@
  * made through A (or by the import, another process); a hit sends no SQL; a dry run leaves
  * the entry served and still true; no answer reaches a caller whose answer differs.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Change } from "../../src/live/change.js";
+import { mergeChanges, type Change } from "../../src/live/change.js";
 import { announceOutsideWrite, createChangeFeed } from "../../src/live/feed.js";
 import { createLogger } from "../../src/logger.js";
 import { runImport } from "../../src/modules/import/import.service.js";
@@ -74,6 +75,8 @@ const atB = (who: As, query: string, variables: Record<string, unknown> = {}): P
  * context does it for every request, before any plugin runs).
  */
 async function cached(who: As, query: string, variables: Record<string, unknown> = {}): Promise<GqlResponse> {
+  // A change of an earlier write still on its way would (rightly) make the second request a miss.
+  await settled();
   const first = await atB(who, query, variables);
   expect(first.errors).toBeUndefined();
   let second!: GqlResponse;
@@ -86,6 +89,20 @@ async function cached(who: As, query: string, variables: Record<string, unknown>
 /** Waits until `test` holds (fails after 10 s). */
 async function until(test: () => boolean): Promise<void> {
   for (const started = Date.now(); !test(); await sleep(10)) if (Date.now() - started > 10_000) throw new Error("timed out waiting");
+}
+
+/** Waits until B has heard every change published through A so far (Redis keeps one publisher's order). */
+async function settled(): Promise<void> {
+  const marker = `settled-${randomUUID()}`;
+  const heard = new Promise<void>((resolve) => {
+    const stop = b.feed.subscribe((change) => {
+      if (!change.campaigns.includes(marker)) return;
+      stop();
+      resolve();
+    });
+  });
+  api.server.feed.publish(mergeChanges({ campaigns: [marker] }));
+  await heard;
 }
 
 /** Resolves with the next change B hears (through Redis). */
@@ -235,13 +252,13 @@ describe("never stale", () => {
 
 describe("never across scopes", () => {
   it("a sibling's figures cached for HQ never reach a branch manager of SX-LL-01", async () => {
+    // Their own unit is theirs, cached for them alone.
+    const own = await cached({ role: "BRANCH_MANAGER", unit: "SX-LL-01" }, FIGURES, { code: "SX-LL-01" });
+    expect(own.data.branch.code).toBe("SX-LL-01");
     await cached(HQ, FIGURES, { code: "SX-LL-02" });
     const manager = await atB({ role: "BRANCH_MANAGER", unit: "SX-LL-01" }, FIGURES, { code: "SX-LL-02" });
     expect(codeOf(manager)).toBe("FORBIDDEN");
     expect(manager.data?.branch ?? null).toBeNull();
-    // Their own unit is theirs, cached for them alone.
-    const own = await cached({ role: "BRANCH_MANAGER", unit: "SX-LL-01" }, FIGURES, { code: "SX-LL-01" });
-    expect(own.data.branch.code).toBe("SX-LL-01");
     // And HQ's entry is still served, untouched by the refusal.
     expect(await api.countStatements(() => atB(HQ, FIGURES, { code: "SX-LL-02" }))).toBe(0);
   });
