@@ -156,6 +156,16 @@ const schema = z.object({
   NEARBY_CACHE_DECIMALS: z.coerce.number().int().min(3).max(7).default(5),
   /** Most answers the nearby cache holds; the least recently used go first. */
   NEARBY_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * The response cache (src/graphql/response-cache.ts): most query answers kept (0: off, the
+   * default), the memory they may take in MB (their JSON size), and the longest an entry is
+   * kept, a safety net for a change lost on the way (a publisher cut off from Redis). An entry
+   * is served only while no committed write has been heard since it was made. With
+   * DATABASE_URL it needs REDIS_URL: other instances and the import write to the same database.
+   */
+  RESPONSE_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  RESPONSE_CACHE_MB: z.coerce.number().int().min(1).max(65_536).default(64),
+  RESPONSE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Requests per minute per signed-in subject. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Requests per minute per client address for anonymous callers (the mobile app). */
@@ -267,6 +277,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.DATABASE_REPLICA_URLS.length > 0 && c.REPLICA_CHECK_INTERVAL_MS >= c.REPLICA_MAX_LAG_MS) {
     // A measure ages by the interval before the next: the bound could never be met.
     throw new Error("Invalid configuration:\n  REPLICA_CHECK_INTERVAL_MS: must be below REPLICA_MAX_LAG_MS");
+  }
+  if (c.RESPONSE_CACHE_ENTRIES > 0 && c.DATABASE_URL && !c.REDIS_URL) {
+    // Without Redis this instance never hears the writes of other instances or of the import
+    // command, so its cached answers could outlive them. The embedded database is one
+    // process's (embedded-lock.ts): every write passes through it.
+    throw new Error("Invalid configuration:\n  RESPONSE_CACHE_ENTRIES: needs REDIS_URL with DATABASE_URL, or this instance would not hear other processes' writes");
   }
   // In production a missing key is refused when the server starts (createAuthenticator), not
   // here: the command-line tools (migrations, imports, rollups) verify no tokens.

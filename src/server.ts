@@ -41,6 +41,7 @@ import { createContext } from "./graphql/create-context.js";
 import { createFormatError } from "./graphql/format-error.js";
 import { documentLimits } from "./graphql/limits.js";
 import { requestChecksPlugin } from "./graphql/request-checks.js";
+import { ResponseCache } from "./graphql/response-cache.js";
 import { createSchema } from "./graphql/schema.js";
 import { TRUSTED_MANIFEST } from "./graphql/trusted-documents.js";
 import { authenticate, refuseInvalidToken } from "./http/authenticate.js";
@@ -107,8 +108,24 @@ export async function startServer(database: Database, config: Config, logger: Lo
   // With DATABASE_REPLICA_URLS, query operations may be answered by a replica (src/graphql/read-routing.ts).
   const replicas = config.DATABASE_REPLICA_URLS.length > 0 ? await openReplicas(database, config, logger) : null;
   const routing = replicas ? readRouting(replicas, limits.parseOptions) : null;
+  const feed = await createChangeFeed(config, logger);
+  // Follows the feed from here on: every change heard makes what it holds unusable.
+  const responseCache =
+    config.RESPONSE_CACHE_ENTRIES > 0
+      ? new ResponseCache(feed, {
+          entries: config.RESPONSE_CACHE_ENTRIES,
+          maxBytes: config.RESPONSE_CACHE_MB * 1024 * 1024,
+          maxAgeMs: config.RESPONSE_CACHE_MAX_AGE_SECONDS * 1000,
+        })
+      : null;
   // Scraped only once the server runs, by when `live` exists.
-  const metrics = createMetrics({ database, replicas, openSubscriptions: () => live.openSubscriptions(), trustedDocuments: TRUSTED_MANIFEST });
+  const metrics = createMetrics({
+    database,
+    replicas,
+    openSubscriptions: () => live.openSubscriptions(),
+    trustedDocuments: TRUSTED_MANIFEST,
+    responseCache: responseCache?.stats ?? null,
+  });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
@@ -136,11 +153,13 @@ export async function startServer(database: Database, config: Config, logger: Lo
       graphqlSpanNames(),
       metrics.plugin(),
       ...(routing ? [routing.plugin()] : []),
+      // Last: its answer replaces execution only once every plugin above has accepted the
+      // operation (document limits, input checks), and the ones above still see the response.
+      ...(responseCache ? [responseCache.plugin()] : []),
     ],
   });
   await apollo.start();
   const limiter = await rateLimit(config, logger);
-  const feed = await createChangeFeed(config, logger);
   const notifier = config.NOTIFICATIONS === "on" ? startNotifier({ db: database.prisma, config, logger, feed, clock: options.clock }) : NO_NOTIFIER;
   const live = serveSubscriptions(httpServer, { schema, database, config, logger, verifyToken, feed, limits, formatError, manifest: TRUSTED_MANIFEST });
   let draining = false;
@@ -189,6 +208,11 @@ export async function startServer(database: Database, config: Config, logger: Lo
         const context = createContext(route?.db ?? database.prisma, config, claims, feed, options.clock?.());
         metrics.bind(context, res);
         if (route) routing!.bind(context, route);
+        // Before the viewer is read: nothing this request reads predates the version it is cached
+        // under. Not for a read a replica serves (it may not have replayed the change that bumped
+        // the version yet) nor for a caller whose own write the replicas have not replayed: the
+        // cache would answer them from before it.
+        if (!route || route.servedBy === "primary" && route.reason !== "own_write") responseCache?.bind(context);
         // A scoped token whose unit (or account manager) does not exist is refused like a
         // forged one, before anything runs; for the other roles this costs nothing.
         await context.viewer().catch((err: unknown) => {
@@ -220,6 +244,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
     // No request reads from them any more.
     { name: "replicas", stop: async () => replicas?.close() },
     { name: "rate limits", stop: () => limiter.close() },
+    { name: "response cache", stop: async () => responseCache?.close() },
     { name: "change feed", stop: () => feed.close() },
     { name: "metrics", stop: async () => metricsServer?.close() },
   ];

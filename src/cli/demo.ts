@@ -13,6 +13,8 @@ import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrations.js";
 import { loadDemo } from "../demo/load.js";
 import { TRUNCATE_ALL } from "../db/tables.js";
+import { announceOutsideWrite } from "../live/feed.js";
+import { createLogger } from "../logger.js";
 
 /** Every data table; the migration history (`_prisma_migrations`) stays. */
 
@@ -29,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     await db.prisma.$executeRawUnsafe(TRUNCATE_ALL);
     const started = performance.now();
     const summary = await loadDemo(db.prisma);
+    await announceOutsideWrite(config, createLogger("warn"));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const where = db.kind === "embedded" ? `embedded database in ${config.dataDir}` : "PostgreSQL of DATABASE_URL";
     console.log(`Demo story loaded into the ${where} in ${seconds} s:`);

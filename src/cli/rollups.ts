@@ -13,6 +13,8 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { rebuildOffers, verifyOffers } from "../figures/offer-index.js";
 import { rebuildRollups, verifyRollups } from "../figures/rebuild.js";
+import { announceOutsideWrite } from "../live/feed.js";
+import { createLogger } from "../logger.js";
 import { writeRollupMetrics } from "../observability/textfile.js";
 
 async function main(command: string | undefined): Promise<number> {
@@ -27,6 +29,7 @@ async function main(command: string | undefined): Promise<number> {
     if (command === "rebuild") {
       await rebuildRollups(db.prisma);
       const offers = await db.prisma.$transaction((tx) => rebuildOffers(tx), { timeout: 600_000 });
+      await announceOutsideWrite(config, createLogger("warn"));
       console.log(`Rollups rebuilt from the records, and ${offers} live offers from the campaigns, in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       return 0;
     }

@@ -5,7 +5,7 @@
  * live feed once it has committed (src/live/change.ts).
  */
 import type { Prisma } from "../generated/prisma/client.js";
-import { ChangeLog, type ChangeFeed } from "../live/change.js";
+import { ChangeLog, mergeChanges, type ChangeFeed } from "../live/change.js";
 import { noteCommitted, recordWrite, type AuditStamp } from "../modules/audit/audit.service.js";
 import type { Db } from "./database.js";
 
@@ -65,7 +65,8 @@ export async function inTransaction<T>(db: Db, options: TransactionOptions, work
     throw err;
   }
   if (options.audit) noteCommitted(options.audit);
-  const changed = options.feed ? changes.collected() : null;
-  if (changed) options.feed!.publish(changed);
+  // Every committed write is announced: what it changed that someone follows, or else `other`
+  // alone, so that response caches on every instance drop answers it may have changed.
+  if (options.feed) options.feed.publish(changes.collected() ?? mergeChanges({ other: true }));
   return outcome;
 }

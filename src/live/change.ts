@@ -16,6 +16,12 @@ export interface Change {
   readonly campaigns: readonly string[];
   /** The org tree changed shape: who ranks among whom may have moved. */
   readonly reorg: boolean;
+  /**
+   * The write committed rows that none of the above names (a unit renamed, merchants, plans,
+   * webhooks, a replayed batch): nothing live follows those, but response caches
+   * (src/graphql/response-cache.ts) must drop what they hold. Set by inTransaction alone.
+   */
+  readonly other: boolean;
 }
 
 /** A part of a change, as one step of a write reports it. */
@@ -30,10 +36,11 @@ export function mergeChanges(...parts: ChangePart[]): Change {
     targets: { units: sortedUnion(...parts.map((p) => p.targets?.units)), managers: sortedUnion(...parts.map((p) => p.targets?.managers)) },
     campaigns: sortedUnion(...parts.map((p) => p.campaigns)),
     reorg: parts.some((p) => p.reorg === true),
+    other: parts.some((p) => p.other === true),
   };
 }
 
-/** True when a change changed nothing anyone could see (a replayed batch, a refused one). */
+/** True when a change changed nothing anyone could see (a replayed batch, a refused one); `other` does not count. */
 export function isEmptyChange(c: Change): boolean {
   const f = c.figures;
   return (
@@ -70,6 +77,13 @@ export interface ChangeFeed {
   publish(change: Change): void;
   /** Calls `listener` with each change published by any instance; returns the unsubscribe. */
   subscribe(listener: (change: Change) => void): () => void;
+  /**
+   * True while this process is sure to hear every committed change (in process: always; with
+   * Redis: while its subscription is up). A cache trusts nothing it holds otherwise.
+   */
+  complete(): boolean;
+  /** Calls `listener` when changes may have been missed (the subscription dropped, or came back); returns the unsubscribe. */
+  onGap(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -99,10 +113,18 @@ export class InProcessFeed implements ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
+  complete(): boolean {
+    return true;
+  }
+
+  onGap(): () => void {
+    return () => {}; // nothing between the publisher and its listeners to lose a change
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
   }
 }
 
 /** A feed that drops everything: for callers that start no listeners (scripts, the demo loader). */
-export const NO_FEED: ChangeFeed = { publish: () => {}, subscribe: () => () => {}, close: async () => {} };
+export const NO_FEED: ChangeFeed = { publish: () => {}, subscribe: () => () => {}, complete: () => false, onGap: () => () => {}, close: async () => {} };

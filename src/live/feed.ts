@@ -12,7 +12,7 @@
 import { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { InProcessFeed, type Change, type ChangeFeed } from "./change.js";
+import { InProcessFeed, mergeChanges, type Change, type ChangeFeed } from "./change.js";
 
 /** How long a starting process waits for Redis before going on (it keeps reconnecting). */
 const REDIS_CONNECT_WAIT_MS = 2_000;
@@ -27,7 +27,27 @@ export async function createChangeFeed(config: Config, logger: Logger, options: 
   return RedisFeed.open(config.REDIS_URL, config.LIVE_REDIS_CHANNEL, local, logger, options.listen);
 }
 
+/**
+ * Tells every API instance (through Redis; without REDIS_URL nobody else could hear) that this
+ * process wrote what no change names: the command-line tools that write outside the services'
+ * transactions (the demo loader, a rollup rebuild) call it when done, so that the instances'
+ * response caches drop what they hold.
+ */
+export async function announceOutsideWrite(config: Config, logger: Logger): Promise<void> {
+  if (!config.REDIS_URL) return;
+  const feed = await createChangeFeed(config, logger, { listen: false });
+  try {
+    feed.publish(mergeChanges({ other: true }));
+  } finally {
+    await feed.close(); // quit() sends what is queued first
+  }
+}
+
 class RedisFeed implements ChangeFeed {
+  /** The subscription is up: every change published from now on reaches this process. */
+  private subscribed = false;
+  private readonly gapListeners = new Set<() => void>();
+
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis | null,
@@ -43,7 +63,8 @@ class RedisFeed implements ChangeFeed {
     publisher.on("error", () => {}); // reported where it matters (publish); ioredis keeps reconnecting
     // A subscriber connection only listens (Redis allows nothing else on it); ioredis subscribes
     // again by itself after a reconnection.
-    const subscriber = listen ? new Redis(url, { lazyConnect: true }) : null;
+    // Named after its channel, so that an operator (and a test) finds it in CLIENT LIST.
+    const subscriber = listen ? new Redis(url, { lazyConnect: true, connectionName: `live:${channel}` }) : null;
     subscriber?.on("error", () => {});
     subscriber?.on("message", (from: string, message: string) => {
       if (from !== channel) return;
@@ -63,7 +84,47 @@ class RedisFeed implements ChangeFeed {
       new Promise<boolean>((resolve) => setTimeout(resolve, REDIS_CONNECT_WAIT_MS, false).unref()),
     ]);
     if (!ready) logger.warn("Redis (REDIS_URL) is not answering: live changes reach only this instance's subscribers until it does");
-    return new RedisFeed(publisher, subscriber, channel, local, logger);
+    const feed = new RedisFeed(publisher, subscriber, channel, local, logger);
+    feed.subscribed = ready && subscriber !== null;
+    // What was published while the subscription was down is lost: whoever trusts the feed to
+    // hear every change (the response cache) learns of the gap as it opens, and again once
+    // the subscription is back (subscribed anew here rather than trusting ioredis' own
+    // resubscription, which 'ready' does not wait for).
+    subscriber?.on("close", () => {
+      const was = feed.subscribed;
+      feed.subscribed = false;
+      if (was) feed.gap();
+    });
+    subscriber?.on("ready", () => {
+      subscriber.subscribe(channel).then(
+        () => {
+          if (subscriber.status !== "ready") return;
+          feed.subscribed = true;
+          feed.gap();
+        },
+        () => {},
+      );
+    });
+    return feed;
+  }
+
+  private gap(): void {
+    for (const listener of [...this.gapListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ err }, "a live-change gap listener failed");
+      }
+    }
+  }
+
+  complete(): boolean {
+    return this.subscribed;
+  }
+
+  onGap(listener: () => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
   publish(change: Change): void {
@@ -78,6 +139,8 @@ class RedisFeed implements ChangeFeed {
   }
 
   async close(): Promise<void> {
+    this.subscribed = false;
+    this.gapListeners.clear();
     await this.local.close();
     await Promise.all(
       [this.publisher, this.subscriber].map((r) => r?.quit().catch(() => r.disconnect())),

@@ -19,6 +19,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Database } from "../db/database.js";
 import type { ReadReplicas } from "../db/replicas.js";
 import type { Context } from "../graphql/context.js";
+import type { ResponseCacheStats } from "../graphql/response-cache.js";
 
 /** What a /graphql request leaves in `res.locals` for the metrics middleware. */
 export interface MetricsLocals {
@@ -54,6 +55,8 @@ export interface MetricsSources {
   openSubscriptions(): number;
   /** Trusted documents (hash → text): their operation names are labels. */
   trustedDocuments: ReadonlyMap<string, string>;
+  /** The response cache's counts (src/graphql/response-cache.ts), or null when it is off. */
+  responseCache?: ResponseCacheStats | null;
 }
 
 /**
@@ -193,6 +196,38 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
           const [served_by, reason] = key.split(" ");
           this.inc({ served_by, reason }, n);
         }
+      },
+    });
+  }
+  const cache = sources.responseCache;
+  if (cache) {
+    const counted = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counted("cardgrowth_response_cache_hits_total", "Query answers served from the response cache", () => cache.hits);
+    counted("cardgrowth_response_cache_misses_total", "Cacheable query answers computed (not in the cache, or made before the last change heard)", () => cache.misses);
+    counted("cardgrowth_response_cache_evictions_total", "Response cache entries dropped to stay within RESPONSE_CACHE_ENTRIES / RESPONSE_CACHE_MB", () => cache.evictions);
+    new Gauge({
+      name: "cardgrowth_response_cache_bytes",
+      help: "Memory the response cache's entries take, by their JSON size",
+      registers: [registry],
+      collect() {
+        this.set(cache.bytes());
+      },
+    });
+    new Gauge({
+      name: "cardgrowth_response_cache_entries",
+      help: "Entries in the response cache",
+      registers: [registry],
+      collect() {
+        this.set(cache.entries());
       },
     });
   }

@@ -46,6 +46,8 @@ export interface TestApi {
   as(role: Role | "ANONYMOUS", unit?: string, sub?: string): Client;
   /** The same, for a caller kept in a table (test/fixtures/access.ts's CALLERS). */
   as(who: As): Client;
+  /** The same, sent to another server (a second instance on this database, test/support/live.ts). */
+  at(server: Pick<RunningServer, "url">, who: As): Client;
   /** A bearer token for `who`, signed with the test key. */
   token(who: Exclude<As, "ANONYMOUS">): Promise<string>;
   /** Runs `fn` and returns how many SQL statements the server sent meanwhile. */
@@ -90,10 +92,10 @@ export async function startTestApi(env: Record<string, string> = {}, options: Te
     if (!tokens.has(key)) tokens.set(key, signToken(config, { sub: who.sub ?? `test-${who.role.toLowerCase()}`, role: who.role, unit: who.unit }));
     return tokens.get(key)!;
   };
-  const send = async (who: As, query: string, variables?: Record<string, unknown>) => {
+  const send = async (who: As, query: string, variables?: Record<string, unknown>, url = server.url) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (who !== "ANONYMOUS") headers.authorization = `Bearer ${await token(who)}`;
-    const res = await fetch(server.url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
     return { status: res.status, ...((await res.json()) as object) };
   };
   const api: TestApi = {
@@ -104,6 +106,7 @@ export async function startTestApi(env: Record<string, string> = {}, options: Te
       const caller: As = typeof who === "object" || who === "ANONYMOUS" ? who : { role: who, unit, sub };
       return { gql: (query, variables) => send(caller, query, variables) };
     },
+    at: (other, who) => ({ gql: (query, variables) => send(who, query, variables, other.url) }),
     token,
     async countStatements(fn) {
       const before = database.statements.count;

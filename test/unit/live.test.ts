@@ -33,6 +33,7 @@ describe("changes", () => {
       targets: { units: ["B"], managers: ["M"] },
       campaigns: ["C1", "C2"],
       reorg: false,
+      other: false,
     });
   });
 });

@@ -6,7 +6,7 @@ import { NotFoundError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { PeriodScalar } from "../../graphql/scalars.js";
-import { auditStamp } from "../audit/audit.plugin.js";
+import { writeOptions } from "../common/write-options.js";
 import { Allow, demand, Guard, planPayroll, staffFigures, unitFigures } from "../auth/auth.guard.js";
 import { MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
 import { AccountManager } from "../org/account-manager.type.js";
@@ -79,21 +79,21 @@ export class IncentivePlansResolver {
   async createPlan(@Arg("input") input: CreatePlanInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<IncentivePlan> {
     const [viewer, unit] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(input.branchCode)]);
     demand(viewer, unit !== null && canManagePlan(viewer, unit.dbId));
-    return createPlan(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return createPlan(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => IncentivePlan, { description: "Changes a DRAFT plan, or makes a new version of an ACTIVE one. Idempotent by idempotencyKey." })
   @Allow("BRANCH_MANAGER")
   async updatePlan(@Arg("input") input: UpdatePlanInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<IncentivePlan> {
     await demandManages(ctx, input.code);
-    return updatePlan(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return updatePlan(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => IncentivePlan, { description: "DRAFT → ACTIVE → CLOSED (after the period ends). Idempotent by idempotencyKey." })
   @Allow("BRANCH_MANAGER")
   async transitionPlan(@Arg("input") input: TransitionPlanInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<IncentivePlan> {
     await demandManages(ctx, input.code);
-    return transitionPlan(ctx.db, input, ctx.today, { audit: auditStamp(ctx, info) });
+    return transitionPlan(ctx.db, input, ctx.today, writeOptions(ctx, info));
   }
 
   @Mutation(() => StatementsCalculation, {
@@ -102,21 +102,21 @@ export class IncentivePlansResolver {
   @Allow("BRANCH_MANAGER")
   async calculateStatements(@Arg("input") input: CalculateStatementsInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<StatementsCalculation> {
     await demandManages(ctx, input.planCode);
-    return calculateStatements(ctx.db, { planCode: input.planCode, asOf: input.asOf ?? ctx.today }, { audit: auditStamp(ctx, info) });
+    return calculateStatements(ctx.db, { planCode: input.planCode, asOf: input.asOf ?? ctx.today }, writeOptions(ctx, info));
   }
 
   @Mutation(() => StatementsTransition, { description: "Approves the plan's CALCULATED statements. Idempotent by idempotencyKey." })
   @Allow("BRANCH_MANAGER")
   async approveStatements(@Arg("input") input: StatementsTransitionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<StatementsTransition> {
     await demandManages(ctx, input.planCode);
-    return approveStatements(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return approveStatements(ctx.db, input, writeOptions(ctx, info));
   }
 
   @Mutation(() => StatementsTransition, { description: "Locks the plan's APPROVED statements (paid): they never change again. Idempotent by idempotencyKey." })
   @Allow("BRANCH_MANAGER")
   async lockStatements(@Arg("input") input: StatementsTransitionInput, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<StatementsTransition> {
     await demandManages(ctx, input.planCode);
-    return lockStatements(ctx.db, input, { audit: auditStamp(ctx, info) });
+    return lockStatements(ctx.db, input, writeOptions(ctx, info));
   }
 }
 

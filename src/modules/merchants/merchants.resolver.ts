@@ -7,7 +7,7 @@ import { Arg, Args, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Ro
 import { canRecordVisitOf, STAFF, visitScopeOf } from "../../domain/access.js";
 import { ForbiddenError } from "../../errors.js";
 import type { Context } from "../../graphql/context.js";
-import { auditStamp } from "../audit/audit.plugin.js";
+import { writeOptions } from "../common/write-options.js";
 import { Allow, Guard, ownedResults, staffOnly, visitReaders } from "../auth/auth.guard.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { AttributedResults } from "../results/results.type.js";
@@ -63,7 +63,7 @@ export class MerchantsResolver {
   @Mutation(() => WriteResult, { description: "Creates or updates merchants by code; atomic, idempotent." })
   @Allow("MARKETING")
   upsertMerchants(@Arg("input", () => [MerchantInput]) input: MerchantInput[], @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<WriteResult> {
-    return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return upsertMerchants(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }
 
@@ -114,7 +114,7 @@ export class BusinessCircleResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<WriteResult> {
-    return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return upsertBusinessCircles(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }
 
@@ -154,6 +154,6 @@ export class VisitResolver {
       });
       if (others.length) throw new ForbiddenError(`Forbidden: ${others.length} visit(s) are not yours to record`, others);
     }
-    return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE, { audit: auditStamp(ctx, info) });
+    return recordVisits(ctx.db, input, ctx.config.MAX_BATCH_SIZE, writeOptions(ctx, info));
   }
 }
