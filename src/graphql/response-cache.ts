@@ -42,15 +42,19 @@ import type { Context } from "./context.js";
 /**
  * The fields a cached answer may contain, by type. A field not listed (a new one included)
  * makes its document uncached: each listed field reads only what `inTransaction` writes and
- * announces (org, targets, rollups, campaigns' stored state, circles and their merchants) and
- * no clock but the request's `today`. Left out on purpose: incentives (statements), webhooks
+ * announces (org, targets, rollups, campaigns' stored state, circles and their merchants, plans'
+ * statements: every plan and statement write goes through it) and no clock but the request's
+ * `today`. Left out on purpose: webhooks
  * (deliveries and milestone states are written by the notifier, unannounced), promotions
  * (their schedules are judged against the clock), audit, `node` (reaches any type).
  */
 const CACHEABLE: Readonly<Record<string, ReadonlySet<string>>> = {
   Query: new Set(["branch", "branches", "accountManager", "branchRanking", "accountManagerRanking", "campaign", "campaigns", "businessCircle", "businessCircles"]),
-  Branch: new Set(["id", "code", "name", "level", "parent", "children", "performance", "accountManagers"]),
-  AccountManager: new Set(["id", "code", "name", "branch", "performance"]),
+  Branch: new Set(["id", "code", "name", "level", "parent", "children", "performance", "accountManagers", "incentives"]),
+  AccountManager: new Set(["id", "code", "name", "branch", "performance", "incentives"]),
+  // What the plans pay, as the dashboard shows it (DashboardUnit's team bonus, DashboardManager's earnings).
+  IncentiveStatement: new Set(["planCode", "planVersion", "sequence", "recipientKind", "recipientCode", "asOf", "basis", "status", "total", "lines"]),
+  StatementLine: new Set(["ruleIndex", "ruleKind", "metric", "quantity", "rate", "amount", "applications", "applicationsRemoved", "note", "adjustment"]),
   BranchConnection: new Set(["edges", "pageInfo", "totalCount"]),
   BranchEdge: new Set(["cursor", "node"]),
   AccountManagerConnection: new Set(["edges", "pageInfo", "totalCount"]),
