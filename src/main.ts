@@ -16,8 +16,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const tracing = await startTracing(config);
   const { startApp } = await import("./app.js");
-  const { DEMO_CALLERS } = await import("./demo/callers.js");
-  const { signToken } = await import("./modules/auth/auth.service.js");
+  const { demoCallersWithTokens } = await import("./http/demo-tokens.js");
   const app = await startApp(config, logger);
   const where = app.database.kind === "embedded" ? `embedded PostgreSQL in ${config.dataDir}` : "PostgreSQL from DATABASE_URL";
   console.log(`\n  GraphQL API ready at ${app.server.url}  (${where})\n`);
@@ -26,7 +25,7 @@ async function main(): Promise<void> {
   if (config.GRAPHQL_IDE === "on") console.log(`  Open it in a browser for the GraphQL IDE${config.devTokens ? ", with the demo callers' tokens at hand" : ""}.\n`);
   if (config.devTokens) {
     // A newcomer can query the demo at once; these tokens work only with the development key.
-    const signed = await Promise.all(DEMO_CALLERS.flatMap((c) => (c.claims ? [signToken(config, c.claims).then((token) => ({ label: c.label, token }))] : [])));
+    const signed = (await demoCallersWithTokens(config)).flatMap(({ caller, token }) => (token ? [{ label: caller.label, token }] : []));
     const width = Math.max(...signed.map((s) => s.label.length)) + 1;
     console.log(`  Development tokens (8 h; send as "Authorization: Bearer <token>"; more with npm run token):`);
     for (const { label, token } of signed) console.log(`    ${`${label}:`.padEnd(width)} ${token}`);

@@ -45,22 +45,20 @@ import {
 } from "../dashboard/tables.js";
 import type { Database } from "../db/database.js";
 import { PROJECT_ROOT } from "../project-root.js";
-import { DEMO_CALLERS } from "../demo/callers.js";
 import { DEMO } from "../demo/story.js";
 import { AppError } from "../errors.js";
 import type { Context } from "../graphql/context.js";
 import { createContext } from "../graphql/create-context.js";
 import { documentHash } from "../graphql/trusted-documents.js";
-import { signToken, type Authenticate, type Claims } from "../modules/auth/auth.service.js";
+import type { Authenticate, Claims } from "../modules/auth/auth.service.js";
 import { authenticate, refuseInvalidToken } from "./authenticate.js";
+import { demoCallersWithTokens } from "./demo-tokens.js";
 import { sendError } from "./errors.js";
 import { PAGE_HEADERS } from "./ide.js";
 
 /** Where the page's built files are served. */
 export const DASHBOARD_ASSETS = "/dashboard/assets";
 
-/** The page's tokens expire like the IDE's. */
-const TOKEN_TTL_SECONDS = 8 * 3600;
 
 export interface DashboardDeps {
   readonly config: Config;
@@ -120,19 +118,18 @@ const hashes = (documents: Readonly<Record<string, string>>) => Object.fromEntri
 
 /** The page's shell: its built files and what its script needs (documents' hashes, callers). */
 async function pageHtml(config: Config, built: Built): Promise<string> {
-  const callers = config.devTokens
-    ? await Promise.all(
-        DEMO_CALLERS.filter((c) => c.claims && ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER"].includes(c.claims.role)).map(async (c) => ({
-          id: c.id,
-          label: c.label,
-          description: c.description,
-          role: c.claims!.role,
-          sub: c.claims!.sub,
-          unit: c.claims!.unit ?? null,
-          token: await signToken(config, c.claims!, TOKEN_TTL_SECONDS),
-        })),
-      )
-    : [];
+  // The page is for the staff who follow figures: not marketing, the acquirer nor the card app.
+  const callers = (await demoCallersWithTokens(config))
+    .filter(({ caller: c, token }) => token !== null && c.claims && ["HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER"].includes(c.claims.role))
+    .map(({ caller: c, token }) => ({
+      id: c.id,
+      label: c.label,
+      description: c.description,
+      role: c.claims!.role,
+      sub: c.claims!.sub,
+      unit: c.claims!.unit ?? null,
+      token,
+    }));
   const pageConfig = {
     endpoint: "/graphql",
     documents: hashes(DASHBOARD_DOCUMENTS),

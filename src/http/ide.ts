@@ -18,8 +18,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import express, { type Request, type Router } from "express";
 import type { Config } from "../config.js";
-import { DEMO_CALLERS, type DemoCaller } from "../demo/callers.js";
-import { signToken } from "../modules/auth/auth.service.js";
+import type { DemoCaller } from "../demo/callers.js";
+import { demoCallersWithTokens } from "./demo-tokens.js";
 
 /** Where the IDE's files are served: under /graphql, so a proxy that forwards the API forwards them too. */
 export const IDE_ASSETS = "/graphql/ide";
@@ -50,9 +50,6 @@ export const PAGE_HEADERS = {
 
 /** Files are named by a hash of their content, so they can be cached for good. */
 const IMMUTABLE = "public, max-age=31536000, immutable";
-
-/** The tokens the page hands out expire like the ones `npm start` prints. */
-const TOKEN_TTL_SECONDS = 8 * 3600;
 
 interface Asset {
   readonly url: string;
@@ -208,16 +205,12 @@ function withoutSourceMap(body: Buffer): Buffer {
 
 /** What the page's script needs: the endpoint, the callers (with tokens in development) and the tabs. */
 async function page(config: Config, assets: Assets): Promise<string> {
-  const callers = config.devTokens
-    ? await Promise.all(
-        DEMO_CALLERS.map(async (c) => ({
-          id: c.id,
-          label: c.label,
-          description: c.description,
-          headers: headersFor(c.claims ? await signToken(config, c.claims, TOKEN_TTL_SECONDS) : null),
-        })),
-      )
-    : [];
+  const callers = (await demoCallersWithTokens(config)).map(({ caller: c, token }) => ({
+    id: c.id,
+    label: c.label,
+    description: c.description,
+    headers: headersFor(token),
+  }));
   const headersOf = new Map(callers.map((c) => [c.id, c.headers]));
   const ideConfig = {
     endpoint: "/graphql",
