@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: engine,
           include: ["test/integration/**/*.test.ts"],
-          // `npm start`'s own path (a fresh embedded folder) runs once, with the embedded project;
+          // `npm start`'s own path (a fresh embedded folder) and the folder lock run once, with the embedded project;
           // read replicas are PostgreSQL's (the embedded database has none), so their test runs with the postgres one.
           // Replicas stream from PostgreSQL only. The SIGTERM-during-a-write test needs the server to
           // answer probes while the write runs: the embedded engine runs its SQL in-process, on the
@@ -41,7 +41,7 @@ export default defineConfig({
           // ends, and the test could only race it. Draining is the same code on both engines.
           exclude:
             engine === "postgres"
-              ? ["test/integration/embedded.test.ts", "test/integration/readme.test.ts"]
+              ? ["test/integration/embedded.test.ts", "test/integration/embedded-lock.test.ts", "test/integration/readme.test.ts"]
               : ["test/integration/replica.test.ts", "test/integration/shutdown.test.ts"],
           env: { TEST_DATABASE: engine },
           globalSetup: ["test/support/global-setup.ts"],
