@@ -10,6 +10,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapt
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { pgDirect, pgliteDirect, registerDirect } from "./direct.js";
 import { lockDataDir } from "./embedded-lock.js";
 
 export type Db = PrismaClient;
@@ -63,6 +64,7 @@ export async function openPostgres(url: string, poolSize = 10, options: OpenOpti
   // factory of its own, which opens and ends a pool per use (an external pool it would leave open).
   const pool = new pg.Pool(settings);
   const prisma = newClient(new PrismaPg(pool), options);
+  registerDirect(prisma.client, pgDirect(pool, prisma.statements));
   return {
     kind: "postgres",
     prisma: prisma.client,
@@ -92,6 +94,7 @@ export async function openEmbedded(dataDir: string, options: OpenOptions = {}): 
   }
   const adapterFactory = new PrismaPGlite(pglite);
   const prisma = newClient(adapterFactory, options);
+  registerDirect(prisma.client, pgliteDirect(pglite, prisma.statements));
   return {
     kind: "embedded",
     prisma: prisma.client,

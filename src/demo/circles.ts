@@ -16,7 +16,7 @@
  * zone, never from the clock.
  */
 import { DateTime } from "luxon";
-import { addDays, compareDates, eachDay, toDateTime, type BusinessDate } from "../domain/dates.js";
+import { addDays, compareDates, dayNumber, eachDay, weekdayOf, type BusinessDate } from "../domain/dates.js";
 import { periodOf } from "../domain/period.js";
 import { CircleKind, OrgLevel, PromotionKind, VisitOutcome, type MerchantCategory } from "../generated/prisma/enums.js";
 import type { CreateCampaignInput, CreatePromotionInput, RedeemPromotionInput } from "../modules/campaigns/campaigns.input.js";
@@ -246,7 +246,7 @@ const VISITS_TO: BusinessDate = "2021-03-31";
 const CIRCLES_BUILT_BY: BusinessDate = "2020-12-31";
 
 function visitDay(rng: Random, from: BusinessDate, to: BusinessDate): BusinessDate {
-  const span = toDateTime(to).diff(toDateTime(from), "days").days;
+  const span = dayNumber(to) - dayNumber(from);
   return addDays(from, rng.int(0, span));
 }
 
@@ -370,7 +370,7 @@ const isoWeek = (day: BusinessDate) => periodOf("WEEK", day).code;
 function buildRedemptions(rng: Random, lists: Lists): RedeemPromotionInput[] {
   const P = CIRCLES.promotions;
   const days = eachDay(Q1.start, Q1.end);
-  const saturdays = days.filter((d) => toDateTime(d).weekday === 6);
+  const saturdays = days.filter((d) => weekdayOf(d) === 6);
   const used = new Set<string>();
   const drafts: Omit<RedeemPromotionInput, "transactionId">[] = [];
   /** A card that has not yet used the promotion in the limit's window ("day" or "week"). */

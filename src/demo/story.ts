@@ -16,7 +16,7 @@
  * over dates, units, staff and channels. It comes from a seeded PRNG, never Math.random or the
  * clock, so the same seed always tells the same story, row for row.
  */
-import { addDays, compareDates, eachDay, maxDate, minDate, toDateTime, type BusinessDate } from "../domain/dates.js";
+import { addDays, compareDates, eachDay, maxDate, minDate, weekdayOf, type BusinessDate } from "../domain/dates.js";
 import { parsePeriod } from "../domain/period.js";
 import { ApplicationChannel, Decision, Metric, OrgLevel } from "../generated/prisma/enums.js";
 import type { AccountManagerInput, BranchInput } from "../modules/org/org.input.js";
@@ -159,7 +159,7 @@ function shift(day: BusinessDate, days: number): BusinessDate {
 function businessWeight(day: BusinessDate): number {
   if (day >= "2020-10-01" && day <= "2020-10-08") return 0.3;
   if (day >= "2021-02-11" && day <= "2021-02-17") return 0.25;
-  return toDateTime(day).weekday >= 6 ? 0.6 : 1;
+  return weekdayOf(day) >= 6 ? 0.6 : 1;
 }
 
 const dayPickers = new Map<string, WeightedPicker<BusinessDate>>();

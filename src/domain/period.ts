@@ -1,13 +1,4 @@
-import type { DateTime } from "luxon";
-import {
-  type BusinessDate,
-  addDays,
-  compareDates,
-  daysBetweenInclusive,
-  fromDateTime,
-  minDate,
-  toDateTime,
-} from "./dates.js";
+import { type BusinessDate, addDays, civilDay, compareDates, dateOf, dayNumber, daysBetweenInclusive, isoWeekday, minDate } from "./dates.js";
 
 export type PeriodKind = "QUARTER" | "MONTH" | "WEEK";
 
@@ -25,32 +16,42 @@ export interface Period {
 
 const pad = (n: number, width: number): string => String(n).padStart(width, "0");
 
-function makePeriod(code: string, kind: PeriodKind, first: DateTime, last: DateTime): Period {
-  const start = fromDateTime(first);
-  const end = fromDateTime(last);
+function makePeriod(code: string, kind: PeriodKind, first: number, last: number): Period {
+  const start = dateOf(first);
+  const end = dateOf(last);
   return { code, kind, start, end, days: daysBetweenInclusive(start, end) };
 }
 
 function quarterPeriod(year: number, quarter: number): Period {
-  const first = toDateTime(`${pad(year, 4)}-${pad(quarter * 3 - 2, 2)}-01`);
-  return makePeriod(`${pad(year, 4)}-Q${quarter}`, "QUARTER", first, first.endOf("quarter"));
+  const first = civilDay(year, quarter * 3 - 2, 1);
+  return makePeriod(`${pad(year, 4)}-Q${quarter}`, "QUARTER", first, civilDay(year, quarter * 3 + 1, 0));
 }
 
 function monthPeriod(year: number, month: number): Period {
-  const first = toDateTime(`${pad(year, 4)}-${pad(month, 2)}-01`);
-  return makePeriod(`${pad(year, 4)}-${pad(month, 2)}`, "MONTH", first, first.endOf("month"));
+  return makePeriod(`${pad(year, 4)}-${pad(month, 2)}`, "MONTH", civilDay(year, month, 1), civilDay(year, month + 1, 0));
+}
+
+/** The Monday that starts ISO week 1 of a week-year: 4 January is always in week 1. */
+function week1Monday(weekYear: number): number {
+  const jan4 = civilDay(weekYear, 1, 4);
+  return jan4 - (isoWeekday(jan4) - 1);
 }
 
 function weekPeriod(weekYear: number, week: number): Period {
-  // 4 January is always in ISO week 1; its Monday starts the ISO week-year.
-  const week1 = toDateTime(`${pad(weekYear, 4)}-01-04`).startOf("week");
-  const first = week1.plus({ weeks: week - 1 });
-  return makePeriod(`${pad(weekYear, 4)}-W${pad(week, 2)}`, "WEEK", first, first.plus({ days: 6 }));
+  const first = week1Monday(weekYear) + (week - 1) * 7;
+  return makePeriod(`${pad(weekYear, 4)}-W${pad(week, 2)}`, "WEEK", first, first + 6);
+}
+
+/** The ISO week-year and week of a day: those of its week's Thursday. */
+function isoWeekOf(day: number): { weekYear: number; week: number } {
+  const thursday = day - isoWeekday(day) + 4;
+  const weekYear = Number(dateOf(thursday).slice(0, 4));
+  return { weekYear, week: Math.floor((thursday - civilDay(weekYear, 1, 1)) / 7) + 1 };
 }
 
 /** 28 December always falls in the last ISO week of its week-year. */
 function isoWeeksIn(weekYear: number): number {
-  return toDateTime(`${pad(weekYear, 4)}-12-28`).weekNumber;
+  return isoWeekOf(civilDay(weekYear, 12, 28)).week;
 }
 
 const PERIOD_SHAPE = /^(\d{4})-(?:[Qq](\d)|(\d{2})|[Ww](\d{2}))$/;
@@ -87,14 +88,17 @@ export function parsePeriod(input: string): Period {
  * next year's first).
  */
 export function periodOf(kind: PeriodKind, date: BusinessDate): Period {
-  const dt = toDateTime(date);
+  const day = dayNumber(date);
+  const [year, month] = [Number(date.slice(0, 4)), Number(date.slice(5, 7))];
   switch (kind) {
     case "QUARTER":
-      return quarterPeriod(dt.year, dt.quarter);
+      return quarterPeriod(year, Math.floor((month - 1) / 3) + 1);
     case "MONTH":
-      return monthPeriod(dt.year, dt.month);
-    case "WEEK":
-      return weekPeriod(dt.weekYear, dt.weekNumber);
+      return monthPeriod(year, month);
+    case "WEEK": {
+      const { weekYear, week } = isoWeekOf(day);
+      return weekPeriod(weekYear, week);
+    }
   }
 }
 
@@ -154,11 +158,11 @@ export function seriesBuckets(window: AsOfWindow, granularity: Granularity): Buc
   const buckets: Bucket[] = [];
   let cursor = window.start;
   while (compareDates(cursor, window.end) <= 0) {
-    const dt = toDateTime(cursor);
+    const day = dayNumber(cursor);
     const unitEnd =
       granularity === "DAY" ? cursor
-      : granularity === "WEEK" ? fromDateTime(dt.endOf("week"))
-      : fromDateTime(dt.endOf("month"));
+      : granularity === "WEEK" ? dateOf(day + 7 - isoWeekday(day))
+      : dateOf(civilDay(Number(cursor.slice(0, 4)), Number(cursor.slice(5, 7)) + 1, 0));
     const end = minDate(unitEnd, window.end);
     buckets.push({ start: cursor, end });
     cursor = addDays(end, 1);

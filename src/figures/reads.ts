@@ -5,6 +5,7 @@
  * read only from the daily rollups, never from the raw records.
  */
 import type { Db } from "../db/database.js";
+import { direct } from "../db/direct.js";
 import type { BusinessDate } from "../domain/dates.js";
 import { Prisma } from "../generated/prisma/client.js";
 import type { Metric, OrgLevel } from "../generated/prisma/enums.js";
@@ -15,10 +16,28 @@ import { BRANCH_ROLLUP, KEYED_ROLLUPS } from "./tables.js";
 export type SubjectKind = "branch" | "manager";
 
 /** The daily rollup each kind of subject is read from. */
-const ROLLUP = {
-  branch: BRANCH_ROLLUP,
-  manager: KEYED_ROLLUPS[0],
-} as const satisfies Record<SubjectKind, { table: Prisma.Sql; key: Prisma.Sql }>;
+const ROLLUP = { branch: BRANCH_ROLLUP, manager: KEYED_ROLLUPS[0] } as const satisfies Record<SubjectKind, { name: string; keyColumn: string }>;
+
+/*
+ * The figure reads every dashboard request makes, as fixed texts per kind of subject, so they
+ * are prepared once per connection (src/db/direct.ts). Parameters: $1 the subject ids, then as named.
+ */
+const bothKinds = (sql: (r: { table: string; key: string }) => string) =>
+  ({ branch: sql({ table: ROLLUP.branch.name, key: ROLLUP.branch.keyColumn }), manager: sql({ table: ROLLUP.manager.name, key: ROLLUP.manager.keyColumn }) }) as const;
+/** $2 the metrics, $3..$4 the window. */
+const ACTUALS_SQL = bothKinds(({ table, key }) => `
+  SELECT ${key} AS id, metric::text AS metric, sum(count)::int AS n FROM ${table}
+  WHERE ${key} = ANY($1::int[]) AND metric = ANY($2::"Metric"[]) AND day BETWEEN $3::date AND $4::date
+  GROUP BY ${key}, metric`);
+/** $2 the metric, $3..$4 the window. */
+const DAILY_SQL = bothKinds(({ table, key }) => `
+  SELECT ${key} AS id, to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM ${table}
+  WHERE ${key} = ANY($1::int[]) AND metric = $2::"Metric" AND day BETWEEN $3::date AND $4::date`);
+/** $2 the period's code. */
+const TARGETS_SQL = {
+  branch: `SELECT branch_id AS id, metric::text AS metric, value FROM target WHERE branch_id = ANY($1::int[]) AND period = $2`,
+  manager: `SELECT manager_id AS id, metric::text AS metric, value FROM target WHERE manager_id = ANY($1::int[]) AND period = $2`,
+} as const;
 
 /**
  * Actuals of the metrics in [start, end] for each subject id, as `${id}:${metric}` → count,
@@ -34,12 +53,7 @@ export async function actuals(
   end: BusinessDate,
 ): Promise<Map<string, number>> {
   if (ids.length === 0 || end < start) return new Map();
-  const { table, key } = ROLLUP[kind];
-  const rows = await db.$queryRaw<{ id: number; metric: Metric; n: number }[]>`
-    SELECT ${key} AS id, metric, sum(count)::int AS n FROM ${table}
-    WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ANY(${[...metrics]}::"Metric"[])
-      AND day BETWEEN ${start}::date AND ${end}::date
-    GROUP BY ${key}, metric`;
+  const rows = await direct<{ id: number; metric: Metric; n: number }>(db, `actuals_${kind}`, ACTUALS_SQL[kind], [ids, metrics, start, end]);
   return new Map(rows.map((r) => [`${r.id}:${r.metric}`, r.n]));
 }
 
@@ -57,10 +71,7 @@ export async function dailyActuals(
 ): Promise<Map<number, Map<BusinessDate, number>>> {
   const byId = new Map<number, Map<BusinessDate, number>>(ids.map((id) => [id, new Map()]));
   if (ids.length === 0 || end < start) return byId;
-  const { table, key } = ROLLUP[kind];
-  const rows = await db.$queryRaw<{ id: number; day: string; n: number }[]>`
-    SELECT ${key} AS id, to_char(day, 'YYYY-MM-DD') AS day, count AS n FROM ${table}
-    WHERE ${key} = ANY(${[...ids]}::int[]) AND metric = ${metric}::"Metric" AND day BETWEEN ${start}::date AND ${end}::date`;
+  const rows = await direct<{ id: number; day: string; n: number }>(db, `daily_actuals_${kind}`, DAILY_SQL[kind], [ids, metric, start, end]);
   for (const r of rows) byId.get(r.id)?.set(r.day, r.n);
   return byId;
 }
@@ -68,11 +79,8 @@ export async function dailyActuals(
 /** Targets of the subjects for one period, as `${id}:${metric}` → value. */
 export async function targets(db: Db, kind: SubjectKind, ids: readonly number[], period: string): Promise<Map<string, number>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.target.findMany({
-    where: { period, ...(kind === "branch" ? { branchId: { in: [...ids] } } : { managerId: { in: [...ids] } }) },
-    select: { branchId: true, managerId: true, metric: true, value: true },
-  });
-  return new Map(rows.map((t) => [`${kind === "branch" ? t.branchId : t.managerId}:${t.metric}`, t.value]));
+  const rows = await direct<{ id: number; metric: Metric; value: number }>(db, `targets_${kind}`, TARGETS_SQL[kind], [ids, period]);
+  return new Map(rows.map((t) => [`${t.id}:${t.metric}`, t.value]));
 }
 
 /**
@@ -81,15 +89,19 @@ export async function targets(db: Db, kind: SubjectKind, ids: readonly number[],
  * the generic loaders would take.
  */
 export async function childrenWithFigures(db: Db, parentId: number, metric: Metric, period: string, start: BusinessDate, end: BusinessDate) {
-  const rows = await db.$queryRaw<{ id: number; code: string; name: string; level: OrgLevel; parentId: number; actual: number; target: number | null }[]>`
-    SELECT b.id, b.code, b.name, b.level, b.parent_id AS "parentId", coalesce(r.n, 0)::int AS actual, t.value AS target
-    FROM branch b
-    LEFT JOIN (SELECT r.branch_id, sum(r.count) AS n FROM rollup_branch_day r JOIN branch c ON c.id = r.branch_id
-               WHERE c.parent_id = ${parentId} AND r.metric = ${metric}::"Metric" AND r.day BETWEEN ${start}::date AND ${end}::date
-               GROUP BY r.branch_id) r ON r.branch_id = b.id
-    LEFT JOIN target t ON t.branch_id = b.id AND t.period = ${period} AND t.metric = ${metric}::"Metric"
-    WHERE b.parent_id = ${parentId}
-    ORDER BY b.code`;
+  const rows = await direct<{ id: number; code: string; name: string; level: OrgLevel; parentId: number; actual: number; target: number | null }>(
+    db,
+    "children_with_figures",
+    `SELECT b.id, b.code, b.name, b.level::text AS level, b.parent_id AS "parentId", coalesce(r.n, 0)::int AS actual, t.value AS target
+     FROM branch b
+     LEFT JOIN (SELECT r.branch_id, sum(r.count) AS n FROM rollup_branch_day r JOIN branch c ON c.id = r.branch_id
+                WHERE c.parent_id = $1 AND r.metric = $2::"Metric" AND r.day BETWEEN $3::date AND $4::date
+                GROUP BY r.branch_id) r ON r.branch_id = b.id
+     LEFT JOIN target t ON t.branch_id = b.id AND t.period = $5 AND t.metric = $2::"Metric"
+     WHERE b.parent_id = $1
+     ORDER BY b.code`,
+    [parentId, metric, start, end, period],
+  );
   return rows.map(({ actual, target, ...row }) => ({ row, actual, target }));
 }
 

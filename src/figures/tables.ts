@@ -1,14 +1,19 @@
 /** The daily rollups every figure is read from: (subject, metric, day) → count. */
 import { Prisma } from "../generated/prisma/client.js";
 
+/** A rollup's names, as text (`name`, `keyColumn`) for prepared statements and as SQL fragments (`table`, `key`) for Prisma's. */
+function rollup<N extends string, K extends string>(name: N, keyColumn: K) {
+  return { name, keyColumn, table: Prisma.raw(name), key: Prisma.raw(keyColumn) } as const;
+}
+
 /** A unit's rollup covers its whole subtree (kept through the closure table). */
-export const BRANCH_ROLLUP = { name: "rollup_branch_day", table: Prisma.raw("rollup_branch_day"), key: Prisma.raw("branch_id") } as const;
+export const BRANCH_ROLLUP = rollup("rollup_branch_day", "branch_id");
 
 /** The rollups keyed directly by a column of the record (no closure): manager, campaign, merchant. */
 export const KEYED_ROLLUPS = [
-  { name: "rollup_manager_day", table: Prisma.raw("rollup_manager_day"), key: Prisma.raw("manager_id") },
-  { name: "rollup_campaign_day", table: Prisma.raw("rollup_campaign_day"), key: Prisma.raw("campaign_code") },
-  { name: "rollup_merchant_day", table: Prisma.raw("rollup_merchant_day"), key: Prisma.raw("merchant_code") },
+  rollup("rollup_manager_day", "manager_id"),
+  rollup("rollup_campaign_day", "campaign_code"),
+  rollup("rollup_merchant_day", "merchant_code"),
 ] as const;
 
 export type RollupTable = typeof BRANCH_ROLLUP.name | (typeof KEYED_ROLLUPS)[number]["name"];

@@ -4,7 +4,8 @@
  * - HTTP: @opentelemetry/instrumentation-http (the server span, W3C traceparent honoured);
  * - GraphQL: our own span (src/observability/graphql-spans.ts);
  * - the database: Prisma's instrumentation (`prisma:client:operation`, `prisma:client:db_query`
- *   with the SQL), the same on PostgreSQL and the embedded database.
+ *   with the SQL), and `db_query <name>` for the hot reads sent past Prisma (src/db/direct.ts),
+ *   the same on PostgreSQL and the embedded database.
  *
  * Must run before the server's modules load: the HTTP instrumentation patches `http` as it is
  * first required (main.ts imports the app only after this). The packages are loaded here

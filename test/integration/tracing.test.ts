@@ -83,7 +83,8 @@ describe("traces", () => {
       expect(httpSpan.attributes).toContainEqual({ key: "url.path", value: { stringValue: "/graphql" } });
       expect(httpSpan.attributes).toContainEqual({ key: "http.response.status_code", value: { intValue: 200 } });
       const underGraphql = (s: Span): boolean => s.parentSpanId === graphql[0].spanId || (byId.has(s.parentSpanId!) && underGraphql(byId.get(s.parentSpanId!)!));
-      const queries = trace.filter((s) => s.name === "prisma:client:db_query");
+      // Prisma's statements, and the hot reads sent on the direct path (src/db/direct.ts).
+      const queries = trace.filter((s) => s.name === "prisma:client:db_query" || s.name.startsWith("db_query "));
       expect(queries.length).toBeGreaterThan(0);
       expect(queries.every(underGraphql)).toBe(true);
       expect(queries.map((q) => q.attributes.find((a) => a.key === "db.query.text")?.value.stringValue).join("\n")).toMatch(/SELECT/);

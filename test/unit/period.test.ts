@@ -181,3 +181,32 @@ describe.each(kinds)("%s periods", (kind) => {
     expect(period.days).toBe(daysBetweenInclusive(period.start, period.end));
   });
 });
+
+describe("the calendar on day numbers agrees with an independent calendar library (luxon)", () => {
+  // The domain computes periods on day numbers (dates.ts); luxon, still a dependency for
+  // promotion schedules, is the reference here, so a slip in the ISO week or month-end arithmetic
+  // shows as a named date.
+  it("periodOf (quarter, month, ISO week) and addDays, every day of 2000..2030 and every turn of the year (25 Dec..5 Jan) of 1900..2999", async () => {
+    const { DateTime } = await import("luxon");
+    const mismatches: string[] = [];
+    const days = [];
+    for (let dt = DateTime.utc(2000, 1, 1); dt.year <= 2030; dt = dt.plus({ days: 1 })) days.push(dt);
+    for (let year = 1900; year < 2999; year++) for (let d = 0; d < 12; d++) days.push(DateTime.utc(year, 12, 25).plus({ days: d }));
+    for (const dt of days) {
+      const date = dt.toISODate()!;
+      const expected = {
+        QUARTER: [dt.startOf("quarter").toISODate(), dt.endOf("quarter").toISODate()],
+        MONTH: [dt.startOf("month").toISODate(), dt.endOf("month").toISODate()],
+        WEEK: [dt.startOf("week").toISODate(), dt.endOf("week").toISODate(), `${dt.weekYear}-W${String(dt.weekNumber).padStart(2, "0")}`],
+      };
+      for (const kind of ["QUARTER", "MONTH", "WEEK"] as const) {
+        const p = periodOf(kind, date);
+        const got = kind === "WEEK" ? [p.start, p.end, p.code] : [p.start, p.end];
+        if (got.join() !== expected[kind].join()) mismatches.push(`${date} ${kind}: ${got.join()} ≠ ${expected[kind].join()}`);
+      }
+      if (addDays(date, 1) !== dt.plus({ days: 1 }).toISODate()) mismatches.push(`${date} + 1 day`);
+      if (mismatches.length > 5) break;
+    }
+    expect(mismatches).toEqual([]);
+  }, 60_000);
+});
