@@ -6,12 +6,15 @@
  *
  *   node dist/bench/offers.js [--merchants N] [--promotions N] [--duration S] [--warmup S]
  *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE]
+ *                             [--redemptions-only]
  *
  * Sizes default to 100,000 merchants and 10,000 promotions (circles and campaigns in the same
  * proportions as bench/promotions.ts). BENCH_OFFERS_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/cardgrowth_bench_offers) names the database; a small
  * synthetic bank (10,000 applications) gives the org the merchants hang on. Figures go to
- * bench/results.md under `offers:merchants=N`.
+ * bench/results.md under `offers:merchants=N`. `--redemptions-only` skips the promotionsNear rows
+ * and the CPU profile and writes nothing (it prints the redemption rows): for iterating on the
+ * redemption path.
  */
 import "reflect-metadata";
 import fs from "node:fs";
@@ -50,6 +53,7 @@ interface Options {
   pool: number;
   rebuild: boolean;
   out: string;
+  redemptionsOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -63,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     pool: 10,
     rebuild: false,
     out: path.resolve(here, "..", "..", "bench", "results.md"),
+    redemptionsOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -75,6 +80,7 @@ function parseArgs(argv: string[]): Options {
       case "--pool": o.pool = Number(next()); break;
       case "--rebuild": o.rebuild = true; break;
       case "--out": o.out = path.resolve(next()); break;
+      case "--redemptions-only": o.redemptionsOnly = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
     { name: `promotionsNear(${SPARSE.name}, 2 km)`, graphql: nearbyQuery(Number(SPARSE.lat.toFixed(5)), Number(SPARSE.lng.toFixed(5))) },
   ];
   const captured = [];
-  for (const s of scenarios) {
+  for (const s of opts.redemptionsOnly ? [] : scenarios) {
     const { data: answer, statements } = await captureStatements(opts.url, schema, s.graphql);
     const profile = await profileStatements(opts.url, statements);
     const plan = await explain(opts.url, statements[0]);
@@ -272,6 +278,10 @@ async function main(): Promise<void> {
   // Where the server's CPU goes on the dense request at 8 connections: a server started with
   // --cpu-prof, 5 s of load (not part of the figures above: profiling slows it down).
   const profiles: ProfileSummary[] = [];
+  if (opts.redemptionsOnly) {
+    log(`load average at the start: ${loadBefore}; at the end: ${loadAverage()}`);
+    return;
+  }
   for (const s of captured.slice(0, 1)) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-offers-prof-"));
     const profiled = await startServerProcess({ url: opts.url, pool: opts.pool }, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
