@@ -136,6 +136,15 @@ export async function refreshOffers(tx: Tx | Db, scope: OfferScope): Promise<{ r
   return r;
 }
 
+/**
+ * Whether the index lists the offer of promotion `promotion` at merchant `merchant` (SQL ids):
+ * for a promotion and campaign that can spend (spending.ts), exactly whether the promotion
+ * applies there (coverage.ts), in one primary-key probe. A redemption's eligibility check.
+ */
+export function offerListed(promotion: Prisma.Sql, merchant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM live_offer WHERE promotion_id = ${promotion} AND merchant_id = ${merchant})`;
+}
+
 /** A row the index holds and should not (`extra`), or should hold and does not (`missing`). */
 export interface OfferDifference {
   kind: "missing" | "extra";

@@ -25,8 +25,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { checkCode, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { RedeemPromotionInput } from "./campaigns.input.js";
-import { promotionMerchants } from "../../figures/coverage.js";
-import { refreshOffers } from "../../figures/offer-index.js";
+import { offerListed, refreshOffers } from "../../figures/offer-index.js";
 import { campaignBudgetLeft, campaignCanSpend, campaignCovers, campaignSpentBy, promotionBudgetLeft, promotionCanSpend, promotionCovers, promotionStockLeft } from "../../figures/spending.js";
 import { cardUsageRows } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
@@ -123,7 +122,11 @@ interface Outcome {
 
 /**
  * The statement that decides and spends. Its checks, in the order their refusals are reported,
- * give a verdict on the statement's snapshot; only with OK does it update the campaign row, and
+ * give a verdict on the statement's snapshot. Whether the promotion applies at the merchant is
+ * asked of the live-offer index (`offerListed`, one primary-key probe instead of planning the
+ * coverage rule's joins on every use): by the time that check is reached the campaign is ACTIVE
+ * with budget left and the promotion has budget and stock left, so the index, which every write
+ * to its inputs refreshes in its own transaction, lists the pair exactly when it is covered; only with OK does it update the campaign row, and
  * only while that row is the version the verdict read (`xmin`) and can pay (spending.ts). A
  * concurrent use of the campaign that commits first changes the row: the update then finds no
  * row, PostgreSQL keeps the row locked for this transaction, and the caller runs the statement
@@ -154,7 +157,7 @@ function spendAndRecord(
         WHEN c.status <> 'ACTIVE' THEN CASE WHEN ${campaignBudgetLeft("c")} THEN 'NOT_ACTIVE' ELSE 'CAMPAIGN_SPENT' END
         WHEN NOT ${day.validOn}::boolean OR ${day.localDate}::date NOT BETWEEN c.starts_on AND c.ends_on THEN 'NOT_VALID'
         WHEN NOT ${day.open}::boolean THEN 'OUTSIDE_SCHEDULE'
-        WHEN NOT EXISTS (${promotionMerchants({ promotions: [p.id!], merchants: [merchantId] })}) THEN 'NOT_ELIGIBLE'
+        WHEN NOT ${offerListed(pid, Prisma.sql`${merchantId}::int`)} THEN 'NOT_ELIGIBLE'
         WHEN p.per_card_per_day <= coalesce(u.day, 0) THEN 'LIMIT_DAY'
         WHEN p.per_card_per_week <= coalesce(u.week, 0) THEN 'LIMIT_WEEK'
         WHEN p.per_card_per_campaign <= coalesce(u.total, 0) THEN 'LIMIT_CAMPAIGN'
