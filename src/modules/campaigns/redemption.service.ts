@@ -6,9 +6,10 @@
  * rule never changes once created), the merchant and a previous use of the transaction id; the
  * pure rules (schedule, cost, draw) are judged here; then one statement judges the rest on
  * fresh data and, when every check passes, spends by conditional updates of the campaign and
- * promotion rows and inserts the use (`spendAndRecord`). With the audit entry, a use is four
- * statements inside its transaction (two more for the use that spends the last fen or prize:
- * the live-offer index drops the offer in the same transaction).
+ * promotion rows and inserts the use (`spendAndRecord`). With the audit entry, a use is three
+ * statements between BEGIN and COMMIT, whatever the data's size (two more for the use that
+ * spends the last fen or prize: the live-offer index drops the offer in the same transaction;
+ * one more for a use that lost a race for its campaign's row and is judged again).
  */
 import { randomInt } from "node:crypto";
 import { DateTime } from "luxon";
