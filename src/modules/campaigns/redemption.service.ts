@@ -51,7 +51,10 @@ class Refusal {
 /** Run the whole transaction again: a concurrent use of the same transaction id won the race. */
 class Again {}
 
-/** What the first statement reads: the promotion, the merchant and a previous use of the transaction id. */
+/**
+ * What the first statement reads: the promotion (every column null when no promotion has the
+ * code), the merchant's id and a previous use of the transaction id.
+ */
 interface Start {
   id: number | null;
   code: string;
@@ -114,7 +117,7 @@ interface Outcome {
   day: number;
   week: number;
   total: number;
-  /** Whether the campaign row was spent on; null with a verdict other than OK. */
+  /** The campaign's status once spent on; null when it was not (a refusal, or a lost race for its row). */
   campaignStatus: CampaignStatus | null;
   promotionSpentFen: bigint | null;
   prizeStock: number | null;
@@ -123,11 +126,7 @@ interface Outcome {
 
 /**
  * The statement that decides and spends. Its checks, in the order their refusals are reported,
- * give a verdict on the statement's snapshot. Whether the promotion applies at the merchant is
- * asked of the live-offer index (`offerListed`, one primary-key probe instead of planning the
- * coverage rule's joins on every use): by the time that check is reached the campaign is ACTIVE
- * with budget left and the promotion has budget and stock left, so the index, which every write
- * to its inputs refreshes in its own transaction, lists the pair exactly when it is covered; only with OK does it update the campaign row, and
+ * give a verdict on the statement's snapshot. Only with OK does it update the campaign row, and
  * only while that row is the version the verdict read (`xmin`) and can pay (spending.ts). A
  * concurrent use of the campaign that commits first changes the row: the update then finds no
  * row, PostgreSQL keeps the row locked for this transaction, and the caller runs the statement
@@ -135,6 +134,12 @@ interface Outcome {
  * the data the write lands on, as exactly as under a lock taken first, without the round trips.
  * The promotion row is updated only after the campaign's (campaign, then promotion: the order of
  * db/locks.ts), under the same rule, and the use is inserted only when both were.
+ *
+ * Whether the promotion applies at the merchant is asked of the live-offer index (`offerListed`,
+ * one primary-key probe instead of planning the coverage rule's joins on every use): by the time
+ * that check is reached the campaign is ACTIVE with budget left and the promotion has budget and
+ * stock left, so the index, which every write to its inputs refreshes in its own transaction,
+ * lists the pair exactly when the promotion applies there.
  */
 function spendAndRecord(
   p: Start,
