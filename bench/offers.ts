@@ -365,7 +365,7 @@ async function main(): Promise<void> {
   }
   out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-  out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(",")[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
+  out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
   out.push("", `After the runs: ${exactness}.`);
   writeResults(opts.out, `offers:merchants=${data.merchants}`, out.join("\n"));
   log(out.join("\n"));
