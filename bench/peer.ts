@@ -320,7 +320,6 @@ function sqlIn(output: string): string[] {
 
 export interface PeerOptions {
   url: string;
-  root: string;
   records: number;
   pool: number;
   branch: string;

@@ -284,7 +284,6 @@ async function main(): Promise<void> {
       peer,
       {
         url: opts.url,
-        root: projectRoot(),
         records: opts.records,
         pool: opts.pool,
         branch: opts.branch,
