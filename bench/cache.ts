@@ -150,15 +150,19 @@ async function main() {
     const targetOf = async () => (await post(cached.url, hq, RANKING_DOCUMENT)).branchRanking.find((s: any) => s.branch.code === city).target as number;
     const delays: number[] = [];
     let polls = 0;
+    let seenAtOnce = 0; // changes the first request after the write's response already showed
     for (let i = 1; i <= opts.changes; i++) {
       const value = original + (i % 2 === 1 ? 1 : 2);
       await targetOf();
       await targetOf(); // now a hit
       await post(writer.url, ingest, setTarget, { in: [{ branchCode: city, period: PERIOD, metric: "NEW_CUSTOMERS", value }] });
       const answered = performance.now();
-      for (;;) {
+      for (let tries = 1; ; tries++) {
         polls++;
-        if ((await targetOf()) === value) break;
+        if ((await targetOf()) === value) {
+          if (tries === 1) seenAtOnce++;
+          break;
+        }
         if (performance.now() - answered > 10_000) throw new Error(`the cached ranking still showed the old target 10 s after the write (change ${i})`);
       }
       delays.push(performance.now() - answered);
@@ -198,7 +202,7 @@ async function main() {
       "",
       "### Event delay",
       "",
-      `${opts.changes} changes of ${city}'s NEW_CUSTOMERS target through the writing instance (\`setTargets\` as INGEST); after each write's response the measured instance's cached ranking was asked back to back until it showed the new target (${fmt(polls)} requests in all). The delay is what a cached answer may lag the last committed write it depends on: **p50 ${ms(quantile(delays, 0.5))} ms, p99 ${ms(quantile(delays, 0.99))} ms, max ${ms(delays[delays.length - 1])} ms**. The target was set back to ${fmt(original)} afterwards.`,
+      `${opts.changes} changes of ${city}'s NEW_CUSTOMERS target through the writing instance (\`setTargets\` as INGEST); after each write's response the measured instance's cached ranking was asked back to back until it showed the new target (${fmt(polls)} requests in all). **${seenAtOnce} of ${opts.changes}** changes were shown by the very first request after the write's response: the change event had reached the other instance before that request did, so the delay below is mostly that one request's own time (a miss, recomputing the ranking). From the write's response to the first answer showing it: **p50 ${ms(quantile(delays, 0.5))} ms, p90 ${ms(quantile(delays, 0.9))} ms, p99 ${ms(quantile(delays, 0.99))} ms, max ${ms(delays[delays.length - 1])} ms**. The target was set back to ${fmt(original)} afterwards.`,
     ].join("\n");
     writeResults(opts.out, `cache:records=${records}`, section);
     log(`written to ${opts.out}`);
