@@ -5,13 +5,15 @@
  * with a small budget (1,000 attempts at once).
  *
  *   node dist/bench/offers.js [--merchants N] [--promotions N] [--duration S] [--warmup S]
- *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE]
+ *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE] [--nearby-only]
  *
  * Sizes default to 100,000 merchants and 10,000 promotions (circles and campaigns in the same
  * proportions as bench/promotions.ts). BENCH_OFFERS_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/cardgrowth_bench_offers) names the database; a small
  * synthetic bank (10,000 applications) gives the org the merchants hang on. Figures go to
- * bench/results.md under `offers:merchants=N`.
+ * bench/results.md under `offers:merchants=N`. `--nearby-only` measures promotionsNear alone
+ * (no redemption runs) and prints its figures without touching bench/results.md, whose section
+ * holds both.
  */
 import "reflect-metadata";
 import fs from "node:fs";
@@ -50,6 +52,7 @@ interface Options {
   pool: number;
   rebuild: boolean;
   out: string;
+  nearbyOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -63,6 +66,7 @@ function parseArgs(argv: string[]): Options {
     pool: 10,
     rebuild: false,
     out: path.resolve(here, "..", "..", "bench", "results.md"),
+    nearbyOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -75,6 +79,7 @@ function parseArgs(argv: string[]): Options {
       case "--pool": o.pool = Number(next()); break;
       case "--rebuild": o.rebuild = true; break;
       case "--out": o.out = path.resolve(next()); break;
+      case "--nearby-only": o.nearbyOnly = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -197,74 +202,77 @@ async function main(): Promise<void> {
       }
     }
 
-    // Redemptions on distinct cards: (promotion, merchant) pairs usable at AT whose rule takes a
-    // 1,000-yuan spend (cash back and percent off), each attempt a new card.
-    const acquirer = await signToken(config, { sub: "bench-acquirer", role: "ACQUIRER" });
-    const pairs = (
-      await client.query<{ p: string; m: string }>(
-        `SELECT o.promotion_code AS p, o.merchant_code AS m FROM live_offer o JOIN promotion p ON p.id = o.promotion_id
-         WHERE p.kind IN ('CASHBACK', 'PERCENT_OFF') AND DATE '2021-01-09' BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> ${5 * 1440 + 600}
-         ORDER BY hashint4(o.promotion_id * 7919 + o.merchant_id) LIMIT 20000`,
-      )
-    ).rows;
-    const url = new URL(server.url);
-    let serial = 0;
-    const runId = Date.now().toString(36); // a new card every attempt, across runs too
-    const distinct = async (connections: number, seconds: number) => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-      const results: { code: string | null; ms: number }[] = [];
-      const deadline = performance.now() + seconds * 1000;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: connections }, async () => {
-          while (performance.now() < deadline) {
-            const n = ++serial;
-            const pair = pairs[n % pairs.length];
-            results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${runId}_${n}`, at: AT, spend: 1000 } } }, acquirer));
-          }
-        }),
-      );
-      agent.destroy();
-      return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
-    };
-    for (const connections of [1, 8]) {
-      const r = await distinct(connections, opts.durationSeconds);
-      server.assertAlive();
-      redemptions.push(r);
-      log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms`);
-    }
-    // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
-    const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
-      SELECT (SELECT count(*) FROM campaign WHERE spent_fen > budget_fen)::int AS campaigns,
-             (SELECT count(*) FROM promotion WHERE budget_cap_fen IS NOT NULL AND spent_fen > budget_cap_fen)::int AS over,
-             (SELECT count(*) FROM promotion p WHERE p.code LIKE 'HOT%' AND p.spent_fen <> (SELECT coalesce(sum(cost_fen), 0) FROM redemption r WHERE r.promotion_id = p.id))::int AS drift`);
-    exactness = `campaigns over budget: ${check.rows[0].campaigns}, promotions over their cap: ${check.rows[0].over}`;
+    // --nearby-only: promotionsNear alone.
+    if (!opts.nearbyOnly) {
+      // Redemptions on distinct cards: (promotion, merchant) pairs usable at AT whose rule takes a
+      // 1,000-yuan spend (cash back and percent off), each attempt a new card.
+      const acquirer = await signToken(config, { sub: "bench-acquirer", role: "ACQUIRER" });
+      const pairs = (
+        await client.query<{ p: string; m: string }>(
+          `SELECT o.promotion_code AS p, o.merchant_code AS m FROM live_offer o JOIN promotion p ON p.id = o.promotion_id
+           WHERE p.kind IN ('CASHBACK', 'PERCENT_OFF') AND DATE '2021-01-09' BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> ${5 * 1440 + 600}
+           ORDER BY hashint4(o.promotion_id * 7919 + o.merchant_id) LIMIT 20000`,
+        )
+      ).rows;
+      const url = new URL(server.url);
+      let serial = 0;
+      const runId = Date.now().toString(36); // a new card every attempt, across runs too
+      const distinct = async (connections: number, seconds: number) => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+        const results: { code: string | null; ms: number }[] = [];
+        const deadline = performance.now() + seconds * 1000;
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: connections }, async () => {
+            while (performance.now() < deadline) {
+              const n = ++serial;
+              const pair = pairs[n % pairs.length];
+              results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${runId}_${n}`, at: AT, spend: 1000 } } }, acquirer));
+            }
+          }),
+        );
+        agent.destroy();
+        return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
+      };
+      for (const connections of [1, 8]) {
+        const r = await distinct(connections, opts.durationSeconds);
+        server.assertAlive();
+        redemptions.push(r);
+        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms`);
+      }
+      // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
+      const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
+        SELECT (SELECT count(*) FROM campaign WHERE spent_fen > budget_fen)::int AS campaigns,
+               (SELECT count(*) FROM promotion WHERE budget_cap_fen IS NOT NULL AND spent_fen > budget_cap_fen)::int AS over,
+               (SELECT count(*) FROM promotion p WHERE p.code LIKE 'HOT%' AND p.spent_fen <> (SELECT coalesce(sum(cost_fen), 0) FROM redemption r WHERE r.promotion_id = p.id))::int AS drift`);
+      exactness = `campaigns over budget: ${check.rows[0].campaigns}, promotions over their cap: ${check.rows[0].over}`;
 
-    // One hot promotion with a small budget: 1,000 attempts at once on distinct cards.
-    const campaign = (await client.query<{ code: string }>(`SELECT c.code FROM campaign c WHERE status = 'ACTIVE' AND budget_fen - spent_fen > 100000 ORDER BY id LIMIT 1`)).rows[0].code;
-    const merchant = (await client.query<{ code: string }>(`SELECT m.code FROM campaign_merchant cm JOIN campaign c ON c.id = cm.campaign_id JOIN merchant m ON m.id = cm.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0]?.code
-      ?? (await client.query<{ code: string }>(`SELECT m.code FROM campaign_circle cc JOIN campaign c ON c.id = cc.campaign_id JOIN circle_member x ON x.circle_id = cc.circle_id JOIN merchant m ON m.id = x.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0].code;
-    const marketing = await signToken(config, { sub: "bench-marketing", role: "MARKETING" });
-    const hotCode = `HOT${Date.now()}`;
-    const created = await post(new http.Agent(), url, {
-      query: `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code } }`,
-      variables: { in: { idempotencyKey: hotCode, code: hotCode, campaignCode: campaign, title: "Hot offer", rule: { kind: "CASHBACK", cashback: 5 }, validFrom: "2021-01-01", validTo: "2021-03-31", budgetCap: 100, appliesTo: { merchantCodes: [merchant] } } },
-    }, marketing);
-    if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
-    const t0 = performance.now();
-    const results = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
-    );
-    const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
-    agent.destroy();
-    redemptions.push(run);
-    const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
-      `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
-              (SELECT count(*)::int FROM redemption WHERE promotion_id = p.id) AS n, c.spent_fen AS covered, c.budget_fen AS budget
-       FROM promotion p JOIN campaign c ON c.id = p.campaign_id WHERE p.code = $1`, [hotCode])).rows[0];
-    hot = { cap: Number(h.cap), spent: Number(h.spent), costSum: Number(h.cost), accepted: h.n, overspend: Math.max(0, Number(h.spent) - Number(h.cap)), campaignOverspend: Math.max(0, Number(h.covered) - Number(h.budget)) };
-    log(`  hot promotion: ${run.accepted} accepted of 1,000, refused ${JSON.stringify(run.refused)}, spent ${hot.spent / 100} of ${hot.cap / 100} yuan, overspend ${hot.overspend}, ${run.perSecond.toFixed(0)} attempts/s`);
+      // One hot promotion with a small budget: 1,000 attempts at once on distinct cards.
+      const campaign = (await client.query<{ code: string }>(`SELECT c.code FROM campaign c WHERE status = 'ACTIVE' AND budget_fen - spent_fen > 100000 ORDER BY id LIMIT 1`)).rows[0].code;
+      const merchant = (await client.query<{ code: string }>(`SELECT m.code FROM campaign_merchant cm JOIN campaign c ON c.id = cm.campaign_id JOIN merchant m ON m.id = cm.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0]?.code
+        ?? (await client.query<{ code: string }>(`SELECT m.code FROM campaign_circle cc JOIN campaign c ON c.id = cc.campaign_id JOIN circle_member x ON x.circle_id = cc.circle_id JOIN merchant m ON m.id = x.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0].code;
+      const marketing = await signToken(config, { sub: "bench-marketing", role: "MARKETING" });
+      const hotCode = `HOT${Date.now()}`;
+      const created = await post(new http.Agent(), url, {
+        query: `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code } }`,
+        variables: { in: { idempotencyKey: hotCode, code: hotCode, campaignCode: campaign, title: "Hot offer", rule: { kind: "CASHBACK", cashback: 5 }, validFrom: "2021-01-01", validTo: "2021-03-31", budgetCap: 100, appliesTo: { merchantCodes: [merchant] } } },
+      }, marketing);
+      if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
+      const t0 = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
+      );
+      const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
+      agent.destroy();
+      redemptions.push(run);
+      const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
+        `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
+                (SELECT count(*)::int FROM redemption WHERE promotion_id = p.id) AS n, c.spent_fen AS covered, c.budget_fen AS budget
+         FROM promotion p JOIN campaign c ON c.id = p.campaign_id WHERE p.code = $1`, [hotCode])).rows[0];
+      hot = { cap: Number(h.cap), spent: Number(h.spent), costSum: Number(h.cost), accepted: h.n, overspend: Math.max(0, Number(h.spent) - Number(h.cap)), campaignOverspend: Math.max(0, Number(h.covered) - Number(h.budget)) };
+      log(`  hot promotion: ${run.accepted} accepted of 1,000, refused ${JSON.stringify(run.refused)}, spent ${hot.spent / 100} of ${hot.cap / 100} yuan, overspend ${hot.overspend}, ${run.perSecond.toFixed(0)} attempts/s`);
+    }
   } finally {
     await server.stop();
     await client.end();
@@ -317,11 +325,13 @@ async function main(): Promise<void> {
   for (const p of profiles) {
     out.push("", `**Server CPU profile**, ${p.request} (${(p.totalMs / 1000).toFixed(1)} s of CPU): by package ${p.byPackage.slice(0, 8).map((x) => `${x.name} ${(100 * x.share).toFixed(0)} %`).join(", ")}; top functions ${p.byFunction.slice(0, 6).map((x) => `\`${x.name}\` (${x.where}) ${(100 * x.share).toFixed(0)} %`).join(", ")}.`);
   }
-  out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
+  if (!opts.nearbyOnly) out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-  out.push("", `After the runs: ${exactness}.`);
-  writeResults(opts.out, `offers:merchants=${data.merchants}`, out.join("\n"));
+  if (!opts.nearbyOnly) out.push("", `After the runs: ${exactness}.`);
   log(out.join("\n"));
+  // The section holds both parts: a run of one part would drop the other's figures.
+  if (opts.nearbyOnly) log(`--nearby-only: ${path.relative(process.cwd(), opts.out)} left as it was`);
+  else writeResults(opts.out, `offers:merchants=${data.merchants}`, out.join("\n"));
 }
 
 main().then(
