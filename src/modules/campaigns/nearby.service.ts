@@ -114,8 +114,8 @@ const fen = (text: string | null) => (text == null ? null : BigInt(text));
  * returns the page's promotions and merchants; with a card, a second one reads its uses. When
  * each window closes and what the card has left are judged for the page only, so a request
  * costs the same statements however many offers are near. `count` (the resolver passes whether
- * totalCount is selected) asks the statement to count every offer within the radius as well;
- * without it `totalCount` is null.
+ * totalCount is selected) asks the statement to count the offers within the radius as well, up
+ * to NEARBY_COUNT_CAP; without it `totalCount` is null.
  */
 export async function promotionsNear(
   db: Db,
