@@ -5,15 +5,17 @@
  * with a small budget (1,000 attempts at once).
  *
  *   node dist/bench/offers.js [--merchants N] [--promotions N] [--duration S] [--warmup S]
- *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE] [--nearby-only]
+ *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE]
+ *                             [--redemptions-only] [--nearby-only]
  *
  * Sizes default to 100,000 merchants and 10,000 promotions (circles and campaigns in the same
  * proportions as bench/promotions.ts). BENCH_OFFERS_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/cardgrowth_bench_offers) names the database; a small
  * synthetic bank (10,000 applications) gives the org the merchants hang on. Figures go to
- * bench/results.md under `offers:merchants=N`. `--nearby-only` measures promotionsNear alone
- * (no redemption runs) and prints its figures without touching bench/results.md, whose section
- * holds both.
+ * bench/results.md under `offers:merchants=N`. `--redemptions-only` skips the promotionsNear rows
+ * and the CPU profile and writes nothing (it prints the redemption rows): for iterating on the
+ * redemption path. `--nearby-only` skips the redemption runs and, like it, writes nothing (the
+ * section holds both parts): for iterating on the nearby path.
  */
 import "reflect-metadata";
 import fs from "node:fs";
@@ -52,6 +54,7 @@ interface Options {
   pool: number;
   rebuild: boolean;
   out: string;
+  redemptionsOnly: boolean;
   nearbyOnly: boolean;
 }
 
@@ -66,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     pool: 10,
     rebuild: false,
     out: path.resolve(here, "..", "..", "bench", "results.md"),
+    redemptionsOnly: false,
     nearbyOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +83,7 @@ function parseArgs(argv: string[]): Options {
       case "--pool": o.pool = Number(next()); break;
       case "--rebuild": o.rebuild = true; break;
       case "--out": o.out = path.resolve(next()); break;
+      case "--redemptions-only": o.redemptionsOnly = true; break;
       case "--nearby-only": o.nearbyOnly = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
@@ -129,8 +134,40 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 }
 
+/**
+ * CPU seconds used so far by these processes (user + system, from /proc; Linux only, else 0):
+ * under a shared, loaded machine the CPU a request costs moves far less than its throughput.
+ */
+function cpuSeconds(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in clock ticks (USER_HZ = 100)
+    } catch {
+      out.set(pid, 0);
+    }
+  }
+  return out;
+}
+
+/** The server process's and the database's backends' CPU, to difference around a run. */
+async function cpuNow(client: pg.Client, serverPid: number): Promise<{ server: number; backends: Map<number, number> }> {
+  const pids = (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).rows.map((r) => r.pid);
+  return { server: cpuSeconds([serverPid]).get(serverPid) ?? 0, backends: cpuSeconds(pids) };
+}
+
+/** CPU ms per attempt between two readings: the server's and PostgreSQL's (backends that came and stayed are counted from 0). */
+function cpuPerAttempt(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>, attempts: number): { server: number; postgres: number } {
+  let pgSeconds = 0;
+  for (const [pid, seconds] of after.backends) pgSeconds += seconds - (before.backends.get(pid) ?? 0);
+  return { server: ((after.server - before.server) * 1000) / attempts, postgres: (pgSeconds * 1000) / attempts };
+}
+
 interface RedemptionRun {
   name: string;
+  /** CPU ms per attempt, server process and database backends. */
+  cpu?: { server: number; postgres: number };
   connections: number;
   attempts: number;
   accepted: number;
@@ -167,7 +204,7 @@ async function main(): Promise<void> {
     { name: `promotionsNear(${SPARSE.name}, 2 km)`, graphql: nearbyQuery(Number(SPARSE.lat.toFixed(5)), Number(SPARSE.lng.toFixed(5))) },
   ];
   const captured = [];
-  for (const s of scenarios) {
+  for (const s of opts.redemptionsOnly ? [] : scenarios) {
     const { data: answer, statements } = await captureStatements(opts.url, schema, s.graphql);
     const profile = await profileStatements(opts.url, statements);
     const plan = await explain(opts.url, statements[0]);
@@ -235,10 +272,12 @@ async function main(): Promise<void> {
         return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
       };
       for (const connections of [1, 8]) {
+        const before = await cpuNow(client, server.child.pid!);
         const r = await distinct(connections, opts.durationSeconds);
+        r.cpu = cpuPerAttempt(before, await cpuNow(client, server.child.pid!), r.attempts);
         server.assertAlive();
         redemptions.push(r);
-        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms`);
+        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms; CPU per attempt: server ${r.cpu.server.toFixed(2)} ms, PostgreSQL ${r.cpu.postgres.toFixed(2)} ms`);
       }
       // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
       const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
@@ -259,12 +298,14 @@ async function main(): Promise<void> {
       }, marketing);
       if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
+      const cpuBefore = await cpuNow(client, server.child.pid!);
       const t0 = performance.now();
       const results = await Promise.all(
         Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
       );
       const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
       agent.destroy();
+      run.cpu = cpuPerAttempt(cpuBefore, await cpuNow(client, server.child.pid!), run.attempts);
       redemptions.push(run);
       const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
         `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
@@ -280,6 +321,10 @@ async function main(): Promise<void> {
   // Where the server's CPU goes on the dense request at 8 connections: a server started with
   // --cpu-prof, 5 s of load (not part of the figures above: profiling slows it down).
   const profiles: ProfileSummary[] = [];
+  if (opts.redemptionsOnly) {
+    log(`load average at the start: ${loadBefore}; at the end: ${loadAverage()}`);
+    return;
+  }
   for (const s of captured.slice(0, 1)) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-offers-prof-"));
     const profiled = await startServerProcess({ url: opts.url, pool: opts.pool }, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
@@ -327,6 +372,7 @@ async function main(): Promise<void> {
   }
   if (!opts.nearbyOnly) out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
+  if (!opts.nearbyOnly) out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
   if (!opts.nearbyOnly) out.push("", `After the runs: ${exactness}.`);
   // The reading of the nearby figures, written for the query of src/figures/offer-index.ts (KNN bound, capped count).
   const ratios = captured.map((s) => {

@@ -51,6 +51,7 @@ import { benchImport, type ImportReport } from "./import.js";
 import { describeMachine, loadAverage, renderRollupSection, resultsTable, writeResults, type Row, type ScenarioInfo, type Target } from "./report.js";
 import { DENSE_CENTRE, ensurePromotionsData, type PromotionsData } from "./promotions.js";
 import { startServerProcess } from "./server.js";
+import { AS_OF, RANKING_DOCUMENT, performanceDocument } from "./documents.js";
 import { benchLive, renderLiveSection } from "./live.js";
 import { renderPromotionsSection, type PromotionsScenario } from "./report.js";
 import { CITY_COUNT, PERIOD, PROVINCE_CODE, ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
@@ -62,7 +63,6 @@ async function hqHeaders(): Promise<Record<string, string>> {
 }
 
 
-const AS_OF = "2021-02-28";
 /** promotionsNear: a Saturday, 10:00 in Asia/Shanghai. */
 const PROMOTIONS_AT = "2021-01-09T02:00:00Z";
 const PROMOTIONS_RADIUS_M = 2000;
@@ -262,26 +262,11 @@ async function main(): Promise<void> {
   const scenarios = [
     {
       name: `branchRanking(${PROVINCE_CODE})`,
-      graphql: `query BranchRanking {
-  branchRanking(parentCode: "${PROVINCE_CODE}", period: "${PERIOD}", metric: NEW_CUSTOMERS, asOf: "${AS_OF}") {
-    rank actual target completionRate
-    branch { code name }
-  }
-}`,
+      graphql: RANKING_DOCUMENT,
     },
     {
       name: `performance(${opts.branch})`,
-      graphql: `query BranchPerformance {
-  branch(code: "${opts.branch}") {
-    code
-    performance(period: "${PERIOD}", asOf: "${AS_OF}") {
-      timeProgress
-      metrics { metric actual target completionRate }
-      rank(metric: NEW_CUSTOMERS)
-      series(metric: NEW_CUSTOMERS, granularity: WEEK) { start end actual cumulative }
-    }
-  }
-}`,
+      graphql: performanceDocument(opts.branch),
     },
   ];
   const promotionsName = `promotionsNear(${DENSE_CENTRE.name} centre, 2 km)`;

@@ -4,15 +4,17 @@
  * The order: a transaction that takes more than one takes them in this order, never another,
  * so no two writers can wait on each other (deadlock).
  *
- *   1. `lockIdempotencyKey` / `lockTransactionId`: the call's own key, so a retry waits for the
- *      first attempt and then replays it.
+ *   1. `lockIdempotencyKey`: the call's own key, so a retry waits for the first attempt and
+ *      then replays it. (A redemption takes none: its transaction id is a unique key, and a
+ *      race between two uses of one id is settled by the insert; redemption.service.ts.)
  *   2. `lockOrgWrites`: the org tree; tree writes run one at a time.
  *   3. `lockRecordWrites`: records and the figures they feed (a re-org takes 2, then 3).
  *   4. `lockNewCode`: a campaign or promotion code being created, so two racing creates
  *      give one row and one clear error instead of a unique-key failure.
  *   5. `lockCampaign`: the campaign row (FOR UPDATE), then
- *   6. `lockPromotion`: one of its promotion rows (FOR UPDATE). Budgets and stock are checked
- *      and spent under these two.
+ *   6. one of its promotion rows. A redemption takes both as row locks of its conditional
+ *      updates, in this order, within one statement (redemption.service.ts); budgets and stock
+ *      are spent under them.
  *   7. `lockPlan`: one assessment plan by code, created or not: its creation, changes, and the
  *      calculation and approval of its statements run one at a time. A calculation takes 3
  *      first, so the records it reads do not move under it.
@@ -38,11 +40,6 @@ async function lockText(tx: Tx, text: string): Promise<void> {
 /** Step 1: one idempotency key of one operation (e.g. "createCampaign"). */
 export function lockIdempotencyKey(tx: Tx, operation: string, key: string): Promise<void> {
   return lockText(tx, `${operation}:${key}`);
-}
-
-/** Step 1: one redemption's transaction id. */
-export function lockTransactionId(tx: Tx, transactionId: string): Promise<void> {
-  return lockText(tx, `redeem:${transactionId}`);
 }
 
 /** Step 4: a code being created; kinds prefix it, so equal codes of different kinds never share a lock. */
@@ -80,13 +77,6 @@ export async function lockCampaign(tx: Tx, by: { id: number } | { code: string }
     SELECT id, code, status, starts_on AS "startsOn", ends_on AS "endsOn", budget_fen AS "budgetFen", spent_fen AS "spentFen"
     FROM campaign WHERE ${"id" in by ? Prisma.sql`id = ${by.id}` : Prisma.sql`code = ${by.code}`} FOR UPDATE`;
   return row ?? null;
-}
-
-/** Step 6: locks one promotion row (its campaign's row is already locked) and reads what is spent under it. */
-export async function lockPromotion(tx: Tx, id: number): Promise<{ spentFen: bigint; prizeStock: number | null }> {
-  const [row] = await tx.$queryRaw<{ spentFen: bigint; prizeStock: number | null }[]>`
-    SELECT spent_fen AS "spentFen", prize_stock AS "prizeStock" FROM promotion WHERE id = ${id} FOR UPDATE`;
-  return row;
 }
 
 /** Step 7: one assessment plan, by code (held from its creation on, so it needs no row yet). */

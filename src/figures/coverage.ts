@@ -1,8 +1,8 @@
 /**
  * Which merchants a campaign covers (those listed on their own and the members of its listed
  * business circles), and where each of its promotions applies. Attributing visits to a campaign
- * (reads.ts) asks the first; finding the offers near a place and checking a redemption's
- * merchant (src/modules/campaigns) ask the second, which is built on the first.
+ * (reads.ts) asks the first; the live-offer index (offer-index.ts), which the card app's search
+ * and a redemption's merchant check read, is built from the second, itself built on the first.
  */
 import { Prisma } from "../generated/prisma/client.js";
 

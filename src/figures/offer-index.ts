@@ -3,7 +3,8 @@
  * (promotion, merchant) at the merchant's location, for the card app's nearest-first search.
  *
  * A row exists while its campaign is ACTIVE with budget left, its promotion has budget and
- * stock left, and the merchant is covered by the campaign and the promotion's appliesTo
+ * stock left (spending.ts, the rule a redemption spends by), and the merchant is covered by the
+ * campaign and the promotion's appliesTo
  * (coverage.ts). Dates and the weekly schedule are kept as columns and judged by the query at
  * its own time: they change with the clock, not with a write.
  *
@@ -17,6 +18,7 @@ import type { Db } from "../db/database.js";
 import type { Tx } from "../db/transaction.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { campaignMerchants, promotionMerchants, type IdSet } from "./coverage.js";
+import { campaignCanSpend, promotionCanSpend } from "./spending.js";
 
 /** Minutes in a week: `open_minutes` counts from Monday 00:00 local. */
 export const MINUTES_PER_WEEK = 7 * 1440;
@@ -65,9 +67,8 @@ function liveRows(pairs: Prisma.Sql): Prisma.Sql {
            greatest(p.valid_from, c.starts_on) AS valid_from, least(p.valid_to, c.ends_on) AS valid_to,
            ${OPEN_MINUTES} AS open_minutes
     FROM (${pairs}) e
-    JOIN promotion p ON p.id = e.promotion_id
-      AND (p.budget_cap_fen IS NULL OR p.spent_fen < p.budget_cap_fen) AND (p.prize_stock IS NULL OR p.prize_stock > 0)
-    JOIN campaign c ON c.id = p.campaign_id AND c.status = 'ACTIVE' AND c.spent_fen < c.budget_fen
+    JOIN promotion p ON p.id = e.promotion_id AND ${promotionCanSpend("p")}
+    JOIN campaign c ON c.id = p.campaign_id AND ${campaignCanSpend("c")}
     JOIN merchant m ON m.id = e.merchant_id`;
 }
 
@@ -133,6 +134,15 @@ export async function refreshOffers(tx: Tx | Db, scope: OfferScope): Promise<{ r
     )
     SELECT (SELECT count(*) FROM gone)::int AS removed, (SELECT count(*) FROM put)::int AS written`;
   return r;
+}
+
+/**
+ * Whether the index lists the offer of promotion `promotion` at merchant `merchant` (SQL ids):
+ * for a promotion and campaign that can spend (spending.ts), exactly whether the promotion
+ * applies there (coverage.ts), in one primary-key probe. A redemption's eligibility check.
+ */
+export function offerListed(promotion: Prisma.Sql, merchant: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM live_offer WHERE promotion_id = ${promotion} AND merchant_id = ${merchant})`;
 }
 
 /** A row the index holds and should not (`extra`), or should hold and does not (`missing`). */

@@ -3,6 +3,7 @@
  * schedules in Asia/Shanghai, limits and budgets under concurrency, and the mobile query.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { verifyOffers } from "../../src/figures/offer-index.js";
 import { write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type TestApi } from "../support/harness.js";
 
@@ -261,6 +262,85 @@ describe("redemptions", () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "DRAW", cardToken: `tok_draw_${i}xxxxxxxx` }) })));
     expect(results.filter((r) => r.data?.redeemPromotion?.won === true)).toHaveLength(2);
     expect(results.filter((r) => codeOf(r) === "OUT_OF_STOCK")).toHaveLength(8);
+  });
+
+  /** Spent per promotion and campaign against the sum of their uses' costs, in fen, and the offers indexed. */
+  async function ledger() {
+    const db = api.database.prisma;
+    const [row] = await db.$queryRaw<{ campaign: bigint; budget: bigint; uses: bigint }[]>`
+      SELECT c.spent_fen AS campaign, c.budget_fen AS budget,
+             (SELECT coalesce(sum(r.cost_fen), 0)::bigint FROM redemption r JOIN promotion p ON p.id = r.promotion_id WHERE p.campaign_id = c.id) AS uses
+      FROM campaign c WHERE c.code = 'WEEKLY'`;
+    const promotions = await db.$queryRaw<{ code: string; spent: bigint; cap: bigint | null; uses: bigint; listed: number }[]>`
+      SELECT p.code, p.spent_fen AS spent, p.budget_cap_fen AS cap, (SELECT coalesce(sum(cost_fen), 0)::bigint FROM redemption WHERE promotion_id = p.id) AS uses,
+             (SELECT count(*)::int FROM live_offer WHERE promotion_id = p.id) AS listed
+      FROM promotion p ORDER BY p.code`;
+    const perCard = await db.$queryRaw<{ most: number }[]>`
+      SELECT coalesce(max(n), 0)::int AS most FROM (SELECT count(*) AS n FROM redemption GROUP BY promotion_id, card_token, local_date) x`;
+    return { campaign: row, promotions: Object.fromEntries(promotions.map((p) => [p.code, p])), mostUsesOfACardInADay: perCard[0].most };
+  }
+
+  it("concurrent uses on distinct cards keep every limit exact: caps, per-card limits, budgets, retried transaction ids and the index", async () => {
+    // CASH10: 10 yuan a use under a 150-yuan cap, exactly 15 uses. HALF: 50 % off a 30-yuan
+    // spend (15 yuan), 2 uses a card a day. The campaign's 1,000 yuan cover both.
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "CASH10", rule: { kind: "CASHBACK", cashback: 10 }, budgetCap: 150 }) });
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "HALF", rule: { kind: "PERCENT_OFF", percentOff: 50 }, limits: { perDay: 2 } }) });
+    const cash = Array.from({ length: 40 }, (_, i) => redemption({ promotionCode: "CASH10", cardToken: `tok_cash_${String(i).padStart(8, "0")}` }));
+    const half = Array.from({ length: 30 }, (_, i) => redemption({ promotionCode: "HALF", merchantCode: i % 2 ? "M1" : "M2", cardToken: `tok_half_${String(i % 10).padStart(8, "0")}` }));
+    // Every fourth CASH10 call is sent twice at once, as an acquirer retrying a timed-out call.
+    const calls = [...cash, ...half, ...cash.filter((_, i) => i % 4 === 0)];
+    const results = await Promise.all(calls.map((input) => api.as(ACQUIRER).gql(REDEEM, { in: input })));
+    const byTransaction = new Map<string, string[]>();
+    results.forEach((r, i) => byTransaction.set(calls[i].transactionId, [...(byTransaction.get(calls[i].transactionId) ?? []), JSON.stringify(r.errors ? codeOf(r) : r.data.redeemPromotion)]));
+    // A retried call gets the first call's answer, whichever of the two ran first.
+    for (const answers of byTransaction.values()) expect(new Set(answers).size).toBe(1);
+    const first = results.slice(0, cash.length + half.length);
+    expect(first.slice(0, 40).filter((r) => !r.errors)).toHaveLength(15);
+    expect(first.slice(0, 40).filter((r) => codeOf(r) === "BUDGET_EXHAUSTED")).toHaveLength(25);
+    expect(first.slice(40).filter((r) => !r.errors)).toHaveLength(20);
+    expect(first.slice(40).filter((r) => codeOf(r) === "LIMIT_EXCEEDED")).toHaveLength(10);
+
+    const { campaign, promotions, mostUsesOfACardInADay } = await ledger();
+    expect([promotions.CASH10.spent, promotions.CASH10.uses, promotions.CASH10.listed]).toEqual([15_000n, 15_000n, 0]); // spent: out of the index
+    expect([promotions.HALF.spent, promotions.HALF.uses, promotions.HALF.listed]).toEqual([30_000n, 30_000n, 3]);
+    expect([campaign.campaign, campaign.uses]).toEqual([45_000n, 45_000n]);
+    expect(mostUsesOfACardInADay).toBe(2);
+    expect(await api.database.prisma.redemption.count()).toBe(35);
+    expect((await verifyOffers(api.database.prisma)).total).toBe(0);
+  });
+
+  it("a hot promotion with a small budget: 200 attempts at once spend exactly its cap, and the last use takes it out of the index", async () => {
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "HOT", rule: { kind: "CASHBACK", cashback: 5 }, budgetCap: 50, appliesTo: { merchantCodes: ["M1"] } }) });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "HOT", cardToken: `tok_hot_${String(i).padStart(8, "0")}` }) })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(10);
+    expect(results.filter((r) => codeOf(r) === "BUDGET_EXHAUSTED")).toHaveLength(190);
+    const { campaign, promotions } = await ledger();
+    expect([promotions.HOT.spent, promotions.HOT.uses, promotions.HOT.listed]).toEqual([5_000n, 5_000n, 0]);
+    expect([campaign.campaign, campaign.uses]).toEqual([5_000n, 5_000n]);
+    expect((await verifyOffers(api.database.prisma)).total).toBe(0);
+  });
+
+  it("a use costs the same statements whatever the card's history, the promotion's uses and the campaign's size", async () => {
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 1 } }) });
+    const use = (n: number, card = "tok_card_counted_01") =>
+      api.countStatements(async () => {
+        const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: card, transactionId: `COUNTED-${card}-${n}` }) });
+        expect(res.errors).toBeUndefined();
+      });
+    const firstUse = await use(0);
+    for (let n = 1; n <= 20; n++) await use(n, `tok_card_other_${String(n).padStart(4, "0")}`);
+    for (let n = 1; n <= 10; n++) await use(n);
+    // The promotion's read, the judging and spending statement and the audit entry, in their
+    // transaction, as Prisma counts them (13 before issue 15: a lock, reads, locks, three writes).
+    expect(firstUse).toBe(4);
+    expect(await use(11)).toBe(firstUse);
+    // A refusal by rule stops at the same statement and writes nothing.
+    const refused = await api.countStatements(async () => {
+      expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", merchantCode: "M4" }) }))).toBe("MERCHANT_NOT_ELIGIBLE");
+    });
+    expect(refused).toBeLessThanOrEqual(firstUse);
   });
 });
 

@@ -19,28 +19,74 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/**
- * One contender: waits for the common start instant (so all try within the same millisecond),
- * tries the lock, holds it for `holdMs`, releases it. Prints "won" or "refused <message>".
- */
-function contender(startAt: number, holdMs = 400): Promise<string> {
-  const script = `
-    import { lockDataDir } from ${JSON.stringify(lockModule)};
-    while (Date.now() < ${startAt}) {}
-    try {
-      const release = lockDataDir(${JSON.stringify(dir)});
-      console.log("won");
-      setTimeout(() => { release(); }, ${holdMs});
-    } catch (err) { console.log("refused " + err.message); }`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve) => child.on("exit", () => resolve(out.trim())));
+interface Contender {
+  /** "won" or "refused <message>", once it has tried. */
+  outcome: Promise<string>;
+  /** Tells it to try now (every contender of a race is told at once). */
+  go(): void;
+  /** Tells a winner to release the lock and exit; resolves when it has. */
+  release(): Promise<void>;
 }
 
+/**
+ * One contender in a process of its own: it loads the lock module, says "ready", tries the lock
+ * when told "go", prints the outcome, and a winner holds the lock until its stdin closes. Holding
+ * until told (not for a fixed time) keeps the race honest on a loaded machine, where a late
+ * starter could otherwise arrive after the winner had let go.
+ */
+function contender(): { ready: Promise<void> } & Contender {
+  const script = `
+    import { lockDataDir } from ${JSON.stringify(lockModule)};
+    console.log("ready");
+    process.stdin.once("data", () => {
+      let release = null;
+      try {
+        release = lockDataDir(${JSON.stringify(dir)});
+        console.log("won");
+      } catch (err) { console.log("refused " + err.message); }
+      process.stdin.on("end", () => { release?.(); process.exit(0); });
+    });`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  let out = "";
+  const lines: ((line: string) => void)[] = [];
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    let nl: number;
+    while ((nl = out.indexOf("\n")) >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      lines.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((resolve) => lines.push(resolve));
+  const ready = nextLine().then(() => undefined);
+  const outcome = ready.then(nextLine);
+  return {
+    ready,
+    outcome,
+    go: () => child.stdin.write("go\n"),
+    release: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+/** n contenders, all loaded, told to go at once; resolves with their outcomes once they have all let go. */
 async function race(n: number): Promise<string[]> {
-  const startAt = Date.now() + 600; // every child started and busy-waiting by then
-  return Promise.all(Array.from({ length: n }, () => contender(startAt)));
+  const all = Array.from({ length: n }, contender);
+  await Promise.all(all.map((c) => c.ready));
+  for (const c of all) c.go();
+  const outcomes = await Promise.all(all.map((c) => c.outcome));
+  await Promise.all(all.map((c) => c.release()));
+  return outcomes;
+}
+
+/** One contender alone: its outcome, after it has let go. */
+async function alone(): Promise<string> {
+  const [outcome] = await race(1);
+  return outcome;
 }
 
 /** Whether the lock link is there (existsSync follows the link to its pid-named target, which never exists). */
@@ -79,20 +125,22 @@ describe("one process per embedded folder", () => {
 
   it("reads the plain-file lock an older version wrote: a live holder is respected, a dead one is not", async () => {
     fs.writeFileSync(path.join(dir, ".lock"), String(process.pid)); // this test's own process: alive
-    expect(await contender(Date.now())).toMatch(new RegExp(`in use by process ${process.pid}:`));
+    expect(await alone()).toMatch(new RegExp(`in use by process ${process.pid}:`));
     fs.writeFileSync(path.join(dir, ".lock"), String(await deadPid()));
-    expect(await contender(Date.now())).toBe("won");
+    expect(await alone()).toBe("won");
   });
 
   it("a release removes only its own lock, not one another process has taken since", async () => {
     const other = await deadPid();
     const lock = path.join(dir, ".lock");
-    const winner = contender(Date.now(), 1_000);
-    for (let waited = 0; !present(lock) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const winner = contender();
+    await winner.ready;
+    winner.go();
+    expect(await winner.outcome).toBe("won");
     // Someone removed the lock by hand and another holder (a pid standing for it) took the folder.
     fs.rmSync(lock);
     fs.symlinkSync(String(other), lock);
-    expect(await winner).toBe("won");
+    await winner.release();
     expect(fs.readlinkSync(lock)).toBe(String(other));
   });
 });

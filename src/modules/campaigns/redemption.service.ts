@@ -1,26 +1,34 @@
 /**
  * Redemptions: the acquiring platform reports a card's use of a promotion; the rules of the
- * promotion and its campaign decide, under row locks, whether it counts and what it costs.
+ * promotion and its campaign decide whether it counts and what it costs.
+ *
+ * A use is at checkout, so it costs few round trips: one statement reads the promotion (its
+ * rule never changes once created), the merchant and a previous use of the transaction id; the
+ * pure rules (schedule, cost, draw) are judged here; then one statement judges the rest on
+ * fresh data and, when every check passes, spends by conditional updates of the campaign and
+ * promotion rows and inserts the use (`spendAndRecord`). With the audit entry, a use is three
+ * statements between BEGIN and COMMIT, whatever the data's size (two more for the use that
+ * spends the last fen or prize: the live-offer index drops the offer in the same transaction;
+ * one more for a use that lost a race for its campaign's row and is judged again).
  */
 import { randomInt } from "node:crypto";
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
-import { lockCampaign, lockPromotion, lockTransactionId } from "../../db/locks.js";
+import { lockCampaign } from "../../db/locks.js";
 import { inTransaction, type AuditOptions, type Tx } from "../../db/transaction.js";
 import type { ChangeLog } from "../../live/change.js";
-import { fromDbDate, toDbDate } from "../../domain/dates.js";
+import { fromDbDate } from "../../domain/dates.js";
 import { fenNumber, fenToYuan } from "../../domain/money.js";
 import { periodOf } from "../../domain/period.js";
 import { cardTokenProblem, isOpenAt, redemptionCost, type ScheduleWindow as Window } from "../../domain/promotion.js";
 import { AppError, IssueCollector, NotFoundError, type ErrorCode } from "../../errors.js";
-import type { Prisma } from "../../generated/prisma/client.js";
-import { idOf } from "../common/lookup.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { checkCode, checkYuan } from "../common/validate.js";
 import { CampaignStatus, PromotionKind } from "./campaigns.enums.js";
 import type { RedeemPromotionInput } from "./campaigns.input.js";
-import { promotionMerchants } from "../../figures/coverage.js";
-import { refreshOffers } from "../../figures/offer-index.js";
-import { cardUsage, NO_USE } from "./campaigns.sql.js";
+import { offerListed, refreshOffers } from "../../figures/offer-index.js";
+import { campaignBudgetLeft, campaignCanSpend, campaignCovers, campaignSpentBy, promotionBudgetLeft, promotionCanSpend, promotionCovers, promotionStockLeft } from "../../figures/spending.js";
+import { cardUsageRows } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
 
 /** The bank's clock as a redemption sees it. */
@@ -40,11 +48,162 @@ class Refusal {
   ) {}
 }
 
+/** Run the whole transaction again: a concurrent use of the same transaction id won the race. */
+class Again {}
+
 /**
- * Records one use of a promotion. The campaign and promotion rows are locked for the
- * transaction, so limits and budgets are checked and spent one redemption at a time: 50
- * simultaneous redemptions against the last yuan never overspend. The use that spends the
- * last fen pauses the campaign.
+ * What the first statement reads: the promotion (every column null when no promotion has the
+ * code), the merchant's id and a previous use of the transaction id.
+ */
+interface Start {
+  id: number | null;
+  code: string;
+  campaignId: number;
+  campaignCode: string;
+  kind: PromotionKind;
+  percentOff: number | null;
+  amountFen: bigint | null;
+  minSpendFen: bigint | null;
+  listPriceFen: bigint | null;
+  drawOdds: number | null;
+  validFrom: Date;
+  validTo: Date;
+  schedule: unknown;
+  perCardPerDay: number | null;
+  perCardPerWeek: number | null;
+  perCardPerCampaign: number | null;
+  budgetCapFen: bigint | null;
+  spentFen: bigint;
+  prizeStock: number | null;
+  merchantId: number | null;
+  previous: Previous | null;
+}
+
+interface Previous {
+  transactionId: string;
+  promotionCode: string;
+  merchantCode: string;
+  cardToken: string;
+  at: string;
+  spendFen: string;
+  costFen: string;
+  won: boolean | null;
+}
+
+async function start(tx: Tx, input: RedeemPromotionInput): Promise<Start> {
+  const [row] = await tx.$queryRaw<Start[]>`
+    SELECT p.id, p.code, p.campaign_id AS "campaignId", c.code AS "campaignCode", p.kind, p.percent_off AS "percentOff",
+           p.amount_fen AS "amountFen", p.min_spend_fen AS "minSpendFen", p.list_price_fen AS "listPriceFen", p.draw_odds AS "drawOdds",
+           p.valid_from AS "validFrom", p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay",
+           p.per_card_per_week AS "perCardPerWeek", p.per_card_per_campaign AS "perCardPerCampaign",
+           p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen", p.prize_stock AS "prizeStock",
+           (SELECT id FROM merchant WHERE code = ${input.merchantCode}) AS "merchantId",
+           (SELECT json_build_object('transactionId', r.transaction_id, 'promotionCode', rp.code, 'merchantCode', rm.code,
+                     'cardToken', r.card_token, 'at', r.at, 'spendFen', r.spend_fen::text, 'costFen', r.cost_fen::text, 'won', r.won)
+            FROM redemption r JOIN promotion rp ON rp.id = r.promotion_id JOIN merchant rm ON rm.id = r.merchant_id
+            WHERE r.transaction_id = ${input.transactionId}) AS previous
+    FROM (VALUES (1)) one (x)
+    LEFT JOIN promotion p ON p.code = ${input.promotionCode}
+    LEFT JOIN campaign c ON c.id = p.campaign_id`;
+  return row;
+}
+
+/** The second statement's answer: its verdict, what the refusal messages name, and what it spent. */
+interface Outcome {
+  verdict: string;
+  status: CampaignStatus;
+  campaignSpentFen: bigint;
+  budgetFen: bigint;
+  day: number;
+  week: number;
+  total: number;
+  /** The campaign's status once spent on; null when it was not (a refusal, or a lost race for its row). */
+  campaignStatus: CampaignStatus | null;
+  promotionSpentFen: bigint | null;
+  prizeStock: number | null;
+  inserted: number;
+}
+
+/**
+ * The statement that decides and spends. Its checks, in the order their refusals are reported,
+ * give a verdict on the statement's snapshot. Only with OK does it update the campaign row, and
+ * only while that row is the version the verdict read (`xmin`) and can pay (spending.ts). A
+ * concurrent use of the campaign that commits first changes the row: the update then finds no
+ * row, PostgreSQL keeps the row locked for this transaction, and the caller runs the statement
+ * again on a fresh snapshot. So the per-card counts, the eligibility and the budgets are judged on
+ * the data the write lands on, as exactly as under a lock taken first, without the round trips.
+ * The promotion row is updated only after the campaign's (campaign, then promotion: the order of
+ * db/locks.ts), under the same rule, and the use is inserted only when both were.
+ *
+ * Whether the promotion applies at the merchant is asked of the live-offer index (`offerListed`,
+ * one primary-key probe instead of planning the coverage rule's joins on every use): by the time
+ * that check is reached the campaign is ACTIVE with budget left and the promotion has budget and
+ * stock left, so the index, which every write to its inputs refreshes in its own transaction,
+ * lists the pair exactly when the promotion applies there.
+ */
+function spendAndRecord(
+  p: Start,
+  merchantId: number,
+  input: RedeemPromotionInput,
+  at: Date,
+  day: { localDate: string; localWeek: string; validOn: boolean; open: boolean },
+  spend: { spendFen: number; costFen: bigint | null; won: boolean | null },
+): Prisma.Sql {
+  const cost = Prisma.sql`${spend.costFen}::bigint`;
+  const pid = Prisma.sql`${p.id}::int`;
+  return Prisma.sql`
+    WITH c0 AS (SELECT c.*, c.xmin AS version FROM campaign c WHERE c.id = ${p.campaignId}::int),
+    p0 AS (SELECT * FROM promotion WHERE id = ${pid}),
+    u AS (${cardUsageRows([p.id!], input.cardToken, day.localDate, day.localWeek)}),
+    v AS (
+      SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM redemption WHERE transaction_id = ${input.transactionId}) THEN 'AGAIN'
+        WHEN NOT ${promotionBudgetLeft("p")} THEN 'PROMOTION_SPENT'
+        WHEN NOT ${promotionStockLeft("p")} THEN 'NO_PRIZES'
+        WHEN c.status <> 'ACTIVE' THEN CASE WHEN ${campaignBudgetLeft("c")} THEN 'NOT_ACTIVE' ELSE 'CAMPAIGN_SPENT' END
+        WHEN NOT ${day.validOn}::boolean OR ${day.localDate}::date NOT BETWEEN c.starts_on AND c.ends_on THEN 'NOT_VALID'
+        WHEN NOT ${day.open}::boolean THEN 'OUTSIDE_SCHEDULE'
+        WHEN NOT ${offerListed(pid, Prisma.sql`${merchantId}::int`)} THEN 'NOT_ELIGIBLE'
+        WHEN p.per_card_per_day <= coalesce(u.day, 0) THEN 'LIMIT_DAY'
+        WHEN p.per_card_per_week <= coalesce(u.week, 0) THEN 'LIMIT_WEEK'
+        WHEN p.per_card_per_campaign <= coalesce(u.total, 0) THEN 'LIMIT_CAMPAIGN'
+        WHEN ${cost} IS NULL THEN 'SPEND'
+        WHEN NOT ${promotionCovers("p", cost)} THEN 'PROMOTION_SHORT'
+        WHEN NOT ${campaignCovers("c", cost)} THEN 'CAMPAIGN_SHORT'
+        ELSE 'OK' END AS verdict,
+        c.version, c.status, c.spent_fen, c.budget_fen, coalesce(u.day, 0) AS day, coalesce(u.week, 0) AS week, coalesce(u.total, 0) AS total
+      FROM c0 c CROSS JOIN p0 p LEFT JOIN u ON true
+    ),
+    cu AS (
+      UPDATE campaign c
+      SET spent_fen = c.spent_fen + ${cost}, status = CASE WHEN ${campaignSpentBy("c", cost)} THEN 'PAUSED' ELSE c.status END, updated_at = now()
+      FROM v WHERE c.id = ${p.campaignId}::int AND v.verdict = 'OK' AND c.xmin = v.version AND ${campaignCanSpend("c", cost)}
+      RETURNING c.status
+    ),
+    pu AS (
+      UPDATE promotion p
+      SET spent_fen = p.spent_fen + ${cost}, prize_stock = CASE WHEN ${spend.won}::boolean THEN p.prize_stock - 1 ELSE p.prize_stock END, updated_at = now()
+      WHERE p.id = ${pid} AND EXISTS (SELECT 1 FROM cu) AND ${promotionCanSpend("p", cost)}
+      RETURNING p.spent_fen, p.prize_stock
+    ),
+    ins AS (
+      INSERT INTO redemption (transaction_id, promotion_id, merchant_id, card_token, at, local_date, local_week, spend_fen, cost_fen, won)
+      SELECT ${input.transactionId}, ${pid}, ${merchantId}::int, ${input.cardToken}, ${at}::timestamptz, ${day.localDate}::date, ${day.localWeek},
+             ${spend.spendFen}::bigint, ${cost}, ${spend.won}::boolean
+      FROM pu
+      ON CONFLICT (transaction_id) DO NOTHING
+      RETURNING 1
+    )
+    SELECT v.verdict, v.status, v.spent_fen AS "campaignSpentFen", v.budget_fen AS "budgetFen", v.day, v.week, v.total,
+           cu.status AS "campaignStatus", pu.spent_fen AS "promotionSpentFen", pu.prize_stock AS "prizeStock",
+           (SELECT count(*) FROM ins)::int AS inserted
+    FROM v LEFT JOIN cu ON true LEFT JOIN pu ON true`;
+}
+
+/**
+ * Records one use of a promotion. Limits and budgets are judged and spent by one conditional
+ * statement on the data it writes (`spendAndRecord`): 50 simultaneous redemptions against the
+ * last yuan never overspend. The use that spends the last fen pauses the campaign.
  */
 export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, options: AuditOptions = {}): Promise<Redemption> {
   const { zone } = clock;
@@ -64,120 +223,132 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
   const localWeek = periodOf("WEEK", localDate).code;
 
   const attempt = async (tx: Tx, changes: ChangeLog): Promise<Redemption | Refusal> => {
-    await lockTransactionId(tx, input.transactionId);
-    const previous = await tx.redemption.findUnique({ where: { transactionId: input.transactionId }, include: { promotion: { select: { code: true } } } });
-    if (previous) return replay(tx, previous, input, at, spendFen!);
-
-    const promotion = await tx.promotion.findUnique({ where: { code: input.promotionCode } });
-    if (!promotion) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+    const promotion = await start(tx, input);
+    // A committed use never changes: seen once, it is the answer.
+    if (promotion.previous) return replay(promotion.previous, input, at, spendFen!);
+    if (promotion.id == null) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
     // A promotion's spending and its prizes only ever go one way and its cap never changes, so
-    // a spent cap or an empty stock seen before any lock is final: refused without queueing
-    // behind the campaign's lock (a hot offer's last yuan draws a crowd of such attempts).
+    // a spent cap or an empty stock seen on any snapshot is final: refused without going near
+    // the campaign's row (a hot offer's last yuan draws a crowd of such attempts).
     if (promotion.budgetCapFen != null && promotion.spentFen >= promotion.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
     if (promotion.kind === PromotionKind.LUCKY_DRAW && (promotion.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
-    const merchantId = await idOf(tx, "merchant", input.merchantCode, "merchantCode");
-    // Campaign first, then promotion: the order of db/locks.ts, so no two redemptions deadlock.
-    const campaign = (await lockCampaign(tx, { id: promotion.campaignId }))!;
-    const locked = await lockPromotion(tx, promotion.id);
+    if (promotion.merchantId == null) throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
 
-    if (campaign.status !== CampaignStatus.ACTIVE) {
-      return campaign.spentFen >= campaign.budgetFen
-        ? new Refusal("BUDGET_EXHAUSTED", "the campaign's budget is spent")
-        : new Refusal("PROMOTION_NOT_AVAILABLE", `the campaign is ${campaign.status}`);
-    }
-    if (localDate < fromDbDate(campaign.startsOn) || localDate > fromDbDate(campaign.endsOn) || localDate < fromDbDate(promotion.validFrom) || localDate > fromDbDate(promotion.validTo)) {
-      return new Refusal("PROMOTION_NOT_AVAILABLE", `the promotion is valid ${fromDbDate(promotion.validFrom)}..${fromDbDate(promotion.validTo)}, not on ${localDate}`);
-    }
-    if (!isOpenAt(promotion.schedule as unknown as Window[], local)) {
-      return new Refusal("OUTSIDE_SCHEDULE", `the promotion is not open at ${local.toFormat("ccc HH:mm")} (${zone})`);
-    }
-    const [eligible] = await tx.$queryRaw<{ ok: boolean }[]>`
-      SELECT EXISTS (${promotionMerchants({ promotions: [promotion.id], merchants: [merchantId] })}) AS ok`;
-    if (!eligible.ok) return new Refusal("MERCHANT_NOT_ELIGIBLE", `the promotion does not apply at merchant "${input.merchantCode}"`);
-
-    const used = await cardUsage(tx, [promotion.id], input.cardToken, localDate, localWeek);
-    const u = used.get(promotion.id) ?? NO_USE;
-    for (const [limit, count, what] of [
-      [promotion.perCardPerDay, u.day, "day"],
-      [promotion.perCardPerWeek, u.week, "week"],
-      [promotion.perCardPerCampaign, u.total, "campaign"],
-    ] as const) {
-      if (limit != null && count >= limit) return new Refusal("LIMIT_EXCEEDED", `this card has used the promotion ${count} time(s) this ${what}; the limit is ${limit}`);
-    }
-
-    let won: boolean | null = null;
-    if (promotion.kind === PromotionKind.LUCKY_DRAW) {
-      if ((locked.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
-      won = randomInt(1_000_000) < Math.round((promotion.drawOdds ?? 0) * 1_000_000);
-    }
+    // The promotion's own rules, which no concurrent write can change: judged here, reported
+    // by the statement in their place among the others.
+    const validOn = localDate >= fromDbDate(promotion.validFrom) && localDate <= fromDbDate(promotion.validTo);
+    const open = isOpenAt(promotion.schedule as Window[], local);
+    const won = promotion.kind === PromotionKind.LUCKY_DRAW ? randomInt(1_000_000) < Math.round((promotion.drawOdds ?? 0) * 1_000_000) : null;
     const cost = redemptionCost(
       { kind: promotion.kind, percentOff: promotion.percentOff, amountFen: fenNumber(promotion.amountFen), minSpendFen: fenNumber(promotion.minSpendFen), listPriceFen: fenNumber(promotion.listPriceFen) },
       spendFen!,
       won === true,
     );
-    if ("reason" in cost) return new Refusal("SPEND_NOT_ELIGIBLE", cost.reason);
-    const costFen = BigInt(cost.costFen);
-    if (promotion.budgetCapFen != null && locked.spentFen + costFen > promotion.budgetCapFen) {
-      return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget cannot cover this use");
+    const costFen = "reason" in cost ? null : BigInt(cost.costFen);
+    const statement = spendAndRecord(promotion, promotion.merchantId, input, at, { localDate, localWeek, validOn, open }, { spendFen: spendFen!, costFen, won });
+
+    let outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
+    if (outcome.verdict === "OK" && outcome.campaignStatus == null) {
+      // The campaign row moved since the statement's snapshot; the update left it locked for
+      // this transaction, so the statement runs again on data nobody else can change now. The
+      // explicit lock is for a second miss only, which PostgreSQL's recheck does not give.
+      outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
+      if (outcome.verdict === "OK" && outcome.campaignStatus == null) {
+        await lockCampaign(tx, { id: promotion.campaignId });
+        outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
+      }
     }
-    if (campaign.spentFen + costFen > campaign.budgetFen) {
-      return new Refusal("BUDGET_EXHAUSTED", `the campaign has ${fenToYuan(campaign.budgetFen - campaign.spentFen)} yuan left, not enough for this use`);
+    const refusal = refusalOf(outcome, promotion, input, local, zone, costFen, "reason" in cost ? cost.reason : "");
+    if (refusal) return refusal;
+    if (outcome.promotionSpentFen == null || outcome.inserted !== 1) {
+      // Spent on the campaign but not the promotion, which no order of writers allows, or the
+      // transaction id taken by a concurrent use of another promotion: all again, from the top.
+      throw new Again();
     }
 
-    await tx.redemption.create({
-      data: {
-        transactionId: input.transactionId, promotionId: promotion.id, merchantId: merchantId, cardToken: input.cardToken, at,
-        localDate: toDbDate(localDate), localWeek, spendFen: BigInt(spendFen!), costFen, won,
-      },
-    });
-    await tx.promotion.update({
-      where: { id: promotion.id },
-      data: { spentFen: { increment: costFen }, ...(won ? { prizeStock: { decrement: 1 } } : {}) },
-    });
-    const spent = campaign.spentFen + costFen;
-    const paused = spent >= campaign.budgetFen;
-    await tx.campaign.update({
-      where: { id: campaign.id },
-      data: { spentFen: spent, ...(paused ? { status: CampaignStatus.PAUSED } : {}) },
-    });
     // The use that spends the last fen or prize takes the offer out of the index with it; the
     // others change nothing it holds, so they skip the refresh.
-    const promotionSpent = promotion.budgetCapFen != null && locked.spentFen + costFen >= promotion.budgetCapFen;
-    const outOfStock = won === true && (locked.prizeStock ?? 0) <= 1;
-    if (paused) await refreshOffers(tx, { campaigns: [campaign.id] });
+    const paused = outcome.campaignStatus === CampaignStatus.PAUSED;
+    const promotionSpent = promotion.budgetCapFen != null && outcome.promotionSpentFen >= promotion.budgetCapFen;
+    const outOfStock = won === true && (outcome.prizeStock ?? 0) <= 0;
+    if (paused) await refreshOffers(tx, { campaigns: [promotion.campaignId] });
     else if (promotionSpent || outOfStock) await refreshOffers(tx, { promotions: [promotion.id] });
     // Spent, remaining, results and (when this use spent the last fen) the self-pause.
-    changes.add({ campaigns: [campaign.code] });
+    changes.add({ campaigns: [promotion.campaignCode] });
     return Object.assign(new Redemption(), {
       transactionId: input.transactionId, promotionCode: promotion.code, merchantCode: input.merchantCode, at,
-      spend: fenToYuan(spendFen!)!, cost: fenToYuan(costFen)!, won,
+      spend: fenToYuan(spendFen!)!, cost: fenToYuan(costFen!)!, won,
     });
   };
-  return inTransaction(db, options, async (tx, changes) => {
-    const outcome = await attempt(tx, changes);
-    // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
-    if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
-    return outcome;
-  });
+  for (let round = 0; ; round++) {
+    try {
+      return await inTransaction(db, options, async (tx, changes) => {
+        const outcome = await attempt(tx, changes);
+        // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
+        if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
+        return outcome;
+      });
+    } catch (err) {
+      // The second round sees the use that won (and replays it, or names the conflict).
+      if (!(err instanceof Again) || round >= 2) throw err;
+    }
+  }
 }
 
-async function replay(
-  tx: Tx,
-  previous: Prisma.RedemptionGetPayload<{ include: { promotion: { select: { code: true } } } }>,
-  input: RedeemPromotionInput,
-  at: Date,
-  spendFen: number,
-): Promise<Redemption> {
-  const merchant = await tx.merchant.findUnique({ where: { id: previous.merchantId }, select: { code: true } });
+/** The refusal a verdict stands for, worded with what the statement read; null for OK. */
+function refusalOf(o: Outcome, p: Start, input: RedeemPromotionInput, local: DateTime, zone: string, costFen: bigint | null, spendReason: string): Refusal | null {
+  switch (o.verdict) {
+    case "OK":
+      return null;
+    case "AGAIN":
+      throw new Again();
+    case "PROMOTION_SPENT":
+      return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
+    case "NO_PRIZES":
+      return new Refusal("OUT_OF_STOCK", "no prizes are left");
+    case "CAMPAIGN_SPENT":
+      return new Refusal("BUDGET_EXHAUSTED", "the campaign's budget is spent");
+    case "NOT_ACTIVE":
+      return new Refusal("PROMOTION_NOT_AVAILABLE", `the campaign is ${o.status}`);
+    case "NOT_VALID":
+      return new Refusal("PROMOTION_NOT_AVAILABLE", `the promotion is valid ${fromDbDate(p.validFrom)}..${fromDbDate(p.validTo)}, not on ${local.toISODate()}`);
+    case "OUTSIDE_SCHEDULE":
+      return new Refusal("OUTSIDE_SCHEDULE", `the promotion is not open at ${local.toFormat("ccc HH:mm")} (${zone})`);
+    case "NOT_ELIGIBLE":
+      return new Refusal("MERCHANT_NOT_ELIGIBLE", `the promotion does not apply at merchant "${input.merchantCode}"`);
+    case "LIMIT_DAY":
+      return limitRefusal(o.day, p.perCardPerDay!, "day");
+    case "LIMIT_WEEK":
+      return limitRefusal(o.week, p.perCardPerWeek!, "week");
+    case "LIMIT_CAMPAIGN":
+      return limitRefusal(o.total, p.perCardPerCampaign!, "campaign");
+    case "SPEND":
+      return new Refusal("SPEND_NOT_ELIGIBLE", spendReason);
+    case "PROMOTION_SHORT":
+      return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget cannot cover this use");
+    case "CAMPAIGN_SHORT":
+      return new Refusal("BUDGET_EXHAUSTED", `the campaign has ${fenToYuan(o.budgetFen - o.campaignSpentFen)} yuan left, not enough for this use`);
+    default:
+      throw new Error(`redemption verdict ${o.verdict} (cost ${costFen})`);
+  }
+}
+
+function limitRefusal(count: number, limit: number, what: string): Refusal {
+  return new Refusal("LIMIT_EXCEEDED", `this card has used the promotion ${count} time(s) this ${what}; the limit is ${limit}`);
+}
+
+/** A retry of a committed use: the same call gets the same answer, another call a conflict. */
+function replay(previous: Previous, input: RedeemPromotionInput, at: Date, spendFen: number): Redemption {
+  const previousAt = new Date(previous.at);
   const same =
-    previous.promotion.code === input.promotionCode &&
-    merchant?.code === input.merchantCode &&
+    previous.promotionCode === input.promotionCode &&
+    previous.merchantCode === input.merchantCode &&
     previous.cardToken === input.cardToken &&
     Number(previous.spendFen) === spendFen &&
-    (input.at == null || previous.at.getTime() === at.getTime());
+    (input.at == null || previousAt.getTime() === at.getTime());
   if (!same) throw new AppError("CONFLICT", `transactionId: "${input.transactionId}" was already used for a different redemption`, [{ field: "transactionId", reason: "already used" }]);
   return Object.assign(new Redemption(), {
-    transactionId: previous.transactionId, promotionCode: previous.promotion.code, merchantCode: merchant!.code, at: previous.at,
-    spend: fenToYuan(previous.spendFen)!, cost: fenToYuan(previous.costFen)!, won: previous.won,
+    transactionId: previous.transactionId, promotionCode: previous.promotionCode, merchantCode: previous.merchantCode, at: previousAt,
+    spend: fenToYuan(BigInt(previous.spendFen))!, cost: fenToYuan(BigInt(previous.costFen))!, won: previous.won,
   });
 }
