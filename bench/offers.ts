@@ -386,7 +386,7 @@ async function main(): Promise<void> {
       `the farthest of them in metres bounds the page, which is ordered exactly among the few dozen offers within that reach, and joined with its promotions and merchants. ` +
       `totalCount is counted only when selected, up to 500 (the schema says so): in Taiyuan's 2 km that is where it stops (4,358 exact), instead of visiting 12,600 index entries. ` +
       `EXPLAIN on a fresh connection: ${captured.map((s) => `${s.name.replace(/^promotionsNear\((.*), 2 km\)$/, "$1")} execution ${planSummary(s.plan).executionMs ?? "?"} ms, planning ${planSummary(s.plan).planningMs ?? "?"} ms`).join("; ")}. ` +
-      `PostgreSQL keeps re-planning the prepared statement (its generic plan is costed higher, the LIMIT and the schedule filter being unknown), so each request pays planning on both paths. ` +
+      `Over HTTP the statement is prepared once per connection and runs its generic plan; the pg rows send its text each time, so PostgreSQL plans it on every request there. ` +
       `*HTTP ÷ pg at 8 connections*: ${ratios.filter(Boolean).join(", ")}: the rest is the server's own work per request (GraphQL execution of 20 edges, JSON, HTTP) competing for the same cores as PostgreSQL and the load generator; ` +
       `the CPU profile above includes the profiled server's start (module loading).`,
   );
