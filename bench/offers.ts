@@ -384,7 +384,7 @@ async function main(): Promise<void> {
     `**Reading (rendered by bench/offers.ts; load average ${loadBefore} at the start, ${loadAfter} at the end, on ${machine.logicalCpus} CPUs shared with other work).** ` +
       `*SQL*: a request without a card is one statement. A nearest-neighbour scan on the GiST index (index-only: it carries the dates and the schedule) takes the first+1 nearest usable offers in degrees and stops; ` +
       `the farthest of them in metres bounds the page, which is ordered exactly among the few dozen offers within that reach, and joined with its promotions and merchants. ` +
-      `totalCount is counted only when selected, up to 500 (the schema says so): in Taiyuan's 2 km that is where it stops (4,358 exact), instead of visiting 12,600 index entries. ` +
+      `totalCount is counted only when selected, up to 500 (the schema says so), where an exact count would visit every index entry within the radius (at 100,000 merchants, 12,600 entries in Taiyuan's 2 km box for 4,358 offers). ` +
       `EXPLAIN on a fresh connection: ${captured.map((s) => `${s.name.replace(/^promotionsNear\((.*), 2 km\)$/, "$1")} execution ${planSummary(s.plan).executionMs ?? "?"} ms, planning ${planSummary(s.plan).planningMs ?? "?"} ms`).join("; ")}. ` +
       `Over HTTP the statement is prepared once per connection and runs its generic plan; the pg rows send its text each time, so PostgreSQL plans it on every request there. ` +
       `*HTTP ÷ pg at 8 connections*: ${ratios.filter(Boolean).join(", ")}: the rest is the server's own work per request (GraphQL execution of 20 edges, JSON, HTTP) competing for the same cores as PostgreSQL and the load generator; ` +
