@@ -6,7 +6,7 @@
  *
  *   node dist/bench/offers.js [--merchants N] [--promotions N] [--duration S] [--warmup S]
  *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE]
- *                             [--redemptions-only]
+ *                             [--redemptions-only] [--nearby-only]
  *
  * Sizes default to 100,000 merchants and 10,000 promotions (circles and campaigns in the same
  * proportions as bench/promotions.ts). BENCH_OFFERS_DATABASE_URL (default
@@ -14,7 +14,8 @@
  * synthetic bank (10,000 applications) gives the org the merchants hang on. Figures go to
  * bench/results.md under `offers:merchants=N`. `--redemptions-only` skips the promotionsNear rows
  * and the CPU profile and writes nothing (it prints the redemption rows): for iterating on the
- * redemption path.
+ * redemption path. `--nearby-only` skips the redemption runs and, like it, writes nothing (the
+ * section holds both parts): for iterating on the nearby path.
  */
 import "reflect-metadata";
 import fs from "node:fs";
@@ -54,6 +55,7 @@ interface Options {
   rebuild: boolean;
   out: string;
   redemptionsOnly: boolean;
+  nearbyOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -68,6 +70,7 @@ function parseArgs(argv: string[]): Options {
     rebuild: false,
     out: path.resolve(here, "..", "..", "bench", "results.md"),
     redemptionsOnly: false,
+    nearbyOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -81,6 +84,7 @@ function parseArgs(argv: string[]): Options {
       case "--rebuild": o.rebuild = true; break;
       case "--out": o.out = path.resolve(next()); break;
       case "--redemptions-only": o.redemptionsOnly = true; break;
+      case "--nearby-only": o.nearbyOnly = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -235,78 +239,81 @@ async function main(): Promise<void> {
       }
     }
 
-    // Redemptions on distinct cards: (promotion, merchant) pairs usable at AT whose rule takes a
-    // 1,000-yuan spend (cash back and percent off), each attempt a new card.
-    const acquirer = await signToken(config, { sub: "bench-acquirer", role: "ACQUIRER" });
-    const pairs = (
-      await client.query<{ p: string; m: string }>(
-        `SELECT o.promotion_code AS p, o.merchant_code AS m FROM live_offer o JOIN promotion p ON p.id = o.promotion_id
-         WHERE p.kind IN ('CASHBACK', 'PERCENT_OFF') AND DATE '2021-01-09' BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> ${5 * 1440 + 600}
-         ORDER BY hashint4(o.promotion_id * 7919 + o.merchant_id) LIMIT 20000`,
-      )
-    ).rows;
-    const url = new URL(server.url);
-    let serial = 0;
-    const runId = Date.now().toString(36); // a new card every attempt, across runs too
-    const distinct = async (connections: number, seconds: number) => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-      const results: { code: string | null; ms: number }[] = [];
-      const deadline = performance.now() + seconds * 1000;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: connections }, async () => {
-          while (performance.now() < deadline) {
-            const n = ++serial;
-            const pair = pairs[n % pairs.length];
-            results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${runId}_${n}`, at: AT, spend: 1000 } } }, acquirer));
-          }
-        }),
-      );
-      agent.destroy();
-      return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
-    };
-    for (const connections of [1, 8]) {
-      const before = await cpuNow(client, server.child.pid!);
-      const r = await distinct(connections, opts.durationSeconds);
-      r.cpu = cpuPerAttempt(before, await cpuNow(client, server.child.pid!), r.attempts);
-      server.assertAlive();
-      redemptions.push(r);
-      log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms; CPU per attempt: server ${r.cpu.server.toFixed(2)} ms, PostgreSQL ${r.cpu.postgres.toFixed(2)} ms`);
-    }
-    // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
-    const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
-      SELECT (SELECT count(*) FROM campaign WHERE spent_fen > budget_fen)::int AS campaigns,
-             (SELECT count(*) FROM promotion WHERE budget_cap_fen IS NOT NULL AND spent_fen > budget_cap_fen)::int AS over,
-             (SELECT count(*) FROM promotion p WHERE p.code LIKE 'HOT%' AND p.spent_fen <> (SELECT coalesce(sum(cost_fen), 0) FROM redemption r WHERE r.promotion_id = p.id))::int AS drift`);
-    exactness = `campaigns over budget: ${check.rows[0].campaigns}, promotions over their cap: ${check.rows[0].over}`;
+    // --nearby-only: promotionsNear alone.
+    if (!opts.nearbyOnly) {
+      // Redemptions on distinct cards: (promotion, merchant) pairs usable at AT whose rule takes a
+      // 1,000-yuan spend (cash back and percent off), each attempt a new card.
+      const acquirer = await signToken(config, { sub: "bench-acquirer", role: "ACQUIRER" });
+      const pairs = (
+        await client.query<{ p: string; m: string }>(
+          `SELECT o.promotion_code AS p, o.merchant_code AS m FROM live_offer o JOIN promotion p ON p.id = o.promotion_id
+           WHERE p.kind IN ('CASHBACK', 'PERCENT_OFF') AND DATE '2021-01-09' BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> ${5 * 1440 + 600}
+           ORDER BY hashint4(o.promotion_id * 7919 + o.merchant_id) LIMIT 20000`,
+        )
+      ).rows;
+      const url = new URL(server.url);
+      let serial = 0;
+      const runId = Date.now().toString(36); // a new card every attempt, across runs too
+      const distinct = async (connections: number, seconds: number) => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+        const results: { code: string | null; ms: number }[] = [];
+        const deadline = performance.now() + seconds * 1000;
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: connections }, async () => {
+            while (performance.now() < deadline) {
+              const n = ++serial;
+              const pair = pairs[n % pairs.length];
+              results.push(await post(agent, url, { query: REDEEM, variables: { in: { transactionId: `B-${Date.now()}-${n}`, promotionCode: pair.p, merchantCode: pair.m, cardToken: `tok_bench_${runId}_${n}`, at: AT, spend: 1000 } } }, acquirer));
+            }
+          }),
+        );
+        agent.destroy();
+        return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
+      };
+      for (const connections of [1, 8]) {
+        const before = await cpuNow(client, server.child.pid!);
+        const r = await distinct(connections, opts.durationSeconds);
+        r.cpu = cpuPerAttempt(before, await cpuNow(client, server.child.pid!), r.attempts);
+        server.assertAlive();
+        redemptions.push(r);
+        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms; CPU per attempt: server ${r.cpu.server.toFixed(2)} ms, PostgreSQL ${r.cpu.postgres.toFixed(2)} ms`);
+      }
+      // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
+      const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
+        SELECT (SELECT count(*) FROM campaign WHERE spent_fen > budget_fen)::int AS campaigns,
+               (SELECT count(*) FROM promotion WHERE budget_cap_fen IS NOT NULL AND spent_fen > budget_cap_fen)::int AS over,
+               (SELECT count(*) FROM promotion p WHERE p.code LIKE 'HOT%' AND p.spent_fen <> (SELECT coalesce(sum(cost_fen), 0) FROM redemption r WHERE r.promotion_id = p.id))::int AS drift`);
+      exactness = `campaigns over budget: ${check.rows[0].campaigns}, promotions over their cap: ${check.rows[0].over}`;
 
-    // One hot promotion with a small budget: 1,000 attempts at once on distinct cards.
-    const campaign = (await client.query<{ code: string }>(`SELECT c.code FROM campaign c WHERE status = 'ACTIVE' AND budget_fen - spent_fen > 100000 ORDER BY id LIMIT 1`)).rows[0].code;
-    const merchant = (await client.query<{ code: string }>(`SELECT m.code FROM campaign_merchant cm JOIN campaign c ON c.id = cm.campaign_id JOIN merchant m ON m.id = cm.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0]?.code
-      ?? (await client.query<{ code: string }>(`SELECT m.code FROM campaign_circle cc JOIN campaign c ON c.id = cc.campaign_id JOIN circle_member x ON x.circle_id = cc.circle_id JOIN merchant m ON m.id = x.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0].code;
-    const marketing = await signToken(config, { sub: "bench-marketing", role: "MARKETING" });
-    const hotCode = `HOT${Date.now()}`;
-    const created = await post(new http.Agent(), url, {
-      query: `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code } }`,
-      variables: { in: { idempotencyKey: hotCode, code: hotCode, campaignCode: campaign, title: "Hot offer", rule: { kind: "CASHBACK", cashback: 5 }, validFrom: "2021-01-01", validTo: "2021-03-31", budgetCap: 100, appliesTo: { merchantCodes: [merchant] } } },
-    }, marketing);
-    if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
-    const cpuBefore = await cpuNow(client, server.child.pid!);
-    const t0 = performance.now();
-    const results = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
-    );
-    const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
-    agent.destroy();
-    run.cpu = cpuPerAttempt(cpuBefore, await cpuNow(client, server.child.pid!), run.attempts);
-    redemptions.push(run);
-    const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
-      `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
-              (SELECT count(*)::int FROM redemption WHERE promotion_id = p.id) AS n, c.spent_fen AS covered, c.budget_fen AS budget
-       FROM promotion p JOIN campaign c ON c.id = p.campaign_id WHERE p.code = $1`, [hotCode])).rows[0];
-    hot = { cap: Number(h.cap), spent: Number(h.spent), costSum: Number(h.cost), accepted: h.n, overspend: Math.max(0, Number(h.spent) - Number(h.cap)), campaignOverspend: Math.max(0, Number(h.covered) - Number(h.budget)) };
-    log(`  hot promotion: ${run.accepted} accepted of 1,000, refused ${JSON.stringify(run.refused)}, spent ${hot.spent / 100} of ${hot.cap / 100} yuan, overspend ${hot.overspend}, ${run.perSecond.toFixed(0)} attempts/s`);
+      // One hot promotion with a small budget: 1,000 attempts at once on distinct cards.
+      const campaign = (await client.query<{ code: string }>(`SELECT c.code FROM campaign c WHERE status = 'ACTIVE' AND budget_fen - spent_fen > 100000 ORDER BY id LIMIT 1`)).rows[0].code;
+      const merchant = (await client.query<{ code: string }>(`SELECT m.code FROM campaign_merchant cm JOIN campaign c ON c.id = cm.campaign_id JOIN merchant m ON m.id = cm.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0]?.code
+        ?? (await client.query<{ code: string }>(`SELECT m.code FROM campaign_circle cc JOIN campaign c ON c.id = cc.campaign_id JOIN circle_member x ON x.circle_id = cc.circle_id JOIN merchant m ON m.id = x.merchant_id WHERE c.code = $1 LIMIT 1`, [campaign])).rows[0].code;
+      const marketing = await signToken(config, { sub: "bench-marketing", role: "MARKETING" });
+      const hotCode = `HOT${Date.now()}`;
+      const created = await post(new http.Agent(), url, {
+        query: `mutation($in: CreatePromotionInput!) { createPromotion(input: $in) { code } }`,
+        variables: { in: { idempotencyKey: hotCode, code: hotCode, campaignCode: campaign, title: "Hot offer", rule: { kind: "CASHBACK", cashback: 5 }, validFrom: "2021-01-01", validTo: "2021-03-31", budgetCap: 100, appliesTo: { merchantCodes: [merchant] } } },
+      }, marketing);
+      if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
+      const cpuBefore = await cpuNow(client, server.child.pid!);
+      const t0 = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
+      );
+      const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
+      agent.destroy();
+      run.cpu = cpuPerAttempt(cpuBefore, await cpuNow(client, server.child.pid!), run.attempts);
+      redemptions.push(run);
+      const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
+        `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
+                (SELECT count(*)::int FROM redemption WHERE promotion_id = p.id) AS n, c.spent_fen AS covered, c.budget_fen AS budget
+         FROM promotion p JOIN campaign c ON c.id = p.campaign_id WHERE p.code = $1`, [hotCode])).rows[0];
+      hot = { cap: Number(h.cap), spent: Number(h.spent), costSum: Number(h.cost), accepted: h.n, overspend: Math.max(0, Number(h.spent) - Number(h.cap)), campaignOverspend: Math.max(0, Number(h.covered) - Number(h.budget)) };
+      log(`  hot promotion: ${run.accepted} accepted of 1,000, refused ${JSON.stringify(run.refused)}, spent ${hot.spent / 100} of ${hot.cap / 100} yuan, overspend ${hot.overspend}, ${run.perSecond.toFixed(0)} attempts/s`);
+    }
   } finally {
     await server.stop();
     await client.end();
@@ -363,12 +370,30 @@ async function main(): Promise<void> {
   for (const p of profiles) {
     out.push("", `**Server CPU profile**, ${p.request} (${(p.totalMs / 1000).toFixed(1)} s of CPU): by package ${p.byPackage.slice(0, 8).map((x) => `${x.name} ${(100 * x.share).toFixed(0)} %`).join(", ")}; top functions ${p.byFunction.slice(0, 6).map((x) => `\`${x.name}\` (${x.where}) ${(100 * x.share).toFixed(0)} %`).join(", ")}.`);
   }
-  out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
+  if (!opts.nearbyOnly) out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-  out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
-  out.push("", `After the runs: ${exactness}.`);
-  writeResults(opts.out, `offers:merchants=${data.merchants}`, out.join("\n"));
+  if (!opts.nearbyOnly) out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
+  if (!opts.nearbyOnly) out.push("", `After the runs: ${exactness}.`);
+  // The reading of the nearby figures, written for the query of src/figures/offer-index.ts (KNN bound, capped count).
+  const ratios = captured.map((s) => {
+    const [h8, p8] = [byName(s.name, "HTTP GraphQL", 8), byName(s.name, "pg direct", 8)];
+    return h8 && p8 ? `${s.name.replace(/^promotionsNear\((.*), 2 km\)$/, "$1")} ${(h8.rps / p8.rps).toFixed(2)}` : null;
+  });
+  out.push(
+    "",
+    `**Reading (rendered by bench/offers.ts; load average ${loadBefore} at the start, ${loadAfter} at the end, on ${machine.logicalCpus} CPUs shared with other work).** ` +
+      `*SQL*: a request without a card is one statement. A nearest-neighbour scan on the GiST index (index-only: it carries the dates and the schedule) takes the first+1 nearest usable offers in degrees and stops; ` +
+      `the farthest of them in metres bounds the page, which is ordered exactly among the few dozen offers within that reach, and joined with its promotions and merchants. ` +
+      `totalCount is counted only when selected, up to 500 (the schema says so), where an exact count would visit every index entry within the radius (at 100,000 merchants, 12,600 entries in Taiyuan's 2 km box for 4,358 offers). ` +
+      `EXPLAIN on a fresh connection: ${captured.map((s) => `${s.name.replace(/^promotionsNear\((.*), 2 km\)$/, "$1")} execution ${planSummary(s.plan).executionMs ?? "?"} ms, planning ${planSummary(s.plan).planningMs ?? "?"} ms`).join("; ")}. ` +
+      `Over HTTP the statement is prepared once per connection and runs its generic plan; the pg rows send its text each time, so PostgreSQL plans it on every request there. ` +
+      `*HTTP ÷ pg at 8 connections*: ${ratios.filter(Boolean).join(", ")}: the rest is the server's own work per request (GraphQL execution of 20 edges, JSON, HTTP) competing for the same cores as PostgreSQL and the load generator; ` +
+      `the CPU profile above includes the profiled server's start (module loading).`,
+  );
   log(out.join("\n"));
+  // The section holds both parts: a run of one part would drop the other's figures.
+  if (opts.nearbyOnly) log(`--nearby-only: ${path.relative(process.cwd(), opts.out)} left as it was`);
+  else writeResults(opts.out, `offers:merchants=${data.merchants}`, out.join("\n"));
 }
 
 main().then(

@@ -187,7 +187,7 @@ async function build(client: pg.Client, log: Log, size: PromotionsSize): Promise
     await q("CREATE UNIQUE INDEX ON bench.merchant_city (city_no, rn)");
     await q(
       `INSERT INTO merchant (id, code, name, category, address, latitude, longitude, branch_id)
-       SELECT m.id, 'M' || lpad(m.id::text, 6, '0'),
+       SELECT m.id, 'M' || lpad(m.id::text, greatest(6, length(m.id::text)), '0'),
               c.name || ' ' || k.category || ' ' || m.id,
               k.category::"MerchantCategory",
               'No. ' || (1 + floor(bench.u(m.i, 206) * 300))::int || ', ' ||
@@ -324,7 +324,7 @@ async function build(client: pg.Client, log: Log, size: PromotionsSize): Promise
                 CASE WHEN kind = 'LUCKY_DRAW' THEN CASE WHEN b < 0.05 THEN 0 ELSE 10 + floor(c * 991)::int END END AS prize_stock
          FROM g
        )
-       SELECT i, 'PR' || lpad(i::text, 5, '0'), campaign_id,
+       SELECT i, 'PR' || lpad(i::text, greatest(5, length(i::text)), '0'), campaign_id,
               CASE kind WHEN 'PERCENT_OFF' THEN percent_off || '% off' || coalesce(', up to ¥' || amount_fen / 100, '')
                         WHEN 'FIXED_PRICE' THEN 'Pay ¥' || amount_fen / 100 || ' for a ¥' || (amount_fen + (5 + floor(b * 96))::bigint * 100) / 100 || ' set'
                         WHEN 'CASHBACK' THEN '¥' || amount_fen / 100 || ' back'

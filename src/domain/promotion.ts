@@ -97,12 +97,12 @@ function weekIntervals(schedule: readonly ScheduleWindow[]): [number, number][] 
 /**
  * When the current opening ends and when the next one starts, looking at most a week ahead.
  * `closesAt` is null for an all-day schedule (no schedule windows). Worked out in minutes of
- * the local week and turned into times once: the nearby query asks it for every offer on a
- * page, and date arithmetic per window was a third of the server's time.
+ * the local week (`now`, from dates.ts minuteOfWeek of the local clock at `at`) and turned into
+ * instants by adding the minutes to `at`, as elapsed time: the nearby query asks it for every
+ * offer on a page, and date arithmetic per window was a third of the server's time.
  */
-export function openings(schedule: readonly ScheduleWindow[], at: DateTime): { closesAt: DateTime | null; nextOpensAt: DateTime | null } {
+export function openings(schedule: readonly ScheduleWindow[], at: Date, now: number): { closesAt: Date | null; nextOpensAt: Date | null } {
   if (schedule.length === 0) return { closesAt: null, nextOpensAt: null };
-  const now = (at.weekday - 1) * 1440 + at.hour * 60 + at.minute + (at.second * 1000 + at.millisecond) / 60_000;
   const intervals = weekIntervals(schedule);
   // Overlapping or touching windows make one opening.
   let end: number | null = null;
@@ -119,7 +119,7 @@ export function openings(schedule: readonly ScheduleWindow[], at: DateTime): { c
   const after = end ?? now;
   let next: number | null = null;
   for (const [from] of intervals) if (from > after && (next === null || from < next)) next = from;
-  const inMinutes = (minute: number) => at.plus({ milliseconds: Math.round((minute - now) * 60_000) });
+  const inMinutes = (minute: number) => new Date(at.getTime() + Math.round((minute - now) * 60_000));
   return { closesAt: end === null ? null : inMinutes(end), nextOpensAt: next === null ? null : inMinutes(next) };
 }
 

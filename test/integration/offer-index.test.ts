@@ -6,7 +6,8 @@
  * and the nearby query costs the same statements however many offers are near.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyOffers } from "../../src/figures/offer-index.js";
+import type { Tx } from "../../src/db/transaction.js";
+import { NEARBY_COUNT_CAP, OFFERS_NEAR_CTES, OFFERS_NEAR_ORDER, offersNearValues, verifyOffers } from "../../src/figures/offer-index.js";
 import { merchant, org } from "../fixtures/merchants.js";
 import { seed, write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type As, type TestApi } from "../support/harness.js";
@@ -224,6 +225,78 @@ describe("the live-offer index", () => {
     expect(after.data.promotionsNear.totalCount - before.data.promotionsNear.totalCount).toBe(4 * 15 - 2);
     const many = await api.countStatements(ask);
     expect(many).toBe(few);
+    // The page with its promotions and merchants is one statement; the card's uses a second.
+    expect(many).toBe(2);
+    const publicAsk = () =>
+      api.as("ANONYMOUS").gql(`query($at: DateTime) { promotionsNear(latitude: ${HERE.latitude}, longitude: ${HERE.longitude}, radiusMeters: 1000, at: $at, first: 50) {
+        totalCount edges { node { distanceMeters promotion { code } merchant { code } } } } }`, { at: AT });
+    expect(await api.countStatements(publicAsk)).toBe(1);
+  });
+
+  it("pages nearest first, ties by promotion then merchant code, as an exhaustive sort of the index says, through `after` and with or without totalCount", async () => {
+    // Every usable offer within 1 km, sorted without the index: the answer's definition.
+    const R = 6_371_000;
+    const rows = await api.database.prisma.$queryRawUnsafe<{ pair: string; distance: number }[]>(
+      `SELECT promotion_code || '@' || merchant_code AS pair, d.distance::float8 AS distance FROM live_offer o
+       CROSS JOIN LATERAL (SELECT 2 * ${R} * asin(sqrt(power(sin(radians(o.location[1] - $1) / 2), 2)
+         + cos(radians($1)) * cos(radians(o.location[1])) * power(sin(radians(o.location[0] - $2) / 2), 2))) AS distance) d
+       WHERE DATE '2021-01-09' BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> ${5 * 1440 + 600} AND d.distance <= 1000
+       ORDER BY d.distance, promotion_code, merchant_code`,
+      HERE.latitude,
+      HERE.longitude,
+    );
+    expect(rows.length).toBeGreaterThan(60);
+    const want = rows.map((r) => `${r.pair} ${Math.round(r.distance)}`);
+    const page = (first: number, after: string | null, withCount: boolean) =>
+      api.as("ANONYMOUS").gql(`query($at: DateTime, $first: Int, $after: String) { promotionsNear(latitude: ${HERE.latitude}, longitude: ${HERE.longitude}, radiusMeters: 1000, at: $at, first: $first, after: $after) {
+        ${withCount ? "totalCount" : ""} pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { distanceMeters promotion { code } merchant { code } } } } }`, { at: AT, first, after });
+    const got: string[] = [];
+    let after: string | null = null;
+    for (let n = 0; ; n++) {
+      const res = await page(7, after, n % 2 === 0);
+      expect(res.errors).toBeUndefined();
+      const c = res.data.promotionsNear;
+      got.push(...c.edges.map((e: any) => `${e.node.promotion.code}@${e.node.merchant.code} ${e.node.distanceMeters}`));
+      expect(c.pageInfo.hasPreviousPage).toBe(n > 0);
+      if (n % 2 === 0) expect(c.totalCount).toBe(rows.length);
+      else expect(c.totalCount).toBeUndefined();
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    expect(got).toEqual(want);
+    // Past the end: no edges, the count still said.
+    const past = await api.as("ANONYMOUS").gql(`query($at: DateTime, $after: String) { promotionsNear(latitude: ${HERE.latitude}, longitude: ${HERE.longitude}, radiusMeters: 1000, at: $at, after: $after) { totalCount edges { cursor } pageInfo { hasNextPage } } }`, { at: AT, after: Buffer.from(`k:${rows.length + 5}`).toString("base64url") });
+    expect(past.data.promotionsNear).toEqual({ totalCount: rows.length, edges: [], pageInfo: { hasNextPage: false } });
+  });
+
+  it("counts at most NEARBY_COUNT_CAP offers, and only when asked", async () => {
+    const far = { latitude: HERE.latitude + 0.2, longitude: HERE.longitude };
+    const ask = (count: boolean) => (db: Tx) =>
+      db.$queryRawUnsafe<{ total: number | null; promotion_id: number | null }[]>(
+        `${OFFERS_NEAR_CTES} SELECT c.total, page.promotion_id FROM counted c LEFT JOIN page ON true ORDER BY ${OFFERS_NEAR_ORDER}`,
+        ...offersNearValues({ ...far, radiusMeters: 2000, localDate: "2021-01-09", minuteOfWeek: 5 * 1440 + 600, offset: 0, take: 3, count }),
+      );
+    // Rows only this transaction sees, rolled back at the end (the index stays exact for the others).
+    const rollback = new Error("rollback");
+    const seen = await api.database.prisma
+      .$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(
+          `INSERT INTO live_offer (promotion_id, merchant_id, promotion_code, merchant_code, location, valid_from, valid_to, open_minutes)
+           SELECT 900000 + i, 900000 + i, 'CAP' || i, 'CAPM' || i, point($1::float8, $2::float8 + i * 1e-6), DATE '2021-01-01', DATE '2021-12-31', int4multirange(int4range(0, 10080))
+           FROM generate_series(1, ${NEARBY_COUNT_CAP + 20}) i`,
+          far.longitude,
+          far.latitude,
+        );
+        const counted = await ask(true)(tx);
+        const uncounted = await ask(false)(tx);
+        throw Object.assign(rollback, { seen: { counted, uncounted } });
+      })
+      .catch((err) => (err === rollback ? (err as Error & { seen: unknown }).seen : Promise.reject(err)));
+    const { counted, uncounted } = seen as { counted: { total: number | null; promotion_id: number | null }[]; uncounted: { total: number | null }[] };
+    expect(counted[0].total).toBe(NEARBY_COUNT_CAP);
+    expect(uncounted[0].total).toBeNull();
+    expect(counted.map((r) => r.promotion_id)).toEqual([900001, 900002, 900003]);
+    await expectExact();
   });
 
   it("a server with the nearby cache answers a repeated public request without SQL, lowers the max-age by the answer's age, and drops an ended offer within its TTL", async () => {

@@ -1,5 +1,6 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
+import { localClock, minuteOfWeek } from "../../src/domain/dates.js";
 import { canTransition, cardTokenProblem, isOpenAt, openings, redemptionCost, scheduleProblems, type ScheduleWindow } from "../../src/domain/promotion.js";
 
 const zone = "Asia/Shanghai";
@@ -41,13 +42,27 @@ describe("openings", () => {
     [saturdays, "2021-01-06T10:00", null, "2021-01-09T09:00"],
     [lateFriday, "2021-01-08T23:00", "2021-01-09T02:00", "2021-01-15T22:00"],
   ] as const)("%j at %s closes %s, next opens %s", (schedule, time, closes, next) => {
-    const o = openings(schedule, at(time));
-    expect(o.closesAt?.toFormat("yyyy-MM-dd'T'HH:mm") ?? null).toBe(closes);
-    expect(o.nextOpensAt?.toFormat("yyyy-MM-dd'T'HH:mm") ?? null).toBe(next);
+    const instant = at(time).toJSDate();
+    const o = openings(schedule, instant, minuteOfWeek(localClock(zone, instant)));
+    const local = (d: Date | null) => (d ? DateTime.fromJSDate(d, { zone }).toFormat("yyyy-MM-dd'T'HH:mm") : null);
+    expect(local(o.closesAt)).toBe(closes);
+    expect(local(o.nextOpensAt)).toBe(next);
   });
 
   it("has neither for an all-day schedule", () => {
-    expect(openings([], at("2021-01-09T10:00"))).toEqual({ closesAt: null, nextOpensAt: null });
+    const instant = at("2021-01-09T10:00").toJSDate();
+    expect(openings([], instant, minuteOfWeek(localClock(zone, instant)))).toEqual({ closesAt: null, nextOpensAt: null });
+  });
+
+  it("reads the wall clock as luxon does, to the millisecond, in a zone with DST too", () => {
+    for (const z of [zone, "Europe/Berlin", "America/St_Johns"]) {
+      // Every 4 h 11 min 13.37 s across 2021, through both DST changes.
+      for (let t = Date.UTC(2021, 0, 1); t < Date.UTC(2022, 0, 1); t += 251 * 60_000 + 13_370) {
+        const l = DateTime.fromMillis(t, { zone: z });
+        const c = localClock(z, new Date(t));
+        expect(c).toEqual({ date: l.toISODate(), weekday: l.weekday, hour: l.hour, minute: l.minute, second: l.second, millisecond: l.millisecond });
+      }
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import type { Context } from "../../graphql/context.js";
 import { writeOptions } from "../common/write-options.js";
 import { Allow, Guard, ownedResults, staffOnly } from "../auth/auth.guard.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
-import { Connection, MAX_PAGE_SIZE, PageArgs } from "../common/relay.js";
+import { Connection, MAX_PAGE_SIZE, PageArgs, selectsField } from "../common/relay.js";
 import { Branch } from "../org/branch.type.js";
 import { PerformanceArgs } from "../performance/performance.args.js";
 import { withBudget } from "../results/results.service.js";
@@ -109,12 +109,14 @@ export class PromotionsResolver {
   })
   @Limits({ rows: Rows.page(50) }) // the service refuses more than 50
   @Allow("ANONYMOUS", ...ROLES)
-  async promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context) {
+  async promotionsNear(@Args() args: PromotionsNearArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     // A signed-in caller may see staff-only fields, so only anonymous answers without a card are shared.
     const shared = !args.cardToken && !ctx.claims;
     const c = ctx.config;
     const page = await promotionsNear(ctx.db, args, c.BANK_TIME_ZONE, {
       cache: shared ? { seconds: c.NEARBY_CACHE_SECONDS, decimals: c.NEARBY_CACHE_DECIMALS, entries: c.NEARBY_CACHE_ENTRIES } : undefined,
+      // Counting visits every offer within the radius: only when the answer shows the count.
+      count: selectsField(info, "totalCount"),
     });
     // An answer from the in-process cache is already `ageSeconds` old: HTTP caches get the rest
     // of the max-age only, so no offer is shown longer than max-age after it stopped.

@@ -4,6 +4,7 @@ import type { BusinessDate } from "../../domain/dates.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { Limits, Rows } from "../../graphql/field-limits.js";
 import { Connection, Node } from "../common/relay.js";
+import { NEARBY_COUNT_CAP } from "../../figures/offer-index.js";
 import { MerchantCategory } from "../merchants/merchants.enums.js";
 import { Merchant } from "../merchants/merchants.types.js";
 import { CampaignStatus, DayOfWeek, PromotionKind } from "./campaigns.enums.js";
@@ -94,7 +95,11 @@ export class NearbyPromotion {
 }
 
 @ObjectType()
-export class PromotionConnection extends Connection(NearbyPromotion, "Promotion") {}
+export class PromotionConnection extends Connection(
+  NearbyPromotion,
+  "Promotion",
+  `Offers across all pages, counted up to ${NEARBY_COUNT_CAP}: ${NEARBY_COUNT_CAP} means ${NEARBY_COUNT_CAP} or more (in a dense city centre counting every offer would cost more than the page).`,
+) {}
 
 @ObjectType({ description: "A redemption that was accepted." })
 export class Redemption {

@@ -3,26 +3,21 @@
  * first, with what the card has left of each.
  */
 import { LRUCache } from "lru-cache";
-import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
+import { direct } from "../../db/direct.js";
+import { localClock, minuteOfWeek, toDbDate } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { cardTokenProblem, openings } from "../../domain/promotion.js";
 import { IssueCollector } from "../../errors.js";
+import { OFFERS_NEAR_CTES, OFFERS_NEAR_ORDER, offersNearValues } from "../../figures/offer-index.js";
+import type { MerchantCategory, PromotionKind } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
-import { offersNear } from "../../figures/offer-index.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
-import { toPromotion } from "./promotion.service.js";
+import { toPromotion, type PromotionColumns } from "./promotion.service.js";
 
-/**
- * Promotions usable at `at` at merchants within the radius, nearest first: one statement on
- * the live-offer index (src/figures/offer-index.ts, a GiST index on a `point`, the same SQL on
- * PostgreSQL and on the embedded database), then the page's promotions, merchants and (with a
- * card) its uses. When each window closes and what the card has left are judged for the page
- * only, so a request costs the same statements however many offers are near.
- */
 /** How long a nearby answer may be kept by HTTP caches (Cache-Control max-age), in seconds. */
 export const NEARBY_MAX_AGE_SECONDS = 30;
 
@@ -35,10 +30,10 @@ export interface NearbyCacheOptions {
 }
 
 /** A nearby page, and for an answer from the in-process cache how old it is. */
-export type NearbyPage = Page<NearbyPromotion> & { ageSeconds: number };
+export type NearbyPage = Omit<Page<NearbyPromotion>, "totalCount"> & { totalCount: number | null; ageSeconds: number };
 
 interface Cached {
-  page: Page<NearbyPromotion>;
+  page: Omit<NearbyPage, "ageSeconds">;
   storedAt: number;
 }
 
@@ -59,13 +54,77 @@ function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string
   return { cache, ttlMs };
 }
 
+/**
+ * The page's promotion and merchant columns, fetched with the page in the same statement (cast
+ * so that node-postgres and PGlite return the same values: bigint as text, dates as text).
+ */
+const PAGE_SQL = `${OFFERS_NEAR_CTES}
+    SELECT c.total, page.distance::float8 AS distance,
+           p.id::int AS pid, p.code::text AS pcode, p.campaign_id::int AS campaign_id, p.title::text AS title, p.kind::text AS kind,
+           p.percent_off::int AS percent_off, p.amount_fen::text AS amount_fen, p.min_spend_fen::text AS min_spend_fen,
+           p.list_price_fen::text AS list_price_fen, p.draw_odds::float8 AS draw_odds, p.prize_stock::int AS prize_stock,
+           p.valid_from::text AS valid_from, p.valid_to::text AS valid_to, p.schedule::jsonb AS schedule,
+           p.per_card_per_day::int AS per_day, p.per_card_per_week::int AS per_week, p.per_card_per_campaign::int AS per_campaign,
+           p.budget_cap_fen::text AS budget_cap_fen, p.spent_fen::text AS spent_fen,
+           m.id::int AS mid, m.code::text AS mcode, m.name::text AS mname, m.category::text AS category, m.address::text AS address,
+           m.latitude::float8 AS latitude, m.longitude::float8 AS longitude, m.branch_id::int AS branch_id
+    FROM counted c
+    LEFT JOIN (page JOIN promotion p ON p.id = page.promotion_id JOIN merchant m ON m.id = page.merchant_id) ON true
+    ORDER BY ${OFFERS_NEAR_ORDER}`;
+
+/** One row of PAGE_SQL; with an empty page, one row of nulls but the total. */
+interface PageRow {
+  total: number | null;
+  distance: number | null;
+  pid: number;
+  pcode: string;
+  campaign_id: number;
+  title: string;
+  kind: PromotionKind;
+  percent_off: number | null;
+  amount_fen: string | null;
+  min_spend_fen: string | null;
+  list_price_fen: string | null;
+  draw_odds: number | null;
+  prize_stock: number | null;
+  valid_from: string;
+  valid_to: string;
+  schedule: PromotionColumns["schedule"];
+  per_day: number | null;
+  per_week: number | null;
+  per_campaign: number | null;
+  budget_cap_fen: string | null;
+  spent_fen: string;
+  mid: number;
+  mcode: string;
+  mname: string;
+  category: MerchantCategory;
+  address: string;
+  latitude: number;
+  longitude: number;
+  branch_id: number;
+}
+
+const fen = (text: string | null) => (text == null ? null : BigInt(text));
+
+/**
+ * Promotions usable at `at` at merchants within the radius, nearest first, in one statement on
+ * the live-offer index (src/figures/offer-index.ts: a nearest-neighbour scan on its GiST index
+ * that stops after the page, the same SQL on PostgreSQL and on the embedded database) that also
+ * returns the page's promotions and merchants; with a card, a second one reads its uses. When
+ * each window closes and what the card has left are judged for the page only, so a request
+ * costs the same statements however many offers are near. `count` (the resolver passes whether
+ * totalCount is selected) asks the statement to count the offers within the radius as well, up
+ * to NEARBY_COUNT_CAP; without it `totalCount` is null.
+ */
 export async function promotionsNear(
   db: Db,
   args: PromotionsNearArgs,
   zone: string,
-  options: { now?: Date; cache?: NearbyCacheOptions } = {},
+  options: { now?: Date; cache?: NearbyCacheOptions; count?: boolean } = {},
 ): Promise<NearbyPage> {
   const now = options.now ?? new Date();
+  const count = options.count ?? true;
   const issues = new IssueCollector();
   if (!(args.latitude >= -90 && args.latitude <= 90)) issues.add(undefined, "latitude", `${args.latitude} must be -90..90`);
   if (!(args.longitude >= -180 && args.longitude <= 180)) issues.add(undefined, "longitude", `${args.longitude} must be -180..180`);
@@ -78,58 +137,57 @@ export async function promotionsNear(
   const offset = decodeOffset(args.after);
 
   const at = args.at ?? now;
-  const local = DateTime.fromJSDate(at, { zone });
-  const localDate = local.toISODate()!;
   // The clock is read once: the index judges dates and schedules on its rows (offer-index.ts).
-  const minuteOfWeek = (local.weekday - 1) * 1440 + local.hour * 60 + local.minute;
+  const clock = localClock(zone, at);
+  const localDate = clock.date;
+  const minute = minuteOfWeek(clock);
+  const wholeMinute = Math.floor(minute);
   // Only a public answer (no card) is shared between callers; the resolver says which are.
   const shared = options.cache && options.cache.seconds > 0 && !args.cardToken ? { ...cacheFor(db, options.cache), decimals: options.cache.decimals } : null;
   const round = (degrees: number) => (shared ? Number(degrees.toFixed(shared.decimals)) : degrees);
-  const near = { latitude: round(args.latitude), longitude: round(args.longitude), radiusMeters: args.radiusMeters, localDate, minuteOfWeek };
-  // The answer depends on the rounded place, the page, the local date and minute, nothing else.
-  const key = `${near.latitude},${near.longitude},${near.radiusMeters},${first},${offset},${localDate},${minuteOfWeek}`;
+  const near = { latitude: round(args.latitude), longitude: round(args.longitude), radiusMeters: args.radiusMeters, localDate, minuteOfWeek: wholeMinute };
+  // The answer depends on the rounded place, the page, the local date and minute, and whether it counts.
+  const key = `${near.latitude},${near.longitude},${near.radiusMeters},${first},${offset},${localDate},${wholeMinute},${count}`;
   const hit = shared?.cache.get(key);
   if (hit) return { ...hit.page, ageSeconds: Math.floor((Date.now() - hit.storedAt) / 1000) };
-  const rows = await db.$queryRaw<{ pid: number; pcode: string; mid: number; mcode: string; distance: number; total: bigint }[]>(offersNear({ ...near, first, offset }));
-  let total = rows.length ? Number(rows[0].total) : 0;
-  if (rows.length === 0 && offset > 0) {
-    // Past the end: the total comes from the first row.
-    const [head] = await db.$queryRaw<{ total: bigint }[]>(offersNear({ ...near, first: 1, offset: 0 }));
-    total = head ? Number(head.total) : 0;
-  }
-  const pagePromotions = [...new Set(rows.map((r) => r.pid))];
-  const [promotionRows, merchantRows, used] = await Promise.all([
-    db.promotion.findMany({ where: { id: { in: pagePromotions } } }),
-    db.merchant.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.mid))] } } }),
-    args.cardToken ? cardUsage(db, pagePromotions, args.cardToken, localDate, periodOf("WEEK", localDate).code) : Promise.resolve(null),
-  ]);
+  // One row more than the page tells whether another page follows.
+  const rows = await direct<PageRow>(db, "promotions_near", PAGE_SQL, offersNearValues({ ...near, offset, take: first + 1, count }));
+  const total = rows[0]?.total ?? null;
+  const found = rows.filter((r) => r.distance !== null);
+  const pageRows = found.slice(0, first);
+  const pagePromotions = [...new Set(pageRows.map((r) => r.pid))];
+  const used = args.cardToken && pageRows.length ? await cardUsage(db, pagePromotions, args.cardToken, localDate, periodOf("WEEK", localDate).code) : null;
   // A promotion appears on one edge per nearby merchant: build it and judge its schedule once.
-  const promotions = new Map(
-    promotionRows.map((row) => {
-      const promotion = toPromotion(row);
-      return [row.id, { row, promotion, open: openings(promotion.schedule, local) }];
-    }),
-  );
-  const merchants = new Map(merchantRows.map((m) => [m.id, toMerchant(m)]));
-
-  const nodes = rows.map((c) => {
-    const { row, promotion, open } = promotions.get(c.pid)!;
-    const u = used?.get(c.pid) ?? NO_USE;
-    const left = (limit: number | null, count: number) => (limit == null ? null : Math.max(limit - count, 0));
-    const remainingForCard: CardLimits | null = used
-      ? { perDay: left(row.perCardPerDay, u.day), perWeek: left(row.perCardPerWeek, u.week), perCampaign: left(row.perCardPerCampaign, u.total) }
+  const promotions = new Map<number, { promotion: ReturnType<typeof toPromotion>; open: ReturnType<typeof openings> }>();
+  const nodes = pageRows.map((r) => {
+    let p = promotions.get(r.pid);
+    if (!p) {
+      const promotion = toPromotion({
+        id: r.pid, code: r.pcode, campaignId: r.campaign_id, title: r.title, kind: r.kind, percentOff: r.percent_off,
+        amountFen: fen(r.amount_fen), minSpendFen: fen(r.min_spend_fen), listPriceFen: fen(r.list_price_fen),
+        drawOdds: r.draw_odds, prizeStock: r.prize_stock, validFrom: toDbDate(r.valid_from), validTo: toDbDate(r.valid_to),
+        schedule: r.schedule, perCardPerDay: r.per_day, perCardPerWeek: r.per_week,
+        perCardPerCampaign: r.per_campaign, budgetCapFen: fen(r.budget_cap_fen), spentFen: BigInt(r.spent_fen),
+      });
+      p = { promotion, open: openings(promotion.schedule, at, minute) };
+      promotions.set(r.pid, p);
+    }
+    const { promotion, open } = p;
+    const u = used?.get(r.pid) ?? NO_USE;
+    const left = (limit: number | null, n: number) => (limit == null ? null : Math.max(limit - n, 0));
+    const remainingForCard: CardLimits | null = args.cardToken
+      ? { perDay: left(r.per_day, u.day), perWeek: left(r.per_week, u.week), perCampaign: left(r.per_campaign, u.total) }
       : null;
     return Object.assign(new NearbyPromotion(), {
       promotion,
-      merchant: merchants.get(c.mid)!,
-      distanceMeters: Math.round(c.distance),
-      availableUntil: open.closesAt?.toJSDate() ?? null,
-      nextAvailableAt: open.nextOpensAt?.toJSDate() ?? null,
+      merchant: toMerchant({ id: r.mid, code: r.mcode, name: r.mname, category: r.category, address: r.address, latitude: r.latitude, longitude: r.longitude, branchId: r.branch_id }),
+      distanceMeters: Math.round(r.distance!),
+      availableUntil: open.closesAt,
+      nextAvailableAt: open.nextOpensAt,
       remainingForCard,
     });
   });
-  const page = offsetPage(nodes, offset, first, total);
+  const page = offsetPage(nodes, offset, found.length > first, total);
   shared?.cache.set(key, { page, storedAt: Date.now() });
   return { ...page, ageSeconds: 0 };
 }
-

@@ -25,7 +25,7 @@ import { Promotion, PromotionScope } from "./campaigns.type.js";
 
 type PromotionRow = Prisma.PromotionGetPayload<object>;
 
-function headline(p: PromotionRow): string {
+function headline(p: PromotionColumns): string {
   const y = (fen: bigint | null) => `¥${fenToYuan(fen)}`;
   switch (p.kind) {
     case PromotionKind.PERCENT_OFF:
@@ -39,7 +39,10 @@ function headline(p: PromotionRow): string {
   }
 }
 
-export function toPromotion(p: PromotionRow): Promotion {
+/** What toPromotion reads of a promotion's row (the nearby query selects these, not the timestamps). */
+export type PromotionColumns = Omit<PromotionRow, "createdAt" | "updatedAt">;
+
+export function toPromotion(p: PromotionColumns): Promotion {
   const k = p.kind;
   return Object.assign(new Promotion(), {
     id: toGlobalId("Promotion", p.code),

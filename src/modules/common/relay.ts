@@ -5,6 +5,7 @@
  * `keysetPage` (`pageByCode` for lists in code order), and only a list ranked per request
  * (promotionsNear) pages by rank (`offsetPage`).
  */
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from "type-graphql";
 import { Max, Min } from "class-validator";
 import { BadInputError } from "../../errors.js";
@@ -89,10 +90,33 @@ export function decodeOffset(after: string | null | undefined): number {
   return offset;
 }
 
-/** The page of a ranked list: `nodes` start after rank `offset`, out of `totalCount`. */
-export function offsetPage<T>(nodes: T[], offset: number, first: number, totalCount: number): Page<T> {
+/**
+ * The page of a ranked list: `nodes` start after rank `offset`; `hasNextPage` says whether a row
+ * followed them, and `totalCount` is null when the caller did not ask for it (a ranked list
+ * may count its nodes only when the selection has totalCount, see `selectsField`).
+ */
+export function offsetPage<T>(nodes: T[], offset: number, hasNextPage: boolean, totalCount: number | null): Omit<Page<T>, "totalCount"> & { totalCount: number | null } {
   const edges = nodes.map((node, i) => ({ cursor: encodeCursor(String(offset + i + 1)), node }));
-  return pageOf(edges, totalCount, offset + first < totalCount, offset > 0);
+  return { ...pageOf(edges, 0, hasNextPage, offset > 0), totalCount };
+}
+
+/**
+ * Whether the field a resolver answers selects `name` directly on its result (through inline
+ * fragments and named fragments too). A directive (@include/@skip) is not judged: the field
+ * counts as selected, which costs at most the work it would ask for.
+ */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (set: SelectionSetNode | undefined): boolean =>
+    !!set &&
+    set.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name;
+      if (s.kind === Kind.INLINE_FRAGMENT) return within(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return within(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => within(node.selectionSet));
 }
 
 /**
@@ -141,8 +165,11 @@ export function pageByCode<W extends object, R, T extends { code: string }>(
   });
 }
 
-/** A Relay connection type for `nodeType`, named `<name>Connection` with `<name>Edge`. */
-export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
+/**
+ * A Relay connection type for `nodeType`, named `<name>Connection` with `<name>Edge`;
+ * `totalCount` describes the count when it is not the exact number of nodes.
+ */
+export function Connection<T extends object>(nodeType: ClassType<T>, name: string, totalCount = "Number of nodes across all pages.") {
   @ObjectType(`${name}Edge`)
   class Edge {
     @Field() cursor!: string;
@@ -155,7 +182,7 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
     @Field(() => [Edge]) @Limits({ rows: Rows.ofPage, cost: 0, depth: 0 }) edges!: Edge[];
     // Comes with the page: no cost, no level of its own.
     @Field(() => PageInfo) @Limits({ cost: 0, depth: 0 }) pageInfo!: PageInfo;
-    @Field(() => Int, { description: "Number of nodes across all pages." }) totalCount!: number;
+    @Field(() => Int, { description: totalCount }) totalCount!: number;
   }
   return ConnectionType;
 }
