@@ -83,26 +83,56 @@ export async function targets(db: Db, kind: SubjectKind, ids: readonly number[],
   return new Map(rows.map((t) => [`${t.id}:${t.metric}`, t.value]));
 }
 
+/** A unit as the org tree's rows give it. */
+export interface UnitRow {
+  id: number;
+  code: string;
+  name: string;
+  level: OrgLevel;
+  parentId: number | null;
+}
+
+/** The ranking's statement, for a parent named by id ($1::int) or by code ($1::text). */
+const childrenSql = (by: "id" | "code") => `
+  WITH p AS (SELECT id, code, name, level::text AS level, parent_id FROM branch WHERE ${by} = $1::${by === "id" ? "int" : "text"})
+  SELECT p.id AS "pId", p.code AS "pCode", p.name AS "pName", p.level AS "pLevel", p.parent_id AS "pParentId",
+         b.id, b.code, b.name, b.level::text AS level, b.parent_id AS "parentId", coalesce(r.n, 0)::int AS actual, t.value AS target
+  FROM p
+  LEFT JOIN branch b ON b.parent_id = p.id
+  LEFT JOIN (SELECT r.branch_id, sum(r.count) AS n FROM p JOIN branch c ON c.parent_id = p.id JOIN rollup_branch_day r ON r.branch_id = c.id
+             WHERE r.metric = $2::"Metric" AND r.day BETWEEN $3::date AND $4::date
+             GROUP BY r.branch_id) r ON r.branch_id = b.id
+  LEFT JOIN target t ON t.branch_id = b.id AND t.period = $5 AND t.metric = $2::"Metric"
+  ORDER BY b.code`;
+const CHILDREN_SQL = { id: childrenSql("id"), code: childrenSql("code") };
+
 /**
- * A ranking's whole input in one statement: the contestants with their actual (from the
- * rollups) and target. A dashboard's hottest query, so it avoids the three round trips that
- * the generic loaders would take.
+ * A ranking's whole input in one statement: the parent (named by id or, as the API names it,
+ * by code; null when there is none) and its children with their actual (from the rollups) and
+ * target. A dashboard's hottest query, so it costs one round trip, parent lookup included.
  */
-export async function childrenWithFigures(db: Db, parentId: number, metric: Metric, period: string, start: BusinessDate, end: BusinessDate) {
-  const rows = await direct<{ id: number; code: string; name: string; level: OrgLevel; parentId: number; actual: number; target: number | null }>(
+export async function childrenWithFigures(
+  db: Db,
+  parent: { id: number } | { code: string },
+  metric: Metric,
+  period: string,
+  start: BusinessDate,
+  end: BusinessDate,
+): Promise<{ parent: UnitRow | null; children: { row: UnitRow; actual: number; target: number | null }[] }> {
+  const by = "id" in parent ? "id" : "code";
+  const rows = await direct<UnitRow & { pId: number; pCode: string; pName: string; pLevel: OrgLevel; pParentId: number | null; actual: number; target: number | null }>(
     db,
-    "children_with_figures",
-    `SELECT b.id, b.code, b.name, b.level::text AS level, b.parent_id AS "parentId", coalesce(r.n, 0)::int AS actual, t.value AS target
-     FROM branch b
-     LEFT JOIN (SELECT r.branch_id, sum(r.count) AS n FROM rollup_branch_day r JOIN branch c ON c.id = r.branch_id
-                WHERE c.parent_id = $1 AND r.metric = $2::"Metric" AND r.day BETWEEN $3::date AND $4::date
-                GROUP BY r.branch_id) r ON r.branch_id = b.id
-     LEFT JOIN target t ON t.branch_id = b.id AND t.period = $5 AND t.metric = $2::"Metric"
-     WHERE b.parent_id = $1
-     ORDER BY b.code`,
-    [parentId, metric, start, end, period],
+    `children_with_figures_by_${by}`,
+    CHILDREN_SQL[by],
+    ["id" in parent ? parent.id : parent.code, metric, start, end, period],
   );
-  return rows.map(({ actual, target, ...row }) => ({ row, actual, target }));
+  if (rows.length === 0) return { parent: null, children: [] };
+  const [head] = rows;
+  return {
+    parent: { id: head.pId, code: head.pCode, name: head.pName, level: head.pLevel, parentId: head.pParentId },
+    // A parent with no children comes back as one row with no child.
+    children: rows.filter((r) => r.id !== null).map(({ id, code, name, level, parentId, actual, target }) => ({ row: { id, code, name, level, parentId }, actual, target })),
+  };
 }
 
 /** The account managers of a unit's subtree with their actual and target, in one statement. */

@@ -36,6 +36,9 @@ export interface RankingKey {
   metric: Metric;
 }
 
+/** A ranking asked by the parent's code. */
+export type RankingByCodeKey = Omit<RankingKey, "unitId"> & { parentCode: string };
+
 export type BranchStandingRow = Standing<{ code: string; actual: number; target: number | null; branch: Branch }>;
 export type ManagerStandingRow = Standing<{ code: string; actual: number; target: number | null; manager: AccountManager }>;
 
@@ -100,28 +103,49 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     target.prime({ kind, id, period: k.period.code, metric: k.metric }, targetValue);
   }
 
+  /** Ranks a parent's children (named by id or by code) and keeps what the statement learned for nested fields. */
+  async function rankChildren(k: Omit<RankingKey, "unitId">, parentOf: { id: number } | { code: string }): Promise<{ parent: Branch | null; ranked: BranchStandingRow[] }> {
+    const found = await childrenWithFigures(db, parentOf, k.metric, k.period.code, k.window.start, k.window.end);
+    if (!found.parent) return { parent: null, ranked: [] };
+    const parent = toBranch(found.parent);
+    org.branchById.prime(parent.dbId, parent);
+    org.branchByCode.prime(parent.code, parent);
+    const branches = found.children.map((c) => toBranch(c.row));
+    org.childrenOf.prime(parent.dbId, branches);
+    const ranked = rankStandings(
+      found.children.map((c, i) => {
+        const branch = branches[i];
+        org.branchById.prime(branch.dbId, branch);
+        org.branchByCode.prime(branch.code, branch);
+        prime("branch", { ...k, unitId: parent.dbId }, branch.dbId, c.actual, c.target);
+        return { code: branch.code, actual: c.actual, target: c.target, branch };
+      }),
+    );
+    return { parent, ranked };
+  }
+
   /** The direct children of a unit, ranked. */
   const branchRanking = new DataLoader<RankingKey, BranchStandingRow[], string>(
-    (keys) =>
-      Promise.all(
-        keys.map(async (k) => {
-          const children = await childrenWithFigures(db, k.unitId, k.metric, k.period.code, k.window.start, k.window.end);
-          const branches = children.map((c) => toBranch(c.row));
-          org.childrenOf.prime(k.unitId, branches);
-          return rankStandings(
-            children.map((c, i) => {
-              const branch = branches[i];
-              org.branchById.prime(branch.dbId, branch);
-              org.branchByCode.prime(branch.code, branch);
-              prime("branch", k, branch.dbId, c.actual, c.target);
-              return { code: branch.code, actual: c.actual, target: c.target, branch };
-            }),
-          );
-        }),
-      ),
+    (keys) => Promise.all(keys.map(async (k) => (await rankChildren(k, { id: k.unitId })).ranked)),
     { cacheKeyFn: rankingKey },
   );
 
+  /**
+   * The same, for a parent named by its code (the API's `branchRanking`): the parent is found by
+   * the ranking's own statement, so a ranking is one round trip. Returns the parent too (null
+   * when no unit has the code), for the caller's access check.
+   */
+  const branchRankingByCode = new DataLoader<RankingByCodeKey, { parent: Branch | null; ranked: BranchStandingRow[] }, string>(
+    (keys) =>
+      Promise.all(
+        keys.map(async (k) => {
+          const found = await rankChildren(k, { code: k.parentCode });
+          if (found.parent) branchRanking.prime({ ...k, unitId: found.parent.dbId }, found.ranked);
+          return found;
+        }),
+      ),
+    { cacheKeyFn: (k) => `${k.parentCode}|${k.period.code}|${k.window.end}|${k.metric}` },
+  );
   /** The account managers of a unit's subtree, ranked. */
   const managerRanking = new DataLoader<RankingKey, ManagerStandingRow[], string>(
     (keys) =>
@@ -142,7 +166,7 @@ export function createPerformanceLoaders(db: Db, org: OrgLoaders) {
     { cacheKeyFn: rankingKey },
   );
 
-  return { actual, daily, target, branchRanking, managerRanking };
+  return { actual, daily, target, branchRanking, branchRankingByCode, managerRanking };
 }
 
 export type PerformanceLoaders = ReturnType<typeof createPerformanceLoaders>;

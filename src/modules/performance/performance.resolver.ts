@@ -72,10 +72,12 @@ export class RankingResolver {
   @Limits({ rows: Rows.upTo(CHILDREN_ESTIMATE) })
   @Allow("HQ", "BRANCH_MANAGER", "ACCOUNT_MANAGER")
   async branchRanking(@Args() { parentCode, period, metric, asOf }: BranchRankingArgs, @Ctx() ctx: Context): Promise<BranchStanding[]> {
-    const [viewer, parent] = await Promise.all([ctx.viewer(), ctx.loaders.org.branchByCode.load(parentCode)]);
+    // The parent is found by the ranking's own statement; nothing of it is returned before the check.
+    const window = asOfWindow(period, asOf ?? ctx.today);
+    const [viewer, { parent, ranked }] = await Promise.all([ctx.viewer(), ctx.loaders.performance.branchRankingByCode.load({ parentCode, period, metric, window })]);
     if (viewer.role !== "HQ") demand(viewer, parent !== null && canRankChildrenOf(viewer, parent.dbId));
     if (!parent) throw new NotFoundError("unit", parentCode, "parentCode");
-    return ctx.loaders.performance.branchRanking.load({ unitId: parent.dbId, period, metric, window: asOfWindow(period, asOf ?? ctx.today) });
+    return ranked;
   }
 
   @Query(() => [ManagerStanding], { description: "The account managers of a unit's subtree, ranked." })
