@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import { PROJECT_ROOT } from "../project-root.js";
+import { OFFER_LOCATION_INDEX } from "../figures/tables.js";
 import type { Database, Db } from "./database.js";
 
 export const schemaPath = path.join(PROJECT_ROOT, "prisma", "schema.prisma");
@@ -201,7 +202,7 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
  * its engine would recreate them without it (prisma/prisma#8547). schema.prisma declares their
  * key columns; the diff's statements that drop and recreate them are left out.
  */
-const INDEXES_BEYOND_PRISMA = ["live_offer_location_idx"];
+const INDEXES_BEYOND_PRISMA = [OFFER_LOCATION_INDEX];
 
 /**
  * The SQL that takes the migration history to the current schema.prisma, or "" when they agree

@@ -23,3 +23,9 @@ export const ROLLUP_TABLES: readonly RollupTable[] = ["rollup_campaign_day", "ro
 
 /** The live-offer index (offer-index.ts): derived from campaigns, promotions and merchants, emptied with them. */
 export const OFFER_INDEX_TABLE = "live_offer";
+
+/**
+ * The live-offer index's GiST index carries the columns the nearby scan filters on (INCLUDE),
+ * which schema.prisma cannot state: src/db/migrations.ts leaves it out of Prisma's diff.
+ */
+export const OFFER_LOCATION_INDEX = "live_offer_location_idx";
