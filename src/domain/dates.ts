@@ -77,23 +77,7 @@ export function parseBusinessDate(input: string): BusinessDate {
  * Shanghai it is still the previous day in UTC, and "as of today" must follow Shanghai.
  */
 export function todayIn(zone: string, now: Date = new Date()): BusinessDate {
-  const parts = dayFormat(zone).formatToParts(now);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
-  return `${part("year").padStart(4, "0")}-${part("month")}-${part("day")}`;
-}
-
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-function dayFormat(zone: string): Intl.DateTimeFormat {
-  let format = dayFormats.get(zone);
-  if (!format) {
-    try {
-      format = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
-    } catch {
-      throw new RangeError(`"${zone}" is not a known time zone`);
-    }
-    dayFormats.set(zone, format);
-  }
-  return format;
+  return localClock(zone, now).date;
 }
 
 /** A moment as the bank's wall clock reads it: the business date and the time of day, to the millisecond. */
