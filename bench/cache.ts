@@ -19,10 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { loadConfig } from "../src/config.js";
-import { signToken } from "../src/modules/auth/auth.service.js";
-import { BENCH_JWT_SECRET } from "./capture.js";
-import { AS_OF, RANKING_DOCUMENT, RANKING_NAME, performanceDocument, performanceName } from "./reads.js";
+import { AS_OF, RANKING_DOCUMENT, RANKING_NAME, benchToken, performanceDocument, performanceName } from "./reads.js";
 import { loadHttp, type LoadResult } from "./load.js";
 import { describeMachine, loadAverage, writeResults } from "./report.js";
 import { startServerProcess, type ServerProcess } from "./server.js";
@@ -76,11 +73,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function token(role: "HQ" | "INGEST"): Promise<string> {
-  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
-  return signToken(config, { sub: `bench-${role.toLowerCase()}`, role });
-}
-
 async function post(url: string, auth: string, query: string, variables?: unknown): Promise<any> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${auth}` }, body: JSON.stringify({ query, variables }) });
   const json = (await res.json()) as { data?: any; errors?: { message: string }[] };
@@ -121,8 +113,8 @@ async function main() {
     const cached = await start({ RESPONSE_CACHE_ENTRIES: "10000", METRICS_PORT: String(metricsPort) });
     const writer = await start({ RESPONSE_CACHE_ENTRIES: "10000" });
     const uncached = await start({});
-    const hq = await token("HQ");
-    const ingest = await token("INGEST");
+    const hq = await benchToken("HQ");
+    const ingest = await benchToken("INGEST");
     const headers = { authorization: `Bearer ${hq}` };
 
     // Reads: the same document through the instance with the cache and the one without, alternately.

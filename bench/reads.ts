@@ -8,10 +8,15 @@ import { signToken } from "../src/modules/auth/auth.service.js";
 import { BENCH_JWT_SECRET } from "./capture.js";
 import { PERIOD, PROVINCE_CODE } from "./synthetic.js";
 
+/** A token the bench's servers accept (they run with BENCH_JWT_SECRET), for a caller of `role`. */
+export async function benchToken(role: "HQ" | "INGEST"): Promise<string> {
+  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
+  return signToken(config, { sub: role === "HQ" ? "bench" : `bench-${role.toLowerCase()}`, role });
+}
+
 /** HQ reads every figure; its token costs the server no extra statement (the pg-direct replay has none either). */
 export async function hqHeaders(): Promise<Record<string, string>> {
-  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
-  return { authorization: `Bearer ${await signToken(config, { sub: "bench", role: "HQ" })}` };
+  return { authorization: `Bearer ${await benchToken("HQ")}` };
 }
 
 /** The as-of date of every figure the bench reads (the story's end of February). */
