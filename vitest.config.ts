@@ -32,6 +32,10 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: engine,
+          // The files of a worker share one module graph: importing the app (type-graphql, Apollo,
+          // Prisma's client) took ~4 s per file, ~120 s of a run's wall time. Each file still opens
+          // its own database copy; nothing a test relies on is module state.
+          isolate: false,
           include: ["test/integration/**/*.test.ts"],
           // `npm start`'s own path (a fresh embedded folder) and the folder lock run once, with the embedded project;
           // read replicas are PostgreSQL's (the embedded database has none), so their test runs with the postgres one.

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { printSchema, type GraphQLSchema } from "graphql";
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
 import { AuditResolver } from "../modules/audit/audit.resolver.js";
 import { authChecker } from "../modules/auth/auth.guard.js";
@@ -68,5 +68,5 @@ export function createSchema(): Promise<GraphQLSchema> {
 
 /** The committed `schema.graphql`: printed SDL with a header, so drift shows as a diff. */
 export function printSchemaFile(schema: GraphQLSchema): string {
-  return `# Emitted from the code by \`npm run schema:emit\`; a test fails when this file drifts.\n\n${printSchema(schema)}\n`;
+  return `# Emitted from the code by \`npm run schema:emit\`; a test fails when this file drifts.\n\n${printSchema(lexicographicSortSchema(schema))}\n`;
 }
