@@ -5,18 +5,18 @@
 import { LRUCache } from "lru-cache";
 import type { Db } from "../../db/database.js";
 import { direct } from "../../db/direct.js";
-import { localClock, minuteOfWeek, toDbDate } from "../../domain/dates.js";
+import { localClock, minuteOfWeek } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { cardTokenProblem, openings } from "../../domain/promotion.js";
 import { IssueCollector } from "../../errors.js";
 import { OFFERS_NEAR_CTES, OFFERS_NEAR_ORDER, offersNearValues } from "../../figures/offer-index.js";
-import type { MerchantCategory, PromotionKind } from "../../generated/prisma/client.js";
+import type { MerchantCategory } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
 import type { PromotionsNearArgs } from "./campaigns.input.js";
 import { cardUsage, NO_USE } from "./campaigns.sql.js";
 import { NearbyPromotion, type CardLimits } from "./campaigns.type.js";
-import { toPromotion, type PromotionColumns } from "./promotion.service.js";
+import { promotionOfRow, promotionSelect, toPromotion, type PromotionSelected } from "./promotion.service.js";
 
 /** How long a nearby answer may be kept by HTTP caches (Cache-Control max-age), in seconds. */
 export const NEARBY_MAX_AGE_SECONDS = 30;
@@ -56,16 +56,10 @@ function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string
 
 /**
  * The page's promotion and merchant columns, fetched with the page in the same statement (cast
- * so that node-postgres and PGlite return the same values: bigint as text, dates as text).
+ * so that node-postgres and PGlite return the same values).
  */
 const PAGE_SQL = `${OFFERS_NEAR_CTES}
-    SELECT c.total, page.distance::float8 AS distance,
-           p.id::int AS pid, p.code::text AS pcode, p.campaign_id::int AS campaign_id, p.title::text AS title, p.kind::text AS kind,
-           p.percent_off::int AS percent_off, p.amount_fen::text AS amount_fen, p.min_spend_fen::text AS min_spend_fen,
-           p.list_price_fen::text AS list_price_fen, p.draw_odds::float8 AS draw_odds, p.prize_stock::int AS prize_stock,
-           p.valid_from::text AS valid_from, p.valid_to::text AS valid_to, p.schedule::jsonb AS schedule,
-           p.per_card_per_day::int AS per_day, p.per_card_per_week::int AS per_week, p.per_card_per_campaign::int AS per_campaign,
-           p.budget_cap_fen::text AS budget_cap_fen, p.spent_fen::text AS spent_fen,
+    SELECT c.total, page.distance::float8 AS distance, ${promotionSelect("p")},
            m.id::int AS mid, m.code::text AS mcode, m.name::text AS mname, m.category::text AS category, m.address::text AS address,
            m.latitude::float8 AS latitude, m.longitude::float8 AS longitude, m.branch_id::int AS branch_id
     FROM counted c
@@ -73,28 +67,9 @@ const PAGE_SQL = `${OFFERS_NEAR_CTES}
     ORDER BY ${OFFERS_NEAR_ORDER}`;
 
 /** One row of PAGE_SQL; with an empty page, one row of nulls but the total. */
-interface PageRow {
+interface PageRow extends PromotionSelected {
   total: number | null;
   distance: number | null;
-  pid: number;
-  pcode: string;
-  campaign_id: number;
-  title: string;
-  kind: PromotionKind;
-  percent_off: number | null;
-  amount_fen: string | null;
-  min_spend_fen: string | null;
-  list_price_fen: string | null;
-  draw_odds: number | null;
-  prize_stock: number | null;
-  valid_from: string;
-  valid_to: string;
-  schedule: PromotionColumns["schedule"];
-  per_day: number | null;
-  per_week: number | null;
-  per_campaign: number | null;
-  budget_cap_fen: string | null;
-  spent_fen: string;
   mid: number;
   mcode: string;
   mname: string;
@@ -104,8 +79,6 @@ interface PageRow {
   longitude: number;
   branch_id: number;
 }
-
-const fen = (text: string | null) => (text == null ? null : BigInt(text));
 
 /**
  * Promotions usable at `at` at merchants within the radius, nearest first, in one statement on
@@ -155,28 +128,22 @@ export async function promotionsNear(
   const total = rows[0]?.total ?? null;
   const found = rows.filter((r) => r.distance !== null);
   const pageRows = found.slice(0, first);
-  const pagePromotions = [...new Set(pageRows.map((r) => r.pid))];
+  const pagePromotions = [...new Set(pageRows.map((r) => r.p_id!))];
   const used = args.cardToken && pageRows.length ? await cardUsage(db, pagePromotions, args.cardToken, localDate, periodOf("WEEK", localDate).code) : null;
   // A promotion appears on one edge per nearby merchant: build it and judge its schedule once.
   const promotions = new Map<number, { promotion: ReturnType<typeof toPromotion>; open: ReturnType<typeof openings> }>();
   const nodes = pageRows.map((r) => {
-    let p = promotions.get(r.pid);
+    let p = promotions.get(r.p_id!);
     if (!p) {
-      const promotion = toPromotion({
-        id: r.pid, code: r.pcode, campaignId: r.campaign_id, title: r.title, kind: r.kind, percentOff: r.percent_off,
-        amountFen: fen(r.amount_fen), minSpendFen: fen(r.min_spend_fen), listPriceFen: fen(r.list_price_fen),
-        drawOdds: r.draw_odds, prizeStock: r.prize_stock, validFrom: toDbDate(r.valid_from), validTo: toDbDate(r.valid_to),
-        schedule: r.schedule, perCardPerDay: r.per_day, perCardPerWeek: r.per_week,
-        perCardPerCampaign: r.per_campaign, budgetCapFen: fen(r.budget_cap_fen), spentFen: BigInt(r.spent_fen),
-      });
+      const promotion = toPromotion(promotionOfRow(r)!);
       p = { promotion, open: openings(promotion.schedule, at, minute) };
-      promotions.set(r.pid, p);
+      promotions.set(r.p_id!, p);
     }
     const { promotion, open } = p;
-    const u = used?.get(r.pid) ?? NO_USE;
+    const u = used?.get(r.p_id!) ?? NO_USE;
     const left = (limit: number | null, n: number) => (limit == null ? null : Math.max(limit - n, 0));
     const remainingForCard: CardLimits | null = args.cardToken
-      ? { perDay: left(r.per_day, u.day), perWeek: left(r.per_week, u.week), perCampaign: left(r.per_campaign, u.total) }
+      ? { perDay: left(r.p_per_day, u.day), perWeek: left(r.p_per_week, u.week), perCampaign: left(r.p_per_campaign, u.total) }
       : null;
     return Object.assign(new NearbyPromotion(), {
       promotion,

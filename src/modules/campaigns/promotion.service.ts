@@ -42,6 +42,57 @@ function headline(p: PromotionColumns): string {
 /** What toPromotion reads of a promotion's row (the nearby query selects these, not the timestamps). */
 export type PromotionColumns = Omit<PromotionRow, "createdAt" | "updatedAt">;
 
+/**
+ * The promotion's columns for a raw statement (the card app's nearby page, a redemption's first
+ * read), as `p_*` names, cast so that node-postgres, PGlite and Prisma's raw queries all return
+ * the same JavaScript values: money as text, dates as text. `promotionOfRow` reads them back.
+ */
+export function promotionSelect(alias: string): string {
+  return `${alias}.id::int AS p_id, ${alias}.code::text AS p_code, ${alias}.campaign_id::int AS p_campaign_id, ${alias}.title::text AS p_title,
+    ${alias}.kind::text AS p_kind, ${alias}.percent_off::int AS p_percent_off, ${alias}.amount_fen::text AS p_amount_fen,
+    ${alias}.min_spend_fen::text AS p_min_spend_fen, ${alias}.list_price_fen::text AS p_list_price_fen, ${alias}.draw_odds::float8 AS p_draw_odds,
+    ${alias}.prize_stock::int AS p_prize_stock, ${alias}.valid_from::text AS p_valid_from, ${alias}.valid_to::text AS p_valid_to,
+    ${alias}.schedule::jsonb AS p_schedule, ${alias}.per_card_per_day::int AS p_per_day, ${alias}.per_card_per_week::int AS p_per_week,
+    ${alias}.per_card_per_campaign::int AS p_per_campaign, ${alias}.budget_cap_fen::text AS p_budget_cap_fen, ${alias}.spent_fen::text AS p_spent_fen`;
+}
+
+/** A row's `promotionSelect` columns; all null where an outer join found no promotion. */
+export interface PromotionSelected {
+  p_id: number | null;
+  p_code: string;
+  p_campaign_id: number;
+  p_title: string;
+  p_kind: PromotionKind;
+  p_percent_off: number | null;
+  p_amount_fen: string | null;
+  p_min_spend_fen: string | null;
+  p_list_price_fen: string | null;
+  p_draw_odds: number | null;
+  p_prize_stock: number | null;
+  p_valid_from: string;
+  p_valid_to: string;
+  p_schedule: PromotionColumns["schedule"];
+  p_per_day: number | null;
+  p_per_week: number | null;
+  p_per_campaign: number | null;
+  p_budget_cap_fen: string | null;
+  p_spent_fen: string;
+}
+
+const fen = (text: string | null) => (text == null ? null : BigInt(text));
+
+/** The promotion a row's `promotionSelect` columns hold, or null when they are all null. */
+export function promotionOfRow(r: PromotionSelected): PromotionColumns | null {
+  if (r.p_id == null) return null;
+  return {
+    id: r.p_id, code: r.p_code, campaignId: r.p_campaign_id, title: r.p_title, kind: r.p_kind, percentOff: r.p_percent_off,
+    amountFen: fen(r.p_amount_fen), minSpendFen: fen(r.p_min_spend_fen), listPriceFen: fen(r.p_list_price_fen),
+    drawOdds: r.p_draw_odds, prizeStock: r.p_prize_stock, validFrom: toDbDate(r.p_valid_from), validTo: toDbDate(r.p_valid_to),
+    schedule: r.p_schedule, perCardPerDay: r.p_per_day, perCardPerWeek: r.p_per_week, perCardPerCampaign: r.p_per_campaign,
+    budgetCapFen: fen(r.p_budget_cap_fen), spentFen: BigInt(r.p_spent_fen),
+  };
+}
+
 export function toPromotion(p: PromotionColumns): Promotion {
   const k = p.kind;
   return Object.assign(new Promotion(), {

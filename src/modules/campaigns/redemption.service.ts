@@ -30,6 +30,7 @@ import { offerListed, refreshOffers } from "../../figures/offer-index.js";
 import { campaignBudgetLeft, campaignCanSpend, campaignCovers, campaignSpentBy, promotionBudgetLeft, promotionCanSpend, promotionCovers, promotionStockLeft } from "../../figures/spending.js";
 import { cardUsageRows } from "./campaigns.sql.js";
 import { Redemption } from "./campaigns.type.js";
+import { promotionOfRow, promotionSelect, type PromotionColumns, type PromotionSelected } from "./promotion.service.js";
 
 /** The bank's clock as a redemption sees it. */
 export interface Clock {
@@ -52,29 +53,11 @@ class Refusal {
 class Again {}
 
 /**
- * What the first statement reads: the promotion (every column null when no promotion has the
- * code), the merchant's id and a previous use of the transaction id.
+ * What the first statement reads: the promotion (null when no promotion has the code) with its
+ * campaign's code, the merchant's id and a previous use of the transaction id.
  */
 interface Start {
-  id: number | null;
-  code: string;
-  campaignId: number;
-  campaignCode: string;
-  kind: PromotionKind;
-  percentOff: number | null;
-  amountFen: bigint | null;
-  minSpendFen: bigint | null;
-  listPriceFen: bigint | null;
-  drawOdds: number | null;
-  validFrom: Date;
-  validTo: Date;
-  schedule: unknown;
-  perCardPerDay: number | null;
-  perCardPerWeek: number | null;
-  perCardPerCampaign: number | null;
-  budgetCapFen: bigint | null;
-  spentFen: bigint;
-  prizeStock: number | null;
+  promotion: (PromotionColumns & { campaignCode: string }) | null;
   merchantId: number | null;
   previous: Previous | null;
 }
@@ -91,13 +74,9 @@ interface Previous {
 }
 
 async function start(tx: Tx, input: RedeemPromotionInput): Promise<Start> {
-  const [row] = await tx.$queryRaw<Start[]>`
-    SELECT p.id, p.code, p.campaign_id AS "campaignId", c.code AS "campaignCode", p.kind, p.percent_off AS "percentOff",
-           p.amount_fen AS "amountFen", p.min_spend_fen AS "minSpendFen", p.list_price_fen AS "listPriceFen", p.draw_odds AS "drawOdds",
-           p.valid_from AS "validFrom", p.valid_to AS "validTo", p.schedule, p.per_card_per_day AS "perCardPerDay",
-           p.per_card_per_week AS "perCardPerWeek", p.per_card_per_campaign AS "perCardPerCampaign",
-           p.budget_cap_fen AS "budgetCapFen", p.spent_fen AS "spentFen", p.prize_stock AS "prizeStock",
-           (SELECT id FROM merchant WHERE code = ${input.merchantCode}) AS "merchantId",
+  const [row] = await tx.$queryRaw<(PromotionSelected & { campaign_code: string; merchant_id: number | null; previous: Previous | null })[]>`
+    SELECT ${Prisma.raw(promotionSelect("p"))}, c.code AS campaign_code,
+           (SELECT id FROM merchant WHERE code = ${input.merchantCode}) AS merchant_id,
            (SELECT json_build_object('transactionId', r.transaction_id, 'promotionCode', rp.code, 'merchantCode', rm.code,
                      'cardToken', r.card_token, 'at', r.at, 'spendFen', r.spend_fen::text, 'costFen', r.cost_fen::text, 'won', r.won)
             FROM redemption r JOIN promotion rp ON rp.id = r.promotion_id JOIN merchant rm ON rm.id = r.merchant_id
@@ -105,7 +84,8 @@ async function start(tx: Tx, input: RedeemPromotionInput): Promise<Start> {
     FROM (VALUES (1)) one (x)
     LEFT JOIN promotion p ON p.code = ${input.promotionCode}
     LEFT JOIN campaign c ON c.id = p.campaign_id`;
-  return row;
+  const promotion = promotionOfRow(row);
+  return { promotion: promotion && { ...promotion, campaignCode: row.campaign_code }, merchantId: row.merchant_id, previous: row.previous };
 }
 
 /** The second statement's answer: its verdict, what the refusal messages name, and what it spent. */
@@ -142,7 +122,7 @@ interface Outcome {
  * lists the pair exactly when the promotion applies there.
  */
 function spendAndRecord(
-  p: Start,
+  p: PromotionColumns,
   merchantId: number,
   input: RedeemPromotionInput,
   at: Date,
@@ -154,7 +134,7 @@ function spendAndRecord(
   return Prisma.sql`
     WITH c0 AS (SELECT c.*, c.xmin AS version FROM campaign c WHERE c.id = ${p.campaignId}::int),
     p0 AS (SELECT * FROM promotion WHERE id = ${pid}),
-    u AS (${cardUsageRows([p.id!], input.cardToken, day.localDate, day.localWeek)}),
+    u AS (${cardUsageRows([p.id], input.cardToken, day.localDate, day.localWeek)}),
     v AS (
       SELECT CASE
         WHEN EXISTS (SELECT 1 FROM redemption WHERE transaction_id = ${input.transactionId}) THEN 'AGAIN'
@@ -223,21 +203,21 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
   const localWeek = periodOf("WEEK", localDate).code;
 
   const attempt = async (tx: Tx, changes: ChangeLog): Promise<Redemption | Refusal> => {
-    const promotion = await start(tx, input);
+    const { promotion, merchantId, previous } = await start(tx, input);
     // A committed use never changes: seen once, it is the answer.
-    if (promotion.previous) return replay(promotion.previous, input, at, spendFen!);
-    if (promotion.id == null) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+    if (previous) return replay(previous, input, at, spendFen!);
+    if (promotion == null) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
     // A promotion's spending and its prizes only ever go one way and its cap never changes, so
     // a spent cap or an empty stock seen on any snapshot is final: refused without going near
     // the campaign's row (a hot offer's last yuan draws a crowd of such attempts).
     if (promotion.budgetCapFen != null && promotion.spentFen >= promotion.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
     if (promotion.kind === PromotionKind.LUCKY_DRAW && (promotion.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
-    if (promotion.merchantId == null) throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
+    if (merchantId == null) throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
 
     // The promotion's own rules, which no concurrent write can change: judged here, reported
     // by the statement in their place among the others.
     const validOn = localDate >= fromDbDate(promotion.validFrom) && localDate <= fromDbDate(promotion.validTo);
-    const open = isOpenAt(promotion.schedule as Window[], local);
+    const open = isOpenAt(promotion.schedule as unknown as Window[], local);
     const won = promotion.kind === PromotionKind.LUCKY_DRAW ? randomInt(1_000_000) < Math.round((promotion.drawOdds ?? 0) * 1_000_000) : null;
     const cost = redemptionCost(
       { kind: promotion.kind, percentOff: promotion.percentOff, amountFen: fenNumber(promotion.amountFen), minSpendFen: fenNumber(promotion.minSpendFen), listPriceFen: fenNumber(promotion.listPriceFen) },
@@ -245,7 +225,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
       won === true,
     );
     const costFen = "reason" in cost ? null : BigInt(cost.costFen);
-    const statement = spendAndRecord(promotion, promotion.merchantId, input, at, { localDate, localWeek, validOn, open }, { spendFen: spendFen!, costFen, won });
+    const statement = spendAndRecord(promotion, merchantId, input, at, { localDate, localWeek, validOn, open }, { spendFen: spendFen!, costFen, won });
 
     let outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
     if (outcome.verdict === "OK" && outcome.campaignStatus == null) {
@@ -296,7 +276,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
 }
 
 /** The refusal a verdict stands for, worded with what the statement read; null for OK. */
-function refusalOf(o: Outcome, p: Start, input: RedeemPromotionInput, local: DateTime, zone: string, costFen: bigint | null, spendReason: string): Refusal | null {
+function refusalOf(o: Outcome, p: PromotionColumns, input: RedeemPromotionInput, local: DateTime, zone: string, costFen: bigint | null, spendReason: string): Refusal | null {
   switch (o.verdict) {
     case "OK":
       return null;
