@@ -14,7 +14,8 @@ import type { Db } from "../../db/database.js";
 import { AppError } from "../../errors.js";
 import type { ChangeFeed } from "../../live/change.js";
 import { recordAudit, refusedEntry, type AuditStamp } from "../audit/audit.service.js";
-import { IMPORT_KINDS, type ImportKindName } from "./import.kinds.js";
+import type { WriteOutcome } from "../common/write-result.type.js";
+import { IMPORT_KINDS, type ImportKind, type ImportKindName } from "./import.kinds.js";
 
 export type ImportFormat = "csv" | "ndjson";
 
@@ -22,8 +23,14 @@ export interface ImportOptions {
   kind: ImportKindName;
   file: string;
   format?: ImportFormat;
-  /** Rows per batch; the kind's own default (IMPORT_KINDS) when not given. */
+  /** Rows per batch; the kind's own default (IMPORT_KINDS) when not given, BULK_CHUNK_ROWS with `bulk`. */
   batchSize?: number;
+  /**
+   * The bulk path (applications only): rows are streamed into the database with COPY as they
+   * are read, a chunk of `batchSize` rows per transaction, instead of being held as a batch.
+   * Same checks, report, summary, audit entries, change feed and idempotency as the batch path.
+   */
+  bulk?: boolean;
   dryRun?: boolean;
   /** Where bad rows are reported, one JSON object per line: { line, field, reason }. */
   reportPath: string;
@@ -60,6 +67,9 @@ export interface RowIssue {
 
 /** Thrown before any row is read when the file cannot be imported at all (bad header, …). */
 export class ImportFileError extends Error {}
+
+/** Rows per transaction on the bulk path: the more rows a chunk folds into each rollup row, the less each row costs. */
+export const BULK_CHUNK_ROWS = 1_000_000;
 
 function formatOf(file: string): ImportFormat {
   if (/\.csv$/i.test(file)) return "csv";
@@ -113,10 +123,42 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
 }
 
+/** The records of the file whose cells pass the kind's columns, with their lines; the others are reported as they come. */
+async function* checkedRows(
+  kind: ImportKind,
+  file: string,
+  format: ImportFormat,
+  summary: ImportSummary,
+  reportIssue: (issue: RowIssue) => void,
+): AsyncGenerator<{ line: number; row: unknown }> {
+  const columns = Object.keys(kind.columns.shape);
+  for await (const source of readRecords(file, format, columns, (n) => (summary.bytesRead += n))) {
+    summary.rows += 1;
+    if (source.error) {
+      reportIssue({ line: source.line, field: "(record)", reason: source.error });
+      summary.rejected += 1;
+      continue;
+    }
+    const checked = kind.columns.safeParse(source.record);
+    if (!checked.success) {
+      for (const issue of checked.error.issues) {
+        const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : fieldPath(issue.path) || "(record)";
+        reportIssue({ line: source.line, field, reason: issue.code === "unrecognized_keys" ? "unknown field" : issue.message });
+      }
+      summary.rejected += 1;
+      continue;
+    }
+    yield { line: source.line, row: checked.data };
+  }
+}
+
 export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
-  const kind = IMPORT_KINDS[options.kind];
+  const kind = IMPORT_KINDS[options.kind] as ImportKind;
+  if (options.bulk && !kind.writeLines) {
+    throw new ImportFileError(`--bulk imports applications only, not ${options.kind}`);
+  }
   const format = options.format ?? formatOf(options.file);
-  const batchSize = options.batchSize ?? kind.batchSize;
+  const batchSize = options.batchSize ?? (options.bulk ? BULK_CHUNK_ROWS : kind.batchSize);
   const totalBytes = fs.statSync(options.file).size;
   const report = fs.createWriteStream(options.reportPath);
   const summary: ImportSummary = {
@@ -126,96 +168,132 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
   const reportIssue = (issue: RowIssue) => {
     report.write(`${JSON.stringify(issue)}\n`);
   };
-
-  type Batch = { line: number; row: unknown }[];
-  /** Who writes this batch, for the audit trail; none on a dry run, which records nothing. */
-  const stampOf = (rows: Batch): AuditStamp | undefined => {
+  /** Who writes a batch of these keys and lines, for the audit trail; none on a dry run, which records nothing. */
+  const stampOf = (keysHash: string, firstLine: number, lastLine: number, rows: number): AuditStamp | undefined => {
     if (!options.auditSubject || options.dryRun) return undefined;
     return {
       subject: options.auditSubject,
       role: "INGEST",
       operation: `import:${options.kind}`,
       // The same rows give the same key, so a replayed batch shows up as such in the trail.
-      idempotencyKey: createHash("sha256").update(rows.map((b) => kind.keyOf(b.row)).join("\n")).digest("hex").slice(0, 32),
-      target: `lines ${rows[0].line}-${rows[rows.length - 1].line} of ${path.basename(options.file)}`,
-      details: { rows: rows.length },
+      idempotencyKey: keysHash.slice(0, 32),
+      target: `lines ${firstLine}-${lastLine} of ${path.basename(options.file)}`,
+      details: { rows },
     };
   };
-  const write = async (rows: Batch) => {
-    const audit = stampOf(rows);
-    let outcome: Awaited<ReturnType<typeof kind.write>>;
-    try {
-      // The batch's entry is written in the batch's transaction: committed rows always have it.
-      outcome = await kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed });
-    } catch (err) {
-      // Rolled back: nothing was written, so the entry that says so is written on its own.
-      const [code, issues] = err instanceof AppError ? [err.code, err.issues] : ["INTERNAL_SERVER_ERROR", undefined];
-      if (audit) await recordAudit(db, [refusedEntry(audit, code, issues)]).catch(() => {});
-      throw err;
-    }
+  /** Adds a committed batch's outcome to the summary; its rejected issues name rows by `lineOf`. */
+  const count = (outcome: WriteOutcome, lineOf: (index: number) => number) => {
     const badLines = new Set<number>();
     for (const issue of outcome.rejected) {
-      const line = rows[issue.index!].line;
+      const line = lineOf(issue.index!);
       badLines.add(line);
       reportIssue({ line, field: issue.field, reason: issue.reason });
     }
-    const { created, updated, unchanged } = outcome;
-    summary.created += created;
-    summary.updated += updated;
-    summary.unchanged += unchanged;
+    summary.created += outcome.created;
+    summary.updated += outcome.updated;
+    summary.unchanged += outcome.unchanged;
     summary.rejected += badLines.size;
     summary.batches += 1;
     options.onProgress?.(summary);
   };
-  // One batch is written while the next is read and checked: the database and the parser then
-  // work at the same time (on different cores) instead of taking turns. Batches still land in
-  // file order, one at a time.
-  let batch: Batch = [];
-  let batchKeys = new Map<string, number>();
-  let writing: Promise<void> | null = null;
-  const flush = async () => {
-    if (writing) await writing;
-    writing = batch.length ? write(batch) : null;
-    writing?.catch(() => {}); // handled where it is awaited
-    batch = [];
-    batchKeys = new Map();
+  /** Runs a batch's write; a write that fails leaves its refusal in the trail on its own. */
+  const audited = async <T>(audit: () => AuditStamp | undefined, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (err) {
+      // Rolled back: nothing was written, so the entry that says so is written on its own.
+      const [code, issues] = err instanceof AppError ? [err.code, err.issues] : ["INTERNAL_SERVER_ERROR", undefined];
+      const stamp = audit();
+      if (stamp) await recordAudit(db, [refusedEntry(stamp, code, issues)]).catch(() => {});
+      throw err;
+    }
   };
 
-  const columns = Object.keys(kind.columns.shape);
+  const rows = checkedRows(kind, options.file, format, summary, reportIssue);
   try {
-    for await (const source of readRecords(options.file, format, columns, (n) => (summary.bytesRead += n))) {
-      summary.rows += 1;
-      if (source.error) {
-        reportIssue({ line: source.line, field: "(record)", reason: source.error });
-        summary.rejected += 1;
-        continue;
-      }
-      const checked = kind.columns.safeParse(source.record);
-      if (!checked.success) {
-        for (const issue of checked.error.issues) {
-          const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : fieldPath(issue.path) || "(record)";
-          reportIssue({ line: source.line, field, reason: issue.code === "unrecognized_keys" ? "unknown field" : issue.message });
-        }
-        summary.rejected += 1;
-        continue;
-      }
-      // A later row with the same key corrects an earlier one, as it would in a later batch:
-      // the result must not depend on where batches happen to split the file.
-      const key = kind.keyOf(checked.data);
-      const earlier = batchKeys.get(key);
-      if (earlier !== undefined) {
-        batch[earlier] = { line: source.line, row: checked.data };
-        summary.superseded += 1;
-        continue;
-      }
-      batchKeys.set(key, batch.length);
-      batch.push({ line: source.line, row: checked.data });
-      if (batch.length >= batchSize) await flush();
-    }
-    await flush();
-    if (writing) await writing;
+    if (options.bulk) await runBulk(rows);
+    else await runBatches(rows);
   } finally {
     await new Promise<void>((resolve) => report.end(resolve));
   }
   return summary;
+
+  async function runBatches(checked: AsyncIterable<{ line: number; row: unknown }>): Promise<void> {
+    type Batch = { line: number; row: unknown }[];
+    const write = async (rows: Batch) => {
+      const keys = createHash("sha256").update(rows.map((b) => kind.keyOf(b.row)).join("\n")).digest("hex");
+      const audit = stampOf(keys, rows[0].line, rows[rows.length - 1].line, rows.length);
+      // The batch's entry is written in the batch's transaction: committed rows always have it.
+      const outcome = await audited(
+        () => audit,
+        () => kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
+      );
+      count(outcome, (index) => rows[index].line);
+    };
+    // One batch is written while the next is read and checked: the database and the parser then
+    // work at the same time (on different cores) instead of taking turns. Batches still land in
+    // file order, one at a time.
+    let batch: Batch = [];
+    let batchKeys = new Map<string, number>();
+    let writing: Promise<void> | null = null;
+    const flush = async () => {
+      if (writing) await writing;
+      writing = batch.length ? write(batch) : null;
+      writing?.catch(() => {}); // handled where it is awaited
+      batch = [];
+      batchKeys = new Map();
+    };
+    for await (const checkedRow of checked) {
+      // A later row with the same key corrects an earlier one, as it would in a later batch:
+      // the result must not depend on where batches happen to split the file.
+      const key = kind.keyOf(checkedRow.row);
+      const earlier = batchKeys.get(key);
+      if (earlier !== undefined) {
+        batch[earlier] = checkedRow;
+        summary.superseded += 1;
+        continue;
+      }
+      batchKeys.set(key, batch.length);
+      batch.push(checkedRow);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    if (writing) await writing;
+  }
+
+  /**
+   * Chunks of `batchSize` checked rows, each streamed into one transaction as it is read
+   * (kind.writeLines): nothing of a row stays in this process once it is sent. Duplicate keys
+   * within a chunk are resolved in the database, by line.
+   */
+  async function runBulk(checked: AsyncIterable<{ line: number; row: unknown }>): Promise<void> {
+    const audits = Boolean(options.auditSubject && !options.dryRun);
+    const source = checked[Symbol.asyncIterator]();
+    let next = await source.next();
+    while (!next.done) {
+      const keys = createHash("sha256");
+      const first = next.value.line;
+      let last = first;
+      let staged = 0;
+      async function* chunk() {
+        while (!next.done && staged < batchSize) {
+          const item = next.value;
+          keys.update(`${staged ? "\n" : ""}${kind.keyOf(item.row)}`);
+          last = item.line;
+          staged += 1;
+          yield item;
+          next = await source.next();
+        }
+      }
+      // The chunk's stamp is known once its rows are read, just before the commit.
+      let stamp: AuditStamp | undefined;
+      const audit = () => (stamp ??= stampOf(keys.digest("hex"), first, last, staged)!);
+      const outcome = await audited(
+        () => (audits ? audit() : undefined),
+        () => kind.writeLines!(db, chunk(), { skipInvalid: true, dryRun: options.dryRun, audit: audits ? audit : undefined, feed: options.feed }),
+      );
+      summary.superseded += outcome.superseded;
+      count(outcome, (line) => line);
+    }
+  }
 }
