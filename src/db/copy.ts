@@ -26,7 +26,7 @@ interface StatementStats {
 }
 
 /** Runs `COPY ... FROM STDIN` (PostgreSQL's spelling; PGlite's is derived) in `tx`, fed by `text`. */
-export type CopyRunner = (tx: Tx, copySql: string, text: AsyncIterable<string>) => Promise<void>;
+export type CopyRunner = (tx: Tx, copySql: string, text: AsyncIterable<string | Buffer>) => Promise<void>;
 
 const runners = new WeakMap<object, CopyRunner>();
 
@@ -36,10 +36,10 @@ export function registerCopy(client: Db, run: CopyRunner): void {
 }
 
 /**
- * Streams `text` (whole lines of COPY text format, in pieces of any size) into the table that
- * `copySql` (`COPY t (cols) FROM STDIN`) names, in the transaction `tx` of `db`.
+ * Streams `text` (COPY text format, UTF-8, in pieces of any size: a line may span pieces) into
+ * the table that `copySql` (`COPY t (cols) FROM STDIN`) names, in the transaction `tx` of `db`.
  */
-export function copyIn(db: Db, tx: Tx, copySql: string, text: AsyncIterable<string>): Promise<void> {
+export function copyIn(db: Db, tx: Tx, copySql: string, text: AsyncIterable<string | Buffer>): Promise<void> {
   const run = runners.get(db);
   if (!run) throw new Error("this database client has no COPY path (open it with openDatabase)");
   return run(tx, copySql, text);
@@ -100,21 +100,25 @@ export function pgliteCopy(pglite: Pglite, statements: StatementStats): CopyRunn
     if (!open) throw new Error("COPY needs the write's transaction, and none is open");
     const into = open;
     const sql = copySql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'");
-    let parts: string[] = [];
+    // Each COPY must end on a whole line: the bytes after the last newline wait for the next.
+    let parts: Buffer[] = [];
     let bytes = 0;
-    const flush = async () => {
-      if (parts.length === 0) return;
-      const blob = new Blob(parts);
-      parts = [];
-      bytes = 0;
+    const flush = async (all: boolean) => {
+      const text = Buffer.concat(parts);
+      const end = all ? text.length : text.lastIndexOf(0x0a) + 1;
+      parts = end < text.length ? [text.subarray(end)] : [];
+      bytes = text.length - end;
+      if (end === 0) return;
+      const blob = new Blob([text.subarray(0, end)]);
       await measured(statements, () => into.query(sql, [], { blob }));
     };
     for await (const piece of text) {
-      parts.push(piece);
-      bytes += piece.length;
-      if (bytes >= BLOB_BYTES) await flush();
+      const buffer = typeof piece === "string" ? Buffer.from(piece) : piece;
+      parts.push(buffer);
+      bytes += buffer.length;
+      if (bytes >= BLOB_BYTES) await flush(false);
     }
-    await flush();
+    await flush(true);
   };
 }
 

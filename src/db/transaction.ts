@@ -23,10 +23,9 @@ export interface TransactionOptions {
   dryRun?: boolean;
   /**
    * Who asked for the write: its audit entry is written in the write's own transaction, so it
-   * commits (or rolls back) with the write. A dry run records nothing. A function is asked once
-   * the work is done: a streamed import chunk knows its lines and keys only once it has read them.
+   * commits (or rolls back) with the write. A dry run records nothing.
    */
-  audit?: AuditStamp | (() => AuditStamp);
+  audit?: AuditStamp;
   /**
    * Where to publish what the write changed (its `ChangeLog`), once it has committed: never
    * for a dry run, a refusal or a rollback. Unset: nobody follows the changes.
@@ -53,21 +52,19 @@ const TX_OPTIONS = { timeout: 600_000, maxWait: 600_000 } as const;
  */
 export async function inTransaction<T>(db: Db, options: TransactionOptions, work: (tx: Tx, changes: ChangeLog) => Promise<T>): Promise<T> {
   let outcome: T;
-  let stamp: AuditStamp | undefined;
   const changes = new ChangeLog();
   try {
     outcome = await db.$transaction(async (tx) => {
       const outcome = await work(tx, changes);
       if (options.dryRun) throw new DryRun(outcome);
-      stamp = typeof options.audit === "function" ? options.audit() : options.audit;
-      if (stamp) await recordWrite(tx, stamp, outcome, options.skipInvalid ?? false);
+      if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
       return outcome;
     }, TX_OPTIONS);
   } catch (err) {
     if (err instanceof DryRun) return err.outcome as T;
     throw err;
   }
-  if (stamp) noteCommitted(stamp);
+  if (options.audit) noteCommitted(options.audit);
   // Every committed write is announced: what it changed that someone follows, or else `other`
   // alone, so that response caches on every instance drop answers it may have changed.
   if (options.feed) options.feed.publish(changes.collected() ?? mergeChanges({ other: true }));

@@ -75,17 +75,39 @@ export class ApplicationBatch {
   }
 
   /**
-   * Streams rows into app_batch with COPY (src/db/copy.ts), idx = the row's line: nothing of a
-   * row is kept once it is sent, whatever the file's size. Duplicate keys stay until `dedupe`.
+   * The rows as app_batch's COPY text (idx = the row's line), a piece per COPY_PIECE_ROWS rows:
+   * made ahead of the transaction (the bulk import writes it to a file while the previous chunk
+   * is written), then handed to `copy`.
    */
-  static async copy(db: Db, tx: Tx, lines: AsyncIterable<StagedLine>): Promise<ApplicationBatch> {
+  static async *encode(lines: AsyncIterable<StagedLine>): AsyncGenerator<string> {
+    let piece = "";
+    let n = 0;
+    for await (const { line, row, flagged } of lines) {
+      piece +=
+        `${line}\t${copyText(row.externalId)}\t${copyText(row.customerId)}\t${copyText(row.branchCode)}\t${copyText(row.managerCode)}\t` +
+        `${copyText(row.channel)}\t${copyText(row.receivedOn)}\t${copyText(row.keyedOn)}\t${copyText(row.decision)}\t${copyText(row.decidedOn)}\t` +
+        `${copyText(row.campaignCode)}\t${copyText(row.merchantCode)}\t${flagged ? "t" : "f"}\n`;
+      if (++n === COPY_PIECE_ROWS) {
+        yield piece;
+        piece = "";
+        n = 0;
+      }
+    }
+    if (piece) yield piece;
+  }
+
+  /**
+   * Streams `encode`'s text into app_batch with COPY (src/db/copy.ts): nothing of a row is held
+   * whatever the chunk's size. Duplicate keys stay until `dedupe`.
+   */
+  static async copy(db: Db, tx: Tx, text: AsyncIterable<string | Buffer>): Promise<ApplicationBatch> {
     await createStagingTable(tx);
     await copyIn(
       db,
       tx,
       `COPY app_batch (idx, external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on, decision,
                        decided_on, campaign_code, merchant_code, flagged) FROM STDIN`,
-      copyPieces(lines),
+      text,
     );
     return new ApplicationBatch(tx);
   }
@@ -190,24 +212,6 @@ async function createStagingTable(tx: Tx): Promise<void> {
     channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date, decision "Decision" NOT NULL,
     decided_on date, campaign_code text, merchant_code text, flagged boolean NOT NULL DEFAULT false
   ) ON COMMIT DELETE ROWS`;
-}
-
-/** Rows as COPY text, a piece per COPY_PIECE_ROWS rows. */
-async function* copyPieces(lines: AsyncIterable<StagedLine>): AsyncGenerator<string> {
-  let piece = "";
-  let n = 0;
-  for await (const { line, row, flagged } of lines) {
-    piece +=
-      `${line}\t${copyText(row.externalId)}\t${copyText(row.customerId)}\t${copyText(row.branchCode)}\t${copyText(row.managerCode)}\t` +
-      `${copyText(row.channel)}\t${copyText(row.receivedOn)}\t${copyText(row.keyedOn)}\t${copyText(row.decision)}\t${copyText(row.decidedOn)}\t` +
-      `${copyText(row.campaignCode)}\t${copyText(row.merchantCode)}\t${flagged ? "t" : "f"}\n`;
-    if (++n === COPY_PIECE_ROWS) {
-      yield piece;
-      piece = "";
-      n = 0;
-    }
-  }
-  if (piece) yield piece;
 }
 
 /** Puts the batch into app_batch, row i with idx i. */

@@ -3,8 +3,8 @@
 -- for the API, the import and the bulk import alike) takes each id from a join with that very
 -- table in the same transaction, under the record-write lock, and nothing deletes or renumbers
 -- a unit, a customer or an account manager. The keys' per-row checks cost about 16 µs of each
--- imported row (issue 16; bench/results.md), the largest single share of an import's time.
--- schema.prisma keeps the relations (Prisma needs them for its reads); src/db/migrations.ts
+-- imported row (issue 16, bench/results.md), the largest single share of an import's time.
+-- schema.prisma keeps the relations (Prisma needs them for its reads), and src/db/migrations.ts
 -- leaves these three out of the schema-drift diff.
 ALTER TABLE "application" DROP CONSTRAINT "application_customer_id_fkey";
 ALTER TABLE "application" DROP CONSTRAINT "application_branch_id_fkey";

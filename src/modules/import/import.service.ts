@@ -6,7 +6,10 @@
  * the data of one clean run. A batch's audit entry commits with the batch.
  */
 import fs from "node:fs";
+import os from "node:os";
 import readline from "node:readline";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { parse as parseCsv } from "csv-parse";
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -68,8 +71,13 @@ export interface RowIssue {
 /** Thrown before any row is read when the file cannot be imported at all (bad header, …). */
 export class ImportFileError extends Error {}
 
-/** Rows per transaction on the bulk path: the more rows a chunk folds into each rollup row, the less each row costs. */
-export const BULK_CHUNK_ROWS = 1_000_000;
+/**
+ * Rows per transaction on the bulk path. Larger chunks fold more rows into each rollup row, but
+ * the first chunk is read before any is written, and a chunk is read while the one before it is
+ * written: measured on the bench (bench/results.md), folding gained little past 200,000 rows
+ * while the overlap needs a few chunks per million.
+ */
+export const BULK_CHUNK_ROWS = 250_000;
 
 function formatOf(file: string): ImportFormat {
   if (/\.csv$/i.test(file)) return "csv";
@@ -154,7 +162,7 @@ async function* checkedRows(
 
 export async function runImport(db: Db, options: ImportOptions): Promise<ImportSummary> {
   const kind = IMPORT_KINDS[options.kind] as ImportKind;
-  if (options.bulk && !kind.writeLines) {
+  if (options.bulk && !kind.bulk) {
     throw new ImportFileError(`--bulk imports applications only, not ${options.kind}`);
   }
   const format = options.format ?? formatOf(options.file);
@@ -262,15 +270,19 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
   }
 
   /**
-   * Chunks of `batchSize` checked rows, each streamed into one transaction as it is read
-   * (kind.writeLines): nothing of a row stays in this process once it is sent. Duplicate keys
-   * within a chunk are resolved in the database, by line.
+   * Chunks of `batchSize` checked rows. Each is read and encoded (kind.bulk.encode) into a file
+   * of its own while the one before is written to the database: parsing and checking (this
+   * process, one core) overlap the database's work (another), and nothing of a row stays in
+   * memory. Each chunk is then streamed into one transaction from its file, and the file removed.
+   * Duplicate keys within a chunk are resolved in the database, by line.
    */
   async function runBulk(checked: AsyncIterable<{ line: number; row: unknown }>): Promise<void> {
-    const audits = Boolean(options.auditSubject && !options.dryRun);
+    const bulk = kind.bulk!;
     const source = checked[Symbol.asyncIterator]();
     let next = await source.next();
-    while (!next.done) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cardgrowth-bulk-"));
+    const prepare = async (k: number) => {
+      if (next.done) return null;
       const keys = createHash("sha256");
       const first = next.value.line;
       let last = first;
@@ -285,15 +297,29 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
           next = await source.next();
         }
       }
-      // The chunk's stamp is known once its rows are read, just before the commit.
-      let stamp: AuditStamp | undefined;
-      const audit = () => (stamp ??= stampOf(keys.digest("hex"), first, last, staged)!);
-      const outcome = await audited(
-        () => (audits ? audit() : undefined),
-        () => kind.writeLines!(db, chunk(), { skipInvalid: true, dryRun: options.dryRun, audit: audits ? audit : undefined, feed: options.feed }),
-      );
-      summary.superseded += outcome.superseded;
-      count(outcome, (line) => line);
+      const file = path.join(dir, `chunk-${k}.copy`);
+      await pipeline(Readable.from(bulk.encode(chunk())), fs.createWriteStream(file));
+      return { file, first, last, staged, keys: keys.digest("hex") };
+    };
+    try {
+      let preparing = prepare(0);
+      for (let k = 1; ; k++) {
+        const chunk = await preparing;
+        if (!chunk) break;
+        preparing = prepare(k);
+        preparing.catch(() => {}); // handled where it is awaited
+        const audit = stampOf(chunk.keys, chunk.first, chunk.last, chunk.staged);
+        // The chunk's entry is written in the chunk's transaction: committed rows always have it.
+        const outcome = await audited(
+          () => audit,
+          () => bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
+        );
+        fs.rmSync(chunk.file, { force: true });
+        summary.superseded += outcome.superseded;
+        count(outcome, (line) => line);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }
 }

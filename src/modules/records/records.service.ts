@@ -126,44 +126,53 @@ export interface ApplicationLine {
 }
 
 /**
- * The bulk import's write of applications: the rows are streamed into the staging table with
- * COPY as they come (nothing of a row is kept in this process), a later row with the same
- * external id replaces an earlier one (in SQL, by line), the rows that some rule refuses come
- * back alone and are checked by the same rules and wording as recordApplications, and the rest
- * is written by the same set-based write, all in one transaction. The statements do not grow in
- * number with the rows. Rejected issues carry the row's line as their index.
+ * The bulk import's first half, outside any transaction: the rows of a chunk as the staging
+ * table's COPY text, each with its decision defaulted and flagged when its own rules refuse it
+ * (flagged rows are staged anyway: a later row still replaces an earlier one with its key; their
+ * issues are worded in `recordApplicationCopy`).
  */
-export async function recordApplicationLines(
-  db: Db,
-  lines: AsyncIterable<ApplicationLine>,
-  options: WriteOptions = {},
-): Promise<WriteOutcome & { figuresChanged: FiguresChanged; superseded: number; rows: number }> {
-  return inTransaction(db, options, async (tx, changes) => {
-    await lockRecordWrites(tx);
-    await tuneForBatch(tx);
-    const own = new IssueCollector();
-    const batch = await ApplicationBatch.copy(db, tx, flagged(lines, own));
-    const { superseded, rows } = await batch.dedupe();
-    const issues = new IssueCollector();
-    for (const s of await batch.suspects()) checkApplication(issues, s.row as ApplicationRow, s.line, s);
-    const rejected = issues.issues;
-    const bad = [...new Set(rejected.map((r) => r.index!))];
-    if (bad.length === rows) return { created: 0, updated: 0, unchanged: 0, rejected, figuresChanged: mergeChanged(), superseded, rows };
-    await batch.drop(bad);
-    const { created, updated, figuresChanged } = await batch.write();
-    changes.add({ figures: figuresChanged });
-    return { created, updated, unchanged: rows - bad.length - created - updated, rejected, figuresChanged, superseded, rows };
-  });
+export function encodeApplicationLines(lines: AsyncIterable<ApplicationLine>): AsyncIterable<string> {
+  return ApplicationBatch.encode(flagged(lines));
 }
 
-/** Each row with its decision defaulted, flagged when its own rules refuse it (the issues are worded later, by `suspects`). */
-async function* flagged(lines: AsyncIterable<ApplicationLine>, scratch: IssueCollector): AsyncGenerator<StagedLine> {
+async function* flagged(lines: AsyncIterable<ApplicationLine>): AsyncGenerator<StagedLine> {
+  const scratch = new IssueCollector();
   for await (const { line, row } of lines) {
     const full: ApplicationRow = { ...row, decision: row.decision ?? Decision.PENDING };
     checkApplicationRow(scratch, full, 0);
     yield { line, row: full, flagged: scratch.issues.length > 0 };
     scratch.issues.length = 0;
   }
+}
+
+/**
+ * The bulk import's write of a chunk of applications (`encodeApplicationLines`' text), in one
+ * transaction: the text is streamed into the staging table with COPY (nothing of a row is held
+ * here), a later row with the same external id replaces an earlier one (in SQL, by line), the
+ * rows that some rule refuses come back alone and are checked by the same rules and wording as
+ * recordApplications, and the rest is written by the same set-based write. The statements do
+ * not grow in number with the rows. Rejected issues carry the row's line as their index.
+ */
+export async function recordApplicationCopy(
+  db: Db,
+  text: AsyncIterable<string | Buffer>,
+  options: WriteOptions = {},
+): Promise<WriteOutcome & { figuresChanged: FiguresChanged; superseded: number }> {
+  return inTransaction(db, options, async (tx, changes) => {
+    await lockRecordWrites(tx);
+    await tuneForBatch(tx);
+    const batch = await ApplicationBatch.copy(db, tx, text);
+    const { superseded, rows } = await batch.dedupe();
+    const issues = new IssueCollector();
+    for (const s of await batch.suspects()) checkApplication(issues, s.row as ApplicationRow, s.line, s);
+    const rejected = issues.issues;
+    const bad = [...new Set(rejected.map((r) => r.index!))];
+    if (bad.length === rows) return { created: 0, updated: 0, unchanged: 0, rejected, figuresChanged: mergeChanged(), superseded };
+    await batch.drop(bad);
+    const { created, updated, figuresChanged } = await batch.write();
+    changes.add({ figures: figuresChanged });
+    return { created, updated, unchanged: rows - bad.length - created - updated, rejected, figuresChanged, superseded };
+  });
 }
 
 export async function recordActivations(
