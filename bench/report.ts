@@ -419,7 +419,7 @@ export function renderImport(x: ImportReport): string[] {
       `created \`LIKE application INCLUDING ALL\` (primary key, unique external_id, customer_id index, defaults, checks; no foreign keys, no rollups). ` +
       `Peak RSS: VmHWM of the import process from /proc/<pid>/status, sampled every 100 ms. ` +
       `Paths: **batch** is the command as it was (batches of 50,000 rows held in memory and sent as arrays); **bulk** is \`--bulk\` ` +
-      `(each chunk of 250,000 rows read, checked and encoded to a file while the one before is written, then streamed into one transaction with COPY). Each path imports rows of its own ` +
+      `(each chunk of 1,000,000 rows read, checked and encoded to a file while the one before is written, then streamed into one transaction with COPY). Each path imports rows of its own ` +
       `(new external ids), one after the other at each size; the raw COPY runs once per size.`,
   );
   out.push("");

@@ -10,6 +10,7 @@
  *                          [--warmup S] [--duration S] [--concurrency 1,8] [--pool N]
  *                          [--branch CODE] [--out FILE]
  *                          [--import-rows N] [--skip-import] [--import-profile-rows N]
+ *                          [--import-only] [--import-paths batch,bulk] [--import-large-paths bulk]
  *                          [--no-server-profile] [--no-promotions] [--rebuild-promotions]
  *                          [--live-only | --no-live] [--live-subscriptions N] [--live-per-socket N]
  *                          [--live-writes N] [--live-coalesce-ms MS] [--live-import-rows N]
@@ -93,6 +94,8 @@ interface Options {
   importOnly: boolean;
   /** --import-paths: which paths of the import command to measure (batch, bulk). */
   importPaths: ImportPath[];
+  /** --import-large-paths: the paths at the larger size (default: --import-paths). */
+  importLargePaths: ImportPath[] | null;
   importProfileRows: number;
   profileServer: boolean;
   promotions: boolean;
@@ -170,6 +173,7 @@ function parseArgs(argv: string[]): Options {
     skipImport: false,
     importOnly: false,
     importPaths: ["batch", "bulk"],
+    importLargePaths: null,
     importProfileRows: 100_000,
     profileServer: true,
     promotions: true,
@@ -218,10 +222,12 @@ function parseArgs(argv: string[]): Options {
       case "--import-rows": o.importRows = parseCount(value() ?? "", "--import-rows"); break;
       case "--skip-import": o.skipImport = true; break;
       case "--import-only": o.importOnly = true; break;
-      case "--import-paths": {
+      case "--import-paths":
+      case "--import-large-paths": {
         const paths = (value() ?? "").split(",").filter(Boolean);
-        if (paths.length === 0 || paths.some((p) => p !== "batch" && p !== "bulk")) throw new Error("--import-paths takes batch, bulk or batch,bulk");
-        o.importPaths = paths as ImportPath[];
+        if (paths.length === 0 || paths.some((p) => p !== "batch" && p !== "bulk")) throw new Error(`${flag} takes batch, bulk or batch,bulk`);
+        if (flag === "--import-paths") o.importPaths = paths as ImportPath[];
+        else o.importLargePaths = paths as ImportPath[];
         break;
       }
       case "--no-server-profile": o.profileServer = false; break;
@@ -319,7 +325,7 @@ async function main(): Promise<void> {
     const sizes = importRows > 1_000_000 ? [1_000_000, importRows] : [importRows];
     const machine = await describeMachine(opts.url, loadBefore);
     const importReport = await benchImport(
-      { url: opts.url, root: projectRoot(), sizes, profileRows: opts.importProfileRows, baseRecords: opts.records, paths: opts.importPaths },
+      { url: opts.url, root: projectRoot(), sizes, profileRows: opts.importProfileRows, baseRecords: opts.records, paths: opts.importPaths, largePaths: opts.importLargePaths ?? undefined },
       log,
     );
     const targets = importTargets(importReport);
@@ -456,7 +462,7 @@ async function main(): Promise<void> {
   } else {
     const sizes = importRows > 1_000_000 ? [1_000_000, importRows] : [importRows];
     importReport = await benchImport(
-      { url: opts.url, root: projectRoot(), sizes, profileRows: opts.importProfileRows, baseRecords: opts.records, paths: opts.importPaths },
+      { url: opts.url, root: projectRoot(), sizes, profileRows: opts.importProfileRows, baseRecords: opts.records, paths: opts.importPaths, largePaths: opts.importLargePaths ?? undefined },
       log,
     );
     if (opts.records >= 10_000_000 && importRows < 10_000_000) {
