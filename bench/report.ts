@@ -341,12 +341,7 @@ export function renderRollupSection(r: RollupRunReport): string {
       `(captured from node-postgres), replayed one after the other on one connection per worker. **Period** ${r.settings.period}, **asOf** ${r.settings.asOf}.`,
   );
   out.push("");
-  out.push("### Targets");
-  out.push("");
-  out.push("| target | measured | verdict |");
-  out.push("|---|---|---|");
-  for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${verdict(t.met)} |`);
-  out.push("");
+  out.push(...targetsTable(r.targets));
   if (r.importNote) {
     out.push(`> ${r.importNote}`);
     out.push("");
@@ -360,6 +355,11 @@ export function renderRollupSection(r: RollupRunReport): string {
   if (r.importReport) out.push(...renderImport(r.importReport));
   out.push("### Build steps of this data (seconds)", ...buildStepsTable(d.buildSteps));
   return out.join("\n");
+}
+
+/** The "### Targets" table: each target, what was measured, and its verdict. */
+function targetsTable(targets: readonly Target[]): string[] {
+  return ["### Targets", "", "| target | measured | verdict |", "|---|---|---|", ...targets.map((t) => `| ${t.name} | ${t.measured} | ${verdict(t.met)} |`), ""];
 }
 
 export interface ImportRunReport {
@@ -394,12 +394,7 @@ export function renderImportSection(r: ImportRunReport): string {
       `${fmt(d.activations)} activations; rollups: ${fmt(d.rollupBranchRows)} unit-day rows, ${fmt(d.rollupManagerRows)} manager-day rows.`,
   );
   out.push("");
-  out.push("### Targets");
-  out.push("");
-  out.push("| target | measured | verdict |");
-  out.push("|---|---|---|");
-  for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${verdict(t.met)} |`);
-  out.push("");
+  out.push(...targetsTable(r.targets));
   out.push(...renderImport(r.importReport));
   return out.join("\n");
 }
