@@ -325,7 +325,7 @@ export function importLabel(text: string): string {
   if (/^DELETE FROM rollup_delta/.test(t)) return "DELETE FROM rollup_delta";
   if (/^INSERT INTO customer/.test(t)) return "INSERT customers (ON CONFLICT DO NOTHING)";
   if (/^SELECT id FROM customer WHERE external_id/.test(t)) return "customer ids by external_id";
-  if (/^INSERT INTO application/.test(t)) return "INSERT new applications (with their foreign-key checks)";
+  if (/^INSERT INTO application/.test(t)) return "INSERT new applications";
   if (/^UPDATE customer c SET first_approved_application_id/.test(t)) return "refreshFirstApprovals";
   if (/FROM "public"\."branch"/.test(t)) return "units by code";
   if (/FROM "public"\."account_manager"/.test(t)) return "managers by code";

@@ -4,6 +4,10 @@
  * mutations use, in "skip bad rows" mode. Each batch is one transaction, and every write is an
  * idempotent upsert, so an import that is killed at any point and run again ends with exactly
  * the data of one clean run. A batch's audit entry commits with the batch.
+ *
+ * With `bulk` (applications), chunks of rows are encoded to a file as they are read and
+ * streamed into the database with COPY, one chunk being read while the one before is written;
+ * the same rules, report, summary, audit entries and effect as the batch path.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -205,14 +209,13 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
     options.onProgress?.(summary);
   };
   /** Runs a batch's write; a write that fails leaves its refusal in the trail on its own. */
-  const audited = async <T>(audit: () => AuditStamp | undefined, write: () => Promise<T>): Promise<T> => {
+  const audited = async <T>(audit: AuditStamp | undefined, write: () => Promise<T>): Promise<T> => {
     try {
       return await write();
     } catch (err) {
       // Rolled back: nothing was written, so the entry that says so is written on its own.
       const [code, issues] = err instanceof AppError ? [err.code, err.issues] : ["INTERNAL_SERVER_ERROR", undefined];
-      const stamp = audit();
-      if (stamp) await recordAudit(db, [refusedEntry(stamp, code, issues)]).catch(() => {});
+      if (audit) await recordAudit(db, [refusedEntry(audit, code, issues)]).catch(() => {});
       throw err;
     }
   };
@@ -232,9 +235,8 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       const keys = createHash("sha256").update(rows.map((b) => kind.keyOf(b.row)).join("\n")).digest("hex");
       const audit = stampOf(keys, rows[0].line, rows[rows.length - 1].line, rows.length);
       // The batch's entry is written in the batch's transaction: committed rows always have it.
-      const outcome = await audited(
-        () => audit,
-        () => kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
+      const outcome = await audited(audit, () =>
+        kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
       );
       count(outcome, (index) => rows[index].line);
     };
@@ -310,9 +312,8 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
         preparing.catch(() => {}); // handled where it is awaited
         const audit = stampOf(chunk.keys, chunk.first, chunk.last, chunk.staged);
         // The chunk's entry is written in the chunk's transaction: committed rows always have it.
-        const outcome = await audited(
-          () => audit,
-          () => bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
+        const outcome = await audited(audit, () =>
+          bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
         );
         fs.rmSync(chunk.file, { force: true });
         summary.superseded += outcome.superseded;
