@@ -28,7 +28,11 @@ export interface RssSample {
   rssMb: number;
 }
 
+/** Which path of the import command a run measures: the batch path, or `--bulk`. */
+export type ImportPath = "batch" | "bulk";
+
 export interface ImportRun {
+  path: ImportPath;
   rows: number;
   /** Global numbers of the generated rows: IMP<first>..IMP<first + rows - 1>. */
   first: number;
@@ -57,6 +61,7 @@ export interface StatementTiming {
 }
 
 export interface ImportProfile {
+  path: ImportPath;
   rows: number;
   batches: number;
   wallSeconds: number;
@@ -67,7 +72,8 @@ export interface ImportReport {
   scratchDatabase: string;
   copySeconds: number;
   baseRecords: number;
-  profile: ImportProfile | null;
+  /** One per path measured. */
+  profiles: ImportProfile[];
   runs: ImportRun[];
   verify: { seconds: number; differences: number; sample: string[] };
   after: { applications: number; customers: number; imported: number; rollupBranchRows: number };
@@ -215,11 +221,11 @@ export async function adminQuery(url: string, sql: string): Promise<void> {
 }
 
 /** Runs the real import command as a child process, sampling its memory from /proc. */
-async function runImportCommand(root: string, scratchUrl: string, file: string, log: Log): Promise<Omit<ImportRun, "rows" | "first" | "fileMb" | "generateSeconds" | "copySeconds" | "copyRowsPerSecond" | "copyTable" | "loadAtStart">> {
+async function runImportCommand(root: string, scratchUrl: string, file: string, bulk: boolean, log: Log): Promise<Omit<ImportRun, "path" | "rows" | "first" | "fileMb" | "generateSeconds" | "copySeconds" | "copyRowsPerSecond" | "copyTable" | "loadAtStart">> {
   const cli = path.join(root, "dist", "src", "cli", "import.js");
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: build first (npm run build)`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, "applications", file], {
+  const child = spawn(process.execPath, [cli, "applications", file, ...(bulk ? ["--bulk"] : [])], {
     env: { ...process.env, DATABASE_URL: scratchUrl, NODE_ENV: "production", LOG_LEVEL: "error" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -299,6 +305,10 @@ export function importLabel(text: string): string {
   if (/^SELECT set_config/.test(t)) return "set_config (planner settings for the batch)";
   if (/^CREATE TEMP TABLE IF NOT EXISTS (\w+)/.test(t)) return `CREATE TEMP TABLE ${/^CREATE TEMP TABLE IF NOT EXISTS (\w+)/.exec(t)![1]}`;
   if (/^INSERT INTO app_batch/.test(t)) return "stage the batch (unnest → app_batch)";
+  if (/^COPY app_batch/.test(t)) return "stream the chunk (COPY → app_batch; parsing and checks overlap it)";
+  if (/^SELECT pg_backend_pid/.test(t)) return "the transaction's connection (for COPY)";
+  if (/^WITH last AS/.test(t)) return "later rows replace earlier ones (dedupe by line)";
+  if (/^SELECT \* FROM \( SELECT s\.idx AS line/.test(t)) return "rows some check refuses (suspects)";
   if (/^SELECT 'unit' AS k/.test(t)) return "lookups for the row checks (units, managers, activations)";
   if (/^DELETE FROM app_batch/.test(t)) return "drop rejected rows from the stage";
   if (/^INSERT INTO app_change/.test(t)) return "changed rows → app_change (customer, unit, manager, old row)";
@@ -315,7 +325,7 @@ export function importLabel(text: string): string {
   if (/^DELETE FROM rollup_delta/.test(t)) return "DELETE FROM rollup_delta";
   if (/^INSERT INTO customer/.test(t)) return "INSERT customers (ON CONFLICT DO NOTHING)";
   if (/^SELECT id FROM customer WHERE external_id/.test(t)) return "customer ids by external_id";
-  if (/^INSERT INTO application/.test(t)) return "INSERT new applications (with their foreign-key checks)";
+  if (/^INSERT INTO application/.test(t)) return "INSERT new applications";
   if (/^UPDATE customer c SET first_approved_application_id/.test(t)) return "refreshFirstApprovals";
   if (/FROM "public"\."branch"/.test(t)) return "units by code";
   if (/FROM "public"\."account_manager"/.test(t)) return "managers by code";
@@ -327,7 +337,7 @@ export function importLabel(text: string): string {
 type QueryFn = (...args: unknown[]) => unknown;
 
 /** Imports a small file in this process through runImport, timing every statement node-postgres sends. */
-async function profileImport(scratchUrl: string, file: string, rows: number): Promise<ImportProfile> {
+async function profileImport(scratchUrl: string, file: string, rows: number, path: ImportPath): Promise<ImportProfile> {
   const { openPostgres } = await import("../src/db/database.js");
   const database = await openPostgres(scratchUrl, 10);
   const timings = new Map<string, StatementTiming>();
@@ -337,16 +347,19 @@ async function profileImport(scratchUrl: string, file: string, rows: number): Pr
     const first = args[0] as string | { text?: unknown } | undefined;
     const text = typeof first === "string" ? first : typeof first?.text === "string" ? first.text : null;
     const result = original.apply(this, args);
+    const t0 = performance.now();
+    const done = () => {
+      const label = importLabel(text!);
+      const t = timings.get(label) ?? { label, calls: 0, totalMs: 0 };
+      t.calls += 1;
+      t.totalMs += performance.now() - t0;
+      timings.set(label, t);
+    };
     if (text !== null && result && typeof (result as Promise<unknown>).then === "function") {
-      const t0 = performance.now();
-      const label = importLabel(text);
-      const done = () => {
-        const t = timings.get(label) ?? { label, calls: 0, totalMs: 0 };
-        t.calls += 1;
-        t.totalMs += performance.now() - t0;
-        timings.set(label, t);
-      };
       (result as Promise<unknown>).then(done, done);
+    } else if (text !== null && result && typeof (result as NodeJS.WritableStream).once === "function") {
+      // COPY FROM STDIN (pg-copy-streams): done when the server has taken the last row.
+      (result as NodeJS.WritableStream).once("finish", done);
     }
     return result;
   };
@@ -354,10 +367,10 @@ async function profileImport(scratchUrl: string, file: string, rows: number): Pr
     await database.prisma.$queryRawUnsafe("SELECT 1");
     timings.clear();
     const t0 = performance.now();
-    const summary = await runImport(database.prisma, { kind: "applications", file, reportPath: `${file}.report.ndjson` });
+    const summary = await runImport(database.prisma, { kind: "applications", file, reportPath: `${file}.report.ndjson`, bulk: path === "bulk" });
     const wallSeconds = (performance.now() - t0) / 1000;
     if (summary.rejected || summary.created !== rows) throw new Error(`profile import: ${JSON.stringify(summary)}`);
-    return { rows, batches: summary.batches, wallSeconds, statements: [...timings.values()].sort((a, b) => b.totalMs - a.totalMs) };
+    return { path, rows, batches: summary.batches, wallSeconds, statements: [...timings.values()].sort((a, b) => b.totalMs - a.totalMs) };
   } finally {
     proto.query = original;
     await database.close();
@@ -371,6 +384,10 @@ export interface ImportOptions {
   sizes: number[];
   profileRows: number;
   baseRecords: number;
+  /** The paths to measure at the first size, each on rows of its own (new external ids). */
+  paths: ImportPath[];
+  /** The paths to measure at the larger sizes (default: `paths`). */
+  largePaths?: ImportPath[];
 }
 
 export async function benchImport(opts: ImportOptions, log: Log): Promise<ImportReport> {
@@ -394,7 +411,7 @@ export async function benchImport(opts: ImportOptions, log: Log): Promise<Import
     scratchDatabase: scratchName,
     copySeconds,
     baseRecords: opts.baseRecords,
-    profile: null,
+    profiles: [],
     runs: [],
     verify: { seconds: 0, differences: -1, sample: [] },
     after: { applications: 0, customers: 0, imported: 0, rollupBranchRows: 0 },
@@ -405,49 +422,57 @@ export async function benchImport(opts: ImportOptions, log: Log): Promise<Import
     let next = 1;
 
     // Where an import's time goes: a small slice in this process, every statement timed.
-    if (opts.profileRows > 0) {
+    for (const which of opts.profileRows > 0 ? opts.paths : []) {
       const file = path.join(dir, "profile.csv");
       await generateFiles(org, file, path.join(dir, "profile.copy.csv"), next, opts.profileRows);
       next += opts.profileRows;
-      log(`  profiling an in-process import of ${fmt(opts.profileRows)} rows (every statement timed) ...`);
-      report.profile = await profileImport(scratchUrl, file, opts.profileRows);
-      log(`  profile: ${(opts.profileRows / report.profile.wallSeconds).toFixed(0)} rows/s in process`);
-      for (const s of report.profile.statements.slice(0, 8)) log(`    ${s.label.padEnd(48)} ${String(s.calls).padStart(5)} calls ${(s.totalMs / 1000).toFixed(2).padStart(7)} s`);
+      log(`  profiling an in-process ${which} import of ${fmt(opts.profileRows)} rows (every statement timed) ...`);
+      const profile = await profileImport(scratchUrl, file, opts.profileRows, which);
+      report.profiles.push(profile);
+      log(`  profile (${which}): ${(opts.profileRows / profile.wallSeconds).toFixed(0)} rows/s in process`);
+      for (const s of profile.statements.slice(0, 8)) log(`    ${s.label.padEnd(48)} ${String(s.calls).padStart(5)} calls ${(s.totalMs / 1000).toFixed(2).padStart(7)} s`);
     }
 
     for (const rows of opts.sizes) {
-      const importFile = path.join(dir, `applications-${rows}.csv`);
-      const copyFile = path.join(dir, `applications-${rows}.copy.csv`);
-      t0 = performance.now();
-      await generateFiles(org, importFile, copyFile, next, rows);
-      const generateSeconds = (performance.now() - t0) / 1000;
-      const fileMb = Math.round(fs.statSync(importFile).size / 2 ** 20);
-      log(`  generated ${fmt(rows)} rows (IMP${pad(next, 10)}..) in ${generateSeconds.toFixed(1)} s, ${fileMb} MB`);
-      await client.query("CHECKPOINT");
-      const loadAtStart = loadAverage();
-      log(`  importing ${fmt(rows)} rows with the import command (load average ${loadAtStart}) ...`);
-      const run = await runImportCommand(opts.root, scratchUrl, importFile, log);
-      log(`  import ${fmt(rows)}: ${run.seconds.toFixed(1)} s, ${fmt(Math.round(run.rowsPerSecond))} rows/s, peak RSS ${run.peakRssMb} MB (${run.summaryLine})`);
-      log(`  raw COPY of the same ${fmt(rows)} rows ...`);
-      const copy = await rawCopy(scratchUrl, client, copyFile, rows);
-      log(`  raw COPY ${fmt(rows)}: ${copy.seconds.toFixed(1)} s, ${fmt(Math.round(rows / copy.seconds))} rows/s`);
-      report.runs.push({
-        rows,
-        first: next,
-        fileMb,
-        generateSeconds,
-        ...run,
-        loadAtStart,
-        copySeconds: copy.seconds,
-        copyRowsPerSecond: rows / copy.seconds,
-        copyTable: copy.table,
-      });
-      next += rows;
-      // Kept while the run goes on, so a run that dies later still leaves its figures.
-      fs.writeFileSync(path.join(os.tmpdir(), "cardgrowth-bench-import-last.json"), JSON.stringify(report, null, 1));
-      fs.rmSync(importFile, { force: true });
-      fs.rmSync(copyFile, { force: true });
-      fs.rmSync(`${importFile}.report.ndjson`, { force: true });
+      let copy: { seconds: number; table: string } | null = null;
+      for (const which of rows === opts.sizes[0] ? opts.paths : (opts.largePaths ?? opts.paths)) {
+        const importFile = path.join(dir, `applications-${rows}.csv`);
+        const copyFile = path.join(dir, `applications-${rows}.copy.csv`);
+        t0 = performance.now();
+        await generateFiles(org, importFile, copyFile, next, rows);
+        const generateSeconds = (performance.now() - t0) / 1000;
+        const fileMb = Math.round(fs.statSync(importFile).size / 2 ** 20);
+        log(`  generated ${fmt(rows)} rows (IMP${pad(next, 10)}..) in ${generateSeconds.toFixed(1)} s, ${fileMb} MB`);
+        await client.query("CHECKPOINT");
+        const loadAtStart = loadAverage();
+        log(`  importing ${fmt(rows)} rows with the import command, ${which} path (load average ${loadAtStart}) ...`);
+        const run = await runImportCommand(opts.root, scratchUrl, importFile, which === "bulk", log);
+        log(`  import ${fmt(rows)} (${which}): ${run.seconds.toFixed(1)} s, ${fmt(Math.round(run.rowsPerSecond))} rows/s, peak RSS ${run.peakRssMb} MB (${run.summaryLine})`);
+        if (!copy) {
+          // Once per size: the same kind of rows, into an empty table.
+          log(`  raw COPY of the same ${fmt(rows)} rows ...`);
+          copy = await rawCopy(scratchUrl, client, copyFile, rows);
+          log(`  raw COPY ${fmt(rows)}: ${copy.seconds.toFixed(1)} s, ${fmt(Math.round(rows / copy.seconds))} rows/s`);
+        }
+        report.runs.push({
+          path: which,
+          rows,
+          first: next,
+          fileMb,
+          generateSeconds,
+          ...run,
+          loadAtStart,
+          copySeconds: copy.seconds,
+          copyRowsPerSecond: rows / copy.seconds,
+          copyTable: copy.table,
+        });
+        next += rows;
+        // Kept while the run goes on, so a run that dies later still leaves its figures.
+        fs.writeFileSync(path.join(os.tmpdir(), "cardgrowth-bench-import-last.json"), JSON.stringify(report, null, 1));
+        fs.rmSync(importFile, { force: true });
+        fs.rmSync(copyFile, { force: true });
+        fs.rmSync(`${importFile}.report.ndjson`, { force: true });
+      }
     }
 
     const counts = await client.query(`SELECT (SELECT count(*) FROM application)::bigint AS apps,

@@ -341,12 +341,7 @@ export function renderRollupSection(r: RollupRunReport): string {
       `(captured from node-postgres), replayed one after the other on one connection per worker. **Period** ${r.settings.period}, **asOf** ${r.settings.asOf}.`,
   );
   out.push("");
-  out.push("### Targets");
-  out.push("");
-  out.push("| target | measured | verdict |");
-  out.push("|---|---|---|");
-  for (const t of r.targets) out.push(`| ${t.name} | ${t.measured} | ${verdict(t.met)} |`);
-  out.push("");
+  out.push(...targetsTable(r.targets));
   if (r.importNote) {
     out.push(`> ${r.importNote}`);
     out.push("");
@@ -362,12 +357,54 @@ export function renderRollupSection(r: RollupRunReport): string {
   return out.join("\n");
 }
 
-function renderImport(x: ImportReport): string[] {
+/** The "### Targets" table: each target, what was measured, and its verdict. */
+function targetsTable(targets: readonly Target[]): string[] {
+  return ["### Targets", "", "| target | measured | verdict |", "|---|---|---|", ...targets.map((t) => `| ${t.name} | ${t.measured} | ${verdict(t.met)} |`), ""];
+}
+
+export interface ImportRunReport {
+  date: Date;
+  machine: Machine;
+  data: DataSummary;
+  targets: Target[];
+  importReport: ImportReport;
+}
+
+/**
+ * The import alone (`--import-only`): the batch and bulk paths of the import command beside a
+ * raw COPY, under a section of its own (`import:records=N`), so the reads' sections stay as measured.
+ */
+export function renderImportSection(r: ImportRunReport): string {
+  const m = r.machine;
+  const d = r.data;
+  const out: string[] = [];
+  out.push(`## Import: the batch and bulk paths, on ${fmt(d.records)} applications`);
+  out.push("");
+  out.push(`Measured ${r.date.toISOString().replace("T", " ").slice(0, 16)} UTC (\`npm run bench -- --records ${d.records} --import-only\`).`);
+  out.push("");
+  out.push(
+    `- **Machine**: ${m.cpu}, ${m.logicalCpus} logical CPUs${m.cpuQuota ? ` (${m.cpuQuota})` : ""}, ${m.memory} RAM, ${m.kernel}; shared with other work. ` +
+      `Load average (1/5/15 min) when the run started: ${m.loadAverage}; when each import started: ` +
+      `${r.importReport.runs.map((x) => `${x.path} ${fmt(x.rows)} rows: ${x.loadAtStart}`).join("; ")}`,
+  );
+  out.push(`- **Node** ${m.node}; **PostgreSQL**: ${m.postgres}`);
+  out.push(`- **PostgreSQL settings** (server defaults, untuned): ${m.postgresSettings}`);
+  out.push(
+    `- **Data**: ${fmt(d.units)} units, ${fmt(d.managers)} account managers, ${fmt(d.customers)} customers, ${fmt(d.records)} applications, ` +
+      `${fmt(d.activations)} activations; rollups: ${fmt(d.rollupBranchRows)} unit-day rows, ${fmt(d.rollupManagerRows)} manager-day rows.`,
+  );
+  out.push("");
+  out.push(...targetsTable(r.targets));
+  out.push(...renderImport(r.importReport));
+  return out.join("\n");
+}
+
+export function renderImport(x: ImportReport): string[] {
   const out: string[] = [];
   out.push("### Import");
   out.push("");
   out.push(
-    `The real command, \`node dist/src/cli/import.js applications <file>\` (its default batch: 50,000 applications, NODE_ENV=production), on a generated ` +
+    `The real command, \`node dist/src/cli/import.js applications <file>\` (NODE_ENV=production), on a generated ` +
       `applications CSV, into \`${x.scratchDatabase}\`: a file-level copy of the bench database (\`CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY\`, ` +
       `${x.copySeconds.toFixed(1)} s), so it meets the indexes, customers and rollups of ${fmt(x.baseRecords)} applications, and the bench ` +
       `database keeps its nominal size; dropped afterwards. Rows: new external ids IMP…, received/keyed/decided within 2021-Q1, ~60 % approved, ` +
@@ -375,14 +412,17 @@ function renderImport(x: ImportReport): string[] {
       `The sizes run one after the other (the 1 M rows first), so the larger one starts on ${fmt(x.baseRecords)} + the smaller. ` +
       `Raw COPY: the same rows with ids resolved, \`psql \\copy … FROM file WITH (FORMAT csv)\` into a fresh table ` +
       `created \`LIKE application INCLUDING ALL\` (primary key, unique external_id, customer_id index, defaults, checks; no foreign keys, no rollups). ` +
-      `Peak RSS: VmHWM of the import process from /proc/<pid>/status, sampled every 100 ms.`,
+      `Peak RSS: VmHWM of the import process from /proc/<pid>/status, sampled every 100 ms. ` +
+      `Paths: **batch** is the command as it was (batches of 50,000 rows held in memory and sent as arrays); **bulk** is \`--bulk\` ` +
+      `(each chunk of 1,000,000 rows read, checked and encoded to a file while the one before is written, then streamed into one transaction with COPY). Each path imports rows of its own ` +
+      `(new external ids), one after the other at each size; the raw COPY runs once per size.`,
   );
   out.push("");
-  out.push("| rows | file MB | import s | import rows/s | peak RSS MB | raw COPY s | raw COPY rows/s | import ÷ COPY | load avg at start |");
-  out.push("|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+  out.push("| path | rows | file MB | import s | import rows/s | peak RSS MB | raw COPY s | raw COPY rows/s | import ÷ COPY | load avg at start |");
+  out.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|");
   for (const r of x.runs) {
     out.push(
-      `| ${fmt(r.rows)} | ${r.fileMb} | ${r.seconds.toFixed(1)} | ${fmt(Math.round(r.rowsPerSecond))} | ${r.peakRssMb} | ${r.copySeconds.toFixed(1)} | ` +
+      `| ${r.path ?? "batch"} | ${fmt(r.rows)} | ${r.fileMb} | ${r.seconds.toFixed(1)} | ${fmt(Math.round(r.rowsPerSecond))} | ${r.peakRssMb} | ${r.copySeconds.toFixed(1)} | ` +
         `${fmt(Math.round(r.copyRowsPerSecond))} | ${((100 * r.rowsPerSecond) / r.copyRowsPerSecond).toFixed(1)} % | ${r.loadAtStart} |`,
     );
   }
@@ -394,15 +434,15 @@ function renderImport(x: ImportReport): string[] {
       "1,000,000 ÷ the PostgreSQL µs/row is about the most rows/s this design can reach here.",
   );
   out.push("");
-  out.push("| rows | import process s | µs/row | PostgreSQL s | µs/row | wall µs/row |");
-  out.push("|--:|--:|--:|--:|--:|--:|");
+  out.push("| path | rows | import process s | µs/row | PostgreSQL s | µs/row | wall µs/row |");
+  out.push("|---|--:|--:|--:|--:|--:|--:|");
   for (const r of x.runs) {
     if (r.importCpuSeconds === undefined) continue;
     const per = (s: number) => ((s * 1e6) / r.rows).toFixed(1);
-    out.push(`| ${fmt(r.rows)} | ${r.importCpuSeconds.toFixed(1)} | ${per(r.importCpuSeconds)} | ${r.postgresCpuSeconds.toFixed(1)} | ${per(r.postgresCpuSeconds)} | ${per(r.seconds)} |`);
+    out.push(`| ${r.path ?? "batch"} | ${fmt(r.rows)} | ${r.importCpuSeconds.toFixed(1)} | ${per(r.importCpuSeconds)} | ${r.postgresCpuSeconds.toFixed(1)} | ${per(r.postgresCpuSeconds)} | ${per(r.seconds)} |`);
   }
   out.push("");
-  for (const r of x.runs) out.push(`- ${fmt(r.rows)} rows: the command said "${r.summaryLine}"; exit status ${r.exitCode}.`);
+  for (const r of x.runs) out.push(`- ${r.path ?? "batch"}, ${fmt(r.rows)} rows: the command said "${r.summaryLine}"; exit status ${r.exitCode}.`);
   out.push("");
   out.push("RSS of the import process along the way (MB, at the rows it had reported):");
   out.push("");
@@ -414,7 +454,7 @@ function renderImport(x: ImportReport): string[] {
       const s = r.samples.filter((p) => p.rows > 0 && p.rows <= at).pop();
       return s ? String(s.rssMb) : "-";
     });
-    out.push(`| ${fmt(r.rows)} | ${cells.join(" | ")} |`);
+    out.push(`| ${r.path ?? "batch"} ${fmt(r.rows)} | ${cells.join(" | ")} |`);
   }
   out.push("");
   out.push(
@@ -423,11 +463,10 @@ function renderImport(x: ImportReport): string[] {
       `**${x.verify.differences} differences** (${x.verify.seconds.toFixed(1)} s)${x.verify.sample.length ? `; first: ${x.verify.sample.join("; ")}` : ""}.`,
   );
   out.push("");
-  if (x.profile) {
-    const p = x.profile;
+  for (const p of x.profiles) {
     const sum = p.statements.reduce((a, s) => a + s.totalMs, 0);
     out.push(
-      `#### Where an import's time goes: ${fmt(p.rows)} rows (${p.batches} batches) through \`runImport\` in the bench process, every statement timed`,
+      `#### Where an import's time goes (${p.path} path): ${fmt(p.rows)} rows (${p.batches} ${p.path === "bulk" ? "chunk" : "batches"}) through \`runImport\` in the bench process, every statement timed`,
     );
     out.push("");
     out.push(

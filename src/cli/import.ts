@@ -1,10 +1,12 @@
 /**
- * npm run import -- <kind> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]
+ * npm run import -- <kind> <file> [--dry-run] [--bulk] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]
  *
  * Every written batch is recorded in the audit trail under SUBJECT (default cli:<OS user>). With
  * REDIS_URL, each committed batch's changes are published to the API instances' subscribers.
  *
  * kinds: units, managers, targets, applications, activations, merchants, circles, visits, plans. See docs/import.md.
+ * --bulk (applications only): rows streamed into the database with COPY, a chunk of --batch-size
+ * rows (default 1,000,000) per transaction; the same checks, report and effect as without it.
  * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
  * With METRICS_TEXTFILE_DIR, a run that wrote (not a dry run) leaves its counts there as
  * cardgrowth_import_<kind>.prom (src/observability/textfile.ts).
@@ -23,14 +25,17 @@ import { writeImportMetrics } from "../observability/textfile.js";
 
 /** A batch is one transaction, held in memory while it is written: this bounds both. */
 const MAX_BATCH_SIZE = 200_000;
+/** A bulk chunk is one transaction too, but streamed: only the transaction's length bounds it. */
+const MAX_BULK_CHUNK = 10_000_000;
 
-const USAGE = `usage: npm run import -- <${Object.keys(IMPORT_KINDS).join("|")}> <file> [--dry-run] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]`;
+const USAGE = `usage: npm run import -- <${Object.keys(IMPORT_KINDS).join("|")}> <file> [--dry-run] [--bulk] [--batch-size N] [--report PATH] [--format csv|ndjson] [--as SUBJECT]`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       "dry-run": { type: "boolean", default: false },
+      bulk: { type: "boolean", default: false },
       "batch-size": { type: "string" },
       report: { type: "string" },
       format: { type: "string" },
@@ -39,7 +44,7 @@ async function main(): Promise<number> {
   });
   const [kind, file] = positionals;
   const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
-  if (!kind || !file || !isImportKind(kind) || (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE))) {
+  if (!kind || !file || !isImportKind(kind) || (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > (values.bulk ? MAX_BULK_CHUNK : MAX_BATCH_SIZE)))) {
     console.error(USAGE);
     return 2;
   }
@@ -66,6 +71,7 @@ async function main(): Promise<number> {
       file,
       format: values.format as "csv" | "ndjson" | undefined,
       batchSize,
+      bulk: values.bulk,
       dryRun: values["dry-run"],
       reportPath: values.report ?? `${file}.report.ndjson`,
       onProgress: progress.update,

@@ -10,6 +10,7 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriver
 import { parseIntoClientConfig } from "pg-connection-string";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { pgCopy, pgliteCopy, registerCopy } from "./copy.js";
 import { pgDirect, pgliteDirect, registerDirect } from "./direct.js";
 import { lockDataDir } from "./embedded-lock.js";
 
@@ -65,6 +66,7 @@ export async function openPostgres(url: string, poolSize = 10, options: OpenOpti
   const pool = new pg.Pool(settings);
   const prisma = newClient(new PrismaPg(pool), options);
   registerDirect(prisma.client, pgDirect(pool, prisma.statements));
+  registerCopy(prisma.client, pgCopy(pool, prisma.statements));
   return {
     kind: "postgres",
     prisma: prisma.client,
@@ -95,6 +97,7 @@ export async function openEmbedded(dataDir: string, options: OpenOptions = {}): 
   const adapterFactory = new PrismaPGlite(pglite);
   const prisma = newClient(adapterFactory, options);
   registerDirect(prisma.client, pgliteDirect(pglite, prisma.statements));
+  registerCopy(prisma.client, pgliteCopy(pglite as never, prisma.statements));
   return {
     kind: "embedded",
     prisma: prisma.client,

@@ -205,6 +205,14 @@ export async function migrationStatus(factory: SqlMigrationAwareDriverAdapterFac
 const INDEXES_BEYOND_PRISMA = [OFFER_LOCATION_INDEX];
 
 /**
+ * Foreign keys schema.prisma states (its relations, which Prisma's reads need) but the
+ * database does without: an application's references are proven by its one writer's joins
+ * (migration 20261207021500_application_references_by_writers says why). The diff's statements
+ * that would add them back are left out.
+ */
+const FOREIGN_KEYS_BEYOND_DATABASE = ["application_customer_id_fkey", "application_branch_id_fkey", "application_manager_id_fkey"];
+
+/**
  * The SQL that takes the migration history to the current schema.prisma, or "" when they agree
  * (`prisma migrate diff --from-migrations --to-schema`). `shadow` replays the history.
  */
@@ -221,6 +229,7 @@ export async function diffMigrationsToSchema(shadow: SqlMigrationAwareDriverAdap
     return (out.stdout ?? "")
       .split(/\n\s*\n/)
       .filter((block) => !INDEXES_BEYOND_PRISMA.some((name) => new RegExp(`^(DROP|CREATE) INDEX "${name}"`, "m").test(block)))
+      .filter((block) => !FOREIGN_KEYS_BEYOND_DATABASE.some((name) => new RegExp(`ADD CONSTRAINT "${name}" FOREIGN KEY`).test(block)))
       .join("\n\n");
   });
 }

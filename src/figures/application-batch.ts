@@ -4,6 +4,8 @@
  * checked rows are written set-based with their customers, first approvals and rollup delta.
  * records/ owns the rules; this file owns the staging tables, which nothing else names.
  */
+import { copyIn, copyText } from "../db/copy.js";
+import type { Db } from "../db/database.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { mergeChanged, type FiguresChanged } from "./changed.js";
 import { FiguresLedger } from "./ledger.js";
@@ -38,13 +40,129 @@ export interface BatchLookups {
   activatedOn: Map<string, string>;
 }
 
-/** A batch staged in this transaction; row i of the input is idx i. */
+/** One row of a streamed file: its line (the staged idx), and whether records/ found it bad already. */
+export interface StagedLine {
+  line: number;
+  row: StagedApplication;
+  /** Refused by the row's own checks: staged anyway, since it still replaces an earlier row with its key. */
+  flagged: boolean;
+}
+
+/** A staged row that some check refuses: the row as staged, and what the database knows of it. */
+export interface SuspectRow {
+  line: number;
+  row: StagedApplication;
+  flagged: boolean;
+  unknownUnit: boolean;
+  unknownManager: boolean;
+  /** The unit is outside the manager's subtree. */
+  outside: boolean;
+  /** The card's activation day, when the row would break what the activation requires. */
+  activatedOn: string | null;
+}
+
+/** Rows per piece of COPY text: large enough that each piece costs little, small enough to stream. */
+const COPY_PIECE_ROWS = 2_000;
+
+/** A batch staged in this transaction; row i of the input is idx i (for a streamed file, idx is the line). */
 export class ApplicationBatch {
   private constructor(private readonly tx: Tx) {}
 
   static async stage(tx: Tx, rows: readonly StagedApplication[]): Promise<ApplicationBatch> {
+    await createStagingTable(tx);
     await stageApplications(tx, rows);
     return new ApplicationBatch(tx);
+  }
+
+  /**
+   * The rows as app_batch's COPY text (idx = the row's line), a piece per COPY_PIECE_ROWS rows:
+   * made ahead of the transaction (the bulk import writes it to a file while the previous chunk
+   * is written), then handed to `copy`.
+   */
+  static async *encode(lines: AsyncIterable<StagedLine>): AsyncGenerator<string> {
+    let piece = "";
+    let n = 0;
+    for await (const { line, row, flagged } of lines) {
+      piece +=
+        `${line}\t${copyText(row.externalId)}\t${copyText(row.customerId)}\t${copyText(row.branchCode)}\t${copyText(row.managerCode)}\t` +
+        `${copyText(row.channel)}\t${copyText(row.receivedOn)}\t${copyText(row.keyedOn)}\t${copyText(row.decision)}\t${copyText(row.decidedOn)}\t` +
+        `${copyText(row.campaignCode)}\t${copyText(row.merchantCode)}\t${flagged ? "t" : "f"}\n`;
+      if (++n === COPY_PIECE_ROWS) {
+        yield piece;
+        piece = "";
+        n = 0;
+      }
+    }
+    if (piece) yield piece;
+  }
+
+  /**
+   * Streams `encode`'s text into app_batch with COPY (src/db/copy.ts): nothing of a row is held
+   * whatever the chunk's size. Duplicate keys stay until `dedupe`.
+   */
+  static async copy(db: Db, tx: Tx, text: AsyncIterable<string | Buffer>): Promise<ApplicationBatch> {
+    await createStagingTable(tx);
+    await copyIn(
+      db,
+      tx,
+      `COPY app_batch (idx, external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on, decision,
+                       decided_on, campaign_code, merchant_code, flagged) FROM STDIN`,
+      text,
+    );
+    return new ApplicationBatch(tx);
+  }
+
+  /**
+   * Keeps, of the rows that share an external id, the one on the last line (a later row corrects
+   * an earlier one, as in the batch path); returns how many were dropped and how many are left.
+   */
+  async dedupe(): Promise<{ superseded: number; rows: number }> {
+    // The outer count reads app_batch as it was before the DELETE (one snapshot per statement).
+    const [counts] = await this.tx.$queryRaw<{ superseded: number; rows: number }[]>`
+      WITH last AS (SELECT external_id, max(idx) AS idx FROM app_batch GROUP BY external_id HAVING count(*) > 1),
+      gone AS (DELETE FROM app_batch s USING last WHERE s.external_id = last.external_id AND s.idx < last.idx RETURNING 1)
+      SELECT (SELECT count(*) FROM gone)::int AS superseded, ((SELECT count(*) FROM app_batch) - (SELECT count(*) FROM gone))::int AS rows`;
+    return counts;
+  }
+
+  /**
+   * The staged rows some check would refuse, with the facts the checks need: flagged rows, and
+   * rows with an unknown unit or manager, a manager outside the unit's line, or an activated card
+   * whose decision would stop being APPROVED or move past the activation. The same facts as
+   * `lookups`, computed per row in SQL so that only the few bad rows come back.
+   */
+  async suspects(): Promise<SuspectRow[]> {
+    const found = await this.tx.$queryRaw<
+      { line: number; external_id: string; customer_ext: string; branch_code: string; manager_code: string | null; channel: string; received_on: string;
+        keyed_on: string | null; decision: string; decided_on: string | null; campaign_code: string | null; merchant_code: string | null; flagged: boolean;
+        unknown_unit: boolean; unknown_manager: boolean; outside: boolean; activated_on: string | null }[]
+    >`
+      SELECT * FROM (
+        SELECT s.idx AS line, s.external_id, s.customer_ext, s.branch_code, s.manager_code, s.channel::text AS channel,
+               to_char(s.received_on, 'YYYY-MM-DD') AS received_on, to_char(s.keyed_on, 'YYYY-MM-DD') AS keyed_on,
+               s.decision::text AS decision, to_char(s.decided_on, 'YYYY-MM-DD') AS decided_on, s.campaign_code, s.merchant_code, s.flagged,
+               b.id IS NULL AS unknown_unit, (s.manager_code IS NOT NULL AND m.id IS NULL) AS unknown_manager,
+               (b.id IS NOT NULL AND m.id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM branch_closure c WHERE c.ancestor_id = m.branch_id AND c.descendant_id = b.id)) AS outside,
+               (SELECT to_char(v.activated_on, 'YYYY-MM-DD') FROM application a JOIN activation v ON v.application_id = a.id
+                WHERE a.external_id = s.external_id AND (s.decision <> 'APPROVED' OR s.decided_on > v.activated_on)) AS activated_on
+        FROM app_batch s
+        LEFT JOIN branch b ON b.code = s.branch_code
+        LEFT JOIN account_manager m ON m.code = s.manager_code) r
+      WHERE flagged OR unknown_unit OR unknown_manager OR outside OR activated_on IS NOT NULL
+      ORDER BY line`;
+    return found.map((f) => ({
+      line: f.line,
+      row: {
+        externalId: f.external_id, customerId: f.customer_ext, branchCode: f.branch_code, managerCode: f.manager_code, channel: f.channel,
+        receivedOn: f.received_on, keyedOn: f.keyed_on, decision: f.decision, decidedOn: f.decided_on, campaignCode: f.campaign_code, merchantCode: f.merchant_code,
+      },
+      flagged: f.flagged,
+      unknownUnit: f.unknown_unit,
+      unknownManager: f.unknown_manager,
+      outside: f.outside,
+      activatedOn: f.activated_on,
+    }));
   }
 
   /** Every lookup the per-row checks need, in one statement. */
@@ -87,16 +205,21 @@ export class ApplicationBatch {
   }
 }
 
-/** Puts the batch into app_batch (a temporary table emptied at commit), row i with idx i. */
-async function stageApplications(tx: Tx, rows: readonly StagedApplication[]): Promise<void> {
+/** app_batch: a temporary table emptied at commit, the same for the batch and the streamed path. */
+async function createStagingTable(tx: Tx): Promise<void> {
   await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS app_batch (
     idx int NOT NULL, external_id text NOT NULL, customer_ext text NOT NULL, branch_code text NOT NULL, manager_code text,
     channel "ApplicationChannel" NOT NULL, received_on date NOT NULL, keyed_on date, decision "Decision" NOT NULL,
-    decided_on date, campaign_code text, merchant_code text
+    decided_on date, campaign_code text, merchant_code text, flagged boolean NOT NULL DEFAULT false
   ) ON COMMIT DELETE ROWS`;
+}
+
+/** Puts the batch into app_batch, row i with idx i. */
+async function stageApplications(tx: Tx, rows: readonly StagedApplication[]): Promise<void> {
   // Every array goes as text[] (the embedded database's adapter sends arrays of other types as text).
   await tx.$executeRaw`
-    INSERT INTO app_batch
+    INSERT INTO app_batch (idx, external_id, customer_ext, branch_code, manager_code, channel, received_on, keyed_on, decision,
+                           decided_on, campaign_code, merchant_code)
     SELECT r.idx::int, r.external_id, r.customer_ext, r.branch_code, r.manager_code, r.channel::"ApplicationChannel",
            r.received_on::date, r.keyed_on::date, r.decision::"Decision", r.decided_on::date, r.campaign_code, r.merchant_code
     FROM unnest(${rows.map((_, i) => String(i))}::text[], ${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.customerId)}::text[],

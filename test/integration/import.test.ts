@@ -208,7 +208,7 @@ describe("import", () => {
     expect(await dataChecksums(db())).toEqual(before);
   });
 
-  it("an import killed mid-run and run again ends with the data of one clean run", async () => {
+  it.each([[""], ["--bulk"]])("an import killed mid-run and run again ends with the data of one clean run %s", async (bulk) => {
     const file = applicationsFile("big.csv", 12_000);
     await importFile("units", path.join(examples, "units.csv"));
     await importFile("managers", path.join(examples, "managers.csv"));
@@ -220,7 +220,7 @@ describe("import", () => {
     await importFile("managers", path.join(examples, "managers.csv"));
     // The CLI opens the database itself: on the embedded engine this process lets go of the folder meanwhile.
     await api.database.released(async () => {
-      const child = runCli(["applications", file, "--batch-size", "400", "--report", path.join(work, "killed.ndjson")]);
+      const child = runCli(["applications", file, "--batch-size", "400", "--report", path.join(work, "killed.ndjson"), ...(bulk ? [bulk] : [])]);
       const exited = exitOf(child);
       // Kill it once a batch has committed (it reports progress after each) and before the last one has.
       const committed = new Promise<boolean>((resolve) => {
@@ -240,7 +240,7 @@ describe("import", () => {
     expect(entries.map((e) => [e.outcome, (e.details as { created: number }).created])).toEqual(Array(partial / 400).fill(["SUCCEEDED", 400]));
 
     await api.database.released(async () => {
-      const rerun = runCli(["applications", file, "--batch-size", "400", "--report", path.join(work, "rerun.ndjson")]);
+      const rerun = runCli(["applications", file, "--batch-size", "400", "--report", path.join(work, "rerun.ndjson"), ...(bulk ? [bulk] : [])]);
       expect(await exitOf(rerun)).toBe(0);
     });
     expect(await dataChecksums(db())).toEqual(clean);
@@ -315,4 +315,106 @@ describe("import", () => {
     expect(await dataChecksums(db())).toEqual(once);
     expect((await verifyRollups(db())).total).toBe(0);
   }, 180_000);
+});
+
+describe("import --bulk", () => {
+  const header = "externalId,customerId,branchCode,managerCode,channel,receivedOn,keyedOn,decision,decidedOn,campaignCode,merchantCode";
+  /** The example bank with its applications and activations: existing customers, cards and first approvals. */
+  async function base() {
+    for (const kind of ["units", "managers", "applications", "activations"] as const) await importFile(kind, path.join(examples, `${kind}.csv`));
+    await importFile("applications", path.join(examples, "applications.ndjson"));
+  }
+  /** Bad rows of every kind, duplicates either way, updates, existing and new customers, first approvals moving. */
+  const mixed = () =>
+    csvFile("mixed.csv", [
+      header,
+      "A2021010003,C000103,SX-LL-01,,ONLINE,2021-01-15,2021-01-15,APPROVED,2021-01-20,,", // 2: update; C000103's first approval appears
+      "N1,C000101,SX-LL-01-01,M-SX-LL-0001,ONLINE,2020-12-01,2020-12-01,APPROVED,2020-12-05,,", // 3: C000101's first approval moves to it
+      "N2,NEWC1,SX-LL-01,M-SX-LL-0002,ONLINE,2021-01-03,,APPROVED,2021-01-04,,", // 4: a new customer's first approval
+      "N3,NEWC1,SX-LL-01-01,,PAPER,2021-01-02,,APPROVED,2021-01-05,LL-2021Q1-CIRCLES,LL-M-001", // 5: its second
+      "B1,C9,NOPE,,ONLINE,2021-01-05,,PENDING,,,", // 6: unknown unit
+      "B2,C9,SX-LL-01,M-NOPE,ONLINE,2021-01-05,,PENDING,,,", // 7: unknown manager
+      "B3,C9,SX-LL-01,M-SX-LL-0001,ONLINE,2021-01-05,,PENDING,,,", // 8: manager outside the unit's line
+      "A2021010002,C000102,SX-LL-01-01,M-SX-LL-0001,MERCHANT_SITE,2021-01-09,2021-01-09,REJECTED,2021-01-12,,", // 9: activated card
+      "A2020120001,C000101,SX-LL-01-01,M-SX-LL-0001,PAPER,2020-12-02,2020-12-20,APPROVED,2021-01-11,,", // 10: decided after activation
+      "B4,C9,SX-LL-01,,ONLINE,2021-01-05,,PENDING,2021-01-06,,", // 11: its own rules
+      "B5,C9,SX-LL-01,,FAX,2021-01-05,,PENDING,,,", // 12: a bad cell
+      "D1,C10,SX-LL-01,,ONLINE,2021-01-05,,APPROVED,2021-01-06,,", // 13: good, replaced by...
+      "D1,C10,SX-LL-01,,ONLINE,2021-01-05,,APPROVED,,,", // 14: ...a bad row: D1 is refused
+      "D2,C11,SX-LL-01,,ONLINE,2021-01-05,,PENDING,2021-01-05,,", // 15: bad, replaced by...
+      "D2,C11,SX-LL-01,,ONLINE,2021-01-05,,PENDING,,,", // 16: ...a good row
+      "D3,C12,SX-LL-01,,ONLINE,2021-01-05,,PENDING,,,", // 17: good; a bad cell replaces nothing:
+      "D3,C12,SX-LL-01,,FAX,2021-01-05,,PENDING,,,", // 18
+      "A2021020004,NEWC1,SX-LL-01-01,M-SX-LL-0002,ONLINE,2021-02-01,2021-02-01,APPROVED,2021-02-03,,", // 19: moves to a new customer
+      "B6,C9,NOPE2,,ONLINE,2021-01-05,,PENDING,2021-01-06,,", // 20: two issues
+      "N4,C000102,SX-LL-01,,ONLINE,2021-01-05,,REJECTED,2021-01-06,,", // 21
+      "A2021020005,C000101,SX-LL-01-01,,ONLINE,2021-02-05,2021-02-05,APPROVED,2021-02-07,,", // 22: unchanged
+    ]);
+  const sortedReport = (file: string) => report(file).sort((a, b) => a.line - b.line || a.field.localeCompare(b.field) || a.reason.localeCompare(b.reason));
+
+  it("leaves the same checksums, summary and report as the batch path on the same file, and replays as a no-op", async () => {
+    await base();
+    const file = mixed();
+    const batch = await importFile("applications", file);
+    const batchReport = sortedReport(file);
+    const batchData = await dataChecksums(db());
+    expect(batchReport.map((i) => `${i.line} ${i.field}`)).toEqual([
+      "6 branchCode", "7 managerCode", "8 managerCode", "9 decision", "10 decidedOn", "11 decidedOn", "12 channel", "14 decidedOn", "18 channel",
+      "20 branchCode", "20 decidedOn",
+    ]);
+
+    await api.reset();
+    await base();
+    const bulk = await importFile("applications", file, { bulk: true });
+    expect(bulk).toEqual(batch);
+    expect(bulk).toMatchObject({ rows: 21, superseded: 2, rejected: 10, created: 6, updated: 2, unchanged: 1, batches: 1 });
+    expect(sortedReport(file)).toEqual(batchReport);
+    expect(await dataChecksums(db())).toEqual(batchData);
+    expect((await verifyRollups(db())).total).toBe(0);
+
+    const again = await importFile("applications", file, { bulk: true });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 9, rejected: 10 });
+    expect(await dataChecksums(db())).toEqual(batchData);
+  });
+
+  it("in chunks, leaves the same data as the batch path in batches of the same size, audited per chunk", async () => {
+    const file = applicationsFile("chunks.csv", 2_500);
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const batch = await importFile("applications", file, { batchSize: 700 });
+    const batchData = await dataChecksums(db());
+
+    await api.reset();
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const bulk = await importFile("applications", file, { bulk: true, batchSize: 700, auditSubject: "test:bulk" });
+    expect(bulk).toEqual(batch);
+    expect(bulk.batches).toBe(4);
+    expect(await dataChecksums(db())).toEqual(batchData);
+    expect((await verifyRollups(db())).total).toBe(0);
+    const entries = await db().auditEntry.findMany({ where: { operation: "import:applications" }, orderBy: { id: "asc" } });
+    expect(entries.map((e) => [e.outcome, e.target, (e.details as { rows: number; created: number }).created])).toEqual([
+      ["SUCCEEDED", "lines 2-701 of chunks.csv", 700],
+      ["SUCCEEDED", "lines 702-1401 of chunks.csv", 700],
+      ["SUCCEEDED", "lines 1402-2101 of chunks.csv", 700],
+      ["SUCCEEDED", "lines 2102-2501 of chunks.csv", 400],
+    ]);
+  });
+
+  it("sends as many statements for a chunk of 3,000 rows as for one of 30", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const small = applicationsFile("small.csv", 30);
+    const large = csvFile("large.csv", fs.readFileSync(applicationsFile("large-src.csv", 3_030), "utf8").split("\n").filter((l, i) => l && (i === 0 || i > 30)));
+    const counts = [];
+    for (const file of [small, large]) counts.push(await api.countStatements(() => importFile("applications", file, { bulk: true })));
+    expect(counts[0]).toBeGreaterThan(5);
+    expect(counts[1]).toBe(counts[0]);
+    expect(await db().application.count()).toBe(3_030);
+  });
+
+  it("is refused for other kinds, before any row is read", async () => {
+    await expect(importFile("units", path.join(examples, "units.csv"), { bulk: true })).rejects.toThrow(/--bulk imports applications only, not units/);
+    expect(await db().branch.count()).toBe(0);
+  });
 });

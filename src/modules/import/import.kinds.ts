@@ -13,7 +13,8 @@ import { upsertPlans } from "../incentives/plans.service.js";
 import type { WriteOutcome } from "../common/write-result.type.js";
 import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../merchants/merchants.service.js";
 import { upsertAccountManagers, upsertBranches } from "../org/org.service.js";
-import { recordActivations, recordApplications } from "../records/records.service.js";
+import type { ApplicationInput } from "../records/records.input.js";
+import { encodeApplicationLines, recordActivations, recordApplicationCopy, recordApplications } from "../records/records.service.js";
 import { setTargets } from "../targets/targets.service.js";
 
 /** CSV cells are strings and an empty cell means "not given"; NDJSON may use null. */
@@ -94,6 +95,18 @@ export interface ImportKind {
   /** The row's identity: a later row of a file with the same key corrects the earlier one. */
   keyOf(row: unknown): string;
   write(db: Db, rows: unknown[], batchSize: number, options: WriteOptions): Promise<WriteOutcome>;
+  /** The bulk path, for the kinds that have one (`runImport`'s `bulk`). */
+  readonly bulk?: BulkWriter;
+}
+
+/**
+ * A chunk of checked rows becomes text (`encode`, ahead of the transaction, as the rows are
+ * read), which `write` streams into the database in one transaction; its rejected issues name
+ * rows by line, and `superseded` counts the rows a later one with the same key replaced.
+ */
+export interface BulkWriter {
+  encode(lines: AsyncIterable<{ line: number; row: unknown }>): AsyncIterable<string>;
+  write(db: Db, text: AsyncIterable<string | Buffer>, options: WriteOptions): Promise<WriteOutcome & { superseded: number }>;
 }
 
 /** The default batch: what the API takes in one call. */
@@ -104,12 +117,14 @@ function kind<S extends z.ZodObject>(
   keyOf: (row: z.infer<S>) => string,
   write: (db: Db, rows: z.infer<S>[], max: number, o: WriteOptions) => Promise<WriteOutcome>,
   batchSize = DEFAULT_BATCH_SIZE,
+  bulk?: BulkWriter,
 ): ImportKind {
   return {
     columns,
     batchSize,
     keyOf: (row) => keyOf(row as z.infer<S>),
     write: (db, rows, max, options) => write(db, rows as z.infer<S>[], max, options),
+    bulk,
   };
 }
 
@@ -152,6 +167,10 @@ export const IMPORT_KINDS = {
     // Applications are the bulk feed, written set-based whatever the batch's size: a larger
     // batch folds more rows into each rollup row it updates (the bulk of an import's cost).
     50_000,
+    {
+      encode: (lines) => encodeApplicationLines(lines as AsyncIterable<{ line: number; row: ApplicationInput }>),
+      write: recordApplicationCopy,
+    },
   ),
   activations: kind(
     z.strictObject({ applicationExternalId: text, activatedOn: date, firstSpendOn: optionalDate }),

@@ -4,18 +4,19 @@
  */
 import type { Db } from "../../db/database.js";
 import { compareDates, fromDbDate } from "../../domain/dates.js";
-import type { IssueCollector } from "../../errors.js";
+import { IssueCollector } from "../../errors.js";
 import { unknownCode } from "../common/lookup.js";
 import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
-import { inTransaction } from "../../db/transaction.js";
+import { inTransaction, type Tx } from "../../db/transaction.js";
 import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
-import { ApplicationBatch } from "../../figures/application-batch.js";
+import { ApplicationBatch, type StagedLine } from "../../figures/application-batch.js";
 import { mergeChanged, type FiguresChanged } from "../../figures/changed.js";
 import { FiguresLedger, lockRecordWrites } from "../../figures/ledger.js";
 import { Decision } from "./records.enums.js";
 import type { ActivationInput, ApplicationInput } from "./records.input.js";
 
-function checkApplicationRow(issues: IssueCollector, row: ApplicationRow, i: number): void {
+/** The rules of one application row on its own (codes' form, the decision's date, the dates' order). */
+export function checkApplicationRow(issues: IssueCollector, row: ApplicationRow, i: number): void {
   checkCode(issues, i, "externalId", row.externalId);
   checkCode(issues, i, "customerId", row.customerId);
   if (row.campaignCode != null) checkCode(issues, i, "campaignCode", row.campaignCode);
@@ -33,7 +34,47 @@ function checkApplicationRow(issues: IssueCollector, row: ApplicationRow, i: num
   });
 }
 
-type ApplicationRow = ApplicationInput & { decision: Decision };
+export type ApplicationRow = ApplicationInput & { decision: Decision };
+
+/** What the database knows of one row's codes and card, for its checks (ApplicationBatch.lookups or .suspects). */
+interface KnownOfRow {
+  unknownUnit: boolean;
+  unknownManager: boolean;
+  /** The unit is outside the manager's subtree. */
+  outside: boolean;
+  /** The day the row's card was activated, if it was. */
+  activatedOn: string | null | undefined;
+}
+
+/**
+ * Every rule of one application row, its own and those against what is stored: the one home of
+ * the rules and their wording, for the batch path (recordApplications) and the streamed one
+ * (recordApplicationLines).
+ */
+function checkApplication(issues: IssueCollector, row: ApplicationRow, i: number, known: KnownOfRow): void {
+  checkApplicationRow(issues, row, i);
+  if (known.unknownUnit) issues.add(i, "branchCode", unknownCode("branch", row.branchCode));
+  if (row.managerCode != null && known.unknownManager) issues.add(i, "managerCode", unknownCode("account_manager", row.managerCode));
+  else if (row.managerCode != null && known.outside) {
+    // A manager is credited only with what their own unit's subtree takes in.
+    issues.add(i, "managerCode", `"${row.managerCode}" does not belong to "${row.branchCode}" or a unit above it`);
+  }
+  const activated = known.activatedOn;
+  if (activated) {
+    if (row.decision !== Decision.APPROVED) issues.add(i, "decision", `must stay APPROVED: the card was activated on ${activated}`);
+    else if (row.decidedOn && compareDates(row.decidedOn, activated) > 0) {
+      issues.add(i, "decidedOn", `${row.decidedOn} is after the card's activation on ${activated}`);
+    }
+  }
+}
+
+/** For this transaction only: settings for statements over a whole staged batch. */
+async function tuneForBatch(tx: Tx): Promise<void> {
+  // Every statement reaches the big tables by index for the batch's rows (the working set is in
+  // memory, so a random page costs about a sequential one), sorts and hashes a whole batch in
+  // memory, and is too short to gain from JIT.
+  await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+}
 
 /**
  * Writes a batch of applications set-based: the batch is staged in a temporary table once, the
@@ -54,29 +95,19 @@ export async function recordApplications(
 
   return inTransaction(db, options, async (tx, changes) => {
     await lockRecordWrites(tx);
-    // For this transaction only: every statement below reaches the big tables by index for the
-    // batch's rows (the working set is in memory, so a random page costs about a sequential
-    // one), sorts and hashes a whole batch in memory, and is too short to gain from JIT.
-    await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+    await tuneForBatch(tx);
     const batch = await ApplicationBatch.stage(tx, input);
     const { unknownUnits, unknownManagers, outside, activatedOn } = await batch.lookups();
 
     const screened = await screen(input, options, (rows, issues) => {
-      rows.forEach((row, i) => {
-        checkApplicationRow(issues, row, i);
-        if (unknownUnits.has(row.branchCode)) issues.add(i, "branchCode", unknownCode("branch", row.branchCode));
-        if (row.managerCode != null && unknownManagers.has(row.managerCode)) issues.add(i, "managerCode", unknownCode("account_manager", row.managerCode));
-        else if (row.managerCode != null && outside.has(`${row.managerCode}|${row.branchCode}`)) {
-          issues.add(i, "managerCode", `"${row.managerCode}" does not belong to "${row.branchCode}" or a unit above it`);
-        }
-        const activated = activatedOn.get(row.externalId);
-        if (activated) {
-          if (row.decision !== Decision.APPROVED) issues.add(i, "decision", `must stay APPROVED: the card was activated on ${activated}`);
-          else if (row.decidedOn && compareDates(row.decidedOn, activated) > 0) {
-            issues.add(i, "decidedOn", `${row.decidedOn} is after the card's activation on ${activated}`);
-          }
-        }
-      });
+      rows.forEach((row, i) =>
+        checkApplication(issues, row, i, {
+          unknownUnit: unknownUnits.has(row.branchCode),
+          unknownManager: row.managerCode != null && unknownManagers.has(row.managerCode),
+          outside: outside.has(`${row.managerCode}|${row.branchCode}`),
+          activatedOn: activatedOn.get(row.externalId),
+        }),
+      );
       checkUnique(issues, rows, "externalId", (r) => r.externalId);
     });
     const { rejected } = screened;
@@ -85,6 +116,62 @@ export async function recordApplications(
     const { created, updated, figuresChanged } = await batch.write();
     changes.add({ figures: figuresChanged });
     return { created, updated, unchanged: screened.rows.length - created - updated, rejected, figuresChanged };
+  });
+}
+
+/** One checked row of a file, with its line. */
+export interface ApplicationLine {
+  line: number;
+  row: ApplicationInput;
+}
+
+/**
+ * The bulk import's first half, outside any transaction: the rows of a chunk as the staging
+ * table's COPY text, each with its decision defaulted and flagged when its own rules refuse it
+ * (flagged rows are staged anyway: a later row still replaces an earlier one with its key; their
+ * issues are worded in `recordApplicationCopy`).
+ */
+export function encodeApplicationLines(lines: AsyncIterable<ApplicationLine>): AsyncIterable<string> {
+  return ApplicationBatch.encode(flagged(lines));
+}
+
+async function* flagged(lines: AsyncIterable<ApplicationLine>): AsyncGenerator<StagedLine> {
+  const scratch = new IssueCollector();
+  for await (const { line, row } of lines) {
+    const full: ApplicationRow = { ...row, decision: row.decision ?? Decision.PENDING };
+    checkApplicationRow(scratch, full, 0);
+    yield { line, row: full, flagged: scratch.issues.length > 0 };
+    scratch.issues.length = 0;
+  }
+}
+
+/**
+ * The bulk import's write of a chunk of applications (`encodeApplicationLines`' text), in one
+ * transaction: the text is streamed into the staging table with COPY (nothing of a row is held
+ * here), a later row with the same external id replaces an earlier one (in SQL, by line), the
+ * rows that some rule refuses come back alone and are checked by the same rules and wording as
+ * recordApplications, and the rest is written by the same set-based write. The statements do
+ * not grow in number with the rows. Rejected issues carry the row's line as their index.
+ */
+export async function recordApplicationCopy(
+  db: Db,
+  text: AsyncIterable<string | Buffer>,
+  options: WriteOptions = {},
+): Promise<WriteOutcome & { figuresChanged: FiguresChanged; superseded: number }> {
+  return inTransaction(db, options, async (tx, changes) => {
+    await lockRecordWrites(tx);
+    await tuneForBatch(tx);
+    const batch = await ApplicationBatch.copy(db, tx, text);
+    const { superseded, rows } = await batch.dedupe();
+    const issues = new IssueCollector();
+    for (const s of await batch.suspects()) checkApplication(issues, s.row as ApplicationRow, s.line, s);
+    const rejected = issues.issues;
+    const bad = [...new Set(rejected.map((r) => r.index!))];
+    if (bad.length === rows) return { created: 0, updated: 0, unchanged: 0, rejected, figuresChanged: mergeChanged(), superseded };
+    await batch.drop(bad);
+    const { created, updated, figuresChanged } = await batch.write();
+    changes.add({ figures: figuresChanged });
+    return { created, updated, unchanged: rows - bad.length - created - updated, rejected, figuresChanged, superseded };
   });
 }
 
