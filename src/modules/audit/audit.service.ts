@@ -146,24 +146,27 @@ export function cleanJson(value: unknown, depth = 0): Prisma.InputJsonValue | nu
 
 const cleanOrNull = (s: string | null | undefined) => (s == null ? null : cleanText(s));
 
-/** One insert for any number of entries. */
+/**
+ * One insert for any number of entries. Raw SQL rather than Prisma's createMany: every write's
+ * transaction ends with it, and Prisma compiles a createMany's plan in its WASM query compiler
+ * on every call (it caches no createMany plan), about 5 % of a redemption's server CPU.
+ * Every array goes as text[] (the embedded database's adapter sends arrays of other types as text).
+ */
 export async function recordAudit(db: Db | Tx, entries: readonly AuditRecord[]): Promise<void> {
   if (entries.length === 0) return;
-  await db.auditEntry.createMany({
-    data: entries.map((e) => {
-      const details = e.details === undefined ? null : cleanJson(e.details);
-      return {
-        subject: cleanText(e.subject),
-        role: cleanText(e.role, 64),
-        operation: cleanText(e.operation),
-        idempotencyKey: cleanOrNull(e.idempotencyKey),
-        outcome: e.outcome,
-        errorCode: cleanOrNull(e.errorCode),
-        target: cleanOrNull(e.target),
-        details: details === null ? Prisma.JsonNull : details,
-      };
-    }),
+  const column = <T>(pick: (e: AuditRecord) => T) => entries.map(pick);
+  const details = column((e) => {
+    const cleaned = e.details === undefined ? null : cleanJson(e.details);
+    return cleaned === null ? null : JSON.stringify(cleaned);
   });
+  await db.$executeRaw`
+    INSERT INTO audit_entry (subject, role, operation, idempotency_key, outcome, error_code, target, details)
+    SELECT e.subject, e.role, e.operation, e.idempotency_key, e.outcome::"AuditOutcome", e.error_code, e.target, e.details::jsonb
+    FROM unnest(${column((e) => cleanText(e.subject))}::text[], ${column((e) => cleanText(e.role, 64))}::text[],
+                ${column((e) => cleanText(e.operation))}::text[], ${column((e) => cleanOrNull(e.idempotencyKey))}::text[],
+                ${column((e) => e.outcome)}::text[], ${column((e) => cleanOrNull(e.errorCode))}::text[],
+                ${column((e) => cleanOrNull(e.target))}::text[], ${details}::text[])
+         AS e(subject, role, operation, idempotency_key, outcome, error_code, target, details)`;
 }
 
 export interface AuditFilter {
