@@ -1,6 +1,7 @@
 /**
  * The typed staging of a batch of applications: the batch goes into a temporary table once
- * (app_batch), its lookups come back in one statement for the caller's per-row checks, and the
+ * (app_batch, by unnest or COPY), the rows some stored data may refuse come back in one statement
+ * for the caller's per-row checks, and the
  * checked rows are written set-based with their customers, first approvals and rollup delta.
  * records/ owns the rules; this file owns the staging tables, which nothing else names.
  */
@@ -26,18 +27,6 @@ export interface StagedApplication {
   decidedOn?: string | null;
   campaignCode?: string | null;
   merchantCode?: string | null;
-}
-
-/** What the database knows about a staged batch, for the per-row checks. */
-export interface BatchLookups {
-  /** Unit codes that name no unit. */
-  unknownUnits: Set<string>;
-  /** Manager codes that name no account manager. */
-  unknownManagers: Set<string>;
-  /** `${managerCode}|${branchCode}` pairs where the unit is outside the manager's subtree. */
-  outside: Set<string>;
-  /** Applications of the batch whose card is activated, by external id: the activation day. */
-  activatedOn: Map<string, string>;
 }
 
 /** One row of a streamed file: its line (the staged idx), and whether records/ found it bad already. */
@@ -128,8 +117,8 @@ export class ApplicationBatch {
   /**
    * The staged rows some check would refuse, with the facts the checks need: flagged rows, and
    * rows with an unknown unit or manager, a manager outside the unit's line, or an activated card
-   * whose decision would stop being APPROVED or move past the activation. The same facts as
-   * `lookups`, computed per row in SQL so that only the few bad rows come back.
+   * whose decision would stop being APPROVED or move past the activation: one statement, per
+   * row in SQL, so that only the few bad rows come back (a batch's and a streamed chunk's alike).
    */
   async suspects(): Promise<SuspectRow[]> {
     const found = await this.tx.$queryRaw<
@@ -163,34 +152,6 @@ export class ApplicationBatch {
       outside: f.outside,
       activatedOn: f.activated_on,
     }));
-  }
-
-  /** Every lookup the per-row checks need, in one statement. */
-  async lookups(): Promise<BatchLookups> {
-  const found = await this.tx.$queryRaw<{ k: "unit" | "manager" | "outside" | "activated"; key: string; value: string | null }[]>`
-    SELECT 'unit' AS k, s.code AS key, NULL AS value
-    FROM (SELECT DISTINCT branch_code AS code FROM app_batch) s
-    WHERE NOT EXISTS (SELECT 1 FROM branch b WHERE b.code = s.code)
-    UNION ALL
-    SELECT 'manager', s.code, NULL
-    FROM (SELECT DISTINCT manager_code AS code FROM app_batch WHERE manager_code IS NOT NULL) s
-    WHERE NOT EXISTS (SELECT 1 FROM account_manager m WHERE m.code = s.code)
-    UNION ALL
-    -- A manager is credited only with what their own unit's subtree takes in, so that manager
-    -- rankings add up to the unit figures they sit under.
-    SELECT 'outside', p.m || '|' || p.u, NULL
-    FROM (SELECT DISTINCT manager_code AS m, branch_code AS u FROM app_batch WHERE manager_code IS NOT NULL) p
-    JOIN account_manager am ON am.code = p.m JOIN branch b ON b.code = p.u
-    WHERE NOT EXISTS (SELECT 1 FROM branch_closure c WHERE c.ancestor_id = am.branch_id AND c.descendant_id = b.id)
-    UNION ALL
-    SELECT 'activated', a.external_id, to_char(v.activated_on, 'YYYY-MM-DD')
-    FROM app_batch s JOIN application a ON a.external_id = s.external_id JOIN activation v ON v.application_id = a.id`;
-    return {
-      unknownUnits: new Set(found.filter((f) => f.k === "unit").map((f) => f.key)),
-      unknownManagers: new Set(found.filter((f) => f.k === "manager").map((f) => f.key)),
-      outside: new Set(found.filter((f) => f.k === "outside").map((f) => f.key)),
-      activatedOn: new Map(found.filter((f) => f.k === "activated").map((f) => [f.key, f.value!])),
-    };
   }
 
   /** Leaves the rows at these indexes out of the write (they were rejected). */

@@ -36,7 +36,7 @@ export function checkApplicationRow(issues: IssueCollector, row: ApplicationRow,
 
 export type ApplicationRow = ApplicationInput & { decision: Decision };
 
-/** What the database knows of one row's codes and card, for its checks (ApplicationBatch.lookups or .suspects). */
+/** What the database knows of one row's codes and card, for its checks (ApplicationBatch.suspects). */
 interface KnownOfRow {
   unknownUnit: boolean;
   unknownManager: boolean;
@@ -45,6 +45,8 @@ interface KnownOfRow {
   /** The day the row's card was activated, if it was. */
   activatedOn: string | null | undefined;
 }
+
+const NOTHING_KNOWN: KnownOfRow = { unknownUnit: false, unknownManager: false, outside: false, activatedOn: null };
 
 /**
  * Every rule of one application row, its own and those against what is stored: the one home of
@@ -78,7 +80,7 @@ async function tuneForBatch(tx: Tx): Promise<void> {
 
 /**
  * Writes a batch of applications set-based: the batch is staged in a temporary table once, the
- * rows' lookups (unknown units and managers, managers outside the unit's line, activated cards)
+ * rows that stored data may refuse (unknown units and managers, managers outside the unit's line, activated cards)
  * come back in one statement for the per-row checks, and the write, the first approvals and the
  * rollup delta are a handful of statements over the staged rows whatever the batch size. Only
  * the rows that change anything (new, or differing from what is stored) are written and counted
@@ -97,17 +99,12 @@ export async function recordApplications(
     await lockRecordWrites(tx);
     await tuneForBatch(tx);
     const batch = await ApplicationBatch.stage(tx, input);
-    const { unknownUnits, unknownManagers, outside, activatedOn } = await batch.lookups();
+    // Only the rows some rule against stored data may refuse come back (staged row i is input[i]);
+    // keyed by the row itself, since screen() renumbers the rows it keeps between its rounds.
+    const known = new Map<ApplicationRow, KnownOfRow>((await batch.suspects()).map((s) => [input[s.line], s]));
 
     const screened = await screen(input, options, (rows, issues) => {
-      rows.forEach((row, i) =>
-        checkApplication(issues, row, i, {
-          unknownUnit: unknownUnits.has(row.branchCode),
-          unknownManager: row.managerCode != null && unknownManagers.has(row.managerCode),
-          outside: outside.has(`${row.managerCode}|${row.branchCode}`),
-          activatedOn: activatedOn.get(row.externalId),
-        }),
-      );
+      rows.forEach((row, i) => checkApplication(issues, row, i, known.get(row) ?? NOTHING_KNOWN));
       checkUnique(issues, rows, "externalId", (r) => r.externalId);
     });
     const { rejected } = screened;
