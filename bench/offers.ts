@@ -6,7 +6,7 @@
  *
  *   node dist/bench/offers.js [--merchants N] [--promotions N] [--duration S] [--warmup S]
  *                             [--concurrency 1,8] [--pool N] [--rebuild] [--out FILE]
- *                             [--redemptions-only] [--nearby-only]
+ *                             [--redemptions-only] [--nearby-only] [--profile-dir DIR]
  *
  * Sizes default to 100,000 merchants and 10,000 promotions (circles and campaigns in the same
  * proportions as bench/promotions.ts). BENCH_OFFERS_DATABASE_URL (default
@@ -15,7 +15,8 @@
  * bench/results.md under `offers:merchants=N`. `--redemptions-only` skips the promotionsNear rows
  * and the CPU profile and writes nothing (it prints the redemption rows): for iterating on the
  * redemption path. `--nearby-only` skips the redemption runs and, like it, writes nothing (the
- * section holds both parts): for iterating on the nearby path.
+ * section holds both parts): for iterating on the nearby path. `--profile-dir` runs the measured
+ * server under `--cpu-prof` and leaves its profile there (the figures then include the profiler's cost).
  */
 import "reflect-metadata";
 import fs from "node:fs";
@@ -56,6 +57,7 @@ interface Options {
   out: string;
   redemptionsOnly: boolean;
   nearbyOnly: boolean;
+  profileDir: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]): Options {
     out: path.resolve(here, "..", "..", "bench", "results.md"),
     redemptionsOnly: false,
     nearbyOnly: false,
+    profileDir: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -85,6 +88,7 @@ function parseArgs(argv: string[]): Options {
       case "--out": o.out = path.resolve(next()); break;
       case "--redemptions-only": o.redemptionsOnly = true; break;
       case "--nearby-only": o.nearbyOnly = true; break;
+      case "--profile-dir": o.profileDir = path.resolve(next()); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -215,7 +219,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: BENCH_JWT_SECRET });
   const rows: Row[] = [];
-  const server = await startServerProcess({ url: opts.url, pool: opts.pool }, [], {
+  const server = await startServerProcess({ url: opts.url, pool: opts.pool }, opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [], {
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000000",
     REDEMPTION_MAX_CLOCK_SKEW_SECONDS: String(20 * 365 * 86_400),
   });

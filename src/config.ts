@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { IANAZone } from "luxon";
 import { z } from "zod";
+import { PREPARE_AFTER_DEFAULT } from "./db/prepared.js";
 
 /** WEBHOOK_MAX_ATTEMPTS's ceiling: a delivery's attempt log is a list a document's cost counts (notify.type.ts). */
 export const MAX_WEBHOOK_ATTEMPTS = 20;
@@ -72,6 +73,11 @@ const schema = z.object({
   REPLICA_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   /** Pool size for PostgreSQL. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * A statement text sent this many times becomes a named prepared statement on PostgreSQL
+   * (src/db/prepared.ts); 0 sends every statement unnamed, for a pooler that cannot keep names.
+   */
+  DATABASE_PREPARE_AFTER: z.coerce.number().int().min(0).max(1_000).default(PREPARE_AFTER_DEFAULT),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** HS256 key that signs bearer tokens (at least 32 characters). Outside production it defaults to a fixed development key. */
   JWT_SECRET: z.preprocess(emptyAsUnset, z.string().min(32, "must be at least 32 characters").optional()),

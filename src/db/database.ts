@@ -13,6 +13,7 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { pgCopy, pgliteCopy, registerCopy } from "./copy.js";
 import { pgDirect, pgliteDirect, registerDirect } from "./direct.js";
 import { lockDataDir } from "./embedded-lock.js";
+import { PREPARE_AFTER_DEFAULT, statementNamer } from "./prepared.js";
 
 export type Db = PrismaClient;
 
@@ -49,11 +50,13 @@ export interface PoolUse {
 export interface OpenOptions {
   /** Count into this counter instead of a new one (a test database reopened keeps its count). */
   statements?: StatementStats;
+  /** DATABASE_PREPARE_AFTER (src/db/prepared.ts): 0 names no statement, the direct path's included. */
+  prepareAfter?: number;
 }
 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   return config.DATABASE_URL
-    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE, options)
+    ? openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { prepareAfter: config.DATABASE_PREPARE_AFTER, ...options })
     : openEmbedded(config.dataDir, options);
 }
 
@@ -64,8 +67,11 @@ export async function openPostgres(url: string, poolSize = 10, options: OpenOpti
   // The client's pool is ours, so /metrics can read its counts; the migration runner gets a
   // factory of its own, which opens and ends a pool per use (an external pool it would leave open).
   const pool = new pg.Pool(settings);
-  const prisma = newClient(new PrismaPg(pool), options);
-  registerDirect(prisma.client, pgDirect(pool, prisma.statements));
+  const prepareAfter = options.prepareAfter ?? PREPARE_AFTER_DEFAULT;
+  const names = statementNamer(prepareAfter);
+  // PrismaPg's type wants a name for every statement; undefined sends it unnamed, as without the option.
+  const prisma = newClient(new PrismaPg(pool, { statementNameGenerator: (query) => names(query.sql) as string }), options);
+  registerDirect(prisma.client, pgDirect(pool, prisma.statements, prepareAfter > 0));
   registerCopy(prisma.client, pgCopy(pool, prisma.statements));
   return {
     kind: "postgres",

@@ -45,9 +45,10 @@ export function direct<T>(db: Db, name: string, text: string, values: readonly u
   return run ? run<T>(name, text, values) : db.$queryRawUnsafe<T[]>(text, ...values);
 }
 
-/** node-postgres: prepared per connection by name. */
-export function pgDirect(pool: pg.Pool, statements: StatementStats): DirectQuery {
-  return (name, text, values) => measured(statements, name, text, async () => (await pool.query({ name, text, values: values as unknown[] })).rows);
+/** node-postgres: prepared per connection by name, unless `prepare` is off (DATABASE_PREPARE_AFTER=0). */
+export function pgDirect(pool: pg.Pool, statements: StatementStats, prepare = true): DirectQuery {
+  return (name, text, values) =>
+    measured(statements, name, text, async () => (await pool.query({ name: prepare ? name : undefined, text, values: values as unknown[] })).rows);
 }
 
 /** PGlite: one connection in-process; it parses each time, but there is no network or engine to skip. */

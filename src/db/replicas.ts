@@ -139,7 +139,7 @@ export async function openReplicas(primary: Database, config: Config, logger: Lo
   const interval = config.REPLICA_CHECK_INTERVAL_MS;
   const replicas: Replica[] = [];
   for (const url of config.DATABASE_REPLICA_URLS) {
-    const database = await openPostgres(url, config.DATABASE_POOL_SIZE, { statements: primary.statements });
+    const database = await openPostgres(url, config.DATABASE_POOL_SIZE, { statements: primary.statements, prepareAfter: config.DATABASE_PREPARE_AFTER });
     replicas.push({ name: replicaName(url), database, replayed: null, lagMs: Infinity, checkedAt: 0, failing: false });
   }
   // Past this, a replica that lags within the bound has replayed any write: the caller's

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationStatus, readMigrations, unappliedMigrations } from "../../src/db/migrations.js";
-import { openEmptyDatabase } from "../support/database.js";
+import { openPostgres } from "../../src/db/database.js";
+import { direct } from "../../src/db/direct.js";
+import { openEmptyDatabase, testEngine } from "../support/database.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
 let api: TestApi;
@@ -34,6 +36,28 @@ describe("smoke", () => {
       expect(await unappliedMigrations(empty.prisma)).toEqual(readMigrations().migrationDirectories.map((d) => d.path));
     } finally {
       await empty.close();
+    }
+  });
+});
+
+describe("prepared statements", () => {
+  // The embedded database has one in-process connection and no statement names.
+  it.runIf(testEngine() === "postgres")("a statement Prisma repeats is prepared by name on its connection, and none is with DATABASE_PREPARE_AFTER=0", async () => {
+    for (const prepareAfter of [3, 0]) {
+      // One connection, so the catalogue asked is the one the statements ran on.
+      const db = await openPostgres(api.database.env.DATABASE_URL, 1, { prepareAfter });
+      try {
+        const answers = [];
+        for (let i = 0; i < 4; i++) answers.push(await db.prisma.branch.findMany({ where: { code: "P" }, select: { code: true, name: true } }));
+        await direct(db.prisma, "smoke_direct", "SELECT code::text FROM branch WHERE code = $1", ["P"]);
+        // Named or not, the same answer.
+        expect(answers).toEqual(Array(4).fill([{ code: "P", name: "Province" }]));
+        const prepared = (await db.prisma.$queryRawUnsafe<{ name: string; statement: string }[]>("SELECT name, statement FROM pg_prepared_statements")).map((s) => s.name);
+        if (prepareAfter > 0) expect(prepared).toEqual(expect.arrayContaining(["p1", "smoke_direct"]));
+        else expect(prepared).toEqual([]);
+      } finally {
+        await db.close();
+      }
     }
   });
 });
