@@ -6,7 +6,7 @@
  * A request to /graphql meets, in order: the bearer token (verified from the header alone), the
  * rate limit (every request counts, a forged token against its address), the token's refusal,
  * the body (a small limit for anonymous callers, nesting depth checked before parsing), the
- * trusted-document check, then Apollo (CSRF prevention, document limits, input strings, field
+ * trusted-document check, a response-cache hit sent as stored (src/http/early-answers.ts), then Apollo (CSRF prevention, document limits, input strings, field
  * authorization, error masking). Cheap refusals come first, so a request that will be refused
  * costs as little as possible. A request refused for its token is audited on the way out.
  *
@@ -34,6 +34,7 @@ import express, { type ErrorRequestHandler } from "express";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
+import { todayIn } from "./domain/dates.js";
 import { AppError } from "./errors.js";
 import { cacheControlPlugin } from "./graphql/cache-control.js";
 import type { Context } from "./graphql/context.js";
@@ -48,6 +49,7 @@ import { authenticate, refuseInvalidToken } from "./http/authenticate.js";
 import { jsonBody } from "./http/body.js";
 import { sendError, withHttpStatus } from "./http/errors.js";
 import { dashboard } from "./http/dashboard.js";
+import { earlyAnswers } from "./http/early-answers.js";
 import { graphqlIde } from "./http/ide.js";
 import { readRouting } from "./graphql/read-routing.js";
 import { openReplicas } from "./db/replicas.js";
@@ -155,7 +157,7 @@ export async function startServer(database: Database, config: Config, logger: Lo
       ...(routing ? [routing.plugin()] : []),
       // Last: its answer replaces execution only once every plugin above has accepted the
       // operation (document limits, input checks), and the ones above still see the response.
-      ...(responseCache ? [responseCache.plugin()] : []),
+      ...(responseCache ? [responseCache.plugin((query, operation) => metrics.labelOf(query, operation))] : []),
     ],
   });
   await apollo.start();
@@ -200,6 +202,9 @@ export async function startServer(database: Database, config: Config, logger: Lo
     refuseInvalidToken,
     jsonBody(config),
     trustedDocuments(config, TRUSTED_MANIFEST),
+    // A cached answer goes out here, without GraphQL (not with replicas: which database would
+    // have answered is decided in Apollo's context).
+    ...(responseCache && !routing ? [earlyAnswers(responseCache, () => todayIn(config.BANK_TIME_ZONE, options.clock?.()))] : []),
     graphqlSpan,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {

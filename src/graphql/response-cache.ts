@@ -26,17 +26,20 @@
  * - Answers that depend on the clock: `asOf` defaults to the request's `today`, which is part
  *   of the key; nothing on the allow-list reads "now".
  *
- * The key is the document (hashed), its operation, the variables, `today` and the caller's
- * scope: HQ reads everything, so HQ callers share; any other caller's answers are keyed by
- * role, unit and subject (two callers whose answers could differ never share an entry).
- * Answers with errors are not kept.
+ * The key is the request as sent (operation name, document text, variables), `today` and the
+ * caller's scope: HQ reads everything, so HQ callers share; any other caller's answers are keyed
+ * by role, unit and subject (two callers whose answers could differ never share an entry).
+ * Answers with errors are not kept. Since the key is made of what the HTTP request carries, most
+ * hits are answered by the HTTP layer before Apollo runs (`earlyAnswer`, src/http/early-answers.ts);
+ * the plugin serves the rest (a GET, another Accept header).
  */
 import { createHash } from "node:crypto";
 import type { ApolloServerPlugin, GraphQLRequestContextResponseForOperation } from "@apollo/server";
 import { HeaderMap } from "@apollo/server";
-import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema } from "graphql";
+import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { LRUCache } from "lru-cache";
 import type { ChangeFeed } from "../live/change.js";
+import type { Claims } from "../modules/auth/auth.service.js";
 import type { Context } from "./context.js";
 
 /**
@@ -118,6 +121,41 @@ export interface ResponseCacheOptions {
 interface Entry {
   readonly version: number;
   readonly result: FormattedExecutionResult;
+  /** The answer's bytes as Apollo sends them (JSON and a newline), for a hit served before GraphQL runs. */
+  readonly body: string;
+  /** Its Cache-Control header. */
+  readonly cacheControl: string;
+  /** Its operation's label in the metrics. */
+  readonly label: string;
+}
+
+/** An answer the HTTP layer may send as it is (src/http/early-answers.ts). */
+export interface EarlyAnswer {
+  readonly body: string;
+  readonly cacheControl: string;
+  readonly label: string;
+}
+
+/** A request as its JSON body names it: what the key is made of. */
+export interface CacheableRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * Whose answers may be shared: HQ reads everything (domain/access.ts), so its answers do not
+ * depend on who asks; anyone else's are theirs alone.
+ */
+function scopeOf(claims: Claims | null): string {
+  return claims === null ? "anonymous" : claims.role === "HQ" ? "HQ" : `${claims.role}\u0000${claims.unit ?? ""}\u0000${claims.sub}`;
+}
+
+/** The entry's key: caller's scope, the request's today, and the request as sent (operation name, text, variables). */
+function keyFor(claims: Claims | null, today: string, request: CacheableRequest): string {
+  const hash = createHash("sha256");
+  for (const part of [scopeOf(claims), today, request.operationName ?? "", request.query, JSON.stringify(request.variables ?? {})]) hash.update(part).update("\u0000");
+  return hash.digest("base64");
 }
 
 /** Where a request's context keeps the version taken as it began (a symbol: plugins get a shallow copy). */
@@ -125,7 +163,10 @@ const BEGAN_AT = Symbol("response cache version");
 
 /** What the metrics report (src/observability/metrics.ts). */
 export interface ResponseCacheStats {
+  /** Every hit, the early ones included. */
   hits: number;
+  /** Hits answered by the HTTP layer before GraphQL ran (`earlyAnswer`). */
+  early: number;
   misses: number;
   evictions: number;
   bytes(): number;
@@ -144,12 +185,12 @@ export class ResponseCache {
     private readonly feed: ChangeFeed,
     options: ResponseCacheOptions,
   ) {
-    const stats = { hits: 0, misses: 0, evictions: 0, bytes: () => this.entries.calculatedSize, entries: () => this.entries.size };
+    const stats = { hits: 0, early: 0, misses: 0, evictions: 0, bytes: () => this.entries.calculatedSize, entries: () => this.entries.size };
     this.stats = stats;
     this.entries = new LRUCache<string, Entry>({
       max: options.entries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => Buffer.byteLength(JSON.stringify(entry.result)) + key.length,
+      sizeCalculation: (entry, key) => Buffer.byteLength(entry.body) + key.length,
       ttl: options.maxAgeMs,
       dispose: (_entry, _key, reason) => {
         if (reason === "evict") stats.evictions += 1;
@@ -180,15 +221,27 @@ export class ResponseCache {
   /** The entry's key, or null when this request's answer is not to be cached. */
   private keyOf(rc: GraphQLRequestContextResponseForOperation<Context>): string | null {
     if (rc.operation.operation !== "query" || !this.cacheable(rc.schema, rc.document)) return null;
-    const claims = rc.contextValue.claims;
-    // HQ reads everything (domain/access.ts): its answers do not depend on who asks.
-    const scope = claims === null ? "anonymous" : claims.role === "HQ" ? "HQ" : `${claims.role}\u0000${claims.unit ?? ""}\u0000${claims.sub}`;
-    const hash = createHash("sha256");
-    for (const part of [scope, rc.contextValue.today, rc.operationName ?? "", rc.source, JSON.stringify(rc.request.variables ?? {})]) hash.update(part).update("\u0000");
-    return hash.digest("base64");
+    const { operationName, variables } = rc.request;
+    return keyFor(rc.contextValue.claims, rc.contextValue.today, { query: rc.request.query ?? rc.source, operationName, variables });
   }
 
-  plugin(): ApolloServerPlugin<Context> {
+  /**
+   * The stored answer to this request, if one is still good: what the HTTP layer sends without
+   * running GraphQL. An entry exists only once the same request, from the same scope on the same
+   * day, went through every check and ran (document limits, input checks, the caller's unit);
+   * those depend on nothing else, so they would pass again.
+   */
+  earlyAnswer(claims: Claims | null, today: string, request: CacheableRequest): EarlyAnswer | null {
+    if (!this.feed.complete()) return null;
+    const entry = this.entries.get(keyFor(claims, today, request));
+    if (!entry || entry.version !== this.version) return null;
+    this.stats.hits += 1;
+    this.stats.early += 1;
+    return entry;
+  }
+
+  /** `label` names an operation as the metrics do, for the answers served early. */
+  plugin(label: (query: string, operation: OperationDefinitionNode) => string = (_q, o) => o.name?.value ?? "other"): ApolloServerPlugin<Context> {
     return {
       requestDidStart: async ({ contextValue }) => {
         const began = (contextValue as unknown as Record<symbol, number | undefined>)[BEGAN_AT];
@@ -208,12 +261,22 @@ export class ResponseCache {
             pending = key;
             return null;
           },
-          willSendResponse: async ({ response }) => {
-            if (pending === null || response.body.kind !== "single") return;
+          willSendResponse: async (rc) => {
+            const { response } = rc;
+            if (pending === null || response.body.kind !== "single" || !rc.operation) return;
             const result = response.body.singleResult;
             // Stored only if no change was heard since the request began: else it may predate it.
             if (result.errors?.length || !result.data || began !== this.version || !this.feed.complete()) return;
-            this.entries.set(pending, { version: began, result: { data: result.data } });
+            const kept = { data: result.data };
+            this.entries.set(pending, {
+              version: began,
+              result: kept,
+              // As Apollo's default stringifyResult writes it.
+              body: `${JSON.stringify(kept)}\n`,
+              // Set by cache-control.ts, whose plugin comes before this one.
+              cacheControl: response.http.headers.get("cache-control") ?? "no-store",
+              label: label(rc.request.query ?? rc.source ?? "", rc.operation),
+            });
           },
         };
       },

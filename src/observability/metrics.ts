@@ -43,6 +43,8 @@ export interface ServerMetrics {
   plugin(): ApolloServerPlugin<Context>;
   /** Ties a request's context to its response, so the plugin finds where to write. */
   bind(context: Context, res: Response): void;
+  /** An operation's label, as the plugin gives it (for answers sent without GraphQL running). */
+  labelOf(query: string, operation: OperationDefinitionNode): string;
   /** HTTP requests (health checks aside) being answered now: shutdown waits for 0. */
   inFlight(): number;
 }
@@ -212,6 +214,7 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
         },
       });
     counted("cardgrowth_response_cache_hits_total", "Query answers served from the response cache", () => cache.hits);
+    counted("cardgrowth_response_cache_early_hits_total", "Of those, answered by the HTTP layer before GraphQL ran", () => cache.early);
     counted("cardgrowth_response_cache_misses_total", "Cacheable query answers computed (not in the cache, or made before the last change heard)", () => cache.misses);
     counted("cardgrowth_response_cache_evictions_total", "Response cache entries dropped to stay within RESPONSE_CACHE_ENTRIES / RESPONSE_CACHE_MB", () => cache.evictions);
     new Gauge({
@@ -270,6 +273,7 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
     inFlightMiddleware,
     middleware,
     inFlight: () => inFlight,
+    labelOf: (query, operation) => operationLabel(query, operation, trusted),
     bind: (context, res) => {
       (context as unknown as Record<symbol, MetricsLocals>)[LOCALS] = res.locals as MetricsLocals;
     },
