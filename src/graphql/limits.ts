@@ -132,12 +132,23 @@ const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) 
   const limits = limitsOf(field);
   const own = limits.cost ?? (isCompositeType(getNamedType(field.type)) ? 1 : 0);
   if (!limits.rows) return own + childComplexity;
+  if (limits.rows.kind === "page" || limits.rows.kind === "byArgument") costReadArguments = true;
   const rows = rowsOf(limits.rows, args);
   return isListType(getNullableType(field.type)) ? rows * (own + childComplexity) : own + rows * childComplexity;
 };
 
 /** Selections evaluated at most while costing one document (fragments expanded); more is refused as too costly. */
 const MAX_COSTED_NODES = 10_000;
+
+/** Set by the estimator while `costOf` runs (synchronously) when a row count came from an argument's value. */
+let costReadArguments = false;
+
+/**
+ * Costs that hold for any variables, per schema, parsed document (Apollo keeps one object per
+ * document text) and operation: costing runs graphql's validation visitor, a few per cent of a
+ * small request's CPU.
+ */
+const knownCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number | null>>>();
 
 /**
  * The cost of an operation for its variables, or null when the document expands to more than
@@ -146,7 +157,21 @@ const MAX_COSTED_NODES = 10_000;
  * own so that such a field does not stop the costing of the others.
  */
 export function costOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number | null {
+  const perDocument = knownCosts.get(schema) ?? new WeakMap<DocumentNode, Map<string, number | null>>();
+  knownCosts.set(schema, perDocument);
+  const known = perDocument.get(document)?.get(operation.name?.value ?? "");
+  if (known !== undefined) return known;
+  const { cost, general } = computeCost(schema, document, operation, variables);
+  // Kept only when the variables could not have changed it: none read for a row count, and
+  // every one coerced (a variable or argument that does not coerce leaves its field uncosted,
+  // so such a request's cost is lower than the document's).
+  if (general) perDocument.set(document, (perDocument.get(document) ?? new Map()).set(operation.name?.value ?? "", cost));
+  return cost;
+}
+
+function computeCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): { cost: number | null; general: boolean } {
   let cost = 0;
+  costReadArguments = false;
   const rule = createComplexityRule({
     maximumComplexity: Number.MAX_SAFE_INTEGER,
     estimators: [estimator],
@@ -159,12 +184,12 @@ export function costOf(schema: GraphQLSchema, document: DocumentNode, operation:
     },
   });
   try {
-    validate(schema, document, [rule]);
+    const errors = validate(schema, document, [rule]);
+    return { cost, general: errors.length === 0 && !costReadArguments };
   } catch (err) {
-    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return null;
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return { cost: null, general: true };
     throw err;
   }
-  return cost;
 }
 
 /** The cost budget of a request's caller. */
