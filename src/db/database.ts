@@ -14,6 +14,7 @@ import { pgCopy, pgliteCopy, registerCopy } from "./copy.js";
 import { pgDirect, pgliteDirect, registerDirect } from "./direct.js";
 import { lockDataDir } from "./embedded-lock.js";
 import { PREPARE_AFTER_DEFAULT, statementNamer } from "./prepared.js";
+import { pgRawTransactions, registerRawTransactions } from "./raw-transaction.js";
 
 export type Db = PrismaClient;
 
@@ -72,6 +73,7 @@ export async function openPostgres(url: string, poolSize = 10, options: OpenOpti
   // PrismaPg's type wants a name for every statement; undefined sends it unnamed, as without the option.
   const prisma = newClient(new PrismaPg(pool, { statementNameGenerator: (query) => names(query.sql) as string }), options);
   registerDirect(prisma.client, pgDirect(pool, prisma.statements, prepareAfter > 0));
+  registerRawTransactions(prisma.client, pgRawTransactions(pool, prisma.statements, names));
   registerCopy(prisma.client, pgCopy(pool, prisma.statements));
   return {
     kind: "postgres",

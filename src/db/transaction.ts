@@ -8,6 +8,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { ChangeLog, mergeChanges, type ChangeFeed } from "../live/change.js";
 import { noteCommitted, recordWrite, type AuditStamp } from "../modules/audit/audit.service.js";
 import type { Db } from "./database.js";
+import { rawTransactions } from "./raw-transaction.js";
 
 /** The client a write's work receives: every statement runs in the write's transaction. */
 export type Tx = Prisma.TransactionClient;
@@ -31,6 +32,11 @@ export interface TransactionOptions {
    * for a dry run, a refusal or a rollback. Unset: nobody follows the changes.
    */
   feed?: ChangeFeed;
+  /**
+   * The work sends raw SQL only (`$queryRaw`, `$executeRaw` and their Unsafe forms), so on
+   * PostgreSQL it may run without Prisma's runtime (raw-transaction.ts); the same on both paths.
+   */
+  rawOnly?: boolean;
 }
 
 /** The options of a single create/update call: who asked, for the audit trail, and where its changes go. */
@@ -54,12 +60,14 @@ export async function inTransaction<T>(db: Db, options: TransactionOptions, work
   let outcome: T;
   const changes = new ChangeLog();
   try {
-    outcome = await db.$transaction(async (tx) => {
+    const raw = options.rawOnly ? rawTransactions(db) : undefined;
+    const transaction = raw ?? (<R>(fn: (tx: Tx) => Promise<R>) => db.$transaction(fn, TX_OPTIONS));
+    outcome = await transaction(async (tx) => {
       const outcome = await work(tx, changes);
       if (options.dryRun) throw new DryRun(outcome);
       if (options.audit) await recordWrite(tx, options.audit, outcome, options.skipInvalid ?? false);
       return outcome;
-    }, TX_OPTIONS);
+    });
   } catch (err) {
     if (err instanceof DryRun) return err.outcome as T;
     throw err;

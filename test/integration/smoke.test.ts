@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationStatus, readMigrations, unappliedMigrations } from "../../src/db/migrations.js";
 import { openPostgres } from "../../src/db/database.js";
 import { direct } from "../../src/db/direct.js";
+import { inTransaction } from "../../src/db/transaction.js";
 import { openEmptyDatabase, testEngine } from "../support/database.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
@@ -59,5 +60,30 @@ describe("prepared statements", () => {
         await db.close();
       }
     }
+  });
+});
+
+describe("raw transactions (inTransaction's rawOnly)", () => {
+  const TYPES = `SELECT 9007199254740993::int8 AS big, 12.50::numeric AS money, DATE '2021-01-02' AS day, TIMESTAMPTZ '2021-01-02 03:04:05.678+08' AS at,
+    TIMESTAMP '2021-01-02 03:04:05' AS naive, '{"x":[1,"y"]}'::jsonb AS doc, 'ACTIVE'::"CampaignStatus" AS status, ARRAY[1,2]::int[] AS ints,
+    ARRAY[3,4]::int8[] AS bigs, ARRAY[1.5]::numeric[] AS moneys, ARRAY[DATE '2021-01-03']::date[] AS days, true AS yes, 2.5::float8 AS half, 'text'::text AS words, NULL::int8 AS nothing`;
+
+  it("answers as Prisma's raw queries do, on both paths, and rolls back what the work did when it throws", async () => {
+    const db = api.database.prisma;
+    const viaPrisma = await db.$queryRawUnsafe(TYPES);
+    const viaRaw = await inTransaction(db, { rawOnly: true }, (tx) => tx.$queryRawUnsafe(TYPES));
+    expect(viaRaw).toEqual(viaPrisma);
+    const code = `RAW-${Date.now()}`;
+    await expect(
+      inTransaction(db, { rawOnly: true }, async (tx) => {
+        await tx.$executeRaw`INSERT INTO branch (code, name, level, updated_at) VALUES (${code}, 'Rolled back', 'CITY', now())`;
+        throw new Error("the work failed");
+      }),
+    ).rejects.toThrow("the work failed");
+    expect(await db.branch.count({ where: { code } })).toBe(0);
+  });
+
+  it.runIf(testEngine() === "postgres")("refuses a model call in a rawOnly transaction, naming the member", async () => {
+    await expect(inTransaction(api.database.prisma, { rawOnly: true }, (tx) => tx.branch.count())).rejects.toThrow(/tx\.branch: this transaction runs raw SQL only/);
   });
 });

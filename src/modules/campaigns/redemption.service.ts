@@ -262,7 +262,8 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
   };
   for (let round = 0; ; round++) {
     try {
-      return await inTransaction(db, options, async (tx, changes) => {
+      // Raw SQL only: on PostgreSQL the use goes without Prisma's runtime (db/raw-transaction.ts).
+      return await inTransaction(db, { ...options, rawOnly: true }, async (tx, changes) => {
         const outcome = await attempt(tx, changes);
         // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
         if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
