@@ -62,40 +62,47 @@ const TYPES = {
 export function pgRawTransactions(pool: pg.Pool, statements: StatementStats, names: StatementNamer): RawTransactions {
   return async (work) => {
     const client = await pool.connect();
+    // Set when the connection itself failed (not the SQL): such a client is closed, not pooled again.
+    let broken: Error | undefined;
     const send = async (text: string, values: unknown[]) => {
       const started = performance.now();
       try {
         return await client.query({ name: names(text), text, values, types: TYPES });
+      } catch (err) {
+        if (!hasSqlState(err)) broken = err as Error;
+        throw err;
       } finally {
         statements.count += 1;
         statements.seconds += (performance.now() - started) / 1000;
       }
     };
-    let broken: unknown = undefined;
     try {
-      await client.query("BEGIN");
+      await client.query("BEGIN").catch((err: unknown) => {
+        if (!hasSqlState(err)) broken = err as Error;
+        throw err;
+      });
       try {
         const outcome = await work(standIn(send));
         await send("COMMIT", []);
         return outcome;
       } catch (err) {
+        // A refusal or any other error of the work: nothing of it stays. A failed rollback
+        // leaves the connection in an unknown state, so it is not reused.
         await send("ROLLBACK", []).catch((rollbackErr: unknown) => {
-          broken = rollbackErr; // a connection that cannot roll back goes, not back to the pool
+          broken ??= rollbackErr as Error;
         });
         throw err;
       }
-    } catch (err) {
-      broken ??= isConnectionError(err) ? err : undefined;
-      throw err;
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.release(broken);
     }
   };
 }
 
-/** An error after which the connection cannot be trusted (its socket, not the SQL). */
-function isConnectionError(err: unknown): boolean {
-  return err instanceof Error && !("code" in err && typeof (err as { code: unknown }).code === "string" && /^[0-9A-Z]{5}$/.test((err as { code: string }).code));
+/** An error PostgreSQL reported (it has a SQLSTATE): the connection is fine, the statement was not. */
+function hasSqlState(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
 }
 
 type Send = (text: string, values: unknown[]) => Promise<pg.QueryResult>;

@@ -3,6 +3,7 @@ import { migrationStatus, readMigrations, unappliedMigrations } from "../../src/
 import { openPostgres } from "../../src/db/database.js";
 import { direct } from "../../src/db/direct.js";
 import { inTransaction } from "../../src/db/transaction.js";
+import { AppError } from "../../src/errors.js";
 import { openEmptyDatabase, testEngine } from "../support/database.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
@@ -81,6 +82,24 @@ describe("raw transactions (inTransaction's rawOnly)", () => {
       }),
     ).rejects.toThrow("the work failed");
     expect(await db.branch.count({ where: { code } })).toBe(0);
+  });
+
+  it.runIf(testEngine() === "postgres")("a work that throws (a refusal) rolls back and leaves its connection in the pool", async () => {
+    const db = await openPostgres(api.database.env.DATABASE_URL, 1);
+    try {
+      const pid = () => inTransaction(db.prisma, { rawOnly: true }, async (tx) => (await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`)[0].pid);
+      const first = await pid();
+      await expect(
+        inTransaction(db.prisma, { rawOnly: true }, async (tx) => {
+          await tx.$queryRaw`SELECT pg_backend_pid()`;
+          throw new AppError("BUDGET_EXHAUSTED", "the promotion's budget is spent");
+        }),
+      ).rejects.toThrow("the promotion's budget is spent");
+      // A new connection would be a new backend: its start-up and cold caches on every refusal.
+      expect(await pid()).toBe(first);
+    } finally {
+      await db.close();
+    }
   });
 
   it.runIf(testEngine() === "postgres")("refuses a model call in a rawOnly transaction, naming the member", async () => {
