@@ -27,8 +27,10 @@ import {
   Kind,
   validate,
   ValidationContext,
+  visit,
   type ASTVisitor,
   type DocumentNode,
+  type FieldNode,
   type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -127,20 +129,28 @@ export function depthLimit(max: number): ValidationRule {
  * selections; a connection costs its own page query once, then its rows (`edges` and `node`
  * being one row; `pageInfo` and `totalCount` come with the page).
  */
-const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+const estimator: ComplexityEstimator = ({ type, field, node, args, childComplexity }) => {
   if (isIntrospection(type.name) || isIntrospection(field.name)) return 0;
   const limits = limitsOf(field);
   const own = limits.cost ?? (isCompositeType(getNamedType(field.type)) ? 1 : 0);
   if (!limits.rows) return own + childComplexity;
-  if (limits.rows.kind === "page" || limits.rows.kind === "byArgument") costReadArguments = true;
+  if ((limits.rows.kind === "page" || limits.rows.kind === "byArgument") && takesVariable(node, limits.rows.arg)) costReadArguments = true;
   const rows = rowsOf(limits.rows, args);
   return isListType(getNullableType(field.type)) ? rows * (own + childComplexity) : own + rows * childComplexity;
 };
 
+/** Whether the field's argument `name` is given by a variable, or holds one. */
+function takesVariable(node: FieldNode, name: string): boolean {
+  const argument = node.arguments?.find((a) => a.name.value === name);
+  let found = false;
+  if (argument) visit(argument.value, { Variable: () => void (found = true) });
+  return found;
+}
+
 /** Selections evaluated at most while costing one document (fragments expanded); more is refused as too costly. */
 const MAX_COSTED_NODES = 10_000;
 
-/** Set by the estimator while `costOf` runs (synchronously) when a row count came from an argument's value. */
+/** Set by the estimator while `costOf` runs (synchronously) when a row count came from a variable's value. */
 let costReadArguments = false;
 
 /**
@@ -162,7 +172,7 @@ export function costOf(schema: GraphQLSchema, document: DocumentNode, operation:
   const known = perDocument.get(document)?.get(operation.name?.value ?? "");
   if (known !== undefined) return known;
   const { cost, general } = computeCost(schema, document, operation, variables);
-  // Kept only when the variables could not have changed it: none read for a row count, and
+  // Kept only when the variables could not have changed it: none gave a row count, and
   // every one coerced (a variable or argument that does not coerce leaves its field uncosted,
   // so such a request's cost is lower than the document's).
   if (general) perDocument.set(document, (perDocument.get(document) ?? new Map()).set(operation.name?.value ?? "", cost));

@@ -36,6 +36,16 @@ describe("costOf", () => {
     expect(costOf(schema, document, operation, { code: "A", period: "2021-Q1" })).toBe(full);
   });
 
+  it("a page size written in the document is part of the document's cost, kept whatever the other variables", () => {
+    const text = `query($code: String) { branches(first: 5, parentCode: $code) { edges { node { code children { code } } } } }`;
+    const document = parse(text);
+    const operation = operationOf(document);
+    const five = costOf(schema, parse(text), operationOf(parse(text)), { code: "A" })!;
+    expect(five).toBeLessThan(costOf(schema, parse(text.replace("first: 5", "first: 50")), operationOf(parse(text.replace("first: 5", "first: 50"))), {})!);
+    expect(costOf(schema, document, operation, { code: "A" })).toBe(five);
+    expect(costOf(schema, document, operation, { code: null })).toBe(five);
+  });
+
   it("a page size given as a variable is costed for each request's value", () => {
     const document = parse(`query($n: Int!) { branches(first: $n) { edges { node { code children { code } } } } }`);
     const operation = operationOf(document);
