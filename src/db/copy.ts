@@ -16,14 +16,10 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { PrismaClient, Prisma } from "../generated/prisma/client.js";
+import { timed, type StatementStats } from "./statements.js";
 
 type Db = PrismaClient;
 type Tx = Prisma.TransactionClient;
-/** The database's statement counter (database.ts's StatementStats, named structurally to keep the import one-way). */
-interface StatementStats {
-  count: number;
-  seconds: number;
-}
 
 /** Runs `COPY ... FROM STDIN` (PostgreSQL's spelling; PGlite's is derived) in `tx`, fed by `text`. */
 export type CopyRunner = (tx: Tx, copySql: string, text: AsyncIterable<string | Buffer>) => Promise<void>;
@@ -65,7 +61,7 @@ export function pgCopy(pool: pg.Pool, statements: StatementStats): CopyRunner {
     const client = clients.get(pid);
     if (!client) throw new Error(`no pooled connection runs backend ${pid}`);
     // The transaction's client is idle while its work awaits this: the COPY runs in the transaction.
-    await measured(statements, () => pipeline(Readable.from(text), client.query(copyFrom(copySql))));
+    await timed(statements, () => pipeline(Readable.from(text), client.query(copyFrom(copySql))));
   };
 }
 
@@ -110,7 +106,7 @@ export function pgliteCopy(pglite: Pglite, statements: StatementStats): CopyRunn
       bytes = text.length - end;
       if (end === 0) return;
       const blob = new Blob([text.subarray(0, end)]);
-      await measured(statements, () => into.query(sql, [], { blob }));
+      await timed(statements, () => into.query(sql, [], { blob }));
     };
     for await (const piece of text) {
       const buffer = typeof piece === "string" ? Buffer.from(piece) : piece;
@@ -120,14 +116,4 @@ export function pgliteCopy(pglite: Pglite, statements: StatementStats): CopyRunn
     }
     await flush(true);
   };
-}
-
-async function measured(statements: StatementStats, run: () => Promise<unknown>): Promise<void> {
-  const started = performance.now();
-  try {
-    await run();
-  } finally {
-    statements.count += 1;
-    statements.seconds += (performance.now() - started) / 1000;
-  }
 }

@@ -15,6 +15,7 @@ import { pgDirect, pgliteDirect, registerDirect } from "./direct.js";
 import { lockDataDir } from "./embedded-lock.js";
 import { PREPARE_AFTER_DEFAULT, statementNamer } from "./prepared.js";
 import { pgRawTransactions, registerRawTransactions } from "./raw-transaction.js";
+import { timed, type StatementStats } from "./statements.js";
 
 export type Db = PrismaClient;
 
@@ -36,10 +37,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface StatementStats {
-  count: number;
-  seconds: number;
-}
 
 export interface PoolUse {
   total: number;
@@ -137,26 +134,17 @@ function newClient(adapter: SqlDriverAdapterFactory, options: OpenOptions) {
  * node-postgres's adapter but lets PGlite's adapter end the transaction itself.
  */
 function countingStatements(factory: SqlDriverAdapterFactory, statements: StatementStats): SqlDriverAdapterFactory {
-  const timed = async <T>(run: () => Promise<T>, count = 1): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await run();
-    } finally {
-      statements.count += count;
-      statements.seconds += (performance.now() - started) / 1000;
-    }
-  };
   const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
   const counting = <Q extends SqlQueryable>(queryable: Q): Q =>
     new Proxy(queryable, {
       get(target, property) {
-        if (property === "queryRaw") return (query: SqlQuery) => timed(() => target.queryRaw(query));
-        if (property === "executeRaw") return (query: SqlQuery) => timed(() => target.executeRaw(query), ENDS.test(query.sql) ? 0 : 1);
+        if (property === "queryRaw") return (query: SqlQuery) => timed(statements, () => target.queryRaw(query));
+        if (property === "executeRaw") return (query: SqlQuery) => timed(statements, () => target.executeRaw(query), ENDS.test(query.sql) ? 0 : 1);
         if (property === "startTransaction") {
           return async (...args: unknown[]) => counting(await (target as unknown as SqlDriverAdapter).startTransaction(...(args as [])));
         }
         if (property === "commit" || property === "rollback") {
-          return () => timed(() => (target as unknown as Transaction)[property]());
+          return () => timed(statements, () => (target as unknown as Transaction)[property]());
         }
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === "function" ? value.bind(target) : value;

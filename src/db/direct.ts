@@ -17,13 +17,9 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type pg from "pg";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { timed, type StatementStats } from "./statements.js";
 
 type Db = PrismaClient;
-/** The database's statement counter (database.ts's StatementStats, named structurally to keep the import one-way). */
-interface StatementStats {
-  count: number;
-  seconds: number;
-}
 
 /** Sends one read: `text` with $1… placeholders; `name` identifies the prepared statement (one text per name). */
 export type DirectQuery = <T>(name: string, text: string, values: readonly unknown[]) => Promise<T[]>;
@@ -60,15 +56,12 @@ const tracer = trace.getTracer("card-growth/db");
 
 async function measured<T>(statements: StatementStats, name: string, text: string, run: () => Promise<unknown[]>): Promise<T[]> {
   const span = tracer.startSpan(`db_query ${name}`, { attributes: { "db.system.name": "postgresql", "db.query.text": text } });
-  const started = performance.now();
   try {
-    return (await run()) as T[];
+    return (await timed(statements, run)) as T[];
   } catch (err) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
     throw err;
   } finally {
-    statements.count += 1;
-    statements.seconds += (performance.now() - started) / 1000;
     span.end();
   }
 }

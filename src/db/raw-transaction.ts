@@ -15,14 +15,10 @@ import pg from "pg";
 import { Prisma } from "../generated/prisma/client.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { StatementNamer } from "./prepared.js";
+import { timed, type StatementStats } from "./statements.js";
 
 type Db = PrismaClient;
 type Tx = Prisma.TransactionClient;
-/** The database's statement counter (database.ts's StatementStats, named structurally to keep the import one-way). */
-interface StatementStats {
-  count: number;
-  seconds: number;
-}
 
 /** Runs `work` in one transaction of its own, committed when it resolves and rolled back when it throws. */
 export type RawTransactions = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
@@ -46,12 +42,12 @@ const SCALARS: Record<number, (text: string) => unknown> = {
   1082: (t) => new Date(`${t}T00:00:00Z`), // date
   1114: (t) => new Date(`${t.replace(" ", "T")}Z`), // timestamp without time zone, stored as UTC
 };
-/** Arrays of those: node-postgres splits them (as text), each element then parsed as above. */
+/** Arrays of those: node-postgres splits them (as text[]), each element then parsed as above. */
 const ARRAYS: Record<number, number> = { 1016: 20, 1231: 1700, 1182: 1082, 1115: 1114 };
+const splitArray = pg.types.getTypeParser(1009 as never /* text[] */, "text") as (text: string) => (string | null)[];
 const PARSERS: Record<number, (text: string) => unknown> = { ...SCALARS };
 for (const [array, element] of Object.entries(ARRAYS)) {
-  const split = pg.types.getTypeParser(1009 as never /* text[] */, "text") as (text: string) => (string | null)[];
-  PARSERS[Number(array)] = (t) => split(t).map((x) => (x === null ? null : SCALARS[element](x)));
+  PARSERS[Number(array)] = (t) => splitArray(t).map((x) => (x === null ? null : SCALARS[element](x)));
 }
 const TYPES = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -64,23 +60,18 @@ export function pgRawTransactions(pool: pg.Pool, statements: StatementStats, nam
     const client = await pool.connect();
     // Set when the connection itself failed (not the SQL): such a client is closed, not pooled again.
     let broken: Error | undefined;
-    const send = async (text: string, values: unknown[]) => {
-      const started = performance.now();
+    const query = async (text: string, values: unknown[], counted: boolean) => {
       try {
-        return await client.query({ name: names(text), text, values, types: TYPES });
+        return await timed(statements, () => client.query({ name: names(text), text, values, types: TYPES }), counted ? 1 : 0);
       } catch (err) {
-        if (!hasSqlState(err)) broken = err as Error;
+        if (!hasSqlState(err)) broken ??= err as Error;
         throw err;
-      } finally {
-        statements.count += 1;
-        statements.seconds += (performance.now() - started) / 1000;
       }
     };
+    const send: Send = (text, values) => query(text, values, true);
     try {
-      await client.query("BEGIN").catch((err: unknown) => {
-        if (!hasSqlState(err)) broken = err as Error;
-        throw err;
-      });
+      // Not counted, as Prisma's path counts no BEGIN.
+      await query("BEGIN", [], false);
       try {
         const outcome = await work(standIn(send));
         await send("COMMIT", []);

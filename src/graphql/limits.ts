@@ -154,11 +154,11 @@ const MAX_COSTED_NODES = 10_000;
 let costReadArguments = false;
 
 /**
- * Costs that hold for any variables, per schema, parsed document (Apollo keeps one object per
- * document text) and operation: costing runs graphql's validation visitor, a few per cent of a
- * small request's CPU.
+ * Costs that hold for any variables, per schema and parsed operation (Apollo keeps one parsed
+ * document per text): costing runs graphql's validation visitor, a few per cent of a small
+ * request's CPU.
  */
-const knownCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number | null>>>();
+const knownCosts = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, number | null>>();
 
 /**
  * The cost of an operation for its variables, or null when the document expands to more than
@@ -167,15 +167,15 @@ const knownCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, 
  * own so that such a field does not stop the costing of the others.
  */
 export function costOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number | null {
-  const perDocument = knownCosts.get(schema) ?? new WeakMap<DocumentNode, Map<string, number | null>>();
-  knownCosts.set(schema, perDocument);
-  const known = perDocument.get(document)?.get(operation.name?.value ?? "");
-  if (known !== undefined) return known;
+  let known = knownCosts.get(schema);
+  if (!known) knownCosts.set(schema, (known = new WeakMap()));
+  const kept = known.get(operation);
+  if (kept !== undefined) return kept;
   const { cost, general } = computeCost(schema, document, operation, variables);
   // Kept only when the variables could not have changed it: none gave a row count, and
   // every one coerced (a variable or argument that does not coerce leaves its field uncosted,
   // so such a request's cost is lower than the document's).
-  if (general) perDocument.set(document, (perDocument.get(document) ?? new Map()).set(operation.name?.value ?? "", cost));
+  if (general) known.set(operation, cost);
   return cost;
 }
 
