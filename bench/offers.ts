@@ -29,10 +29,10 @@ import { loadConfig } from "../src/config.js";
 import { createSchema } from "../src/graphql/schema.js";
 import { signToken } from "../src/modules/auth/auth.service.js";
 import { BENCH_JWT_SECRET, captureStatements, describe, explain, labelOf, profileStatements } from "./capture.js";
-import { summarizeProfile, type ProfileSummary } from "./cpu.js";
+import { cpuPerRequest, cpuSnapshot, summarizeProfile, type CpuPerRequest, type ProfileSummary } from "./cpu.js";
 import { loadHttp, loadPg, type LoadResult } from "./load.js";
 import { CITIES, DENSE_CENTRE, ensurePromotionsData, sizeFor } from "./promotions.js";
-import { describeMachine, loadAverage, planSummary, resultsTable, writeResults, type Row } from "./report.js";
+import { describeMachine, loadAverage, planSummary, renderCpu, resultsTable, writeResults, type Row } from "./report.js";
 import { startServerProcess } from "./server.js";
 import { ensureData, ensureDatabase, fmt, migrate } from "./synthetic.js";
 
@@ -138,40 +138,10 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 }
 
-/**
- * CPU seconds used so far by these processes (user + system, from /proc; Linux only, else 0):
- * under a shared, loaded machine the CPU a request costs moves far less than its throughput.
- */
-function cpuSeconds(pids: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in clock ticks (USER_HZ = 100)
-    } catch {
-      out.set(pid, 0);
-    }
-  }
-  return out;
-}
-
-/** The server process's and the database's backends' CPU, to difference around a run. */
-async function cpuNow(client: pg.Client, serverPid: number): Promise<{ server: number; backends: Map<number, number> }> {
-  const pids = (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).rows.map((r) => r.pid);
-  return { server: cpuSeconds([serverPid]).get(serverPid) ?? 0, backends: cpuSeconds(pids) };
-}
-
-/** CPU ms per attempt between two readings: the server's and PostgreSQL's (backends that came and stayed are counted from 0). */
-function cpuPerAttempt(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>, attempts: number): { server: number; postgres: number } {
-  let pgSeconds = 0;
-  for (const [pid, seconds] of after.backends) pgSeconds += seconds - (before.backends.get(pid) ?? 0);
-  return { server: ((after.server - before.server) * 1000) / attempts, postgres: (pgSeconds * 1000) / attempts };
-}
-
 interface RedemptionRun {
   name: string;
-  /** CPU ms per attempt, server process and database backends. */
-  cpu?: { server: number; postgres: number };
+  /** CPU per attempt: the server process, PostgreSQL and the load generator. */
+  cpu?: CpuPerRequest;
   connections: number;
   attempts: number;
   accepted: number;
@@ -234,11 +204,13 @@ async function main(): Promise<void> {
         // Signed in (HQ), as bench/run.ts: an anonymous caller may send only the app's trusted
         // documents by id; the statements are the same.
         const load = { concurrency, warmupSeconds: opts.warmupSeconds, durationSeconds: opts.durationSeconds, headers: { authorization: `Bearer ${hq}` } };
+        let before = cpuSnapshot(server.child.pid);
         const h = await loadHttp(server.url, s.graphql, load);
         server.assertAlive();
-        rows.push({ request: s.name, path: "HTTP GraphQL", result: h });
+        rows.push({ request: s.name, path: "HTTP GraphQL", result: h, cpu: cpuPerRequest(before, cpuSnapshot(server.child.pid), h.requests + h.warmupRequests + h.errors) });
+        before = cpuSnapshot(undefined);
         const p = await loadPg(opts.url, s.statements, load);
-        rows.push({ request: s.name, path: "pg direct", result: p });
+        rows.push({ request: s.name, path: "pg direct", result: p, cpu: cpuPerRequest(before, cpuSnapshot(undefined), p.requests + p.warmupRequests + p.errors) });
         log(`  ${s.name} x${concurrency}: HTTP ${h.rps.toFixed(1)} req/s p99 ${h.p99.toFixed(2)} ms (${h.errors} errors${h.firstError ? `: ${h.firstError}` : ""}) | pg ${p.rps.toFixed(1)} req/s p99 ${p.p99.toFixed(2)} ms`);
       }
     }
@@ -276,12 +248,12 @@ async function main(): Promise<void> {
         return summarizeRun(`distinct cards, ${fmt(pairs.length)} (promotion, merchant) pairs`, connections, results, (performance.now() - t0) / 1000);
       };
       for (const connections of [1, 8]) {
-        const before = await cpuNow(client, server.child.pid!);
+        const before = cpuSnapshot(server.child.pid);
         const r = await distinct(connections, opts.durationSeconds);
-        r.cpu = cpuPerAttempt(before, await cpuNow(client, server.child.pid!), r.attempts);
+        r.cpu = cpuPerRequest(before, cpuSnapshot(server.child.pid), r.attempts);
         server.assertAlive();
         redemptions.push(r);
-        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms; CPU per attempt: server ${r.cpu.server.toFixed(2)} ms, PostgreSQL ${r.cpu.postgres.toFixed(2)} ms`);
+        log(`  redemptions ${r.name} x${connections}: ${r.perSecond.toFixed(1)}/s, accepted ${r.accepted}, refused ${JSON.stringify(r.refused)}, p99 ${r.p99.toFixed(1)} ms; CPU per attempt: server ${r.cpu.serverMs.toFixed(2)} ms, PostgreSQL ${r.cpu.postgresMs.toFixed(2)} ms, load generator ${r.cpu.loadGeneratorMs.toFixed(2)} ms`);
       }
       // Every limit exact: each promotion's and campaign's spent equals its uses' cost, within its cap.
       const check = await client.query<{ campaigns: number; over: number; drift: number }>(`
@@ -302,14 +274,14 @@ async function main(): Promise<void> {
       }, marketing);
       if (created.code) throw new Error(`hot promotion not created: ${created.code}`);
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
-      const cpuBefore = await cpuNow(client, server.child.pid!);
+      const cpuBefore = cpuSnapshot(server.child.pid);
       const t0 = performance.now();
       const results = await Promise.all(
         Array.from({ length: 1000 }, (_, i) => post(agent, url, { query: REDEEM, variables: { in: { transactionId: `${hotCode}-${i}`, promotionCode: hotCode, merchantCode: merchant, cardToken: `tok_hot_${i}_card_xx`, at: AT, spend: 100 } } }, acquirer)),
       );
       const run = summarizeRun(`one hot promotion (cap 100 yuan, 5 yuan a use), 1,000 attempts at once`, 1000, results, (performance.now() - t0) / 1000);
       agent.destroy();
-      run.cpu = cpuPerAttempt(cpuBefore, await cpuNow(client, server.child.pid!), run.attempts);
+      run.cpu = cpuPerRequest(cpuBefore, cpuSnapshot(server.child.pid), run.attempts);
       redemptions.push(run);
       const h = (await client.query<{ cap: string; spent: string; cost: string; n: number; covered: string; budget: string }>(
         `SELECT p.budget_cap_fen AS cap, p.spent_fen AS spent, (SELECT coalesce(sum(cost_fen), 0) FROM redemption WHERE promotion_id = p.id) AS cost,
@@ -351,7 +323,7 @@ async function main(): Promise<void> {
   out.push(`- **Node** ${machine.node}; **PostgreSQL**: ${machine.postgres.split(" on ")[0]}; ${machine.postgresSettings}`);
   out.push(`- **Data**: ${fmt(data.merchants)} merchants, ${fmt(data.circles)} circles, ${fmt(data.campaigns)} ACTIVE campaigns, ${fmt(data.promotions)} promotions (bench/promotions.ts); the live-offer index holds **${fmt(indexRows)}** (promotion, merchant) rows.`);
   out.push(`- **Requests**: ${RADIUS_M} m around ${DENSE_CENTRE.name}'s centre (${DENSE_CENTRE.lat}, ${DENSE_CENTRE.lng}) and around ${SPARSE.name} (${SPARSE.lat.toFixed(4)}, ${SPARSE.lng.toFixed(4)}), at ${AT} (Saturday 10:00 in Shanghai), first 20, as a signed-in caller (HQ token: an anonymous caller may send only trusted documents by id; same statements; the in-process cache is off). Closed loop, warm-up ${opts.warmupSeconds} s, ${opts.durationSeconds} s per row; server pool ${opts.pool}; load generator, server and PostgreSQL on the same machine.`, "");
-  out.push("### promotionsNear", "", resultsTable(rows), "");
+  out.push("### promotionsNear", "", resultsTable(rows), "", ...renderCpu(rows, []));
   const byName = (n: string, p: Row["path"], c: number) => rows.find((r) => r.request === n && r.path === p && r.result.concurrency === c)?.result as LoadResult;
   const targets: string[] = [];
   for (const s of captured) {
@@ -376,7 +348,7 @@ async function main(): Promise<void> {
   }
   if (!opts.nearbyOnly) out.push("", "### Redemptions over HTTP (ACQUIRER)", "", "| run | connections | attempts | accepted | refused | per second | p50 ms | p99 ms |", "|---|--:|--:|--:|---|--:|--:|--:|");
   for (const r of redemptions) out.push(`| ${r.name} | ${r.connections} | ${fmt(r.attempts)} | ${fmt(r.accepted)} | ${Object.entries(r.refused).map(([k, v]) => `${k} ${v}`).join(", ") || "-"} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-  if (!opts.nearbyOnly) out.push("", `CPU per attempt (user + system, from /proc: the server process, and the database's backends; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.server.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgres.toFixed(2)} ms`).join("; ")}.`);
+  if (!opts.nearbyOnly) out.push("", `CPU per attempt (user + system, from /proc: the server process, every PostgreSQL process, the load generator; less sensitive to the machine's load than the rates): ${redemptions.filter((r) => r.cpu).map((r) => `${r.name.split(/,| \(/)[0]} ×${r.connections} server ${r.cpu!.serverMs.toFixed(2)} ms, PostgreSQL ${r.cpu!.postgresMs.toFixed(2)} ms, load generator ${r.cpu!.loadGeneratorMs.toFixed(2)} ms`).join("; ")}.`);
   if (!opts.nearbyOnly) out.push("", `After the runs: ${exactness}.`);
   // The reading of the nearby figures, written for the query of src/figures/offer-index.ts (KNN bound, capped count).
   const ratios = captured.map((s) => {
