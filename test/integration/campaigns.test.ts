@@ -323,24 +323,53 @@ describe("redemptions", () => {
   });
 
   it("a use costs the same statements whatever the card's history, the promotion's uses and the campaign's size", async () => {
-    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "CASHBACK", rule: { kind: "CASHBACK", cashback: 1 } }) });
+    // A code no earlier test used: the process keeps a promotion's rule by its code.
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "COUNTED", rule: { kind: "CASHBACK", cashback: 1 } }) });
     const use = (n: number, card = "tok_card_counted_01") =>
       api.countStatements(async () => {
-        const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", cardToken: card, transactionId: `COUNTED-${card}-${n}` }) });
+        const res = await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "COUNTED", cardToken: card, transactionId: `COUNTED-${card}-${n}` }) });
         expect(res.errors).toBeUndefined();
       });
     const firstUse = await use(0);
+    const secondUse = await use(1);
     for (let n = 1; n <= 20; n++) await use(n, `tok_card_other_${String(n).padStart(4, "0")}`);
-    for (let n = 1; n <= 10; n++) await use(n);
-    // The promotion's read, the judging and spending statement and the audit entry, in their
-    // transaction, as Prisma counts them (13 before issue 15: a lock, reads, locks, three writes).
+    for (let n = 2; n <= 10; n++) await use(n);
+    // The promotion's read (once per process: its rule never changes), the judging and spending
+    // statement and the audit entry, in their transaction, as the harness counts them (13 before
+    // issue 15: a lock, reads, locks, three writes).
     expect(firstUse).toBe(4);
-    expect(await use(11)).toBe(firstUse);
+    expect(secondUse).toBe(3);
+    expect(await use(11)).toBe(secondUse);
     // A refusal by rule stops at the same statement and writes nothing.
     const refused = await api.countStatements(async () => {
-      expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "CASHBACK", merchantCode: "M4" }) }))).toBe("MERCHANT_NOT_ELIGIBLE");
+      expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "COUNTED", merchantCode: "M4" }) }))).toBe("MERCHANT_NOT_ELIGIBLE");
     });
-    expect(refused).toBeLessThanOrEqual(firstUse);
+    expect(refused).toBeLessThanOrEqual(secondUse);
+  });
+
+  it("a kept rule never outlives its promotion: one replaced under the same code is read again", async () => {
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "SWAP", rule: { kind: "CASHBACK", cashback: 1 } }) });
+    const use = (n: number) => api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "SWAP", cardToken: `tok_swap_card_0000${n}`, transactionId: `SWAP-${n}` }) });
+    const first = await use(1);
+    expect(first.errors).toBeUndefined();
+    expect(first.data.redeemPromotion.cost).toBe(1); // the process now keeps SWAP's rule
+    // A database loaded again under the running server: SWAP is gone and a new SWAP pays 3 yuan.
+    const db = api.database.prisma;
+    const old = (await db.promotion.findUnique({ where: { code: "SWAP" } }))!;
+    await db.$transaction([
+      db.redemption.deleteMany({ where: { promotionId: old.id } }),
+      db.liveOffer.deleteMany({ where: { promotionId: old.id } }),
+      db.promotionMerchant.deleteMany({ where: { promotionId: old.id } }),
+      db.promotion.delete({ where: { id: old.id } }),
+    ]);
+    await api.as("MARKETING").gql(PROMO, { in: promo({ code: "SWAP", rule: { kind: "CASHBACK", cashback: 3 } }) });
+    const res = await use(2);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.redeemPromotion.cost).toBe(3);
+    const stored = await db.redemption.findMany({ where: { transactionId: "SWAP-2" }, include: { promotion: true } });
+    expect(stored.map((r) => [r.promotion.id === old.id, r.costFen])).toEqual([[false, 300n]]);
+    // A use of a merchant code that names nothing is NOT_FOUND on the kept rule's path too.
+    expect(codeOf(await api.as(ACQUIRER).gql(REDEEM, { in: redemption({ promotionCode: "SWAP", merchantCode: "NOPE", transactionId: "SWAP-3" }) }))).toBe("NOT_FOUND");
   });
 });
 

@@ -2,16 +2,19 @@
  * Redemptions: the acquiring platform reports a card's use of a promotion; the rules of the
  * promotion and its campaign decide whether it counts and what it costs.
  *
- * A use is at checkout, so it costs few round trips: one statement reads the promotion (its
- * rule never changes once created), the merchant and a previous use of the transaction id; the
- * pure rules (schedule, cost, draw) are judged here; then one statement judges the rest on
- * fresh data and, when every check passes, spends by conditional updates of the campaign and
- * promotion rows and inserts the use (`spendAndRecord`). With the audit entry, a use is three
- * statements between BEGIN and COMMIT, whatever the data's size (two more for the use that
- * spends the last fen or prize: the live-offer index drops the offer in the same transaction;
- * one more for a use that lost a race for its campaign's row and is judged again).
+ * A use is at checkout, so it costs few round trips. A promotion never changes once created,
+ * but for what it has spent and its prize stock, so its rule is read once per process (`start`,
+ * which also finds a previous use of the transaction id) and kept (`rulesOf`). The pure rules
+ * (schedule, cost, draw) are judged here; then one statement judges the rest on fresh data and,
+ * when every check passes, spends by conditional updates of the campaign and promotion rows and
+ * inserts the use (`spendAndRecord`). With the audit entry, a use of a known promotion is two
+ * statements between BEGIN and COMMIT, whatever the data's size (one more the first time the
+ * process sees the promotion; two more for the use that spends the last fen or prize: the
+ * live-offer index drops the offer in the same transaction; one more for a use that lost a race
+ * for its campaign's row and is judged again).
  */
 import { randomInt } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { DateTime } from "luxon";
 import type { Db } from "../../db/database.js";
 import { lockCampaign } from "../../db/locks.js";
@@ -53,12 +56,38 @@ class Refusal {
 class Again {}
 
 /**
- * What the first statement reads: the promotion (null when no promotion has the code) with its
- * campaign's code, the merchant's id and a previous use of the transaction id.
+ * A promotion as a use needs it. Only `spentFen` and `prizeStock` ever change after it is
+ * created, and a kept rule is never asked for them: `spendAndRecord` reads them fresh.
+ * `createdAt` (epoch milliseconds, the column's precision) tells a kept rule from a promotion
+ * that replaced it under the same id and code (a database loaded again under a running process).
+ */
+interface Rule {
+  promotion: PromotionColumns & { campaignCode: string };
+  createdAt: string;
+}
+
+/** At most this many promotions' rules are kept per process (a few hundred bytes each). */
+const KEPT_RULES = 10_000;
+
+// One per database handle: tests start several servers in one process.
+const keptRules = new WeakMap<Db, LRUCache<string, Rule>>();
+
+/** The rules this process has read, by promotion code. */
+function rulesOf(db: Db): LRUCache<string, Rule> {
+  let rules = keptRules.get(db);
+  if (!rules) {
+    rules = new LRUCache<string, Rule>({ max: KEPT_RULES });
+    keptRules.set(db, rules);
+  }
+  return rules;
+}
+
+/**
+ * What the first statement reads: the promotion's rule (null when no promotion has the code),
+ * with what it has spent so far, and a previous use of the transaction id.
  */
 interface Start {
-  promotion: (PromotionColumns & { campaignCode: string }) | null;
-  merchantId: number | null;
+  rule: Rule | null;
   previous: Previous | null;
 }
 
@@ -74,9 +103,8 @@ interface Previous {
 }
 
 async function start(tx: Tx, input: RedeemPromotionInput): Promise<Start> {
-  const [row] = await tx.$queryRaw<(PromotionSelected & { campaign_code: string; merchant_id: number | null; previous: Previous | null })[]>`
-    SELECT ${Prisma.raw(promotionSelect("p"))}, c.code AS campaign_code,
-           (SELECT id FROM merchant WHERE code = ${input.merchantCode}) AS merchant_id,
+  const [row] = await tx.$queryRaw<(PromotionSelected & { created_at: string; campaign_code: string; previous: Previous | null })[]>`
+    SELECT ${Prisma.raw(promotionSelect("p"))}, (extract(epoch FROM p.created_at) * 1000)::bigint::text AS created_at, c.code AS campaign_code,
            (SELECT json_build_object('transactionId', r.transaction_id, 'promotionCode', rp.code, 'merchantCode', rm.code,
                      'cardToken', r.card_token, 'at', r.at, 'spendFen', r.spend_fen::text, 'costFen', r.cost_fen::text, 'won', r.won)
             FROM redemption r JOIN promotion rp ON rp.id = r.promotion_id JOIN merchant rm ON rm.id = r.merchant_id
@@ -85,7 +113,7 @@ async function start(tx: Tx, input: RedeemPromotionInput): Promise<Start> {
     LEFT JOIN promotion p ON p.code = ${input.promotionCode}
     LEFT JOIN campaign c ON c.id = p.campaign_id`;
   const promotion = promotionOfRow(row);
-  return { promotion: promotion && { ...promotion, campaignCode: row.campaign_code }, merchantId: row.merchant_id, previous: row.previous };
+  return { rule: promotion && { promotion: { ...promotion, campaignCode: row.campaign_code }, createdAt: row.created_at }, previous: row.previous };
 }
 
 /** The second statement's answer: its verdict, what the refusal messages name, and what it spent. */
@@ -122,28 +150,31 @@ interface Outcome {
  * lists the pair exactly when the promotion applies there.
  */
 function spendAndRecord(
-  p: PromotionColumns,
-  merchantId: number,
+  rule: Rule,
   input: RedeemPromotionInput,
   at: Date,
   day: { localDate: string; localWeek: string; validOn: boolean; open: boolean },
   spend: { spendFen: number; costFen: bigint | null; won: boolean | null },
 ): Prisma.Sql {
+  const p = rule.promotion;
   const cost = Prisma.sql`${spend.costFen}::bigint`;
   const pid = Prisma.sql`${p.id}::int`;
   return Prisma.sql`
     WITH c0 AS (SELECT c.*, c.xmin AS version FROM campaign c WHERE c.id = ${p.campaignId}::int),
     p0 AS (SELECT * FROM promotion WHERE id = ${pid}),
+    m AS (SELECT id FROM merchant WHERE code = ${input.merchantCode}),
     u AS (${cardUsageRows([p.id], input.cardToken, day.localDate, day.localWeek)}),
     v AS (
       SELECT CASE
         WHEN EXISTS (SELECT 1 FROM redemption WHERE transaction_id = ${input.transactionId}) THEN 'AGAIN'
+        WHEN p.id IS NULL OR p.code <> ${p.code} OR (extract(epoch FROM p.created_at) * 1000)::bigint <> ${rule.createdAt}::bigint THEN 'STALE'
         WHEN NOT ${promotionBudgetLeft("p")} THEN 'PROMOTION_SPENT'
         WHEN NOT ${promotionStockLeft("p")} THEN 'NO_PRIZES'
+        WHEN m.id IS NULL THEN 'NO_MERCHANT'
         WHEN c.status <> 'ACTIVE' THEN CASE WHEN ${campaignBudgetLeft("c")} THEN 'NOT_ACTIVE' ELSE 'CAMPAIGN_SPENT' END
         WHEN NOT ${day.validOn}::boolean OR ${day.localDate}::date NOT BETWEEN c.starts_on AND c.ends_on THEN 'NOT_VALID'
         WHEN NOT ${day.open}::boolean THEN 'OUTSIDE_SCHEDULE'
-        WHEN NOT ${offerListed(pid, Prisma.sql`${merchantId}::int`)} THEN 'NOT_ELIGIBLE'
+        WHEN NOT ${offerListed(pid, Prisma.sql`m.id`)} THEN 'NOT_ELIGIBLE'
         WHEN p.per_card_per_day <= coalesce(u.day, 0) THEN 'LIMIT_DAY'
         WHEN p.per_card_per_week <= coalesce(u.week, 0) THEN 'LIMIT_WEEK'
         WHEN p.per_card_per_campaign <= coalesce(u.total, 0) THEN 'LIMIT_CAMPAIGN'
@@ -151,8 +182,10 @@ function spendAndRecord(
         WHEN NOT ${promotionCovers("p", cost)} THEN 'PROMOTION_SHORT'
         WHEN NOT ${campaignCovers("c", cost)} THEN 'CAMPAIGN_SHORT'
         ELSE 'OK' END AS verdict,
-        c.version, c.status, c.spent_fen, c.budget_fen, coalesce(u.day, 0) AS day, coalesce(u.week, 0) AS week, coalesce(u.total, 0) AS total
-      FROM c0 c CROSS JOIN p0 p LEFT JOIN u ON true
+        c.version, c.status, c.spent_fen, c.budget_fen, coalesce(u.day, 0) AS day, coalesce(u.week, 0) AS week, coalesce(u.total, 0) AS total,
+        m.id AS merchant_id
+      -- Outer joins: a kept rule whose promotion is gone still gets its verdict (STALE).
+      FROM (VALUES (1)) one (x) LEFT JOIN c0 c ON true LEFT JOIN p0 p ON true LEFT JOIN m ON true LEFT JOIN u ON true
     ),
     cu AS (
       UPDATE campaign c
@@ -168,7 +201,7 @@ function spendAndRecord(
     ),
     ins AS (
       INSERT INTO redemption (transaction_id, promotion_id, merchant_id, card_token, at, local_date, local_week, spend_fen, cost_fen, won)
-      SELECT ${input.transactionId}, ${pid}, ${merchantId}::int, ${input.cardToken}, ${at}::timestamptz, ${day.localDate}::date, ${day.localWeek},
+      SELECT ${input.transactionId}, ${pid}, (SELECT merchant_id FROM v), ${input.cardToken}, ${at}::timestamptz, ${day.localDate}::date, ${day.localWeek},
              ${spend.spendFen}::bigint, ${cost}, ${spend.won}::boolean
       FROM pu
       ON CONFLICT (transaction_id) DO NOTHING
@@ -202,17 +235,25 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
   const localDate = local.toISODate()!;
   const localWeek = periodOf("WEEK", localDate).code;
 
-  const attempt = async (tx: Tx, changes: ChangeLog): Promise<Redemption | Refusal> => {
-    const { promotion, merchantId, previous } = await start(tx, input);
-    // A committed use never changes: seen once, it is the answer.
-    if (previous) return replay(previous, input, at, spendFen!);
-    if (promotion == null) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
-    // A promotion's spending and its prizes only ever go one way and its cap never changes, so
-    // a spent cap or an empty stock seen on any snapshot is final: refused without going near
-    // the campaign's row (a hot offer's last yuan draws a crowd of such attempts).
-    if (promotion.budgetCapFen != null && promotion.spentFen >= promotion.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
-    if (promotion.kind === PromotionKind.LUCKY_DRAW && (promotion.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
-    if (merchantId == null) throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
+  const rules = rulesOf(db);
+  const attempt = async (tx: Tx, changes: ChangeLog, keptRule: Rule | undefined): Promise<Redemption | Refusal> => {
+    let rule = keptRule;
+    if (!rule) {
+      const first = await start(tx, input);
+      // A committed use never changes: seen once, it is the answer.
+      if (first.previous) return replay(first.previous, input, at, spendFen!);
+      if (first.rule == null) throw new NotFoundError("promotion", input.promotionCode, "promotionCode");
+      rule = first.rule;
+      rules.set(input.promotionCode, rule);
+      // A promotion's spending and its prizes only ever go one way and its cap never changes, so
+      // a spent cap or an empty stock seen on any snapshot is final: refused without going near
+      // the campaign's row (a hot offer's last yuan draws a crowd of such attempts). A kept rule
+      // leaves these to the statement, which reads them fresh and refuses before any update.
+      const p = rule.promotion;
+      if (p.budgetCapFen != null && p.spentFen >= p.budgetCapFen) return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
+      if (p.kind === PromotionKind.LUCKY_DRAW && (p.prizeStock ?? 0) <= 0) return new Refusal("OUT_OF_STOCK", "no prizes are left");
+    }
+    const promotion = rule.promotion;
 
     // The promotion's own rules, which no concurrent write can change: judged here, reported
     // by the statement in their place among the others.
@@ -225,7 +266,7 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
       won === true,
     );
     const costFen = "reason" in cost ? null : BigInt(cost.costFen);
-    const statement = spendAndRecord(promotion, merchantId, input, at, { localDate, localWeek, validOn, open }, { spendFen: spendFen!, costFen, won });
+    const statement = spendAndRecord(rule, input, at, { localDate, localWeek, validOn, open }, { spendFen: spendFen!, costFen, won });
 
     let outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
     if (outcome.verdict === "OK" && outcome.campaignStatus == null) {
@@ -237,6 +278,11 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
         await lockCampaign(tx, { id: promotion.campaignId });
         outcome = (await tx.$queryRaw<Outcome[]>(statement))[0];
       }
+    }
+    if (outcome.verdict === "STALE") {
+      // The kept rule's promotion was replaced: forget it, and read the new one next round.
+      rules.delete(input.promotionCode);
+      throw new Again();
     }
     const refusal = refusalOf(outcome, promotion, input, local, zone, costFen, "reason" in cost ? cost.reason : "");
     if (refusal) return refusal;
@@ -264,7 +310,9 @@ export async function redeem(db: Db, input: RedeemPromotionInput, clock: Clock, 
     try {
       // Raw SQL only: on PostgreSQL the use goes without Prisma's runtime (db/raw-transaction.ts).
       return await inTransaction(db, { ...options, rawOnly: true }, async (tx, changes) => {
-        const outcome = await attempt(tx, changes);
+        // The first round may use a kept rule; a round after a retry reads it again, and with
+        // it a use of the transaction id that won the race.
+        const outcome = await attempt(tx, changes, round === 0 ? rules.get(input.promotionCode) : undefined);
         // Thrown inside: a refusal rolls back, so its audit entry never says it succeeded.
         if (outcome instanceof Refusal) throw new AppError(outcome.code, outcome.message);
         return outcome;
@@ -283,6 +331,8 @@ function refusalOf(o: Outcome, p: PromotionColumns, input: RedeemPromotionInput,
       return null;
     case "AGAIN":
       throw new Again();
+    case "NO_MERCHANT":
+      throw new NotFoundError("merchant", input.merchantCode, "merchantCode");
     case "PROMOTION_SPENT":
       return new Refusal("BUDGET_EXHAUSTED", "the promotion's budget is spent");
     case "NO_PRIZES":
