@@ -220,6 +220,17 @@ export const NEARBY_COUNT_CAP = 500;
 const USABLE = `$4::date BETWEEN o.valid_from AND o.valid_to AND o.open_minutes @> $5::int`;
 
 /**
+ * How many nearest offers bound a page that ends `rows` offers in (offset + take): the first of
+ * 21, 42, 84… that is at least as many. Any bound that large gives the same page (see
+ * `offersNearCtes`); a few of them keep the statement's texts, each prepared per connection, few.
+ */
+export function nearestBound(rows: number): number {
+  let bound = 21;
+  while (bound < rows) bound *= 2;
+  return bound;
+}
+
+/**
  * The index's part of the nearby statement, as `WITH` queries the caller completes with its own
  * SELECT (nearby.service.ts joins the page's promotions and merchants):
  * - `page` (promotion_id, merchant_id, promotion_code, merchant_code, distance): the live offers
@@ -231,8 +242,9 @@ const USABLE = `$4::date BETWEEN o.valid_from AND o.valid_to AND o.open_minutes 
  *
  * Nearest-first without visiting every hit: `location <-> point` is distance in degrees, not
  * metres (a degree of longitude is shorter), so the GiST index's nearest-neighbour scan first
- * takes the $6 + $7 nearest usable offers in degrees and stops; the farthest of them in metres
- * (`reach`) bounds the page, since at least that many offers lie within it. The page is then
+ * takes the `nearest` (at least $6 + $7: `nearestBound`) nearest usable offers in degrees and
+ * stops; the farthest of them in metres (`reach`) bounds the page, since at least that many
+ * offers lie within it. The page is then
  * ordered exactly, in metres, among the offers within `reach` only: a few dozen rows in the
  * densest centre instead of the thousands within the radius. Both scans and the count read
  * the index alone: it carries the dates and the schedule (migration
@@ -244,9 +256,14 @@ const USABLE = `$4::date BETWEEN o.valid_from AND o.valid_to AND o.open_minutes 
  * planner estimates the same with or without the values, instead of on the filters themselves,
  * whose unknown values made the generic plan look as if it had to scan the whole box. Without
  * it every request was planned again: 3.7-6.3 ms a statement against 2.0-2.5 ms on the generic
- * plan (medians of 200 in Taiyuan, 100 k merchants, load 6).
+ * plan (medians of 200 in Taiyuan, 100 k merchants, load 6). The count is fenced the same way,
+ * and the nearest scan's row count is written into the text (`nearest`), not a parameter: the
+ * planner takes an unknown LIMIT for a tenth of the scan, and at 1 M merchants those two made
+ * the generic plan look dearer than planning each request (1.3-1.6 ms of planning a request).
  */
-export const OFFERS_NEAR_CTES = `
+export function offersNearCtes(nearest: number): string {
+  if (!Number.isSafeInteger(nearest) || nearest < 1) throw new Error(`nearest must be a positive integer, not ${nearest}`);
+  return `
     WITH nearest AS (
       SELECT k.distance
       FROM (SELECT h.distance, ${USABLE} AND h.distance <= $3::float8 AS ok
@@ -254,7 +271,7 @@ export const OFFERS_NEAR_CTES = `
             WHERE o.location <@ ${boxSql("$3::float8")}
             ORDER BY o.location <-> point($2::float8, $1::float8) OFFSET 0) k
       WHERE k.ok
-      LIMIT $6::int + $7::int
+      LIMIT ${nearest}
     ),
     reach AS (SELECT max(distance) AS meters FROM nearest),
     page AS (
@@ -267,11 +284,13 @@ export const OFFERS_NEAR_CTES = `
     counted AS (
       SELECT CASE WHEN $8::boolean THEN (
         SELECT count(*)::int FROM (
-          SELECT FROM live_offer o
-          WHERE o.location <@ ${boxSql("$3::float8")} AND ${USABLE} AND ${distanceSql("o.location")} <= $3::float8
+          SELECT FROM (SELECT ${USABLE} AND ${distanceSql("o.location")} <= $3::float8 AS ok
+                       FROM live_offer o WHERE o.location <@ ${boxSql("$3::float8")} OFFSET 0) k
+          WHERE k.ok
           LIMIT ${NEARBY_COUNT_CAP}) x
       ) END AS total
     )`;
+}
 
 /** The answer's order over `page`'s columns, for the caller's ORDER BY. */
 export const OFFERS_NEAR_ORDER = "page.distance, page.promotion_code, page.merchant_code";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tx } from "../../src/db/transaction.js";
-import { NEARBY_COUNT_CAP, OFFERS_NEAR_CTES, OFFERS_NEAR_ORDER, offersNearValues, verifyOffers } from "../../src/figures/offer-index.js";
+import { NEARBY_COUNT_CAP, nearestBound, offersNearCtes, OFFERS_NEAR_ORDER, offersNearValues, verifyOffers } from "../../src/figures/offer-index.js";
 import { merchant, org } from "../fixtures/merchants.js";
 import { seed, write } from "../fixtures/scenarios.js";
 import { codeOf, startTestApi, type As, type TestApi } from "../support/harness.js";
@@ -273,7 +273,7 @@ describe("the live-offer index", () => {
     const far = { latitude: HERE.latitude + 0.2, longitude: HERE.longitude };
     const ask = (count: boolean) => (db: Tx) =>
       db.$queryRawUnsafe<{ total: number | null; promotion_id: number | null }[]>(
-        `${OFFERS_NEAR_CTES} SELECT c.total, page.promotion_id FROM counted c LEFT JOIN page ON true ORDER BY ${OFFERS_NEAR_ORDER}`,
+        `${offersNearCtes(nearestBound(3))} SELECT c.total, page.promotion_id FROM counted c LEFT JOIN page ON true ORDER BY ${OFFERS_NEAR_ORDER}`,
         ...offersNearValues({ ...far, radiusMeters: 2000, localDate: "2021-01-09", minuteOfWeek: 5 * 1440 + 600, offset: 0, take: 3, count }),
       );
     // Rows only this transaction sees, rolled back at the end (the index stays exact for the others).

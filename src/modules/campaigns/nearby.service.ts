@@ -9,7 +9,7 @@ import { localClock, minuteOfWeek } from "../../domain/dates.js";
 import { periodOf } from "../../domain/period.js";
 import { cardTokenProblem, openings } from "../../domain/promotion.js";
 import { IssueCollector } from "../../errors.js";
-import { OFFERS_NEAR_CTES, OFFERS_NEAR_ORDER, offersNearValues } from "../../figures/offer-index.js";
+import { nearestBound, offersNearCtes, OFFERS_NEAR_ORDER, offersNearValues } from "../../figures/offer-index.js";
 import type { MerchantCategory } from "../../generated/prisma/client.js";
 import { decodeOffset, offsetPage, type Page } from "../common/relay.js";
 import { toMerchant } from "../merchants/merchants.service.js";
@@ -58,7 +58,7 @@ function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string
  * The page's promotion and merchant columns, fetched with the page in the same statement (cast
  * so that node-postgres and PGlite return the same values).
  */
-const PAGE_SQL = `${OFFERS_NEAR_CTES}
+const pageSql = (nearest: number) => `${offersNearCtes(nearest)}
     SELECT c.total, page.distance::float8 AS distance, ${promotionSelect("p")},
            m.id::int AS mid, m.code::text AS mcode, m.name::text AS mname, m.category::text AS category, m.address::text AS address,
            m.latitude::float8 AS latitude, m.longitude::float8 AS longitude, m.branch_id::int AS branch_id
@@ -66,7 +66,7 @@ const PAGE_SQL = `${OFFERS_NEAR_CTES}
     LEFT JOIN (page JOIN promotion p ON p.id = page.promotion_id JOIN merchant m ON m.id = page.merchant_id) ON true
     ORDER BY ${OFFERS_NEAR_ORDER}`;
 
-/** One row of PAGE_SQL; with an empty page, one row of nulls but the total. */
+/** One row of `pageSql`; with an empty page, one row of nulls but the total. */
 interface PageRow extends PromotionSelected {
   total: number | null;
   distance: number | null;
@@ -124,7 +124,8 @@ export async function promotionsNear(
   const hit = shared?.cache.get(key);
   if (hit) return { ...hit.page, ageSeconds: Math.floor((Date.now() - hit.storedAt) / 1000) };
   // One row more than the page tells whether another page follows.
-  const rows = await direct<PageRow>(db, "promotions_near", PAGE_SQL, offersNearValues({ ...near, offset, take: first + 1, count }));
+  const nearest = nearestBound(offset + first + 1);
+  const rows = await direct<PageRow>(db, `promotions_near_${nearest}`, pageSql(nearest), offersNearValues({ ...near, offset, take: first + 1, count }));
   const total = rows[0]?.total ?? null;
   const found = rows.filter((r) => r.distance !== null);
   const pageRows = found.slice(0, first);
