@@ -60,6 +60,8 @@ class Again {}
  * created, and a kept rule is never asked for them: `spendAndRecord` reads them fresh.
  * `createdAt` (epoch milliseconds, the column's precision) tells a kept rule from a promotion
  * that replaced it under the same id and code (a database loaded again under a running process).
+ * A write that ever edits a promotion's other columns must give it a new `created_at` (or the
+ * kept rules would judge uses by the old rule until the process restarts).
  */
 interface Rule {
   promotion: PromotionColumns & { campaignCode: string };
