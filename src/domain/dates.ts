@@ -97,6 +97,21 @@ export interface LocalClock {
  * CPU (issue 15's profile).
  */
 export function localClock(zone: string, at: Date): LocalClock {
+  const ms = at.getTime();
+  const wholeSecond = Math.floor(ms / 1000);
+  // Zone offsets are whole seconds, so one reading serves every instant of the same second: a
+  // busy server reads the clock thousands of times a second (every request's business date).
+  const last = lastClocks.get(zone);
+  const millisecond = ms - wholeSecond * 1000;
+  if (last && last.second === wholeSecond) return { ...last.clock, millisecond };
+  const clock = readClock(zone, at, millisecond);
+  lastClocks.set(zone, { second: wholeSecond, clock });
+  return { ...clock };
+}
+
+const lastClocks = new Map<string, { second: number; clock: LocalClock }>();
+
+function readClock(zone: string, at: Date, millisecond: number): LocalClock {
   const parts = clockFormat(zone).formatToParts(at);
   let year = "", month = "", day = "", hour = 0, minute = 0, second = 0;
   for (const p of parts) {
@@ -109,7 +124,7 @@ export function localClock(zone: string, at: Date): LocalClock {
   }
   const date = `${year.padStart(4, "0")}-${month}-${day}`;
   // Zone offsets are whole seconds, so the milliseconds are the instant's own.
-  return { date, weekday: weekdayOf(date), hour, minute, second, millisecond: ((at.getTime() % 1000) + 1000) % 1000 };
+  return { date, weekday: weekdayOf(date), hour, minute, second, millisecond };
 }
 
 /** Minutes since Monday 00:00 of the local week, with the seconds as a fraction. */

@@ -8,11 +8,18 @@
  * still serves the entry.
  */
 import type { RequestHandler } from "express";
-import type { ResponseCache } from "../graphql/response-cache.js";
+import type { EarlyAnswer, ResponseCache } from "../graphql/response-cache.js";
 import type { Claims } from "../modules/auth/auth.service.js";
 
 /** Accept headers for which Apollo answers `application/json; charset=utf-8` (its chooseContentTypeForSingleResultResponse). */
 const JSON_ACCEPTS = new Set([undefined, "", "*/*", "application/json"]);
+
+/**
+ * An answer's bytes and ETag, made on its first early hit and kept while it is cached: express
+ * would encode and hash the same body again for every hit. The ETag is express's own (its
+ * `etag fn` setting), so a hit carries the header Apollo's answer carried.
+ */
+const prepared = new WeakMap<EarlyAnswer, { bytes: Buffer; etag: string | undefined }>();
 
 /** `today` is the request's business date, as the GraphQL context would give it. */
 export function earlyAnswers(cache: ResponseCache, today: () => string): RequestHandler {
@@ -34,6 +41,15 @@ export function earlyAnswers(cache: ResponseCache, today: () => string): Request
     // What the metrics' middleware reads as the request finishes (src/observability/metrics.ts).
     res.locals.operation = answer.label;
     res.locals.operationType = "query";
-    res.status(200).set({ "content-type": "application/json; charset=utf-8", "cache-control": answer.cacheControl }).send(answer.body);
+    let sent = prepared.get(answer);
+    if (!sent) {
+      const bytes = Buffer.from(answer.body, "utf8");
+      const etag = req.app.get("etag fn") as ((body: Buffer) => string | undefined) | undefined;
+      sent = { bytes, etag: etag?.(bytes) };
+      prepared.set(answer, sent);
+    }
+    res.status(200).set({ "content-type": "application/json; charset=utf-8", "cache-control": answer.cacheControl });
+    if (sent.etag) res.set("ETag", sent.etag);
+    res.send(sent.bytes);
   };
 }

@@ -64,6 +64,20 @@ describe("openings", () => {
       }
     }
   });
+
+  it("reads it right when the same second is asked again, in several zones by turns, and across DST's gap", () => {
+    // Berlin leaves 01:59:59.999 CET for 03:00 CEST at 2021-03-28T01:00:00Z; instants around it,
+    // each asked of two zones in turn, several times within a second and just past it.
+    const base = Date.UTC(2021, 2, 28, 0, 59, 59);
+    for (const t of [base, base + 1, base + 999, base + 1000, base + 1001, base + 1999, base + 2000, base - 1, base + 500]) {
+      for (const z of ["Europe/Berlin", zone, "Europe/Berlin"]) {
+        const l = DateTime.fromMillis(t, { zone: z });
+        const c = localClock(z, new Date(t));
+        expect(c).toEqual({ date: l.toISODate(), weekday: l.weekday, hour: l.hour, minute: l.minute, second: l.second, millisecond: l.millisecond });
+        c.hour = 99; // a caller's change to its copy does not reach the next reading
+      }
+    }
+  });
 });
 
 describe("scheduleProblems", () => {
