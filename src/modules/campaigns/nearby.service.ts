@@ -58,7 +58,7 @@ function cacheFor(db: Db, options: NearbyCacheOptions): { cache: LRUCache<string
  * The page's promotion and merchant columns, fetched with the page in the same statement (cast
  * so that node-postgres and PGlite return the same values).
  */
-const pageSql = (nearest: number) => `${offersNearCtes(nearest)}
+const pageText = (nearest: number) => `${offersNearCtes(nearest)}
     SELECT c.total, page.distance::float8 AS distance, ${promotionSelect("p")},
            m.id::int AS mid, m.code::text AS mcode, m.name::text AS mname, m.category::text AS category, m.address::text AS address,
            m.latitude::float8 AS latitude, m.longitude::float8 AS longitude, m.branch_id::int AS branch_id
@@ -66,7 +66,19 @@ const pageSql = (nearest: number) => `${offersNearCtes(nearest)}
     LEFT JOIN (page JOIN promotion p ON p.id = page.promotion_id JOIN merchant m ON m.id = page.merchant_id) ON true
     ORDER BY ${OFFERS_NEAR_ORDER}`;
 
-/** One row of `pageSql`; with an empty page, one row of nulls but the total. */
+// One text per bound, built once: a request only looks its text up (nearestBound keeps them few).
+const pageTexts = new Map<number, string>();
+
+function pageSql(nearest: number): string {
+  let text = pageTexts.get(nearest);
+  if (text === undefined) {
+    text = pageText(nearest);
+    pageTexts.set(nearest, text);
+  }
+  return text;
+}
+
+/** One row of `pageText`; with an empty page, one row of nulls but the total. */
 interface PageRow extends PromotionSelected {
   total: number | null;
   distance: number | null;
