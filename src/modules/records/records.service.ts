@@ -70,12 +70,16 @@ function checkApplication(issues: IssueCollector, row: ApplicationRow, i: number
   }
 }
 
-/** For this transaction only: settings for statements over a whole staged batch. */
-async function tuneForBatch(tx: Tx): Promise<void> {
+/**
+ * For this transaction only: settings for statements over a whole staged batch. `workMem` is
+ * what one sort or hash may hold: a batch's rows, or a bulk chunk's (its sorts spilled to disk
+ * at 64MB on the 1 M bench; only one import writes at a time, under the record-writes lock).
+ */
+async function tuneForBatch(tx: Tx, workMem: "64MB" | "256MB" = "64MB"): Promise<void> {
   // Every statement reaches the big tables by index for the batch's rows (the working set is in
   // memory, so a random page costs about a sequential one), sorts and hashes a whole batch in
   // memory, and is too short to gain from JIT.
-  await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+  await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', ${workMem}, true), set_config('jit', 'off', true)`;
 }
 
 /**
@@ -157,7 +161,7 @@ export async function recordApplicationCopy(
 ): Promise<WriteOutcome & { figuresChanged: FiguresChanged; superseded: number }> {
   return inTransaction(db, options, async (tx, changes) => {
     await lockRecordWrites(tx);
-    await tuneForBatch(tx);
+    await tuneForBatch(tx, "256MB");
     const batch = await ApplicationBatch.copy(db, tx, text);
     const { superseded, rows } = await batch.dedupe();
     const issues = new IssueCollector();
