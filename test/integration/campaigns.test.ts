@@ -464,6 +464,18 @@ describe("promotionsNear", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("counts root fields from the answer: two aliases of the offers stay cached, a root __typename beside them does not", async () => {
+    const args = `latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z"`;
+    const cacheControlOf = async (query: string) => {
+      const res = await fetch(api.server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+      const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      return res.headers.get("cache-control");
+    };
+    expect(await cacheControlOf(`{ a: promotionsNear(${args}) { totalCount } b: promotionsNear(${args}, radiusMeters: 500) { totalCount } }`)).toBe("public, max-age=30");
+    expect(await cacheControlOf(`{ __typename near: promotionsNear(${args}) { totalCount } }`)).toBe("no-store");
+  });
+
   it("costs the same statements for 1 promotion as for 8 (campaign of each via a loader)", async () => {
     const q = (first: number) => api.as("HQ").gql(`{ promotionsNear(latitude: ${HOME.latitude}, longitude: ${HOME.longitude}, at: "2021-01-09T02:00:00Z", first: ${first}) {
       edges { node { promotion { code campaign { code status } } merchant { code branch { code } } } } } }`);
