@@ -182,7 +182,7 @@ describe("the GraphQL IDE in development", () => {
       await page.screenshot({ path: `${ARTIFACTS}ide-branch-ranking.png` });
 
       // The caller picked is the one the server sees: the sub-branch manager may not read the city's figures.
-      await page.locator(".graphiql-tab", { hasText: "BranchPerformance" }).click();
+      await showTab(page, "BranchPerformance");
       await page.locator('[data-caller="sub-branch-manager"]').click();
       expect((await run(page)).errors?.[0].extensions?.code).toBe("FORBIDDEN");
       await page.locator('[data-caller="branch-manager"]').click();
@@ -213,6 +213,19 @@ const HEADERS_EDITOR = 'section.graphiql-editor-tool[aria-label="Headers"] .grap
 /** The text of a CodeMirror 5 editor (GraphiQL 3's editors). */
 function editorText(page: Page, selector: string): Promise<string> {
   return page.locator(selector).first().evaluate((el) => (el as any).CodeMirror.getValue() as string);
+}
+
+/**
+ * Switches to a tab and waits until GraphiQL has parsed its document: the operation name it
+ * sends is set 100 ms (debounced) after the editor changes, and a run before that sends the
+ * previous tab's name with this tab's document (OPERATION_RESOLUTION_FAILURE, seen in CI).
+ */
+async function showTab(page: Page, operationName: string): Promise<void> {
+  await page.locator(".graphiql-tab", { hasText: operationName }).click();
+  await page.waitForFunction(
+    (name) => (globalThis as any).document.querySelector(".graphiql-query-editor .CodeMirror")?.CodeMirror.operationName === name,
+    operationName,
+  );
 }
 
 /** Runs the active tab's operation and returns the response the IDE shows. */
