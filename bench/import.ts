@@ -68,6 +68,16 @@ export interface ImportProfile {
   statements: StatementTiming[];
 }
 
+/** A bulk run of a file whose every row is refused: what the import holds of refused rows. */
+export interface RefusedRun {
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  summaryLine: string;
+  loadAtStart: string;
+}
+
 export interface ImportReport {
   scratchDatabase: string;
   copySeconds: number;
@@ -75,10 +85,15 @@ export interface ImportReport {
   /** One per path measured. */
   profiles: ImportProfile[];
   runs: ImportRun[];
+  /** One per size at which the bulk path ran (older reports have none). */
+  refused?: RefusedRun[];
   verify: { seconds: number; differences: number; sample: string[] };
   after: { applications: number; customers: number; imported: number; rollupBranchRows: number };
   cleanupSeconds: number;
 }
+
+/** The unit every row of a refused run names: no bank has it. */
+const REFUSED_UNIT = "NO-SUCH-UNIT";
 
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
 
@@ -129,7 +144,11 @@ const COPY_COLUMNS = "external_id, customer_id, branch_id, manager_id, channel, 
  * an existing customer of the bench (CU…), 10 % the new customer of an earlier imported row
  * (IMPC<j>, j < k), 70 % a new one (IMPC<k>). Channels and managers as in the synthetic bank.
  */
-export async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number): Promise<void> {
+/**
+ * The import file and its raw-COPY twin of rows first..first + count - 1. With `refused`, every
+ * row of the import file names a unit that does not exist, so the import refuses them all.
+ */
+export async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number, refused = false): Promise<void> {
   const imp = fs.createWriteStream(importFile);
   const raw = fs.createWriteStream(copyFile);
   const write = async (stream: fs.WriteStream, text: string) => {
@@ -184,6 +203,7 @@ export async function generateFiles(org: Org, importFile: string, copyFile: stri
     const ext = `IMP${pad(k, 10)}`;
     const keyedOn = keyed < 0 ? "" : Q1_DAYS[keyed];
     const decidedOn = decided < 0 ? "" : Q1_DAYS[decided];
+    if (refused) [branchCode, managerCode] = [REFUSED_UNIT, ""];
     a.push(`${ext},${customerExt},${branchCode},${managerCode},${channel},${Q1_DAYS[received]},${keyedOn},${decision},${decidedOn},${campaign},${merchant}\n`);
     b.push(`${ext},${customerId},${branchId},${managerId},${channel},${Q1_DAYS[received]},${keyedOn},${decision},${decidedOn},${campaign},${merchant}\n`);
     if (a.length === 10_000) {
@@ -221,7 +241,7 @@ export async function adminQuery(url: string, sql: string): Promise<void> {
 }
 
 /** Runs the real import command as a child process, sampling its memory from /proc. */
-async function runImportCommand(root: string, scratchUrl: string, file: string, bulk: boolean, log: Log): Promise<Omit<ImportRun, "path" | "rows" | "first" | "fileMb" | "generateSeconds" | "copySeconds" | "copyRowsPerSecond" | "copyTable" | "loadAtStart">> {
+async function runImportCommand(root: string, scratchUrl: string, file: string, bulk: boolean, log: Log, expectedExit = 0): Promise<Omit<ImportRun, "path" | "rows" | "first" | "fileMb" | "generateSeconds" | "copySeconds" | "copyRowsPerSecond" | "copyTable" | "loadAtStart">> {
   const cli = path.join(root, "dist", "src", "cli", "import.js");
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: build first (npm run build)`);
   const t0 = performance.now();
@@ -267,7 +287,7 @@ async function runImportCommand(root: string, scratchUrl: string, file: string, 
   const seconds = (performance.now() - t0) / 1000;
   const postgresCpuSeconds = (postgresCpuMs() - pg0) / 1000;
   const summaryLine = /^\d+ rows read in .*$/m.exec(output)?.[0] ?? output.trim().split("\n").slice(-3).join(" / ");
-  if (exitCode !== 0) throw new Error(`the import exited with ${exitCode}:\n${output.slice(-3000)}`);
+  if (exitCode !== expectedExit) throw new Error(`the import exited with ${exitCode}:\n${output.slice(-3000)}`);
   const total = Number(/^(\d+) rows read/m.exec(summaryLine)?.[1] ?? rows);
   return { seconds, rowsPerSecond: total / seconds, peakRssMb: mb(peakKb), samples, exitCode, summaryLine, importCpuSeconds: childCpuMs / 1000, postgresCpuSeconds };
 }
@@ -413,6 +433,7 @@ export async function benchImport(opts: ImportOptions, log: Log): Promise<Import
     baseRecords: opts.baseRecords,
     profiles: [],
     runs: [],
+    refused: [],
     verify: { seconds: 0, differences: -1, sample: [] },
     after: { applications: 0, customers: 0, imported: 0, rollupBranchRows: 0 },
     cleanupSeconds: 0,
@@ -473,6 +494,24 @@ export async function benchImport(opts: ImportOptions, log: Log): Promise<Import
         fs.rmSync(copyFile, { force: true });
         fs.rmSync(`${importFile}.report.ndjson`, { force: true });
       }
+    }
+
+    // The same sizes again, every row refused (their unit does not exist): the refused rows come
+    // back from the database to be reported, and must not be held in memory all at once either.
+    for (const rows of opts.sizes) {
+      if (!(rows === opts.sizes[0] ? opts.paths : (opts.largePaths ?? opts.paths)).includes("bulk")) continue;
+      const importFile = path.join(dir, `refused-${rows}.csv`);
+      const copyFile = path.join(dir, `refused-${rows}.copy.csv`);
+      await generateFiles(org, importFile, copyFile, next, rows, true);
+      fs.rmSync(copyFile, { force: true });
+      const loadAtStart = loadAverage();
+      log(`  importing ${fmt(rows)} rows that are all refused, bulk path (load average ${loadAtStart}) ...`);
+      const run = await runImportCommand(opts.root, scratchUrl, importFile, true, log, 1);
+      if (!new RegExp(`${rows} rejected`).test(run.summaryLine)) throw new Error(`expected every row refused: ${run.summaryLine}`);
+      log(`  refused ${fmt(rows)}: ${run.seconds.toFixed(1)} s, peak RSS ${run.peakRssMb} MB`);
+      report.refused!.push({ rows, seconds: run.seconds, rowsPerSecond: run.rowsPerSecond, peakRssMb: run.peakRssMb, summaryLine: run.summaryLine, loadAtStart });
+      fs.rmSync(importFile, { force: true });
+      fs.rmSync(`${importFile}.report.ndjson`, { force: true });
     }
 
     const counts = await client.query(`SELECT (SELECT count(*) FROM application)::bigint AS apps,

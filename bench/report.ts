@@ -443,6 +443,17 @@ export function renderImport(x: ImportReport): string[] {
   }
   out.push("");
   for (const r of x.runs) out.push(`- ${r.path ?? "batch"}, ${fmt(r.rows)} rows: the command said "${r.summaryLine}"; exit status ${r.exitCode}.`);
+  if (x.refused?.length) {
+    out.push("");
+    out.push(
+      "Refused rows (bulk path): the same sizes again, every row naming a unit that does not exist, so that every row comes back " +
+        "from the database to be reported and nothing is written. Peak RSS as above.",
+    );
+    out.push("");
+    out.push("| rows, all refused | import s | rows/s | peak RSS MB | load avg at start |");
+    out.push("|--:|--:|--:|--:|---|");
+    for (const r of x.refused) out.push(`| ${fmt(r.rows)} | ${r.seconds.toFixed(1)} | ${fmt(Math.round(r.rowsPerSecond))} | ${r.peakRssMb} | ${r.loadAtStart} |`);
+  }
   out.push("");
   out.push("RSS of the import process along the way (MB, at the rows it had reported):");
   out.push("");

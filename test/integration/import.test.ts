@@ -9,6 +9,10 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runImport, type ImportSummary } from "../../src/modules/import/import.service.js";
 import { verifyRollups } from "../../src/figures/rebuild.js";
+import type { FieldIssue } from "../../src/errors.js";
+import { ApplicationChannel, Decision } from "../../src/generated/prisma/enums.js";
+import type { ApplicationInput } from "../../src/modules/records/records.input.js";
+import { encodeApplicationLines, recordApplicationCopy, type ApplicationLine } from "../../src/modules/records/records.service.js";
 import { dataChecksums } from "../support/checksums.js";
 import { startTestApi, type TestApi } from "../support/harness.js";
 
@@ -411,6 +415,41 @@ describe("import --bulk", () => {
     expect(counts[0]).toBeGreaterThan(5);
     expect(counts[1]).toBe(counts[0]);
     expect(await db().application.count()).toBe(3_030);
+  });
+
+  it("reads a chunk's refused rows a page at a time: the same issues, counts and data as in one page", async () => {
+    // Rows 1-12: every third refused by the database (an unknown unit or manager) and every
+    // fourth by its own rules (decided while PENDING); 12 is both.
+    const lines: ApplicationLine[] = Array.from({ length: 12 }, (_, k) => {
+      const i = k + 1;
+      const row: ApplicationInput = {
+        externalId: `P${i}`, customerId: `PC${i % 5}`, branchCode: i % 6 === 0 ? "NOPE" : "SX-LL-01", managerCode: i % 6 === 3 ? "M-NOPE" : null,
+        channel: ApplicationChannel.ONLINE, receivedOn: "2021-01-05", decision: Decision.PENDING, decidedOn: i % 4 === 0 ? "2021-01-06" : null,
+      };
+      return { line: i, row };
+    });
+    async function* source() {
+      yield* lines;
+    }
+    const write = async (pageRows?: number) => {
+      const pages: FieldIssue[][] = [];
+      const outcome = await recordApplicationCopy(db(), encodeApplicationLines(source()), { skipInvalid: true, pageRows, onRejected: (issues) => void pages.push([...issues]) });
+      return { outcome, pages, data: await dataChecksums(db()) };
+    };
+    await base();
+    const whole = await write();
+    await api.reset();
+    await base();
+    const paged = await write(2);
+
+    expect(whole.pages).toHaveLength(1);
+    expect(whole.pages[0].map((i) => `${i.index} ${i.field}`)).toEqual(["3 managerCode", "4 decidedOn", "6 branchCode", "8 decidedOn", "9 managerCode", "12 decidedOn", "12 branchCode"]);
+    expect(paged.pages.map((p) => p.map((i) => i.index))).toEqual([[3, 4], [6, 8], [9, 12, 12]]);
+    expect(paged.pages.flat()).toEqual(whole.pages[0]);
+    expect(whole.outcome).toMatchObject({ created: 6, rejectedRows: 6 });
+    expect(paged.outcome).toEqual(whole.outcome);
+    expect(paged.data).toEqual(whole.data);
+    expect((await verifyRollups(db())).total).toBe(0);
   });
 
   it("is refused for other kinds, before any row is read", async () => {

@@ -73,11 +73,12 @@ export function refusedEntry(stamp: AuditStamp, code: string | null | undefined,
 
 /** A write's counts, when it reports them (batch upserts do; create/update calls return a code). */
 function countsOf(outcome: unknown, skipInvalid: boolean): Record<string, number> | undefined {
-  const o = outcome as { created?: unknown; updated?: number; unchanged?: number; rejected?: readonly { index?: number }[] } | null;
+  const o = outcome as { created?: unknown; updated?: number; unchanged?: number; rejected?: readonly { index?: number }[]; rejectedRows?: number } | null;
   if (typeof o?.created !== "number") return undefined;
   const counts: Record<string, number> = { created: o.created, updated: o.updated ?? 0, unchanged: o.unchanged ?? 0 };
   // Rows, not issues: one bad row may have several.
-  if (skipInvalid) counts.rejected = new Set((o.rejected ?? []).map((i) => i.index)).size;
+  // A streamed write counts its rows itself: its issues were handed on as they were found.
+  if (skipInvalid) counts.rejected = o.rejectedRows ?? new Set((o.rejected ?? []).map((i) => i.index)).size;
   return counts;
 }
 

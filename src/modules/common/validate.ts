@@ -77,6 +77,17 @@ export function checkOrder(
 export type WriteOptions = TransactionOptions;
 
 /**
+ * The options of a streamed write (a bulk import's chunk), which always skips bad rows: their
+ * issues, indexed by line, are handed to `onRejected` a page of `pageRows` refused rows at a time
+ * (the default suits memory), inside the transaction, so a caller that reports them must keep
+ * them until the write commits.
+ */
+export interface StreamedWriteOptions extends WriteOptions {
+  onRejected(issues: readonly FieldIssue[]): Promise<void> | void;
+  pageRows?: number;
+}
+
+/**
  * An amount in yuan (at most two decimals) → fen; null, with an issue on `field`, when it is
  * refused (domain/money.ts says why). Absent stays null.
  */

@@ -20,6 +20,14 @@ export interface WriteOutcome extends WriteCounts {
   rejected: FieldIssue[];
 }
 
+/**
+ * What a streamed write did (the bulk import's chunk): its rejected issues went to the caller a
+ * page at a time as they were found (StreamedWriteOptions), so here only their rows are counted.
+ */
+export interface StreamedOutcome extends WriteCounts {
+  rejectedRows: number;
+}
+
 export function countWrites(total: number, returned: readonly { inserted: boolean }[]): WriteCounts {
   const created = returned.filter((r) => r.inserted).length;
   const updated = returned.length - created;

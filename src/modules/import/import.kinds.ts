@@ -7,10 +7,10 @@ import type { Db } from "../../db/database.js";
 import { parseBusinessDate } from "../../domain/dates.js";
 import { parsePeriod } from "../../domain/period.js";
 import { ApplicationChannel, CircleKind, Decision, MerchantCategory, Metric, OrgLevel, PlanRuleKind, VisitOutcome } from "../../generated/prisma/enums.js";
-import type { WriteOptions } from "../common/validate.js";
+import type { StreamedWriteOptions, WriteOptions } from "../common/validate.js";
 import { TeamSplit } from "../incentives/incentives.enums.js";
 import { upsertPlans } from "../incentives/plans.service.js";
-import type { WriteOutcome } from "../common/write-result.type.js";
+import type { StreamedOutcome, WriteOutcome } from "../common/write-result.type.js";
 import { recordVisits, upsertBusinessCircles, upsertMerchants } from "../merchants/merchants.service.js";
 import { upsertAccountManagers, upsertBranches } from "../org/org.service.js";
 import type { ApplicationInput } from "../records/records.input.js";
@@ -101,12 +101,13 @@ export interface ImportKind {
 
 /**
  * A chunk of checked rows becomes text (`encode`, ahead of the transaction, as the rows are
- * read), which `write` streams into the database in one transaction; its rejected issues name
- * rows by line, and `superseded` counts the rows a later one with the same key replaced.
+ * read), which `write` streams into the database in one transaction; its rejected issues, which
+ * name rows by line, go to `onRejected` as they are found, and `superseded` counts the rows a
+ * later one with the same key replaced.
  */
 export interface BulkWriter {
   encode(lines: AsyncIterable<{ line: number; row: unknown }>): AsyncIterable<string>;
-  write(db: Db, text: AsyncIterable<string | Buffer>, options: WriteOptions): Promise<WriteOutcome & { superseded: number }>;
+  write(db: Db, text: AsyncIterable<string | Buffer>, options: StreamedWriteOptions): Promise<StreamedOutcome & { superseded: number }>;
 }
 
 /** The default batch: what the API takes in one call. */

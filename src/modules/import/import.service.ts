@@ -9,6 +9,7 @@
  * streamed into the database with COPY, one chunk being read while the one before is written;
  * the same rules, report, summary, audit entries and effect as the batch path.
  */
+import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import readline from "node:readline";
@@ -18,10 +19,10 @@ import { parse as parseCsv } from "csv-parse";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Db } from "../../db/database.js";
-import { AppError } from "../../errors.js";
+import { AppError, type FieldIssue } from "../../errors.js";
 import type { ChangeFeed } from "../../live/change.js";
 import { recordAudit, refusedEntry, type AuditStamp } from "../audit/audit.service.js";
-import type { WriteOutcome } from "../common/write-result.type.js";
+import type { WriteCounts } from "../common/write-result.type.js";
 import { IMPORT_KINDS, type ImportKind, type ImportKindName } from "./import.kinds.js";
 
 export type ImportFormat = "csv" | "ndjson";
@@ -193,18 +194,12 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       details: { rows },
     };
   };
-  /** Adds a committed batch's outcome to the summary; its rejected issues name rows by `lineOf`. */
-  const count = (outcome: WriteOutcome, lineOf: (index: number) => number) => {
-    const badLines = new Set<number>();
-    for (const issue of outcome.rejected) {
-      const line = lineOf(issue.index!);
-      badLines.add(line);
-      reportIssue({ line, field: issue.field, reason: issue.reason });
-    }
+  /** Adds a committed batch's counts to the summary. */
+  const count = (outcome: WriteCounts, rejectedRows: number) => {
     summary.created += outcome.created;
     summary.updated += outcome.updated;
     summary.unchanged += outcome.unchanged;
-    summary.rejected += badLines.size;
+    summary.rejected += rejectedRows;
     summary.batches += 1;
     options.onProgress?.(summary);
   };
@@ -238,7 +233,13 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       const outcome = await audited(audit, () =>
         kind.write(db, rows.map((b) => b.row), batchSize, { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
       );
-      count(outcome, (index) => rows[index].line);
+      const badLines = new Set<number>();
+      for (const issue of outcome.rejected) {
+        const line = rows[issue.index!].line;
+        badLines.add(line);
+        reportIssue({ line, field: issue.field, reason: issue.reason });
+      }
+      count(outcome, badLines.size);
     };
     // One batch is written while the next is read and checked: the database and the parser then
     // work at the same time (on different cores) instead of taking turns. Batches still land in
@@ -276,7 +277,10 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
    * of its own while the one before is written to the database: parsing and checking (this
    * process, one core) overlap the database's work (another), and nothing of a row stays in
    * memory. Each chunk is then streamed into one transaction from its file, and the file removed.
-   * Duplicate keys within a chunk are resolved in the database, by line.
+   * Duplicate keys within a chunk are resolved in the database, by line. The chunk's rejected
+   * issues arrive a page at a time while its transaction is open: they wait in a file of their
+   * own, which joins the report once the chunk has committed, so however many rows a chunk
+   * refuses, none of them is held here.
    */
   async function runBulk(checked: AsyncIterable<{ line: number; row: unknown }>): Promise<void> {
     const bulk = kind.bulk!;
@@ -311,13 +315,20 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
         preparing = prepare(k);
         preparing.catch(() => {}); // handled where it is awaited
         const audit = stampOf(chunk.keys, chunk.first, chunk.last, chunk.staged);
+        const held = fs.createWriteStream(`${chunk.file}.rejected`);
+        const onRejected = async (issues: readonly FieldIssue[]) => {
+          const text = issues.map((i) => `${JSON.stringify({ line: i.index!, field: i.field, reason: i.reason } satisfies RowIssue)}\n`).join("");
+          if (!held.write(text)) await once(held, "drain");
+        };
         // The chunk's entry is written in the chunk's transaction: committed rows always have it.
         const outcome = await audited(audit, () =>
-          bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed }),
-        );
+          bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed, onRejected }),
+        ).finally(() => new Promise((resolve) => held.end(resolve)));
         fs.rmSync(chunk.file, { force: true });
+        for await (const piece of fs.createReadStream(held.path)) if (!report.write(piece)) await once(report, "drain");
+        fs.rmSync(held.path, { force: true });
         summary.superseded += outcome.superseded;
-        count(outcome, (line) => line);
+        count(outcome, outcome.rejectedRows);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -6,9 +6,9 @@ import type { Db } from "../../db/database.js";
 import { compareDates, fromDbDate } from "../../domain/dates.js";
 import { IssueCollector } from "../../errors.js";
 import { unknownCode } from "../common/lookup.js";
-import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type WriteOptions } from "../common/validate.js";
+import { checkBatchSize, checkCode, checkOrder, checkUnique, screen, type StreamedWriteOptions, type WriteOptions } from "../common/validate.js";
 import { inTransaction, type Tx } from "../../db/transaction.js";
-import { countWrites, type WriteOutcome } from "../common/write-result.type.js";
+import { countWrites, type StreamedOutcome, type WriteOutcome } from "../common/write-result.type.js";
 import { ApplicationBatch, type StagedLine } from "../../figures/application-batch.js";
 import { mergeChanged, type FiguresChanged } from "../../figures/changed.js";
 import { FiguresLedger, lockRecordWrites } from "../../figures/ledger.js";
@@ -78,14 +78,16 @@ function checkApplication(issues: IssueCollector, row: ApplicationRow, i: number
 async function tuneForBatch(tx: Tx, workMem: "64MB" | "256MB" = "64MB"): Promise<void> {
   // Every statement reaches the big tables by index for the batch's rows (the working set is in
   // memory, so a random page costs about a sequential one), sorts and hashes a whole batch in
-  // memory, and is too short to gain from JIT.
-  await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', ${workMem}, true), set_config('jit', 'off', true)`;
+  // memory, and is too short to gain from JIT. The refused rows' cursor (ApplicationBatch.suspects)
+  // is read to its end, so it is planned for all of its rows, not for a fast first page.
+  await tx.$queryRaw`SELECT set_config('random_page_cost', '1.1', true), set_config('work_mem', ${workMem}, true), set_config('jit', 'off', true),
+                            set_config('cursor_tuple_fraction', '1', true)`;
 }
 
 /**
  * Writes a batch of applications set-based: the batch is staged in a temporary table once, the
  * rows that stored data may refuse (unknown units and managers, managers outside the unit's line, activated cards)
- * come back in one statement for the per-row checks, and the write, the first approvals and the
+ * come back from one query for the per-row checks, and the write, the first approvals and the
  * rollup delta are a handful of statements over the staged rows whatever the batch size. Only
  * the rows that change anything (new, or differing from what is stored) are written and counted
  * in the rollups, so replaying a batch costs little more than reading it.
@@ -105,7 +107,8 @@ export async function recordApplications(
     const batch = await ApplicationBatch.stage(tx, input);
     // Only the rows some rule against stored data may refuse come back (staged row i is input[i]);
     // keyed by the row itself, since screen() renumbers the rows it keeps between its rounds.
-    const known = new Map<ApplicationRow, KnownOfRow>((await batch.suspects()).map((s) => [input[s.line], s]));
+    const known = new Map<ApplicationRow, KnownOfRow>();
+    for await (const page of batch.suspects()) for (const s of page) known.set(input[s.line], s);
 
     const screened = await screen(input, options, (rows, issues) => {
       rows.forEach((row, i) => checkApplication(issues, row, i, known.get(row) ?? NOTHING_KNOWN));
@@ -150,29 +153,36 @@ async function* flagged(lines: AsyncIterable<ApplicationLine>): AsyncGenerator<S
  * The bulk import's write of a chunk of applications (`encodeApplicationLines`' text), in one
  * transaction: the text is streamed into the staging table with COPY (nothing of a row is held
  * here), a later row with the same external id replaces an earlier one (in SQL, by line), the
- * rows that some rule refuses come back alone and are checked by the same rules and wording as
- * recordApplications, and the rest is written by the same set-based write. The statements do
- * not grow in number with the rows. Rejected issues carry the row's line as their index.
+ * rows that some rule refuses come back a page at a time and are checked by the same rules and
+ * wording as recordApplications, their issues handed to `onRejected` page by page (indexed by
+ * the row's line) and the rows dropped, and the rest is written by the same set-based write.
+ * What is held of the chunk is one page of refused rows, however many there are; the statements
+ * grow only with those pages (one more per `pageRows` refused rows).
  */
 export async function recordApplicationCopy(
   db: Db,
   text: AsyncIterable<string | Buffer>,
-  options: WriteOptions = {},
-): Promise<WriteOutcome & { figuresChanged: FiguresChanged; superseded: number }> {
+  options: StreamedWriteOptions,
+): Promise<StreamedOutcome & { figuresChanged: FiguresChanged; superseded: number }> {
   return inTransaction(db, options, async (tx, changes) => {
     await lockRecordWrites(tx);
     await tuneForBatch(tx, "256MB");
     const batch = await ApplicationBatch.copy(db, tx, text);
     const { superseded, rows } = await batch.dedupe();
-    const issues = new IssueCollector();
-    for (const s of await batch.suspects()) checkApplication(issues, s.row as ApplicationRow, s.line, s);
-    const rejected = issues.issues;
-    const bad = [...new Set(rejected.map((r) => r.index!))];
-    if (bad.length === rows) return { created: 0, updated: 0, unchanged: 0, rejected, figuresChanged: mergeChanged(), superseded };
-    await batch.drop(bad);
+    let rejectedRows = 0;
+    for await (const page of batch.suspects(options.pageRows)) {
+      const issues = new IssueCollector();
+      for (const s of page) checkApplication(issues, s.row as ApplicationRow, s.line, s);
+      if (issues.issues.length === 0) continue;
+      const bad = [...new Set(issues.issues.map((r) => r.index!))];
+      rejectedRows += bad.length;
+      await options.onRejected(issues.issues);
+      await batch.drop(bad);
+    }
+    if (rejectedRows === rows) return { created: 0, updated: 0, unchanged: 0, rejectedRows, figuresChanged: mergeChanged(), superseded };
     const { created, updated, figuresChanged } = await batch.write();
     changes.add({ figures: figuresChanged });
-    return { created, updated, unchanged: rows - bad.length - created - updated, rejected, figuresChanged, superseded };
+    return { created, updated, unchanged: rows - rejectedRows - created - updated, rejectedRows, figuresChanged, superseded };
   });
 }
 
