@@ -51,4 +51,12 @@ describe("badArgumentStrings", () => {
     expect(check(`query($s: String = "\\u0000") { q(search: $s) }`, { s: "fine" })).toEqual([]);
     expect(check(`{ q(code: "fine") @include(if: true) }`)).toEqual([]);
   });
+  it("checks each request's variables when the parsed document is reused (what it learns of the document is kept)", () => {
+    const document = parse(`query($in: [I!]!, $s: String = "\\u0000") { m(input: $in, code: "\\u0000", search: $s) }`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const fields = (variables: Record<string, unknown>) => badArgumentStrings(document, operation, variables).map((i) => i.field);
+    expect(fields({ in: [{ name: "x\u0000" }] })).toEqual(["input[0].name", "code", "search"]);
+    expect(fields({ in: [{ name: "ok" }], s: "fine" })).toEqual(["code"]);
+    expect(fields({ in: [], s: "\ud800" })).toEqual(["code", "search"]);
+  });
 });
