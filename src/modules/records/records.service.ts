@@ -157,7 +157,7 @@ async function* flagged(lines: AsyncIterable<ApplicationLine>): AsyncGenerator<S
  * wording as recordApplications, their issues handed to `onRejected` page by page (indexed by
  * the row's line) and the rows dropped, and the rest is written by the same set-based write.
  * What is held of the chunk is one page of refused rows, however many there are; the statements
- * grow only with those pages (one more per `pageRows` refused rows).
+ * grow only with those pages (two per page: its FETCH and the note of its dropped rows).
  */
 export async function recordApplicationCopy(
   db: Db,
