@@ -38,7 +38,10 @@ export async function rateLimit(config: Config, logger: Logger): Promise<RateLim
   }
   const limiter = (points: number, keyPrefix: string): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix });
-    return redis ? new RateLimiterRedis({ storeClient: redis, points, duration: 60, keyPrefix: `cardgrowth:${keyPrefix}`, insuranceLimiter: memory }) : memory;
+    // Once a key has spent its budget, this instance refuses it from memory until the window ends:
+    // a caller flooding past its limit costs no Redis round trip per refused request.
+    const shared = { storeClient: redis, points, duration: 60, keyPrefix: `cardgrowth:${keyPrefix}`, insuranceLimiter: memory, inMemoryBlockOnConsumed: points };
+    return redis ? new RateLimiterRedis(shared) : memory;
   };
   const signedIn = limiter(config.RATE_LIMIT_PER_MINUTE, "rl:subject");
   const anonymous = limiter(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, "rl:anonymous");

@@ -4,6 +4,7 @@
  * fuzzed input that must never produce a 500 or an unmasked error.
  */
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -306,6 +307,33 @@ describe("rate limits", () => {
       const refused = await send(b);
       expect([refused.status, codeOf(refused)]).toEqual([429, "RATE_LIMITED"]);
     } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("with REDIS_URL: once a budget is spent, each instance refuses from memory, sending Redis nothing more", async () => {
+    const env = { RATE_LIMIT_PER_MINUTE: "3", REDIS_URL };
+    const [a, b] = [await startTestApi(env, { reset: false }), await startTestApi(env, { reset: false })];
+    const redis = new Redis(REDIS_URL);
+    try {
+      const sub = `flood-${randomUUID()}`;
+      const token = await a.token({ role: "HQ", sub });
+      const send = (server: TestApi) => post(server.server.url, { query: "{ __typename }" }, { authorization: `Bearer ${token}` });
+      const counted = async () => Number(await redis.get(`cardgrowth:rl:subject:HQ:${sub}`));
+      expect([(await send(a)).status, (await send(a)).status, (await send(a)).status]).toEqual([200, 200, 200]);
+      expect(await counted()).toBe(3);
+      // b has not seen the spent budget yet: it asks Redis once, and is told.
+      expect(codeOf(await send(b))).toBe("RATE_LIMITED");
+      expect(await counted()).toBe(4);
+      for (const server of [a, a, b, b, a, b]) {
+        const refused = await send(server);
+        expect([refused.status, codeOf(refused)]).toEqual([429, "RATE_LIMITED"]);
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      }
+      expect(await counted()).toBe(4);
+    } finally {
+      redis.disconnect();
       await a.close();
       await b.close();
     }
