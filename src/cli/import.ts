@@ -7,7 +7,8 @@
  * kinds: units, managers, targets, applications, activations, merchants, circles, visits, plans. See docs/import.md.
  * --bulk (applications only): rows streamed into the database with COPY, a chunk of --batch-size
  * rows (default 1,000,000) per transaction; the same checks, report and effect as without it.
- * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 nothing imported.
+ * Exit status: 0 all rows imported, 1 some rows rejected (see the report), 2 the file could not
+ * be read (nothing imported, or, for a file that breaks off, the batches before the break).
  * With METRICS_TEXTFILE_DIR, a run that wrote (not a dry run) leaves its counts there as
  * cardgrowth_import_<kind>.prom (src/observability/textfile.ts).
  */

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runImport, type ImportSummary } from "../../src/modules/import/import.service.js";
+import { ImportFileError, runImport, type ImportSummary } from "../../src/modules/import/import.service.js";
 import { verifyRollups } from "../../src/figures/rebuild.js";
 import type { FieldIssue } from "../../src/errors.js";
 import { ApplicationChannel, Decision } from "../../src/generated/prisma/enums.js";
@@ -196,6 +196,23 @@ describe("import", () => {
     expect(issues[0].reason).toBe('unknown unit "NOPE"');
     expect(issues[3].reason).toContain("cannot change");
     expect(await db().incentivePlan.count()).toBe(3);
+  });
+
+  it("stops at once, naming the line, where a CSV breaks off (a quote never closed); the batches before it land", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    await importFile("managers", path.join(examples, "managers.csv"));
+    const rows = fs.readFileSync(applicationsFile("broken-src.csv", 25_030), "utf8").trim().split("\n");
+    // Line 32 opens a quote that nothing closes: the 25,000 lines after it would be one field.
+    const file = csvFile("broken.csv", [...rows.slice(0, 31), rows[31].replace(",SX-LL", ',"SX-LL'), ...rows.slice(32)]);
+    const stopped = await importFile("applications", file, { batchSize: 10 }).catch((err: unknown) => err);
+    expect(stopped).toBeInstanceOf(ImportFileError);
+    // The line named is the last one the import took in: the parser may have read a few more
+    // ahead of it, which the break discards. Every full batch up to that line has landed.
+    const [, line] = /^the CSV cannot be read after line (\d+): Max Record Size/.exec((stopped as Error).message) ?? [];
+    expect(Number(line)).toBeGreaterThanOrEqual(1);
+    expect(Number(line)).toBeLessThanOrEqual(31);
+    expect(await db().application.count()).toBe(Math.floor((Number(line) - 1) / 10) * 10);
+    expect((await verifyRollups(db())).total).toBe(0);
   });
 
   it("refuses a file with an unknown column before reading any row", async () => {

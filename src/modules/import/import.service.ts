@@ -15,7 +15,7 @@ import os from "node:os";
 import readline from "node:readline";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { parse as parseCsv } from "csv-parse";
+import { CsvError, parse as parseCsv } from "csv-parse";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Db } from "../../db/database.js";
@@ -73,8 +73,19 @@ export interface RowIssue {
   reason: string;
 }
 
-/** Thrown before any row is read when the file cannot be imported at all (bad header, …). */
+/**
+ * The file cannot be read as a file of its format: before any row (bad header, …), or past some
+ * line (CSV that no longer parses, say a quote never closed). Batches before that line are
+ * written, as when an import is killed; run it again once the file is fixed.
+ */
 export class ImportFileError extends Error {}
+
+/**
+ * The most characters a CSV record may hold: far above any real row (a plan's rules cell is a few
+ * KB), and small enough that a quote never closed stops the import at once instead of reading
+ * the rest of the file into one field (a 300 MB field took the import to 2 GB).
+ */
+const MAX_CSV_RECORD = 1_000_000;
 
 /**
  * Rows per transaction on the bulk path. Measured on the 1 M bench (load 3-4): a 1 M file in
@@ -107,6 +118,7 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
         trim: true,
         skip_empty_lines: true,
         info: true,
+        max_record_size: MAX_CSV_RECORD,
         columns: (header: string[]) => {
           const unknown = header.filter((h) => !columns.includes(h));
           if (unknown.length) throw new ImportFileError(`unknown column(s) ${unknown.join(", ")}; expected some of ${columns.join(", ")}`);
@@ -114,8 +126,15 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
         },
       }),
     );
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield { line: info.lines, record };
+    let last = 1;
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+        last = info.lines;
+        yield { line: last, record };
+      }
+    } catch (err) {
+      if (err instanceof CsvError) throw new ImportFileError(`the CSV cannot be read after line ${last}: ${err.message}`);
+      throw err;
     }
     return;
   }
@@ -246,7 +265,8 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
     // file order, one at a time.
     let batch: Batch = [];
     let batchKeys = new Map<string, number>();
-    let writing: Promise<void> | null = null;
+    // Typed by assertion: flush() sets it, and the checker would narrow it to null below.
+    let writing = null as Promise<void> | null;
     const flush = async () => {
       if (writing) await writing;
       writing = batch.length ? write(batch) : null;
@@ -254,19 +274,26 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
       batch = [];
       batchKeys = new Map();
     };
-    for await (const checkedRow of checked) {
-      // A later row with the same key corrects an earlier one, as it would in a later batch:
-      // the result must not depend on where batches happen to split the file.
-      const key = kind.keyOf(checkedRow.row);
-      const earlier = batchKeys.get(key);
-      if (earlier !== undefined) {
-        batch[earlier] = checkedRow;
-        summary.superseded += 1;
-        continue;
+    try {
+      for await (const checkedRow of checked) {
+        // A later row with the same key corrects an earlier one, as it would in a later batch:
+        // the result must not depend on where batches happen to split the file.
+        const key = kind.keyOf(checkedRow.row);
+        const earlier = batchKeys.get(key);
+        if (earlier !== undefined) {
+          batch[earlier] = checkedRow;
+          summary.superseded += 1;
+          continue;
+        }
+        batchKeys.set(key, batch.length);
+        batch.push(checkedRow);
+        if (batch.length >= batchSize) await flush();
       }
-      batchKeys.set(key, batch.length);
-      batch.push(checkedRow);
-      if (batch.length >= batchSize) await flush();
+    } catch (err) {
+      // The file broke off: the batch already on its way still lands (or fails) before the
+      // error is told, so what was written is settled when the command says why it stopped.
+      await writing?.catch(() => {});
+      throw err;
     }
     await flush();
     if (writing) await writing;
