@@ -73,7 +73,8 @@ function csvFile(name: string, lines: string[]): string {
 function runCli(args: string[]) {
   return spawn("node", [path.join(root, "dist/src/cli/import.js"), ...args], {
     cwd: root,
-    env: { ...process.env, ...api.database.env, LOG_LEVEL: "silent" },
+    // TMPDIR: the bulk path's chunk folder of a killed run stays behind; here it goes with `work`.
+    env: { ...process.env, ...api.database.env, LOG_LEVEL: "silent", TMPDIR: work },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
