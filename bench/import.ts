@@ -143,10 +143,8 @@ const COPY_COLUMNS = "external_id, customer_id, branch_id, manager_id, channel, 
  * days after keying (60 % approved, 28 % rejected, rest pending), all within Q1. Customers: 20 %
  * an existing customer of the bench (CU…), 10 % the new customer of an earlier imported row
  * (IMPC<j>, j < k), 70 % a new one (IMPC<k>). Channels and managers as in the synthetic bank.
- */
-/**
- * The import file and its raw-COPY twin of rows first..first + count - 1. With `refused`, every
- * row of the import file names a unit that does not exist, so the import refuses them all.
+ * With `refused`, every row of the import file names a unit that does not exist, so the import
+ * refuses them all.
  */
 export async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number, refused = false): Promise<void> {
   const imp = fs.createWriteStream(importFile);

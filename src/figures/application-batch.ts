@@ -60,7 +60,7 @@ export interface SuspectRow {
 const BY_INDEX = Prisma.sql`LIMIT 1`;
 
 /** Refused rows read back per page (`suspects`): a page's rows and issues are what an import holds of them. */
-export const SUSPECT_PAGE_ROWS = 10_000;
+const SUSPECT_PAGE_ROWS = 10_000;
 
 /** Rows per piece of COPY text: large enough that each piece costs little, small enough to stream. */
 const COPY_PIECE_ROWS = 2_000;
@@ -158,29 +158,35 @@ export class ApplicationBatch {
       WHERE flagged OR unknown_unit OR unknown_manager OR outside OR activated_on IS NOT NULL
       ORDER BY line`;
     const fetch = Prisma.raw(`FETCH FORWARD ${pageRows} FROM batch_suspects`);
-    for (;;) {
-      const found = await this.tx.$queryRaw<
-        { line: number; external_id: string; customer_ext: string; branch_code: string; manager_code: string | null; channel: string; received_on: string;
-          keyed_on: string | null; decision: string; decided_on: string | null; campaign_code: string | null; merchant_code: string | null; flagged: boolean;
-          unknown_unit: boolean; unknown_manager: boolean; outside: boolean; activated_on: string | null }[]
-      >`${fetch}`;
-      if (found.length > 0) {
-        yield found.map((f) => ({
-          line: f.line,
-          row: {
-            externalId: f.external_id, customerId: f.customer_ext, branchCode: f.branch_code, managerCode: f.manager_code, channel: f.channel,
-            receivedOn: f.received_on, keyedOn: f.keyed_on, decision: f.decision, decidedOn: f.decided_on, campaignCode: f.campaign_code, merchantCode: f.merchant_code,
-          },
-          flagged: f.flagged,
-          unknownUnit: f.unknown_unit,
-          unknownManager: f.unknown_manager,
-          outside: f.outside,
-          activatedOn: f.activated_on,
-        }));
+    // Closed however the reading ends, so that a later call in this transaction can declare it
+    // again. After a failed statement the transaction takes nothing but its rollback (which
+    // closes the cursor too), so the CLOSE's own refusal then says nothing new.
+    try {
+      for (;;) {
+        const found = await this.tx.$queryRaw<
+          { line: number; external_id: string; customer_ext: string; branch_code: string; manager_code: string | null; channel: string; received_on: string;
+            keyed_on: string | null; decision: string; decided_on: string | null; campaign_code: string | null; merchant_code: string | null; flagged: boolean;
+            unknown_unit: boolean; unknown_manager: boolean; outside: boolean; activated_on: string | null }[]
+        >`${fetch}`;
+        if (found.length > 0) {
+          yield found.map((f) => ({
+            line: f.line,
+            row: {
+              externalId: f.external_id, customerId: f.customer_ext, branchCode: f.branch_code, managerCode: f.manager_code, channel: f.channel,
+              receivedOn: f.received_on, keyedOn: f.keyed_on, decision: f.decision, decidedOn: f.decided_on, campaignCode: f.campaign_code, merchantCode: f.merchant_code,
+            },
+            flagged: f.flagged,
+            unknownUnit: f.unknown_unit,
+            unknownManager: f.unknown_manager,
+            outside: f.outside,
+            activatedOn: f.activated_on,
+          }));
+        }
+        if (found.length < pageRows) break;
       }
-      if (found.length < pageRows) break;
+    } finally {
+      await this.tx.$executeRaw`CLOSE batch_suspects`.catch(() => {});
     }
-    await this.tx.$executeRaw`CLOSE batch_suspects`;
   }
 
   /**

@@ -216,6 +216,21 @@ describe("import", () => {
     expect((await verifyRollups(db())).total).toBe(0);
   });
 
+  it("stops at once, naming the line, at an NDJSON line longer than 1,000,000 bytes; the batches before it land", async () => {
+    await importFile("units", path.join(examples, "units.csv"));
+    const row = (i: number) => JSON.stringify({ externalId: `J${i}`, customerId: `JC${i}`, branchCode: "SX-LL-01", channel: "ONLINE", receivedOn: "2021-02-01" });
+    const lines = [...Array.from({ length: 30 }, (_, i) => row(i)), `{"externalId":"${"x".repeat(1_100_000)}"}`, ...Array.from({ length: 10 }, (_, i) => row(100 + i))];
+    const file = path.join(work, "long-line.ndjson");
+    fs.writeFileSync(file, `${lines.join("\n")}\n`);
+    const stopped = await importFile("applications", file, { batchSize: 10 }).catch((err: unknown) => err);
+    expect(stopped).toBeInstanceOf(ImportFileError);
+    const [, line] = /^the file cannot be read after line (\d+): a line is longer than 1000000 bytes$/.exec((stopped as Error).message) ?? [];
+    expect(Number(line)).toBeGreaterThanOrEqual(0);
+    expect(Number(line)).toBeLessThanOrEqual(30);
+    expect(await db().application.count()).toBe(Math.floor(Number(line) / 10) * 10);
+    expect((await verifyRollups(db())).total).toBe(0);
+  });
+
   it("refuses a file with an unknown column before reading any row", async () => {
     const file = csvFile("columns.csv", ["code,name,level,parent", "X,X,PROVINCE,"]);
     await expect(importFile("units", file)).rejects.toThrow(/unknown column\(s\) parent/);

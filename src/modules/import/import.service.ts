@@ -73,6 +73,9 @@ export interface RowIssue {
   reason: string;
 }
 
+/** A report's line: one JSON object per issue. */
+const issueLine = (issue: RowIssue) => `${JSON.stringify(issue)}\n`;
+
 /**
  * The file cannot be read as a file of its format: before any row (bad header, …), or past some
  * line (CSV that no longer parses, say a quote never closed). Batches before that line are
@@ -81,11 +84,12 @@ export interface RowIssue {
 export class ImportFileError extends Error {}
 
 /**
- * The most characters a CSV record may hold: far above any real row (a plan's rules cell is a few
- * KB), and small enough that a quote never closed stops the import at once instead of reading
- * the rest of the file into one field (a 300 MB field took the import to 2 GB).
+ * The longest record read (bytes of a CSV record or an NDJSON line): far above any
+ * real row (a plan's rules cell is a few KB), and small enough that a quote never closed, or a
+ * file with no line breaks, stops the import at once instead of being read into one field (a
+ * 300 MB field took the import to 2 GB).
  */
-const MAX_CSV_RECORD = 1_000_000;
+const MAX_RECORD = 1_000_000;
 
 /**
  * Rows per transaction on the bulk path. Measured on the 1 M bench (load 3-4): a 1 M file in
@@ -118,7 +122,7 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
         trim: true,
         skip_empty_lines: true,
         info: true,
-        max_record_size: MAX_CSV_RECORD,
+        max_record_size: MAX_RECORD,
         columns: (header: string[]) => {
           const unknown = header.filter((h) => !columns.includes(h));
           if (unknown.length) throw new ImportFileError(`unknown column(s) ${unknown.join(", ")}; expected some of ${columns.join(", ")}`);
@@ -139,14 +143,29 @@ async function* readRecords(file: string, format: ImportFormat, columns: readonl
     return;
   }
   let line = 0;
-  for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
-    line += 1;
-    if (text.trim() === "") continue;
-    try {
-      yield { line, record: JSON.parse(text) };
-    } catch (err) {
-      yield { line, record: null, error: `not valid JSON: ${err instanceof Error ? err.message : err}` };
+  // readline keeps no limit of its own: the bytes since the last line break are counted here.
+  let run = 0;
+  const overlong = new Error("overlong line");
+  input.on("data", (chunk) => {
+    if (typeof chunk === "string") return; // never: the stream has no encoding, so it reads Buffers
+    const end = chunk.lastIndexOf(10);
+    run = end < 0 ? run + chunk.length : chunk.length - end - 1;
+    if (run > MAX_RECORD) input.destroy(overlong);
+  });
+  try {
+    for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === "") continue;
+      try {
+        yield { line, record: JSON.parse(text) };
+      } catch (err) {
+        yield { line, record: null, error: `not valid JSON: ${err instanceof Error ? err.message : err}` };
+      }
     }
+  } catch (err) {
+    // Named here, not where the stream stopped: the lines readline had split by then still came first.
+    if (err === overlong) throw new ImportFileError(`the file cannot be read after line ${line}: a line is longer than ${MAX_RECORD} bytes`);
+    throw err;
   }
 }
 
@@ -198,7 +217,7 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
     dryRun: options.dryRun ?? false, reportPath: options.reportPath,
   };
   const reportIssue = (issue: RowIssue) => {
-    report.write(`${JSON.stringify(issue)}\n`);
+    report.write(issueLine(issue));
   };
   /** Who writes a batch of these keys and lines, for the audit trail; none on a dry run, which records nothing. */
   const stampOf = (keysHash: string, firstLine: number, lastLine: number, rows: number): AuditStamp | undefined => {
@@ -290,9 +309,9 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
         if (batch.length >= batchSize) await flush();
       }
     } catch (err) {
-      // The file broke off: the batch already on its way still lands (or fails) before the
-      // error is told, so what was written is settled when the command says why it stopped.
-      await writing?.catch(() => {});
+      // The file broke off: the batch already on its way lands before the command says why it
+      // stopped, so what was written is settled; if that write failed, its error is the one told.
+      if (writing) await writing;
       throw err;
     }
     await flush();
@@ -342,18 +361,27 @@ export async function runImport(db: Db, options: ImportOptions): Promise<ImportS
         preparing = prepare(k);
         preparing.catch(() => {}); // handled where it is awaited
         const audit = stampOf(chunk.keys, chunk.first, chunk.last, chunk.staged);
-        const held = fs.createWriteStream(`${chunk.file}.rejected`);
-        const onRejected = async (issues: readonly FieldIssue[]) => {
-          const text = issues.map((i) => `${JSON.stringify({ line: i.index!, field: i.field, reason: i.reason } satisfies RowIssue)}\n`).join("");
-          if (!held.write(text)) await once(held, "drain");
+        // Written synchronously, a page at a time: a write that fails (a full disk) fails the
+        // chunk's transaction rather than losing issues of rows it then commits without.
+        const heldFile = `${chunk.file}.rejected`;
+        const held = fs.openSync(heldFile, "w");
+        const onRejected = (issues: readonly FieldIssue[]) => {
+          fs.writeSync(held, issues.map((i) => issueLine({ line: i.index!, field: i.field, reason: i.reason })).join(""));
         };
         // The chunk's entry is written in the chunk's transaction: committed rows always have it.
         const outcome = await audited(audit, () =>
           bulk.write(db, fs.createReadStream(chunk.file), { skipInvalid: true, dryRun: options.dryRun, audit, feed: options.feed, onRejected }),
-        ).finally(() => new Promise((resolve) => held.end(resolve)));
+        ).finally(() => fs.closeSync(held));
         fs.rmSync(chunk.file, { force: true });
-        for await (const piece of fs.createReadStream(held.path)) if (!report.write(piece)) await once(report, "drain");
-        fs.rmSync(held.path, { force: true });
+        // Whole lines only: the next chunk, read meanwhile, reports its bad cells between these writes.
+        let partial = "";
+        for await (const piece of fs.createReadStream(heldFile, "utf8")) {
+          const text = partial + piece;
+          const end = text.lastIndexOf("\n") + 1;
+          partial = text.slice(end);
+          if (end > 0 && !report.write(text.slice(0, end))) await once(report, "drain");
+        }
+        fs.rmSync(heldFile, { force: true });
         summary.superseded += outcome.superseded;
         count(outcome, outcome.rejectedRows);
       }
