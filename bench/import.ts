@@ -144,11 +144,11 @@ const COPY_COLUMNS = "external_id, customer_id, branch_id, manager_id, channel, 
  * an existing customer of the bench (CU…), 10 % the new customer of an earlier imported row
  * (IMPC<j>, j < k), 70 % a new one (IMPC<k>). Channels and managers as in the synthetic bank.
  * With `refused`, every row of the import file names a unit that does not exist, so the import
- * refuses them all.
+ * refuses them all; such a file has no twin (`copyFile` null).
  */
-export async function generateFiles(org: Org, importFile: string, copyFile: string, first: number, count: number, refused = false): Promise<void> {
+export async function generateFiles(org: Org, importFile: string, copyFile: string | null, first: number, count: number, refused = false): Promise<void> {
   const imp = fs.createWriteStream(importFile);
-  const raw = fs.createWriteStream(copyFile);
+  const raw = copyFile === null ? null : fs.createWriteStream(copyFile);
   const write = async (stream: fs.WriteStream, text: string) => {
     if (!stream.write(text)) await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
   };
@@ -203,17 +203,17 @@ export async function generateFiles(org: Org, importFile: string, copyFile: stri
     const decidedOn = decided < 0 ? "" : Q1_DAYS[decided];
     if (refused) [branchCode, managerCode] = [REFUSED_UNIT, ""];
     a.push(`${ext},${customerExt},${branchCode},${managerCode},${channel},${Q1_DAYS[received]},${keyedOn},${decision},${decidedOn},${campaign},${merchant}\n`);
-    b.push(`${ext},${customerId},${branchId},${managerId},${channel},${Q1_DAYS[received]},${keyedOn},${decision},${decidedOn},${campaign},${merchant}\n`);
+    if (raw) b.push(`${ext},${customerId},${branchId},${managerId},${channel},${Q1_DAYS[received]},${keyedOn},${decision},${decidedOn},${campaign},${merchant}\n`);
     if (a.length === 10_000) {
       await write(imp, a.join(""));
-      await write(raw, b.join(""));
+      if (raw) await write(raw, b.join(""));
       a = [];
       b = [];
     }
   }
   await write(imp, a.join(""));
-  await write(raw, b.join(""));
-  await Promise.all([new Promise<void>((r) => imp.end(() => r())), new Promise<void>((r) => raw.end(() => r()))]);
+  if (raw) await write(raw, b.join(""));
+  await Promise.all([new Promise<void>((r) => imp.end(() => r())), new Promise<void>((r) => (raw ? raw.end(() => r()) : r()))]);
 }
 
 /** `url` with another database name. */
@@ -499,9 +499,7 @@ export async function benchImport(opts: ImportOptions, log: Log): Promise<Import
     for (const rows of opts.sizes) {
       if (!(rows === opts.sizes[0] ? opts.paths : (opts.largePaths ?? opts.paths)).includes("bulk")) continue;
       const importFile = path.join(dir, `refused-${rows}.csv`);
-      const copyFile = path.join(dir, `refused-${rows}.copy.csv`);
-      await generateFiles(org, importFile, copyFile, next, rows, true);
-      fs.rmSync(copyFile, { force: true });
+      await generateFiles(org, importFile, null, next, rows, true);
       const loadAtStart = loadAverage();
       log(`  importing ${fmt(rows)} rows that are all refused, bulk path (load average ${loadAtStart}) ...`);
       const run = await runImportCommand(opts.root, scratchUrl, importFile, true, log, 1);
