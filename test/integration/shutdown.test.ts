@@ -63,8 +63,12 @@ describe("SIGTERM", () => {
       return { response, exit, closed, during, signalledAt, answeredAt };
     });
 
-    expect(outcome.during.length).toBeGreaterThan(0);
-    expect(new Set(outcome.during)).toEqual(new Set([503]));
+    // A signal reaches the process's event loop on its own schedule: a readiness request that
+    // arrives with it may be answered first. From the first 503 on, readiness stays failed.
+    const firstDown = outcome.during.indexOf(503);
+    expect(firstDown).toBeGreaterThanOrEqual(0);
+    expect(new Set(outcome.during.slice(0, firstDown))).toEqual(new Set(firstDown === 0 ? [] : [200]));
+    expect(new Set(outcome.during.slice(firstDown))).toEqual(new Set([503]));
     expect(outcome.answeredAt).toBeGreaterThan(outcome.signalledAt);
     expect(outcome.response).toEqual({ status: 200, body: { data: { recordApplications: { created: 5_000 } } } });
     expect(outcome.closed).toEqual({ code: 1001, reason: "Server shutting down" });
