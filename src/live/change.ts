@@ -17,6 +17,11 @@ export interface Change {
   /** The org tree changed shape: who ranks among whom may have moved. */
   readonly reorg: boolean;
   /**
+   * Every figure was derived again from the records (a rebuild, a deferred import's derive
+   * phase, src/figures/deferred.ts): any figure of anyone may have moved.
+   */
+  readonly rederived: boolean;
+  /**
    * The write committed rows that none of the above names (a unit renamed, merchants, plans,
    * webhooks, a replayed batch): nothing live follows those, but response caches
    * (src/graphql/response-cache.ts) must drop what they hold. Set by inTransaction alone.
@@ -36,6 +41,7 @@ export function mergeChanges(...parts: ChangePart[]): Change {
     targets: { units: sortedUnion(...parts.map((p) => p.targets?.units)), managers: sortedUnion(...parts.map((p) => p.targets?.managers)) },
     campaigns: sortedUnion(...parts.map((p) => p.campaigns)),
     reorg: parts.some((p) => p.reorg === true),
+    rederived: parts.some((p) => p.rederived === true),
     other: parts.some((p) => p.other === true),
   };
 }
@@ -45,6 +51,7 @@ export function isEmptyChange(c: Change): boolean {
   const f = c.figures;
   return (
     !c.reorg &&
+    !c.rederived &&
     c.campaigns.length === 0 &&
     c.targets.units.length === 0 &&
     c.targets.managers.length === 0 &&

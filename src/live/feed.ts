@@ -31,13 +31,14 @@ export async function createChangeFeed(config: Config, logger: Logger, options: 
  * Tells every API instance (through Redis; without REDIS_URL nobody else could hear) that this
  * process wrote what no change names: the command-line tools that write outside the services'
  * transactions (the demo loader, a rollup rebuild) call it when done, so that the instances'
- * response caches drop what they hold.
+ * response caches drop what they hold, and their live subscribers hear that any figure may have
+ * moved (`rederived`).
  */
 export async function announceOutsideWrite(config: Config, logger: Logger): Promise<void> {
   if (!config.REDIS_URL) return;
   const feed = await createChangeFeed(config, logger, { listen: false });
   try {
-    feed.publish(mergeChanges({ other: true }));
+    feed.publish(mergeChanges({ other: true, rederived: true }));
   } finally {
     await feed.close(); // quit() sends what is queued first
   }

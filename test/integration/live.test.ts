@@ -9,7 +9,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChangeFeed } from "../../src/live/feed.js";
+import { rebuildRollups } from "../../src/figures/rebuild.js";
+import { announceOutsideWrite, createChangeFeed } from "../../src/live/feed.js";
 import { createLogger } from "../../src/logger.js";
 import { signToken } from "../../src/modules/auth/auth.service.js";
 import { runImport } from "../../src/modules/import/import.service.js";
@@ -203,6 +204,29 @@ describe("a re-org", () => {
     expect(moved.data.upsertBranches.updated).toBe(1);
     const after = await f.waitUntil((e) => actual(e, "B") === 0);
     expect(actual(after, "A")).toBe(a + bb);
+    await disposeAll();
+  });
+});
+
+describe("a rollup rebuild", () => {
+  it("by another process reaches B's subscribers with the figures it repaired", async () => {
+    await record("A1", 2, "2021-02-01");
+    const hq = api.as({ role: "HQ" });
+    const query = `{ branch(code: "A") { performance(period: "2021-Q1") { metric(metric: APPLICATIONS) { actual } } } }`;
+    const truth = (await hq.gql(query)).data.branch.performance.metric.actual as number;
+    // Drift that no write announces: what `npm run rollups:rebuild` repairs.
+    const drifted = await api.database.prisma.$executeRaw`
+      UPDATE rollup_branch_day SET count = count - 1 WHERE (branch_id, metric, day) = (
+        SELECT branch_id, metric, day FROM rollup_branch_day
+        WHERE metric = 'APPLICATIONS' AND count > 0 AND day BETWEEN '2021-01-01' AND '2021-03-31' AND branch_id = (SELECT id FROM branch WHERE code = 'A') LIMIT 1)`;
+    expect(drifted).toBe(1);
+    const f = subscribe(b, await api.token({ role: "HQ" }), FIGURES, { code: "A" });
+    expect(actualOf((await f.waitFor(1))[0])).toBe(truth - 1);
+
+    // What the command does (src/cli/rollups.ts): rebuild, then tell the instances.
+    await rebuildRollups(api.database.prisma);
+    await announceOutsideWrite(api.config, createLogger("silent"));
+    await f.waitUntil((e) => actualOf(e) === truth);
     await disposeAll();
   });
 });

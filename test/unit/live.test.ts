@@ -18,6 +18,7 @@ describe("changes", () => {
     ["a target", [{ targets: { units: ["A"], managers: [] } }], false],
     ["a campaign's state", [{ campaigns: ["C"] }], false],
     ["a re-org", [{ reorg: true }], false],
+    ["every figure derived again", [{ rederived: true }], false],
   ] as const)("%s: empty is %s", (_, parts, empty) => {
     expect(isEmptyChange(mergeChanges(...(parts as unknown as ChangePart[])))).toBe(empty);
   });
@@ -33,6 +34,7 @@ describe("changes", () => {
       targets: { units: ["B"], managers: ["M"] },
       campaigns: ["C1", "C2"],
       reorg: false,
+      rederived: false,
       other: false,
     });
   });

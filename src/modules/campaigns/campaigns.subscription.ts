@@ -33,7 +33,7 @@ export class CampaignSubscriptionResolver {
       const ctx = context as Context;
       const { code } = args as { code: string };
       await followedCampaign(ctx, code);
-      return new Ticks(ctx.feed, (change) => change.campaigns.includes(code) || change.figures.campaigns.includes(code), ctx.config.LIVE_COALESCE_MS);
+      return new Ticks(ctx.feed, (change) => change.rederived || change.campaigns.includes(code) || change.figures.campaigns.includes(code), ctx.config.LIVE_COALESCE_MS);
     },
   })
   @Allow(...STAFF)

@@ -102,7 +102,7 @@ export function startNotifier({ db, config, logger, feed, clock = () => new Date
   const unsubscribe = feed.subscribe((change) => {
     for (const u of change.figures.units) named.add(u);
     for (const u of change.targets.units) named.add(u);
-    if (change.reorg) reorg = true;
+    if (change.reorg || change.rederived) reorg = true;
     if (named.size === 0 && !reorg) return;
     timer ??= setTimeout(() => {
       timer = null;

@@ -56,6 +56,7 @@ function watching(load: () => Promise<Watched>): Concerns {
       watched = loading();
       return true;
     }
+    if (change.rederived) return true;
     const w = await watched;
     return change.figures.units.some((u) => w.figures.has(u)) || change.targets.units.some((u) => w.targets.has(u));
   };
