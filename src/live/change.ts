@@ -17,8 +17,9 @@ export interface Change {
   /** The org tree changed shape: who ranks among whom may have moved. */
   readonly reorg: boolean;
   /**
-   * Every figure was derived again from the records (a rebuild, a deferred import's derive
-   * phase, src/figures/deferred.ts): any figure of anyone may have moved.
+   * Every figure was derived again from the records, by a tool that wrote outside the services
+   * (`npm run rollups:rebuild`, the demo loader; `announceOutsideWrite`, src/live/feed.ts): any
+   * figure of anyone may have moved, and the org tree may have been loaded afresh.
    */
   readonly rederived: boolean;
   /**

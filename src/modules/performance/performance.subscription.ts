@@ -52,11 +52,10 @@ function watching(load: () => Promise<Watched>): Concerns {
   };
   let watched = loading();
   return async (change: Change) => {
-    if (change.reorg) {
+    if (change.reorg || change.rederived) {
       watched = loading();
       return true;
     }
-    if (change.rederived) return true;
     const w = await watched;
     return change.figures.units.some((u) => w.figures.has(u)) || change.targets.units.some((u) => w.targets.has(u));
   };
@@ -79,9 +78,11 @@ export class PerformanceSubscriptionResolver {
       const ctx = context as Context;
       const unit = await readableUnit(ctx, (args as FiguresChangedArgs).branchCode);
       const concerns = watching(async () => {
-        // Its rank moves with its peers' figures (their parent's) and targets.
+        // Its rank moves with its peers' figures (their parent's) and targets. The unit is
+        // looked up again: a re-org may have moved it, and a demo load renumbers every unit.
         const org = createOrgLoaders(ctx.db);
-        const parent = unit.parentId === null ? null : await org.branchById.load(unit.parentId);
+        const now = (await org.branchByCode.load(unit.code)) ?? unit;
+        const parent = now.parentId === null ? null : await org.branchById.load(now.parentId);
         const peers = parent ? await org.childrenOf.load(parent.dbId) : [];
         return { figures: new Set([unit.code, ...(parent ? [parent.code] : [])]), targets: new Set([unit.code, ...peers.map((p) => p.code)]) };
       });
