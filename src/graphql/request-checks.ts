@@ -38,29 +38,25 @@ const sitesByOperation = new WeakMap<OperationDefinitionNode, Site[]>();
 
 function sitesOf(document: DocumentNode, operation: OperationDefinitionNode): Site[] {
   const defaults = new Map(operation.variableDefinitions?.map((d) => [d.variable.name.value, d.defaultValue]) ?? []);
+  // The strings of a value that are not text, to `found`; its variables, to `onVariable` (a
+  // default value holds none: its problems are known now).
+  const walk = (node: ValueNode, path: string, found: (path: string, problem: string) => void, onVariable?: (name: string, path: string) => void): void => {
+    if (node.kind === Kind.STRING) {
+      const problem = textProblem(node.value);
+      if (problem) found(path, problem);
+    } else if (node.kind === Kind.LIST) node.values.forEach((v, i) => walk(v, `${path}[${i}]`, found, onVariable));
+    else if (node.kind === Kind.OBJECT) for (const f of node.fields) walk(f.value, `${path}.${f.name.value}`, found, onVariable);
+    else if (node.kind === Kind.VARIABLE) onVariable?.(node.name.value, path);
+  };
   const sites: Site[] = [];
-  // A default value is a literal (it holds no variables): its problems are known now.
-  const literalProblems = (node: ValueNode, path: string, found: [string, string][]): void => {
-    if (node.kind === Kind.STRING) {
-      const problem = textProblem(node.value);
-      if (problem) found.push([path, problem]);
-    } else if (node.kind === Kind.LIST) node.values.forEach((v, i) => literalProblems(v, `${path}[${i}]`, found));
-    else if (node.kind === Kind.OBJECT) for (const f of node.fields) literalProblems(f.value, `${path}.${f.name.value}`, found);
+  const literal = (path: string, problem: string) => void sites.push({ path, problem });
+  const variable = (name: string, path: string) => {
+    const fallback: [string, string][] = [];
+    const given = defaults.get(name);
+    if (given) walk(given, path, (p, problem) => void fallback.push([p, problem]));
+    sites.push({ path, variable: name, fallback });
   };
-  const walk = (node: ValueNode, path: string): void => {
-    if (node.kind === Kind.STRING) {
-      const problem = textProblem(node.value);
-      if (problem) sites.push({ path, problem });
-    } else if (node.kind === Kind.LIST) node.values.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (node.kind === Kind.OBJECT) for (const f of node.fields) walk(f.value, `${path}.${f.name.value}`);
-    else if (node.kind === Kind.VARIABLE) {
-      const fallback: [string, string][] = [];
-      const given = defaults.get(node.name.value);
-      if (given) literalProblems(given, path, fallback);
-      sites.push({ path, variable: node.name.value, fallback });
-    }
-  };
-  visit(document, { Argument: (node) => walk(node.value, node.name.value) });
+  visit(document, { Argument: (node) => walk(node.value, node.name.value, literal, variable) });
   return sites;
 }
 
